@@ -1,0 +1,562 @@
+//! Entities as sync and storage see them: a kind, an id, and named fields, each field carrying
+//! the clock of the edit that set it. The typed structs (`Recipient`, `Case`, ...) are views of
+//! an [`EntityState`]; the [`EntitySpec`] of each kind lists its fields, their types and rules,
+//! and is what the store's tables, the merge and the validation are driven by.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::case::*;
+use crate::hlc::Hlc;
+use crate::org::{POST_NAMES, ROLE_NAMES};
+use crate::recipient::{GENDER_NAMES, HOUSEHOLD_RELATION_NAMES, RECIPIENT_CATEGORY_NAMES};
+use crate::referral::*;
+use crate::{Id, Labelled};
+
+labelled_enum! {
+    /// Every kind of record that is stored and synced.
+    pub enum EntityKind {
+        Station => "社工站", "Station",
+        ServicePoint => "社工点", "Service point",
+        Village => "村(社区)", "Village",
+        User => "用户", "User",
+        Recipient => "服务对象", "Recipient",
+        Household => "家庭", "Household",
+        Visit => "入户走访", "Home visit",
+        Case => "个案", "Case",
+        Screening => "识别记录", "Screening",
+        Assessment => "需求评估", "Needs assessment",
+        Goal => "服务目标", "Plan goal",
+        ResourceLink => "资源链接", "Linked resource",
+        Intervention => "服务记录", "Intervention",
+        FollowUp => "跟踪回访", "Follow-up visit",
+        ClosureDecision => "结案审核", "Closure decision",
+        Referral => "转介", "Referral",
+        Resource => "资源", "Resource",
+    }
+    names = ENTITY_KIND_NAMES;
+}
+
+/// Which part of the policy an entity kind falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// Stations, points, villages, users: managed by administrators.
+    Organisation,
+    /// The roster and the work around it: recipients, households, visits, referrals, resources.
+    Roster,
+    /// A case and its stage records; workers see only the cases assigned to them.
+    Case,
+}
+
+impl EntityKind {
+    pub fn spec(self) -> &'static EntitySpec {
+        match self {
+            EntityKind::Station => &STATION,
+            EntityKind::ServicePoint => &SERVICE_POINT,
+            EntityKind::Village => &VILLAGE,
+            EntityKind::User => &USER,
+            EntityKind::Recipient => &RECIPIENT,
+            EntityKind::Household => &HOUSEHOLD,
+            EntityKind::Visit => &VISIT,
+            EntityKind::Case => &CASE,
+            EntityKind::Screening => &SCREENING,
+            EntityKind::Assessment => &ASSESSMENT,
+            EntityKind::Goal => &GOAL,
+            EntityKind::ResourceLink => &RESOURCE_LINK,
+            EntityKind::Intervention => &INTERVENTION,
+            EntityKind::FollowUp => &FOLLOW_UP,
+            EntityKind::ClosureDecision => &CLOSURE_DECISION,
+            EntityKind::Referral => &REFERRAL,
+            EntityKind::Resource => &RESOURCE,
+        }
+    }
+
+    pub fn area(self) -> Area {
+        match self {
+            EntityKind::Station | EntityKind::ServicePoint | EntityKind::Village | EntityKind::User => {
+                Area::Organisation
+            }
+            EntityKind::Recipient
+            | EntityKind::Household
+            | EntityKind::Visit
+            | EntityKind::Referral
+            | EntityKind::Resource => Area::Roster,
+            EntityKind::Case
+            | EntityKind::Screening
+            | EntityKind::Assessment
+            | EntityKind::Goal
+            | EntityKind::ResourceLink
+            | EntityKind::Intervention
+            | EntityKind::FollowUp
+            | EntityKind::ClosureDecision => Area::Case,
+        }
+    }
+
+    /// The stage records of a case (everything in the case area but the case itself).
+    pub fn is_case_record(self) -> bool {
+        self.area() == Area::Case && self != EntityKind::Case
+    }
+}
+
+/// The type of a field, which decides how its value is validated, normalized and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// Free text up to `max_chars` characters, trimmed.
+    Text { max_chars: usize },
+    /// A person's name: 1 to 50 characters.
+    PersonName,
+    /// 居民身份证号 (GB 11643-1999), stored with an upper-case `X`.
+    IdNumber,
+    /// An 11-digit mainland mobile number.
+    Mobile,
+    /// A calendar date `YYYY-MM-DD`; `not_future` rejects dates after today.
+    Date { not_future: bool },
+    /// An instant, RFC 3339 in UTC.
+    DateTime,
+    Integer { min: i64, max: i64 },
+    Bool,
+    /// The id of an entity of the given kind.
+    Ref(EntityKind),
+    /// A list of ids of the given kind.
+    RefList(EntityKind),
+    /// One value of a closed vocabulary.
+    Enum(&'static [&'static str]),
+    /// One or more values of a closed vocabulary, stored sorted in vocabulary order.
+    EnumSet(&'static [&'static str]),
+    /// Lower-case hex up to `max_chars` (digests, signatures, keys).
+    Hex { max_chars: usize },
+    /// A list of hex strings (a supervisor's signing keys).
+    HexList,
+}
+
+/// One field of an entity kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub ty: FieldType,
+    pub required: bool,
+    /// Whether the field may change after creation. Immutable fields are set once.
+    pub mutable: bool,
+}
+
+/// Everything the store, the merge and the validation need to know about an entity kind.
+#[derive(Debug)]
+pub struct EntitySpec {
+    pub kind: EntityKind,
+    /// The SQL table on devices; the same name is used in the server's log.
+    pub table: &'static str,
+    pub fields: &'static [FieldSpec],
+    /// Append-only records (visits, interventions, follow-ups, decisions) are never edited:
+    /// a correction is a new record that amends the old one.
+    pub append_only: bool,
+}
+
+impl EntitySpec {
+    pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+const fn f(name: &'static str, zh: &'static str, en: &'static str, ty: FieldType) -> FieldSpec {
+    FieldSpec { name, zh, en, ty, required: true, mutable: true }
+}
+const fn opt(name: &'static str, zh: &'static str, en: &'static str, ty: FieldType) -> FieldSpec {
+    FieldSpec { name, zh, en, ty, required: false, mutable: true }
+}
+const fn fixed(name: &'static str, zh: &'static str, en: &'static str, ty: FieldType) -> FieldSpec {
+    FieldSpec { name, zh, en, ty, required: true, mutable: false }
+}
+const fn fixed_opt(name: &'static str, zh: &'static str, en: &'static str, ty: FieldType) -> FieldSpec {
+    FieldSpec { name, zh, en, ty, required: false, mutable: false }
+}
+
+const SHORT: FieldType = FieldType::Text { max_chars: 100 };
+const ADDRESS: FieldType = FieldType::Text { max_chars: 200 };
+const NOTES: FieldType = FieldType::Text { max_chars: 2000 };
+const PAST: FieldType = FieldType::Date { not_future: true };
+const ANY_DATE: FieldType = FieldType::Date { not_future: false };
+
+const STATION_ID: FieldSpec = fixed("station_id", "所属社工站", "station", FieldType::Ref(EntityKind::Station));
+const CASE_ID: FieldSpec = fixed("case_id", "个案", "case", FieldType::Ref(EntityKind::Case));
+const WORKER_ID: FieldSpec = fixed("worker_id", "社工", "social worker", FieldType::Ref(EntityKind::User));
+
+pub static STATION: EntitySpec = EntitySpec {
+    kind: EntityKind::Station,
+    table: "stations",
+    append_only: false,
+    fields: &[f("name", "名称", "name", SHORT), f("county", "区县", "county", SHORT)],
+};
+
+pub static SERVICE_POINT: EntitySpec = EntitySpec {
+    kind: EntityKind::ServicePoint,
+    table: "service_points",
+    append_only: false,
+    fields: &[
+        STATION_ID,
+        f("name", "名称", "name", SHORT),
+        opt("liaison_name", "联络员", "liaison", FieldType::PersonName),
+        opt("liaison_phone", "联络员手机号", "liaison's mobile number", FieldType::Mobile),
+    ],
+};
+
+pub static VILLAGE: EntitySpec = EntitySpec {
+    kind: EntityKind::Village,
+    table: "villages",
+    append_only: false,
+    fields: &[
+        STATION_ID,
+        f("service_point_id", "所属社工点", "service point", FieldType::Ref(EntityKind::ServicePoint)),
+        f("name", "名称", "name", SHORT),
+    ],
+};
+
+pub static USER: EntitySpec = EntitySpec {
+    kind: EntityKind::User,
+    table: "users",
+    append_only: false,
+    fields: &[
+        fixed("username", "登录名", "username", FieldType::Text { max_chars: 50 }),
+        f("display_name", "姓名", "name", FieldType::PersonName),
+        f("role", "角色", "role", FieldType::Enum(ROLE_NAMES)),
+        opt("post", "岗位", "post", FieldType::Enum(POST_NAMES)),
+        opt("station_id", "所属社工站", "station", FieldType::Ref(EntityKind::Station)),
+        opt("service_point_id", "所在社工点", "service point", FieldType::Ref(EntityKind::ServicePoint)),
+        opt("supervised_station_ids", "督导的社工站", "supervised stations", FieldType::RefList(EntityKind::Station)),
+        opt("signing_keys", "签名公钥", "signing keys", FieldType::HexList),
+        f("active", "在职", "active", FieldType::Bool),
+    ],
+};
+
+pub static RECIPIENT: EntitySpec = EntitySpec {
+    kind: EntityKind::Recipient,
+    table: "recipients",
+    append_only: false,
+    fields: &[
+        // Mutable: a recipient may be transferred to another station (see rules::check_change).
+        f("station_id", "所属社工站", "station", FieldType::Ref(EntityKind::Station)),
+        f("village_id", "所在村(社区)", "village", FieldType::Ref(EntityKind::Village)),
+        f("name", "姓名", "name", FieldType::PersonName),
+        f("id_number", "身份证号", "resident ID number", FieldType::IdNumber),
+        f("gender", "性别", "gender", FieldType::Enum(GENDER_NAMES)),
+        f("birth_date", "出生日期", "date of birth", PAST),
+        opt("phone", "手机号", "mobile number", FieldType::Mobile),
+        f("categories", "对象类别", "categories", FieldType::EnumSet(RECIPIENT_CATEGORY_NAMES)),
+        opt("household_id", "所属家庭", "household", FieldType::Ref(EntityKind::Household)),
+        opt("household_relation", "与户主关系", "relation to the head", FieldType::Enum(HOUSEHOLD_RELATION_NAMES)),
+        opt("address", "住址", "address", ADDRESS),
+        opt("notes", "备注", "notes", NOTES),
+    ],
+};
+
+pub static HOUSEHOLD: EntitySpec = EntitySpec {
+    kind: EntityKind::Household,
+    table: "households",
+    append_only: false,
+    fields: &[
+        STATION_ID,
+        f("village_id", "所在村(社区)", "village", FieldType::Ref(EntityKind::Village)),
+        f("name", "户名", "household name", SHORT),
+        opt("address", "住址", "address", ADDRESS),
+        opt("notes", "备注", "notes", NOTES),
+    ],
+};
+
+pub static VISIT: EntitySpec = EntitySpec {
+    kind: EntityKind::Visit,
+    table: "visits",
+    append_only: true,
+    fields: &[
+        STATION_ID,
+        fixed("village_id", "所在村(社区)", "village", FieldType::Ref(EntityKind::Village)),
+        fixed("recipient_id", "服务对象", "recipient", FieldType::Ref(EntityKind::Recipient)),
+        WORKER_ID,
+        fixed("visited_on", "走访日期", "visit date", PAST),
+        fixed_opt("persons_seen", "见到的人", "persons seen", SHORT),
+        fixed("observations", "走访情况", "observations", NOTES),
+        fixed_opt("needs_found", "发现的需求", "needs found", NOTES),
+        fixed("follow_up_needed", "需要跟进", "follow-up needed", FieldType::Bool),
+        fixed_opt("amends", "更正的走访", "amended visit", FieldType::Ref(EntityKind::Visit)),
+    ],
+};
+
+pub static CASE: EntitySpec = EntitySpec {
+    kind: EntityKind::Case,
+    table: "cases",
+    append_only: false,
+    fields: &[
+        STATION_ID,
+        fixed("recipient_id", "服务对象", "recipient", FieldType::Ref(EntityKind::Recipient)),
+        f("worker_id", "负责社工", "assigned worker", FieldType::Ref(EntityKind::User)),
+        f("stage", "阶段", "stage", FieldType::Enum(STAGE_NAMES)),
+        f("stage_entered_on", "进入阶段日期", "stage entered on", PAST),
+        fixed("opened_on", "开案日期", "opened on", PAST),
+        opt("plan_strategy", "介入策略", "intervention strategy", NOTES),
+        f("closure_status", "结案状态", "closure status", FieldType::Enum(CLOSURE_STATUS_NAMES)),
+        opt("closure_summary", "结案小结", "closure summary", NOTES),
+        opt("closure_requested_on", "申请结案日期", "closure requested on", PAST),
+        opt("closure_comments", "督导意见", "supervisor's comments", NOTES),
+    ],
+};
+
+pub static SCREENING: EntitySpec = EntitySpec {
+    kind: EntityKind::Screening,
+    table: "screenings",
+    append_only: false,
+    fields: &[
+        STATION_ID,
+        CASE_ID,
+        f("source", "发现途径", "source", FieldType::Enum(SCREENING_SOURCE_NAMES)),
+        f("found_on", "发现日期", "found on", PAST),
+        opt("notes", "备注", "notes", NOTES),
+    ],
+};
+
+pub static ASSESSMENT: EntitySpec = EntitySpec {
+    kind: EntityKind::Assessment,
+    table: "assessments",
+    append_only: false,
+    fields: &[
+        STATION_ID,
+        CASE_ID,
+        f("assessed_on", "评估日期", "assessed on", PAST),
+        opt("living_conditions", "生活状况", "living conditions", NOTES),
+        opt("health", "健康状况", "health", NOTES),
+        opt("psychology", "心理状况", "psychology", NOTES),
+        opt("family_support", "家庭支持", "family support", NOTES),
+        opt("social_support", "社会支持", "social support", NOTES),
+        f("risk_level", "风险等级", "risk level", FieldType::Enum(RISK_LEVEL_NAMES)),
+        f("needs_summary", "需求小结", "needs summary", NOTES),
+    ],
+};
+
+pub static GOAL: EntitySpec = EntitySpec {
+    kind: EntityKind::Goal,
+    table: "goals",
+    append_only: false,
+    fields: &[
+        STATION_ID,
+        CASE_ID,
+        f("description", "服务目标", "goal", FieldType::Text { max_chars: 500 }),
+        f("target_date", "目标日期", "target date", ANY_DATE),
+        opt("evaluation", "目标评估", "evaluation", FieldType::Enum(GOAL_EVALUATION_NAMES)),
+        opt("evaluation_notes", "评估说明", "evaluation notes", NOTES),
+    ],
+};
+
+pub static RESOURCE_LINK: EntitySpec = EntitySpec {
+    kind: EntityKind::ResourceLink,
+    table: "resource_links",
+    append_only: false,
+    fields: &[
+        STATION_ID,
+        CASE_ID,
+        opt("resource_id", "资源", "resource", FieldType::Ref(EntityKind::Resource)),
+        f("kind", "资源类型", "kind", FieldType::Enum(RESOURCE_LINK_KIND_NAMES)),
+        f("description", "说明", "description", FieldType::Text { max_chars: 500 }),
+        f("status", "进展", "status", FieldType::Enum(RESOURCE_LINK_STATUS_NAMES)),
+        f("linked_on", "链接日期", "linked on", PAST),
+    ],
+};
+
+pub static INTERVENTION: EntitySpec = EntitySpec {
+    kind: EntityKind::Intervention,
+    table: "interventions",
+    append_only: true,
+    fields: &[
+        STATION_ID,
+        CASE_ID,
+        WORKER_ID,
+        fixed("delivered_on", "服务日期", "service date", PAST),
+        fixed("service_type", "服务内容", "service type", FieldType::Enum(SERVICE_TYPE_NAMES)),
+        fixed("method", "服务方法", "method", FieldType::Enum(SERVICE_METHOD_NAMES)),
+        fixed("duration_minutes", "时长(分钟)", "duration (minutes)", FieldType::Integer { min: 1, max: 24 * 60 }),
+        fixed("notes", "服务记录", "notes", NOTES),
+        fixed_opt("amends", "更正的记录", "amended record", FieldType::Ref(EntityKind::Intervention)),
+    ],
+};
+
+pub static FOLLOW_UP: EntitySpec = EntitySpec {
+    kind: EntityKind::FollowUp,
+    table: "follow_ups",
+    append_only: true,
+    fields: &[
+        STATION_ID,
+        CASE_ID,
+        WORKER_ID,
+        fixed("visited_on", "回访日期", "visit date", PAST),
+        fixed("notes", "回访情况", "notes", NOTES),
+        fixed_opt("amends", "更正的记录", "amended record", FieldType::Ref(EntityKind::FollowUp)),
+    ],
+};
+
+pub static CLOSURE_DECISION: EntitySpec = EntitySpec {
+    kind: EntityKind::ClosureDecision,
+    table: "closure_decisions",
+    append_only: true,
+    fields: &[
+        STATION_ID,
+        CASE_ID,
+        fixed("supervisor_id", "督导", "supervisor", FieldType::Ref(EntityKind::User)),
+        fixed("decision", "审核结果", "decision", FieldType::Enum(CLOSURE_DECISION_KIND_NAMES)),
+        fixed_opt("comments", "督导意见", "comments", NOTES),
+        fixed("decided_at", "审核时间", "decided at", FieldType::DateTime),
+        fixed_opt("case_digest", "个案摘要值", "case digest", FieldType::Hex { max_chars: 64 }),
+        fixed_opt("signature", "签名", "signature", FieldType::Hex { max_chars: 128 }),
+        fixed_opt("public_key", "签名公钥", "public key", FieldType::Hex { max_chars: 64 }),
+    ],
+};
+
+pub static REFERRAL: EntitySpec = EntitySpec {
+    kind: EntityKind::Referral,
+    table: "referrals",
+    append_only: false,
+    fields: &[
+        STATION_ID,
+        opt("recipient_id", "服务对象", "recipient", FieldType::Ref(EntityKind::Recipient)),
+        fixed("direction", "方向", "direction", FieldType::Enum(REFERRAL_DIRECTION_NAMES)),
+        f("counterpart", "转介单位", "counterpart", FieldType::Enum(REFERRAL_COUNTERPART_NAMES)),
+        f("reason", "转介事由", "reason", NOTES),
+        f("referred_on", "转介日期", "referred on", PAST),
+        f("outcome", "结果", "outcome", FieldType::Enum(REFERRAL_OUTCOME_NAMES)),
+        opt("outcome_notes", "结果说明", "outcome notes", NOTES),
+    ],
+};
+
+pub static RESOURCE: EntitySpec = EntitySpec {
+    kind: EntityKind::Resource,
+    table: "resources",
+    append_only: false,
+    fields: &[
+        STATION_ID,
+        f("kind", "类型", "kind", FieldType::Enum(RESOURCE_KIND_NAMES)),
+        f("name", "名称", "name", SHORT),
+        opt("contact_name", "联系人", "contact", FieldType::PersonName),
+        opt("contact_phone", "联系电话", "contact phone", FieldType::Text { max_chars: 30 }),
+        opt("services", "可提供的服务", "services offered", NOTES),
+        f("active", "可用", "active", FieldType::Bool),
+    ],
+};
+
+/// Who set a field and when, and which earlier value of it the author had seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldClock {
+    pub hlc: Hlc,
+    /// The stamp of the value the author saw when editing; `None` when the field was set at
+    /// creation. An edit whose base is not the stamp it overwrites was made without having seen
+    /// that value, and the overwritten value becomes a conflict for a person to resolve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Hlc>,
+    pub author: crate::Id,
+}
+
+/// The state of one entity: its fields and the clock of each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityState {
+    pub kind: EntityKind,
+    pub id: Id,
+    /// Field values, normalized per the spec; an absent field has no value.
+    pub fields: BTreeMap<String, Value>,
+    /// The clock of the creating change: every field not in `clocks` was set by it.
+    pub created: FieldClock,
+    /// Clocks of fields edited since creation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub clocks: BTreeMap<String, FieldClock>,
+}
+
+impl EntityState {
+    pub fn clock(&self, field: &str) -> &FieldClock {
+        self.clocks.get(field).unwrap_or(&self.created)
+    }
+
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.fields.get(field).filter(|v| !v.is_null())
+    }
+
+    pub fn get_str(&self, field: &str) -> Option<&str> {
+        self.get(field).and_then(Value::as_str)
+    }
+
+    pub fn get_id(&self, field: &str) -> Option<Id> {
+        self.get_str(field).and_then(|s| Id::try_parse(s).ok())
+    }
+
+    pub fn get_enum<T: Labelled>(&self, field: &str) -> Option<T> {
+        self.get_str(field).and_then(T::parse)
+    }
+
+    /// The station the entity belongs to, as the policy and the sync scope see it.
+    pub fn station_id(&self) -> Option<Id> {
+        match self.kind {
+            EntityKind::Station => Some(self.id),
+            _ => self.get_id("station_id"),
+        }
+    }
+
+    /// Reads the entity as its typed struct (e.g. `Recipient`).
+    pub fn to_typed<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        let mut object = serde_json::Map::new();
+        object.insert("id".into(), Value::String(self.id.to_string()));
+        for spec in self.kind.spec().fields {
+            let value = self.fields.get(spec.name).cloned().unwrap_or(Value::Null);
+            object.insert(spec.name.into(), value);
+        }
+        serde_json::from_value(Value::Object(object))
+    }
+
+    /// A stable digest of the entity's values and clocks, for the per-station checksum.
+    pub fn digest(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let canonical = serde_json::json!({
+            "kind": self.kind,
+            "id": self.id,
+            "fields": self.fields.iter().filter(|(_, v)| !v.is_null()).collect::<BTreeMap<_, _>>(),
+            "created": self.created,
+            "clocks": self.clocks,
+        });
+        Sha256::digest(canonical.to_string().as_bytes()).into()
+    }
+}
+
+/// The per-station checksum: the XOR of the first eight bytes of each entity's digest. Order does
+/// not matter, so the server keeps it up to date entity by entity and a device recomputes it.
+pub fn checksum_fold(acc: u64, digest: &[u8; 32]) -> u64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    acc ^ u64::from_le_bytes(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_spec_of_its_own_kind_and_a_distinct_table() {
+        let mut tables: Vec<&str> = EntityKind::ALL.iter().map(|k| k.spec().table).collect();
+        for kind in EntityKind::ALL {
+            assert_eq!(kind.spec().kind, *kind);
+        }
+        tables.sort();
+        tables.dedup();
+        assert_eq!(tables.len(), EntityKind::ALL.len());
+    }
+
+    #[test]
+    fn every_kind_but_the_station_itself_names_its_station() {
+        for kind in EntityKind::ALL {
+            let has_station = kind.spec().field("station_id").is_some();
+            assert_eq!(has_station, *kind != EntityKind::Station, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn every_case_record_names_its_case() {
+        for kind in EntityKind::ALL.iter().filter(|k| k.is_case_record()) {
+            assert!(kind.spec().field("case_id").is_some(), "{kind:?}");
+        }
+    }
+}

@@ -497,6 +497,24 @@ impl EntityState {
         }
     }
 
+    /// Every station whose devices hold this entity: a station itself; a user's own station and
+    /// the stations a supervisor covers; otherwise the entity's `station_id`.
+    pub fn station_ids(&self) -> Vec<Id> {
+        match self.kind {
+            EntityKind::Station => vec![self.id],
+            EntityKind::User => {
+                let mut ids: Vec<Id> = self.get_id("station_id").into_iter().collect();
+                if let Some(Value::Array(list)) = self.get("supervised_station_ids") {
+                    ids.extend(list.iter().filter_map(Value::as_str).filter_map(|s| Id::try_parse(s).ok()));
+                }
+                ids.sort();
+                ids.dedup();
+                ids
+            }
+            _ => self.get_id("station_id").into_iter().collect(),
+        }
+    }
+
     /// Reads the entity as its typed struct (e.g. `Recipient`).
     pub fn to_typed<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         let mut object = serde_json::Map::new();

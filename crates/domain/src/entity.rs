@@ -519,9 +519,12 @@ impl EntityState {
     pub fn to_typed<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         let mut object = serde_json::Map::new();
         object.insert("id".into(), Value::String(self.id.to_string()));
+        // Absent fields are left out rather than given as `null`: `Option` fields read them as
+        // `None`, and `#[serde(default)]` lists (a worker's `supervised_station_ids`) as empty.
         for spec in self.kind.spec().fields {
-            let value = self.fields.get(spec.name).cloned().unwrap_or(Value::Null);
-            object.insert(spec.name.into(), value);
+            if let Some(value) = self.get(spec.name) {
+                object.insert(spec.name.into(), value.clone());
+            }
         }
         serde_json::from_value(Value::Object(object))
     }
@@ -569,6 +572,30 @@ mod tests {
             let has_station = kind.spec().field("station_id").is_some();
             assert_eq!(has_station, *kind != EntityKind::Station, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn a_user_without_lists_reads_as_typed_with_empty_lists() {
+        let state = EntityState {
+            kind: EntityKind::User,
+            id: Id::from_u128(1),
+            fields: [
+                ("username", Value::from("shegong1")),
+                ("display_name", Value::from("张社工")),
+                ("role", Value::from("SocialWorker")),
+                ("station_id", Value::from(Id::from_u128(2).to_string())),
+                ("signing_keys", Value::Null),
+                ("active", Value::Bool(true)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            created: FieldClock { hlc: Hlc::new(1, 0, Id::from_u128(3)), base: None, author: Id::from_u128(4) },
+            clocks: BTreeMap::new(),
+        };
+        let user: crate::org::User = state.to_typed().expect("typed");
+        assert!(user.supervised_station_ids.is_empty() && user.signing_keys.is_empty());
+        assert_eq!(user.post, None);
     }
 
     #[test]

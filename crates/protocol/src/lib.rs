@@ -134,6 +134,9 @@ pub struct PullResponse {
     /// Store this with the applied page, in the same transaction, and send it as `after` next.
     pub next_cursor: u64,
     pub has_more: bool,
+    /// The log head when the page was read; with the cursor, the progress of a long pull.
+    #[serde(default)]
+    pub head: u64,
 }
 
 /// The checksum of what this user's devices should hold of one station.

@@ -1,1 +1,76 @@
+//! The device's side of sync. [`Engine::sync_once`] pushes the outbox, pulls the server's log
+//! page by page, and checks the per-station checksums, repairing a station that has diverged.
+//! It talks to the server through a [`Transport`]: [`HttpTransport`] in the app, an in-process
+//! transport with injected faults in the simulation tests.
+//!
+//! Every step is safe to cut at any point: the outbox is only marked once the server's answer is
+//! in hand (a resend gets the stored answer), and each pulled page is applied in one transaction
+//! with its cursor.
 
+mod backoff;
+mod engine;
+mod http;
+mod transport;
+
+pub use backoff::Backoff;
+pub use engine::{Engine, PullProgress, SyncReport, SyncStatus};
+pub use http::{HttpTransport, login};
+pub use transport::{Transport, TransportError};
+
+/// Why a sync round stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("the server cannot be reached: {0}")]
+    Offline(String),
+    #[error("signing in again is needed: {0}")]
+    SignInRequired(String),
+    #[error("this app is too old for the server; update it (nothing waiting to be sent is lost)")]
+    UpdateRequired,
+    #[error("the server refused the request: {0}")]
+    Server(protocol::ApiError),
+    #[error("the server expects change {expected} from this device, which is not here")]
+    SequenceGap { expected: u64 },
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+impl SyncError {
+    /// A stable code for the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::Offline(_) => "offline",
+            SyncError::SignInRequired(_) => "sign_in_required",
+            SyncError::UpdateRequired => "update_required",
+            SyncError::Server(_) => "server_error",
+            SyncError::SequenceGap { .. } => "sequence_gap",
+            SyncError::Store(_) => "store_error",
+        }
+    }
+
+    pub fn message_zh(&self) -> String {
+        match self {
+            SyncError::Offline(_) => "无法连接同步服务器，数据已保存在本机，联网后会自动同步".into(),
+            SyncError::SignInRequired(_) => "登录已过期，请重新登录".into(),
+            SyncError::UpdateRequired => "软件版本过旧，请更新（待发送的数据不会丢失）".into(),
+            SyncError::Server(e) => e.message_zh.clone(),
+            SyncError::SequenceGap { expected } => format!("服务器缺少本机第{expected}条修改，请联系管理员"),
+            SyncError::Store(_) => "本机数据库出错".into(),
+        }
+    }
+
+    /// Whether trying again later may help (as opposed to needing a person).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SyncError::Offline(_) | SyncError::Server(_))
+    }
+}
+
+impl From<TransportError> for SyncError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Offline(msg) => SyncError::Offline(msg),
+            TransportError::Unauthorized(msg) => SyncError::SignInRequired(msg),
+            TransportError::ClientTooOld => SyncError::UpdateRequired,
+            TransportError::Api(api) => SyncError::Server(api),
+        }
+    }
+}

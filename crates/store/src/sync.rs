@@ -1,0 +1,491 @@
+//! What the sync engine calls: the outbox (pending changes, accepted and rejected answers),
+//! applying pulled pages, the per-station checksum and repair, and the pull cursor.
+
+use chrono::Utc;
+use domain::Labelled;
+use domain::change::{Change, Incoming, Op};
+use domain::entity::{EntityKind, EntityState, checksum_fold};
+use domain::hlc::Hlc;
+use domain::merge::{self, ConflictOp, LostValue};
+use domain::rules::RejectionInfo;
+use rusqlite::{Connection, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::rows;
+use crate::write::{CHANGE_COLUMNS, change_from_row, insert_change, record_conflicts};
+use crate::{DeviceState, Store, StoreError};
+
+/// What applying a pulled page did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    pub applied: usize,
+    /// Updates of entities this device does not hold (a sign of divergence; repair follows).
+    pub skipped_unknown: usize,
+    pub conflicts_opened: usize,
+}
+
+/// A local change as the `changes` table has it.
+struct LocalChange {
+    seq: i64,
+    change: Change,
+}
+
+fn local_change(
+    conn: &Connection,
+    device_id: Uuid,
+    device_seq: u64,
+) -> Result<LocalChange, StoreError> {
+    let seq_i = i64::try_from(device_seq).map_err(|_| StoreError::UnknownChange(device_seq))?;
+    let sql = format!(
+        "SELECT {CHANGE_COLUMNS}, seq FROM changes WHERE device_id = ?1 AND device_seq = ?2"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![device_id.to_string(), seq_i])?;
+    let Some(row) = rows.next()? else {
+        return Err(StoreError::UnknownChange(device_seq));
+    };
+    Ok(LocalChange {
+        seq: row.get(10)?,
+        change: change_from_row(row)?,
+    })
+}
+
+fn pending_of_entity(conn: &Connection, entity_id: Uuid) -> Result<Vec<Change>, StoreError> {
+    let sql = format!(
+        "SELECT {CHANGE_COLUMNS} FROM changes WHERE entity_id = ?1 AND status = 'pending' ORDER BY device_seq"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![entity_id.to_string()])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(change_from_row(row)?);
+    }
+    Ok(out)
+}
+
+fn replace_hlc(h: &mut Hlc, old: Hlc, new: Hlc) {
+    if *h == old {
+        *h = new;
+    }
+}
+
+/// Replaces stamp `old` by `new` in an entity's clocks.
+fn restamp_state(state: &mut EntityState, old: Hlc, new: Hlc) {
+    replace_hlc(&mut state.created.hlc, old, new);
+    for clock in state.clocks.values_mut() {
+        replace_hlc(&mut clock.hlc, old, new);
+        if let Some(base) = clock.base.as_mut() {
+            replace_hlc(base, old, new);
+        }
+    }
+}
+
+/// Merges a whole entity state into what is held, field by field, as `merge::merge` would
+/// merge each field's write. Returns the new state and the conflict ops.
+fn merge_snapshot(
+    local: Option<&EntityState>,
+    incoming: &EntityState,
+) -> (EntityState, Vec<ConflictOp>) {
+    let Some(local) = local else {
+        return (strip_nulls(incoming.clone()), Vec::new());
+    };
+    let mut state = incoming.clone();
+    state.clocks.clear();
+    let mut ops = Vec::new();
+    for spec in incoming.kind.spec().fields {
+        let field = spec.name;
+        let mine = *local.clock(field);
+        let theirs = *incoming.clock(field);
+        let local_value = local.fields.get(field).cloned().unwrap_or(Value::Null);
+        let incoming_value = incoming.fields.get(field).cloned().unwrap_or(Value::Null);
+        let (winner, value) = if theirs.hlc >= mine.hlc {
+            (theirs, incoming_value.clone())
+        } else {
+            (mine, local_value.clone())
+        };
+        if theirs.hlc > mine.hlc {
+            ops.push(ConflictOp::Lost(LostValue {
+                field: field.into(),
+                value: local_value,
+                clock: mine,
+            }));
+        } else if theirs.hlc < mine.hlc {
+            ops.push(ConflictOp::Lost(LostValue {
+                field: field.into(),
+                value: incoming_value,
+                clock: theirs,
+            }));
+        }
+        if let Some(base) = theirs.base {
+            ops.push(ConflictOp::Seen {
+                field: field.into(),
+                hlc: base,
+            });
+        }
+        state.fields.insert(field.into(), value);
+        if winner != state.created {
+            state.clocks.insert(field.into(), winner);
+        }
+    }
+    (strip_nulls(state), ops)
+}
+
+fn strip_nulls(mut state: EntityState) -> EntityState {
+    state.fields.retain(|_, v| !v.is_null());
+    state
+}
+
+/// Drops open conflicts whose "lost" value is in fact the current one (after an undo).
+fn drop_conflicts_that_are_current(
+    conn: &Connection,
+    state: &EntityState,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT field, hlc FROM conflicts WHERE entity_id = ?1 AND status = 'open'",
+    )?;
+    let open: Vec<(String, String)> = stmt
+        .query_map(params![state.id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    for (field, hlc) in open {
+        if state.clock(&field).hlc.to_string() == hlc {
+            conn.prepare_cached(
+                "DELETE FROM conflicts WHERE entity_id = ?1 AND field = ?2 AND hlc = ?3",
+            )?
+            .execute(params![state.id.to_string(), field, hlc])?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The oldest pending changes, in device sequence order.
+    pub fn pending_changes(&self, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM changes WHERE status = 'pending' ORDER BY device_seq LIMIT ?1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(change_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    pub fn pending_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM changes WHERE status = 'pending'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The server stored the change at `server_seq`. When it clamped the stamp
+    /// (`effective_hlc`), the clamped stamp replaces the original everywhere it appears locally:
+    /// the entity's clocks, its conflict rows, the change row, and the `base`/`resolves` of
+    /// later pending changes of the same entity.
+    pub fn mark_accepted(
+        &mut self,
+        device_seq: u64,
+        server_seq: u64,
+        effective_hlc: Option<Hlc>,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let local = local_change(&tx, self.device_id, device_seq)?;
+        let server_seq = i64::try_from(server_seq)
+            .map_err(|_| StoreError::Corrupt("server_seq out of range".into()))?;
+        tx.prepare_cached(
+            "UPDATE changes SET status = 'accepted', server_seq = ?1 WHERE seq = ?2",
+        )?
+        .execute(params![server_seq, local.seq])?;
+        let old = local.change.hlc;
+        if let Some(new) = effective_hlc.filter(|h| *h != old) {
+            let (kind, id) = (local.change.entity, local.change.entity_id);
+            if let Some(mut state) = rows::read_entity(&tx, kind, id)? {
+                restamp_state(&mut state, old, new);
+                rows::write_entity(&tx, &state)?;
+            }
+            let (old_s, new_s) = (old.to_string(), new.to_string());
+            tx.prepare_cached(
+                "UPDATE OR REPLACE conflicts SET hlc = ?3 WHERE entity_id = ?1 AND hlc = ?2",
+            )?
+            .execute(params![id.to_string(), old_s, new_s])?;
+            tx.prepare_cached("UPDATE conflicts SET base = ?3 WHERE entity_id = ?1 AND base = ?2")?
+                .execute(params![id.to_string(), old_s, new_s])?;
+            tx.prepare_cached("UPDATE changes SET hlc = ?1 WHERE seq = ?2")?
+                .execute(params![new_s, local.seq])?;
+            for mut later in pending_of_entity(&tx, id)? {
+                let mut touched = false;
+                for write in later.fields.values_mut() {
+                    for stamp in write.base.iter_mut().chain(write.resolves.iter_mut()) {
+                        if *stamp == old {
+                            *stamp = new;
+                            touched = true;
+                        }
+                    }
+                }
+                if touched {
+                    let fields = serde_json::to_string(&later.fields)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    tx.prepare_cached("UPDATE changes SET fields = ?1 WHERE change_id = ?2")?
+                        .execute(params![fields, later.change_id.to_string()])?;
+                }
+            }
+            let mut device = DeviceState::load(&tx)?;
+            device.clock.observe(new);
+            device.save(&tx)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The server refused the change: keep it with its payload and reason (status rejected) and
+    /// undo it locally — the entity becomes `current` (the server's state), or is removed if the
+    /// server has none and this was its creation — then this entity's other pending changes are
+    /// merged again on top.
+    pub fn mark_rejected(
+        &mut self,
+        device_seq: u64,
+        rejection: RejectionInfo,
+        current: Option<EntityState>,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let local = local_change(&tx, self.device_id, device_seq)?;
+        let info =
+            serde_json::to_string(&rejection).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        tx.prepare_cached("UPDATE changes SET status = 'rejected', rejection = ?1 WHERE seq = ?2")?
+            .execute(params![info, local.seq])?;
+        let (kind, id) = (local.change.entity, local.change.entity_id);
+        match current {
+            Some(state) => {
+                // Replace, not merge (the upsert sets every column): the server's state is the
+                // truth without this change.
+                rows::write_entity(&tx, &strip_nulls(state))?;
+            }
+            None if local.change.op == Op::Create => rows::delete_entity(&tx, kind, id)?,
+            None => {}
+        }
+        // The refused write's own value is not a value anyone lost.
+        tx.prepare_cached("DELETE FROM conflicts WHERE entity_id = ?1 AND hlc = ?2")?
+            .execute(params![id.to_string(), local.change.hlc.to_string()])?;
+        let mut state = rows::read_entity(&tx, kind, id)?;
+        for change in pending_of_entity(&tx, id)? {
+            if let Some(merged) = merge::merge(state.as_ref(), &change) {
+                record_conflicts(&tx, kind, id, &merged.conflict_ops)?;
+                state = Some(merged.state);
+            }
+        }
+        if let Some(state) = state {
+            let state = strip_nulls(state);
+            rows::write_entity(&tx, &state)?;
+            drop_conflicts_that_are_current(&tx, &state)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Test hook for crash simulations: the next pulled pages fail after applying `n` entries,
+    /// as if the process died halfway through a page.
+    #[doc(hidden)]
+    pub fn fail_apply_after(&mut self, n: Option<usize>) {
+        self.fail_apply_after = n;
+    }
+
+    /// Applies one pulled page and the new cursor in ONE transaction. Changes merge with
+    /// `domain::merge::merge` (the server has checked them); snapshots merge field by field
+    /// (or replace when absent here); evictions remove the entity (a case with its records).
+    /// An update of an entity not held here is skipped and counted. Every incoming stamp is
+    /// observed into the device clock.
+    pub fn apply_pulled(
+        &mut self,
+        entries: &[(u64, Incoming)],
+        new_cursor: u64,
+    ) -> Result<ApplyReport, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut device = DeviceState::load(&tx)?;
+        let mut report = ApplyReport::default();
+        let now = Utc::now();
+        for (applied, (server_seq, incoming)) in entries.iter().enumerate() {
+            if self.fail_apply_after == Some(applied) {
+                // Test hook: the process dies here; the transaction is never committed.
+                return Err(StoreError::Injected);
+            }
+            match incoming {
+                Incoming::Change(change) => {
+                    device.clock.observe(change.hlc);
+                    let current = rows::read_entity(&tx, change.entity, change.entity_id)?;
+                    let Some(merged) = merge::merge(current.as_ref(), change) else {
+                        report.skipped_unknown += 1;
+                        continue;
+                    };
+                    rows::write_entity(&tx, &strip_nulls(merged.state))?;
+                    report.conflicts_opened += record_conflicts(
+                        &tx,
+                        change.entity,
+                        change.entity_id,
+                        &merged.conflict_ops,
+                    )?;
+                    // Updates are kept for the entity's history; a create's author and time are
+                    // in the row itself.
+                    if change.op == Op::Update {
+                        insert_change(&tx, change, "pulled", Some(*server_seq), now)?;
+                    }
+                    report.applied += 1;
+                }
+                Incoming::Snapshot(state) => {
+                    device.clock.observe(state.created.hlc);
+                    for clock in state.clocks.values() {
+                        device.clock.observe(clock.hlc);
+                    }
+                    report.conflicts_opened += apply_snapshot_one(&tx, state)?;
+                    report.applied += 1;
+                }
+                Incoming::Evict { entity, entity_id } => {
+                    rows::delete_entity(&tx, *entity, *entity_id)?;
+                    report.applied += 1;
+                }
+            }
+        }
+        set_cursor(&tx, new_cursor)?;
+        device.save(&tx)?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    pub fn pull_cursor(&self) -> Result<u64, StoreError> {
+        let c: i64 = self
+            .conn
+            .query_row("SELECT pull_cursor FROM device", [], |r| r.get(0))?;
+        Ok(u64::try_from(c).unwrap_or(0))
+    }
+
+    pub fn set_pull_cursor(&mut self, cursor: u64) -> Result<(), StoreError> {
+        set_cursor(&self.conn, cursor)
+    }
+
+    /// XOR (`checksum_fold`) of `EntityState::digest()` over every entity held here whose
+    /// `station_ids()` contains `station_id`.
+    pub fn station_checksum(&self, station_id: Uuid) -> Result<u64, StoreError> {
+        let station = station_id.to_string();
+        // Digests are a cache of each row (cleared by every write): fill in the missing ones,
+        // then fold the column.
+        let tx = self.conn.unchecked_transaction()?;
+        let mut acc = 0u64;
+        for kind in EntityKind::ALL {
+            let table = kind.spec().table;
+            let condition = rows::station_condition(*kind);
+            let missing = format!("{} WHERE digest IS NULL AND {condition}", rows::table_sql(*kind).select);
+            let mut digests = Vec::new();
+            {
+                let mut stmt = tx.prepare_cached(&missing)?;
+                let mut found = stmt.query(params![station])?;
+                while let Some(row) = found.next()? {
+                    let state = rows::state_from_row(*kind, row)?;
+                    let folded = checksum_fold(0, &state.digest());
+                    digests.push((state.id.to_string(), i64::from_le_bytes(folded.to_le_bytes())));
+                }
+            }
+            let mut update = tx.prepare_cached(&format!("UPDATE {table} SET digest = ?2 WHERE id = ?1"))?;
+            for (id, digest) in &digests {
+                update.execute(params![id, digest])?;
+            }
+            let folded: i64 = tx
+                .prepare_cached(&format!("SELECT shegong_xor(digest) FROM {table} WHERE {condition}"))?
+                .query_row(params![station], |r| r.get(0))?;
+            acc ^= u64::from_le_bytes(folded.to_le_bytes());
+        }
+        tx.commit()?;
+        Ok(acc)
+    }
+
+    /// Repair: in one transaction, removes every entity held for `station_id` (pending changes
+    /// stay in the outbox). The engine then applies snapshot pages and sets the cursor.
+    pub fn clear_station(&mut self, station_id: Uuid) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let station = station_id.to_string();
+        for kind in EntityKind::ALL {
+            let sql = format!(
+                "DELETE FROM {} WHERE {}",
+                kind.spec().table,
+                rows::station_condition(*kind)
+            );
+            tx.execute(&sql, params![station])?;
+        }
+        // Recipients of other stations whose latest visit was removed with this station's data.
+        tx.execute_batch(&rows::visit_summary_sql(
+            "last_visit_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM visits WHERE id = recipients.last_visit_id)",
+        ))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Merges each entity (as a pulled snapshot), in one transaction.
+    pub fn apply_snapshot(&mut self, entities: &[EntityState]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut device = DeviceState::load(&tx)?;
+        for state in entities {
+            device.clock.observe(state.created.hlc);
+            for clock in state.clocks.values() {
+                device.clock.observe(clock.hlc);
+            }
+            apply_snapshot_one(&tx, state)?;
+        }
+        device.save(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Changes this device recorded that the server refused.
+    pub(crate) fn rejected_local(
+        &self,
+    ) -> Result<Vec<(Change, RejectionInfo, String)>, StoreError> {
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS}, rejection, recorded_at FROM changes
+             WHERE status = 'rejected' ORDER BY device_seq DESC"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows_iter = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows_iter.next()? {
+            let change = change_from_row(row)?;
+            let info: Option<String> = row.get(10)?;
+            let info: RejectionInfo = info
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .ok_or_else(|| {
+                    StoreError::Corrupt("a rejected change without its reason".into())
+                })?;
+            out.push((change, info, row.get(11)?));
+        }
+        Ok(out)
+    }
+}
+
+fn set_cursor(conn: &Connection, cursor: u64) -> Result<(), StoreError> {
+    let cursor =
+        i64::try_from(cursor).map_err(|_| StoreError::Corrupt("cursor out of range".into()))?;
+    conn.prepare_cached("UPDATE device SET pull_cursor = ?1")?
+        .execute(params![cursor])?;
+    Ok(())
+}
+
+fn apply_snapshot_one(conn: &Connection, incoming: &EntityState) -> Result<usize, StoreError> {
+    let local = rows::read_entity(conn, incoming.kind, incoming.id)?;
+    let (state, ops) = merge_snapshot(local.as_ref(), incoming);
+    rows::write_entity(conn, &state)?;
+    record_conflicts(conn, incoming.kind, incoming.id, &ops)
+}

@@ -250,8 +250,13 @@ pub fn check_change(
     };
     let target = Target { kind, station_id, case_worker_id };
 
-    // References must name known records of the same station.
-    check_references(&normalized, spec.fields, station_id, view)?;
+    // References must name known records of the same station — for a transfer, the station it
+    // goes to, which must then also name the village there.
+    let reference_station = match kind {
+        EntityKind::Recipient => proposed_id("station_id").or(station_id),
+        _ => station_id,
+    };
+    check_references(&normalized, spec.fields, reference_station, view)?;
 
     let actions = classify(change, current.as_ref(), &proposed)?;
     for action in &actions {
@@ -391,6 +396,10 @@ fn check_recipient(
     if let Some(current) = current {
         let moving = change.touches("station_id") && current.fields.get("station_id") != proposed.get("station_id");
         if moving {
+            // The village is of the station it leaves; the transfer names one of the new station.
+            if !change.touches("village_id") {
+                return Err(FieldError::new(spec.field("village_id").expect("spec"), Invalid::Required).into());
+            }
             let open = view.cases_of_recipient(current.id)?.iter().any(|c| c.get_enum::<Stage>("stage") != Some(Stage::Closed));
             if open {
                 return reject(Rejection::HasOpenCases);

@@ -27,6 +27,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_checksum_digests",
         include_str!("../migrations/0004_checksum_digests.sql"),
     ),
+    (
+        "0005_change_previous",
+        include_str!("../migrations/0005_change_previous.sql"),
+    ),
 ];
 
 /// The schema version this build writes and understands.

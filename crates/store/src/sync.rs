@@ -1,20 +1,22 @@
 //! What the sync engine calls: the outbox (pending changes, accepted and rejected answers),
 //! applying pulled pages, the per-station checksum and repair, and the pull cursor.
 
+use std::collections::BTreeMap;
+
 use chrono::Utc;
 use domain::Labelled;
-use domain::change::{Change, Incoming, Op};
+use domain::change::{Change, FieldWrite, Incoming, Op};
 use domain::entity::{EntityKind, EntityState, checksum_fold};
 use domain::hlc::Hlc;
 use domain::merge::{self, ConflictOp, LostValue};
 use domain::rules::RejectionInfo;
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::rows;
-use crate::write::{CHANGE_COLUMNS, change_from_row, insert_change, record_conflicts};
+use crate::write::{CHANGE_COLUMNS, Previous, change_from_row, insert_change, record_conflicts};
 use crate::{DeviceState, Store, StoreError};
 
 /// What applying a pulled page did.
@@ -138,6 +140,62 @@ fn strip_nulls(mut state: EntityState) -> EntityState {
 }
 
 /// Drops open conflicts whose "lost" value is in fact the current one (after an undo).
+/// What a field held before `before`, if `before` is itself a refused local change: refusals
+/// of writes stacked on one another unwind to the last value the server has.
+fn before_refused(conn: &Connection, entity_id: Uuid, field: &str, mut before: Previous) -> Result<Previous, StoreError> {
+    loop {
+        let refused: Option<Option<String>> = conn
+            .prepare_cached("SELECT previous FROM changes WHERE entity_id = ?1 AND hlc = ?2 AND status = 'rejected'")?
+            .query_row(params![entity_id.to_string(), before.clock.hlc.to_string()], |r| r.get(0))
+            .optional()?;
+        let Some(Some(previous)) = refused else { return Ok(before) };
+        let mut previous: BTreeMap<String, Previous> =
+            serde_json::from_str(&previous).map_err(|e| StoreError::Corrupt(format!("previous values: {e}")))?;
+        match previous.remove(field) {
+            Some(earlier) => before = earlier,
+            None => return Ok(before),
+        }
+    }
+}
+
+/// Takes back what a refused change marked seen: a value it wrote over knowingly, or resolved,
+/// is no longer seen unless another change still here saw it too. A lost value becomes an open
+/// conflict again, as on the server, which never applied the refused change.
+fn unsee(conn: &Connection, refused: &Change) -> Result<(), StoreError> {
+    let entity = refused.entity_id.to_string();
+    let others: Vec<BTreeMap<String, FieldWrite>> = conn
+        .prepare_cached(
+            "SELECT fields FROM changes WHERE entity_id = ?1 AND status != 'rejected' AND change_id != ?2",
+        )?
+        .query_map(params![entity, refused.change_id.to_string()], |r| r.get::<_, String>(0))?
+        .map(|fields| {
+            let fields = fields?;
+            serde_json::from_str(&fields).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    for (field, write) in &refused.fields {
+        for stamp in write.base.iter().chain(&write.resolves) {
+            let still_seen = others.iter().any(|fields| {
+                fields.get(field).is_some_and(|w| w.base == Some(*stamp) || w.resolves.contains(stamp))
+            });
+            if still_seen {
+                continue;
+            }
+            let key = params![entity, field, stamp.to_string()];
+            conn.prepare_cached(
+                "UPDATE conflicts SET status = 'open'
+                 WHERE entity_id = ?1 AND field = ?2 AND hlc = ?3 AND status = 'seen' AND value IS NOT NULL",
+            )?
+            .execute(key)?;
+            conn.prepare_cached(
+                "DELETE FROM conflicts WHERE entity_id = ?1 AND field = ?2 AND hlc = ?3 AND status = 'seen'",
+            )?
+            .execute(key)?;
+        }
+    }
+    Ok(())
+}
+
 fn drop_conflicts_that_are_current(
     conn: &Connection,
     state: &EntityState,
@@ -221,6 +279,11 @@ impl Store {
                 .execute(params![id.to_string(), old_s, new_s])?;
             tx.prepare_cached("UPDATE changes SET hlc = ?1 WHERE seq = ?2")?
                 .execute(params![new_s, local.seq])?;
+            // Stamps are unique text, so a textual replace in the stored previous values is exact.
+            tx.prepare_cached(
+                "UPDATE changes SET previous = replace(previous, ?1, ?2) WHERE entity_id = ?3 AND status = 'pending'",
+            )?
+            .execute(params![old_s, new_s, id.to_string()])?;
             for mut later in pending_of_entity(&tx, id)? {
                 let mut touched = false;
                 for write in later.fields.values_mut() {
@@ -265,18 +328,45 @@ impl Store {
         tx.prepare_cached("UPDATE changes SET status = 'rejected', rejection = ?1 WHERE seq = ?2")?
             .execute(params![info, local.seq])?;
         let (kind, id) = (local.change.entity, local.change.entity_id);
-        match current {
-            Some(state) => {
-                // Replace, not merge (the upsert sets every column): the server's state is the
-                // truth without this change.
-                rows::write_entity(&tx, &strip_nulls(state))?;
+        let previous: Option<String> =
+            tx.query_row("SELECT previous FROM changes WHERE seq = ?1", params![local.seq], |r| r.get(0))?;
+        let previous: Option<BTreeMap<String, Previous>> = previous
+            .map(|p| serde_json::from_str(&p).map_err(|e| StoreError::Corrupt(format!("previous values: {e}"))))
+            .transpose()?;
+        match (local.change.op, previous, current) {
+            (Op::Create, _, _) => rows::delete_entity(&tx, kind, id)?,
+            // Put back what the refused write overwrote, where it still stands; later local
+            // writes that overwrote it in turn stay. Anything newer from elsewhere arrives by
+            // pull and merges as usual.
+            (Op::Update, Some(previous), _) => {
+                if let Some(mut state) = rows::read_entity(&tx, kind, id)? {
+                    for (field, before) in previous {
+                        if state.clock(&field).hlc != local.change.hlc {
+                            continue;
+                        }
+                        let before = before_refused(&tx, id, &field, before)?;
+                        match before.value {
+                            Some(value) => state.fields.insert(field.clone(), value),
+                            None => state.fields.remove(&field),
+                        };
+                        if before.clock == state.created {
+                            state.clocks.remove(&field);
+                        } else {
+                            state.clocks.insert(field, before.clock);
+                        }
+                    }
+                    rows::write_entity(&tx, &state)?;
+                }
             }
-            None if local.change.op == Op::Create => rows::delete_entity(&tx, kind, id)?,
-            None => {}
+            // A change recorded before the store kept previous values: the server's state is
+            // the truth without it.
+            (Op::Update, None, Some(state)) => rows::write_entity(&tx, &strip_nulls(state))?,
+            (Op::Update, None, None) => {}
         }
         // The refused write's own value is not a value anyone lost.
         tx.prepare_cached("DELETE FROM conflicts WHERE entity_id = ?1 AND hlc = ?2")?
             .execute(params![id.to_string(), local.change.hlc.to_string()])?;
+        unsee(&tx, &local.change)?;
         let mut state = rows::read_entity(&tx, kind, id)?;
         for change in pending_of_entity(&tx, id)? {
             if let Some(merged) = merge::merge(state.as_ref(), &change) {

@@ -66,6 +66,9 @@ impl Store {
             rows::write_entity(&tx, &merged.state)?;
             record_conflicts(&tx, checked.entity, checked.entity_id, &merged.conflict_ops)?;
             insert_change(&tx, &checked, "pending", None, now)?;
+            if let (Op::Update, Some(current)) = (checked.op, &current) {
+                set_previous(&tx, &checked, current)?;
+            }
             device.last_device_seq = checked.device_seq;
             recorded.push(checked);
         }
@@ -93,20 +96,31 @@ pub(crate) fn record_conflicts(
     for op in seen.into_iter().chain(lost) {
         match op {
             ConflictOp::Lost(lost) => {
-                opened += conn
+                let values = params![
+                    entity_id.to_string(),
+                    lost.field,
+                    lost.clock.hlc.to_string(),
+                    kind.as_str(),
+                    lost.value.to_string(),
+                    lost.clock.base.map(|b| b.to_string()),
+                    lost.clock.author.to_string(),
+                ];
+                let inserted = conn
                     .prepare_cached(
                         "INSERT INTO conflicts (entity_id, field, hlc, entity_kind, value, base, author_id, status)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open') ON CONFLICT DO NOTHING",
                     )?
-                    .execute(params![
-                        entity_id.to_string(),
-                        lost.field,
-                        lost.clock.hlc.to_string(),
-                        kind.as_str(),
-                        lost.value.to_string(),
-                        lost.clock.base.map(|b| b.to_string()),
-                        lost.clock.author.to_string(),
-                    ])?;
+                    .execute(values)?;
+                if inserted == 0 {
+                    // Already seen: stays closed, but keeps the value in case the write that saw
+                    // it is refused by the server (see `Store::mark_rejected`).
+                    conn.prepare_cached(
+                        "UPDATE conflicts SET value = ?5, base = ?6, author_id = ?7
+                         WHERE entity_id = ?1 AND field = ?2 AND hlc = ?3 AND entity_kind = ?4 AND value IS NULL",
+                    )?
+                    .execute(values)?;
+                }
+                opened += inserted;
             }
             ConflictOp::Seen { field, hlc } => {
                 conn.prepare_cached(
@@ -118,6 +132,26 @@ pub(crate) fn record_conflicts(
         }
     }
     Ok(opened)
+}
+
+/// What a field held before a local change overwrote it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Previous {
+    pub value: Option<serde_json::Value>,
+    pub clock: domain::entity::FieldClock,
+}
+
+/// Keeps the values `change` overwrote (migration 0005), for `Store::mark_rejected`.
+fn set_previous(conn: &Connection, change: &Change, current: &domain::entity::EntityState) -> Result<(), StoreError> {
+    let previous: BTreeMap<&str, Previous> = change
+        .fields
+        .keys()
+        .map(|f| (f.as_str(), Previous { value: current.get(f).cloned(), clock: *current.clock(f) }))
+        .collect();
+    let json = serde_json::to_string(&previous).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.prepare_cached("UPDATE changes SET previous = ?1 WHERE change_id = ?2")?
+        .execute(params![json, change.change_id.to_string()])?;
+    Ok(())
 }
 
 pub(crate) fn op_str(op: Op) -> &'static str {

@@ -129,14 +129,19 @@ fn a_deputy_head_reassigns_and_transfers_but_requests_closure_only_for_own_cases
         .set("closure_summary", "x");
     refused(&mut w, &deputy, vec![request], "role_cannot");
     // A recipient with an open case stays; one without moves.
-    let transfer = |id: Uuid, station: Uuid| {
-        Write::update(EntityKind::Recipient, id).set("station_id", station.to_string())
+    let transfer = |id: Uuid, station: Uuid, village: Uuid| {
+        Write::update(EntityKind::Recipient, id)
+            .set("station_id", station.to_string())
+            .set("village_id", village.to_string())
     };
-    let writes = vec![transfer(recipient, w.b.id)];
+    let (b, b_village) = (w.b.id, w.b.village);
+    let writes = vec![Write::update(EntityKind::Recipient, recipient).set("station_id", b.to_string())];
+    refused(&mut w, &deputy, writes, "required");
+    let writes = vec![transfer(recipient, b, b_village)];
     refused(&mut w, &deputy, writes, "has_open_cases");
     let (other, write) = w.recipient_write("李四", "440524195801010018", "1958-01-01", "Male");
     w.record(&deputy, vec![write]).expect("added");
-    w.record(&deputy, vec![transfer(other, w.b.id)])
+    w.record(&deputy, vec![transfer(other, b, b_village)])
         .expect("transferred");
     assert_eq!(
         w.get(EntityKind::Recipient, other).get_id("station_id"),
@@ -145,7 +150,7 @@ fn a_deputy_head_reassigns_and_transfers_but_requests_closure_only_for_own_cases
     let worker = w.a.worker.clone();
     let (third, write) = w.recipient_write("王芳", "510129201007043126", "2010-07-04", "Female");
     w.record(&worker, vec![write]).expect("added");
-    let writes = vec![transfer(third, w.b.id)];
+    let writes = vec![transfer(third, b, b_village)];
     refused(&mut w, &worker, writes, "role_cannot");
 }
 

@@ -467,6 +467,70 @@ fn a_rejected_update_restores_the_server_state_and_replays_later_pending_changes
     );
 }
 
+/// Found by the sync simulation: the server's current state may already hold edits this device
+/// has not pulled. Taking it wholesale on a refusal would skip their merge, and a value of this
+/// device's that one of them overwrote unseen would never show as a conflict here.
+#[test]
+fn a_refusal_undoes_only_the_refused_write_and_later_pulls_still_find_conflicts() {
+    let mut w = World::new();
+    let recipient = w.add_zhang_san();
+    let worker = w.a.worker.clone();
+    let created = w.get(EntityKind::Recipient, recipient);
+    let mine = w
+        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("notes", "独居")])
+        .expect("edit")
+        .remove(0);
+    w.store.mark_accepted(mine.device_seq, 100, None).expect("accepted");
+    let refused = w
+        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")])
+        .expect("edit")
+        .remove(0);
+    // Meanwhile on the server: another device overwrote the notes without having seen mine.
+    let theirs = remote_update(&created, "notes", json!("与女儿同住"), Some(created.created.hlc), mine.hlc.millis + 10, 9);
+    let mut server_state = created.clone();
+    server_state.fields.insert("notes".into(), json!("与女儿同住"));
+    server_state.clocks.insert(
+        "notes".into(),
+        domain::entity::FieldClock { hlc: theirs.hlc, base: Some(created.created.hlc), author: theirs.author_id },
+    );
+    w.store.mark_rejected(refused.device_seq, reason(), Some(server_state)).expect("rejected");
+    let state = w.get(EntityKind::Recipient, recipient);
+    assert_eq!(state.get_str("phone"), None, "the refused edit is undone");
+    assert_eq!(state.get_str("notes"), Some("独居"), "nothing else is taken before it is pulled");
+
+    w.store.apply_pulled(&page(std::slice::from_ref(&theirs), 101), 101).expect("pulled");
+    let state = w.get(EntityKind::Recipient, recipient);
+    assert_eq!(state.get_str("notes"), Some("与女儿同住"));
+    let open = w.store.open_conflicts().expect("conflicts");
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!((open[0].field.as_str(), open[0].lost_hlc), ("notes", mine.hlc));
+}
+
+/// Found by the sync simulation: two stacked edits of one field both refused must leave the
+/// value the server has, not the first refused one.
+#[test]
+fn refusals_of_stacked_edits_unwind_to_the_last_value_the_server_has() {
+    let mut w = World::new();
+    let recipient = w.add_zhang_san();
+    let worker = w.a.worker.clone();
+    let server_state = w.get(EntityKind::Recipient, recipient);
+    let mut edits = Vec::new();
+    for notes in ["第一次", "第二次"] {
+        let change = w
+            .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("notes", notes)])
+            .expect("edit")
+            .remove(0);
+        edits.push(change);
+    }
+    for change in &edits {
+        w.store.mark_rejected(change.device_seq, reason(), Some(server_state.clone())).expect("rejected");
+    }
+    let state = w.get(EntityKind::Recipient, recipient);
+    assert_eq!(state.get_str("notes"), server_state.get_str("notes"));
+    assert_eq!(state.clock("notes"), server_state.clock("notes"));
+    assert!(w.store.open_conflicts().expect("conflicts").is_empty());
+}
+
 /// Several devices edit one household's fields, some on top of what they saw and some not, and
 /// resolve some conflicts; whatever the order the edits arrive in, the store's open conflicts are
 /// `ConflictBook`'s.

@@ -1,1 +1,33 @@
+//! Shegong's sync server: accounts and devices, the push and pull of changes, per-station
+//! checksums and repair snapshots, over HTTP (axum) with an embedded SQLite store.
+//!
+//! - [`Server`] is the whole API as synchronous methods; [`router`] puts it on HTTP; [`serve`]
+//!   runs it on a socket (optionally with TLS).
+//! - [`storage::Storage`] is the one trait a backend implements; [`SqliteStorage`] is the default.
+//! - [`Admin`] creates stations, service points, villages and users, and seeds the demo.
+//!
+//! The protocol is described for people in `docs/sync-protocol.md`.
+//!
+//! **Invariant:** the actor of a pushed change is derived from the bearer token and the server's
+//! own user record, never from anything in the request body.
 
+pub mod admin;
+mod auth;
+mod batch;
+pub mod config;
+mod demo;
+pub mod error;
+pub mod http;
+mod push;
+mod scope;
+mod serve;
+mod server;
+pub mod storage;
+
+pub use admin::{Admin, AdminError, DEMO_PASSWORD, DemoSeed, NewUser};
+pub use batch::SYSTEM_USER_ID;
+pub use config::Config;
+pub use http::router;
+pub use serve::{ServeError, open_storage, serve};
+pub use server::{Server, ServerSettings, WallClock, system_clock};
+pub use storage::{SqliteStorage, Storage, StorageError};

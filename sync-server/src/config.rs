@@ -1,0 +1,223 @@
+//! Configuration: defaults, then a TOML file (`--config FILE` or `SHEGONG_SYNC_CONFIG`), then
+//! environment variables `SHEGONG_SYNC__<KEY>` (e.g. `SHEGONG_SYNC__LISTEN=127.0.0.1:0`).
+//! Unknown keys are errors, in the file and in the environment, so a typo never goes unnoticed.
+//! The annotated example is `sync-server/shegong-sync.example.toml` ([`EXAMPLE`]).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::Duration;
+use serde::Deserialize;
+
+use crate::server::ServerSettings;
+
+/// The annotated example configuration, with every default.
+pub const EXAMPLE: &str = include_str!("../shegong-sync.example.toml");
+
+/// Prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "SHEGONG_SYNC__";
+/// The environment variable naming the configuration file.
+pub const FILE_ENV: &str = "SHEGONG_SYNC_CONFIG";
+/// The database's file name inside `data_dir`.
+pub const DATABASE_FILE: &str = "shegong-sync.db";
+
+/// A value kept out of logs: `Debug` shows `<redacted>`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub max_clock_ahead_secs: u64,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub database_key: Option<Secret>,
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
+            data_dir: PathBuf::from("shegong-sync-data"),
+            access_token_ttl_secs: 3600,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            max_clock_ahead_secs: 300,
+            tls_cert: None,
+            tls_key: None,
+            database_key: None,
+            log: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the configuration file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {key}: {message}")]
+    Env { key: String, message: String },
+    #[error("tls_cert and tls_key go together: set both or neither")]
+    HalfTls,
+}
+
+/// HTTPS material: PEM files of the certificate (chain) and of its private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then the `SHEGONG_SYNC__*` variables among `env`.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+                Self::from_toml(&text).map_err(|message| ConfigError::Parse { path: path.to_owned(), message })?
+            }
+            None => Self::default(),
+        };
+        for (key, value) in env {
+            if let Some(name) = key.strip_prefix(ENV_PREFIX) {
+                config
+                    .set(&name.to_ascii_lowercase(), &value)
+                    .map_err(|message| ConfigError::Env { key: key.clone(), message })?;
+            }
+        }
+        config.tls()?;
+        Ok(config)
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Sets one key from its text form, as an environment variable gives it.
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        fn number(value: &str) -> Result<u64, String> {
+            value.trim().parse().map_err(|_| format!("{value:?} is not a whole number"))
+        }
+        fn path(value: &str) -> Option<PathBuf> {
+            (!value.trim().is_empty()).then(|| PathBuf::from(value.trim()))
+        }
+        match key {
+            "listen" => {
+                self.listen =
+                    value.trim().parse().map_err(|_| format!("{value:?} is not an address like 127.0.0.1:7878"))?;
+            }
+            "data_dir" => self.data_dir = path(value).ok_or("the data directory cannot be empty")?,
+            "access_token_ttl_secs" => self.access_token_ttl_secs = number(value)?,
+            "refresh_token_ttl_secs" => self.refresh_token_ttl_secs = number(value)?,
+            "max_clock_ahead_secs" => self.max_clock_ahead_secs = number(value)?,
+            "tls_cert" => self.tls_cert = path(value),
+            "tls_key" => self.tls_key = path(value),
+            "database_key" => self.database_key = (!value.is_empty()).then(|| Secret::new(value)),
+            "log" => self.log = value.into(),
+            other => return Err(format!("unknown setting {other:?}")),
+        }
+        Ok(())
+    }
+
+    /// The TLS files, when HTTPS is configured.
+    pub fn tls(&self) -> Result<Option<TlsFiles>, ConfigError> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert: cert.clone(), key: key.clone() })),
+            (None, None) => Ok(None),
+            _ => Err(ConfigError::HalfTls),
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(DATABASE_FILE)
+    }
+
+    pub fn settings(&self) -> ServerSettings {
+        let secs = |s: u64| Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        ServerSettings {
+            access_token_ttl: secs(self.access_token_ttl_secs),
+            refresh_token_ttl: secs(self.refresh_token_ttl_secs),
+            max_clock_ahead: secs(self.max_clock_ahead_secs),
+            ..ServerSettings::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn the_example_file_holds_exactly_the_defaults() {
+        assert_eq!(Config::from_toml(EXAMPLE), Ok(Config::default()));
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("sync.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\naccess_token_ttl_secs = 60\n").expect("write");
+        let config = Config::load(
+            Some(&file),
+            env(&[
+                ("SHEGONG_SYNC__LISTEN", "127.0.0.1:0"),
+                ("SHEGONG_SYNC__DATA_DIR", "/tmp/x"),
+                ("PATH", "/usr/bin"),
+                ("SHEGONG_SYNC_CONFIG", "ignored here"),
+            ]),
+        )
+        .expect("loads");
+        assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 0)));
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(config.access_token_ttl_secs, 60);
+        assert_eq!(config.settings().access_token_ttl, Duration::seconds(60));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_with_their_name() {
+        let typo = Config::load(None, env(&[("SHEGONG_SYNC__LISTN", "x")])).expect_err("unknown key");
+        assert!(typo.to_string().contains("SHEGONG_SYNC__LISTN"), "{typo}");
+        let bad = Config::load(None, env(&[("SHEGONG_SYNC__ACCESS_TOKEN_TTL_SECS", "soon")])).expect_err("bad number");
+        assert!(bad.to_string().contains("ACCESS_TOKEN_TTL_SECS"), "{bad}");
+        assert!(Config::from_toml("colour = \"blue\"").is_err());
+        let half = Config::load(None, env(&[("SHEGONG_SYNC__TLS_CERT", "/c.pem")])).expect_err("half TLS");
+        assert!(matches!(half, ConfigError::HalfTls));
+    }
+
+    #[test]
+    fn the_database_key_never_shows_in_debug_output() {
+        let config = Config::load(None, env(&[("SHEGONG_SYNC__DATABASE_KEY", "hunter2-very-secret")])).expect("loads");
+        assert_eq!(config.database_key.as_ref().map(Secret::expose), Some("hunter2-very-secret"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+}

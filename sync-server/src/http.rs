@@ -1,0 +1,225 @@
+//! The HTTP face of [`Server`]: one route per path of [`protocol::paths`], JSON in and out,
+//! errors as [`protocol::ApiError`] bodies. Handlers only translate: they read the bearer token,
+//! the schema header and the body, and run the server's (blocking) method on a blocking thread.
+
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use protocol::{
+    ApiError, LoginRequest, PullQuery, PushRequest, RefreshRequest, SCHEMA_HEADER, SnapshotQuery, limits, paths,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{NOT_FOUND, check_client_schema, internal, malformed, status_of, too_large, unauthorized};
+use crate::server::Server;
+
+/// Every endpoint of the sync API.
+pub fn router(server: Server) -> Router {
+    Router::new()
+        .route(paths::LOGIN, post(login))
+        .route(paths::REFRESH, post(refresh))
+        .route(paths::PUSH, post(push))
+        .route(paths::PULL, get(pull))
+        .route(paths::CHECKSUM, get(checksum))
+        .route(paths::SNAPSHOT, get(snapshot))
+        .route(paths::HEALTH, get(health))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+        .with_state(server)
+}
+
+/// An error answer: the status its code maps to, and the error as JSON.
+pub struct HttpError(pub ApiError);
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        (status_of(&self.0.code), axum::Json(self.0)).into_response()
+    }
+}
+
+impl From<ApiError> for HttpError {
+    fn from(e: ApiError) -> Self {
+        HttpError(e)
+    }
+}
+
+type Answer<T> = Result<axum::Json<T>, HttpError>;
+
+/// A JSON body; anything wrong with it is a 400 (413 when too large) naming what was wrong.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = HttpError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(HttpError(json_rejection(&rejection))),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large(
+            format!("请求内容超过{}字节", limits::MAX_BODY_BYTES),
+            format!("the request body is larger than {} bytes", limits::MAX_BODY_BYTES),
+        );
+    }
+    let detail = rejection.body_text();
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            malformed("Content-Type 须为 application/json", "Content-Type must be application/json")
+        }
+        JsonRejection::JsonSyntaxError(_) => {
+            malformed(format!("不是有效的 JSON：{detail}"), format!("not valid JSON: {detail}"))
+        }
+        JsonRejection::JsonDataError(_) => malformed(
+            format!("字段不符合要求：{detail}"),
+            format!("the body does not match the expected fields: {detail}"),
+        ),
+        _ => malformed(format!("无法读取请求内容：{detail}"), format!("the body could not be read: {detail}")),
+    }
+}
+
+/// A query string; anything wrong with it is a 400 naming what was wrong.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(QueryParams(value)),
+            Err(rejection) => Err(HttpError(query_rejection(&rejection))),
+        }
+    }
+}
+
+fn query_rejection(rejection: &QueryRejection) -> ApiError {
+    let detail = rejection.body_text();
+    malformed(format!("查询参数有误：{detail}"), format!("bad query parameters: {detail}"))
+}
+
+/// The bearer token of the `Authorization` header.
+fn bearer(headers: &HeaderMap) -> Result<String, HttpError> {
+    let missing = || HttpError(unauthorized("请先登录", "an Authorization: Bearer header is required"));
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let text = value.to_str().map_err(|_| missing())?;
+    let token = text.strip_prefix("Bearer ").or_else(|| text.strip_prefix("bearer ")).ok_or_else(missing)?;
+    Ok(token.trim().to_owned())
+}
+
+/// The client's change format from the schema header; `None` when absent.
+fn schema(headers: &HeaderMap) -> Result<Option<u32>, HttpError> {
+    let Some(value) = headers.get(SCHEMA_HEADER) else { return Ok(None) };
+    let version = value.to_str().ok().and_then(|v| v.trim().parse::<u32>().ok()).ok_or_else(|| {
+        HttpError(malformed(
+            format!("{SCHEMA_HEADER} 须为整数"),
+            format!("the {SCHEMA_HEADER} header must be a whole number"),
+        ))
+    })?;
+    check_client_schema(version)?;
+    Ok(Some(version))
+}
+
+fn required_schema(headers: &HeaderMap) -> Result<u32, HttpError> {
+    schema(headers)?.ok_or_else(|| {
+        HttpError(malformed(format!("缺少 {SCHEMA_HEADER} 请求头"), format!("the {SCHEMA_HEADER} header is required")))
+    })
+}
+
+/// Runs a blocking server call off the async threads.
+async fn blocking<T: Serialize + Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Answer<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(value)) => Ok(axum::Json(value)),
+        Ok(Err(e)) => Err(HttpError(e)),
+        Err(join) => Err(HttpError(internal(format!("request handler failed: {join}")))),
+    }
+}
+
+async fn login(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<LoginRequest>,
+) -> Answer<protocol::Session> {
+    schema(&headers)?;
+    blocking(move || server.login(body)).await
+}
+
+async fn refresh(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<RefreshRequest>,
+) -> Answer<protocol::Session> {
+    schema(&headers)?;
+    blocking(move || server.refresh(body)).await
+}
+
+async fn push(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<PushRequest>,
+) -> Answer<protocol::PushResponse> {
+    let token = bearer(&headers)?;
+    let version = required_schema(&headers)?;
+    blocking(move || server.push(&token, version, body)).await
+}
+
+async fn pull(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    QueryParams(query): QueryParams<PullQuery>,
+) -> Answer<protocol::PullResponse> {
+    let token = bearer(&headers)?;
+    let version = required_schema(&headers)?;
+    blocking(move || server.pull(&token, version, query)).await
+}
+
+async fn checksum(State(server): State<Server>, headers: HeaderMap) -> Answer<protocol::ChecksumResponse> {
+    let token = bearer(&headers)?;
+    schema(&headers)?;
+    blocking(move || server.checksum(&token)).await
+}
+
+async fn snapshot(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    QueryParams(query): QueryParams<SnapshotQuery>,
+) -> Answer<protocol::SnapshotResponse> {
+    let token = bearer(&headers)?;
+    schema(&headers)?;
+    blocking(move || server.snapshot(&token, query)).await
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    schema_version: u32,
+    oldest_supported_schema_version: u32,
+}
+
+async fn health() -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok",
+        schema_version: domain::SCHEMA_VERSION,
+        oldest_supported_schema_version: domain::OLDEST_SUPPORTED_SCHEMA_VERSION,
+    })
+}
+
+async fn method_not_allowed() -> Response {
+    let error = ApiError::new(NOT_FOUND, "该接口不支持此请求方法", "this endpoint does not take this method");
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(error)).into_response()
+}
+
+async fn not_found() -> HttpError {
+    HttpError(ApiError::new(NOT_FOUND, "没有这个接口", "no such endpoint"))
+}

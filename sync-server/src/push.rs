@@ -1,0 +1,187 @@
+//! Push: a device's outbox changes, processed in its dense sequence order, each answered on its
+//! own (accepted, rejected, or not yet: a gap), all in one durable transaction.
+//!
+//! - A change the server has already processed gets its stored answer again: a lost reply costs
+//!   nothing and nothing is processed twice.
+//! - A change after a gap is not processed: the answer names the sequence number expected.
+//! - A rejected change is stored with its payload and never blocks the ones after it.
+
+use chrono::{Duration, NaiveDate};
+use domain::change::Change;
+use domain::hlc::Hlc;
+use domain::policy::Actor;
+use domain::rules::{CheckError, Rejection, RejectionInfo, check_change};
+use protocol::{ApiError, PushOutcome, PushRequest, PushResponse, PushResult, limits};
+
+use crate::batch::Batch;
+use crate::error::{check_client_schema, client_too_new, client_too_old, internal, too_large, unauthorized};
+use crate::scope::{actor_of, may_read};
+use crate::server::{Server, authenticate};
+use crate::storage::{DeviceRecord, RejectedChange, StorageError, StoredAnswer};
+
+/// The rejection of a change that names another device than the one signed in.
+pub(crate) fn forged_device() -> RejectionInfo {
+    RejectionInfo {
+        code: "forged_device".into(),
+        message_zh: "修改记录的设备与登录的设备不符".into(),
+        message_en: "the change claims another device than the one signed in".into(),
+        field: None,
+    }
+}
+
+pub(crate) fn push(
+    server: &Server,
+    bearer: &str,
+    client_schema: u32,
+    request: PushRequest,
+) -> Result<PushResponse, ApiError> {
+    check_client_schema(client_schema)?;
+    if request.changes.len() > limits::MAX_PUSH_CHANGES {
+        return Err(too_large(
+            format!("一次最多发送{}条修改", limits::MAX_PUSH_CHANGES),
+            format!("at most {} changes per push", limits::MAX_PUSH_CHANGES),
+        ));
+    }
+    let storage = server.storage();
+    // A first look without the write lock, so requests with bad tokens never queue behind it.
+    authenticate(&*storage.read()?, bearer, server.now())?;
+    let mut batch = Batch::begin(storage.as_ref(), server.now())?;
+    let token = authenticate(batch.read(), bearer, batch.now)?;
+    let mut device = batch
+        .read()
+        .device(token.device_id)?
+        .filter(|d| d.user_id == token.user_id)
+        .ok_or_else(|| unauthorized("设备未登记", "this device is not registered"))?;
+
+    // A change in a format the server cannot upgrade refuses the whole push, before anything is
+    // processed: the device keeps its outbox as it is and asks the user to update.
+    for change in request.changes.iter().filter(|c| c.device_seq >= device.next_seq) {
+        if change.schema_version < domain::OLDEST_SUPPORTED_SCHEMA_VERSION {
+            return Err(client_too_old(change.schema_version));
+        }
+        if change.schema_version > domain::SCHEMA_VERSION {
+            return Err(client_too_new(change.schema_version));
+        }
+    }
+
+    let actor = actor_of(batch.read(), token.user_id)?;
+    let latest_date = batch.now.date_naive() + Duration::days(server.settings().future_date_slack_days);
+    let mut results = Vec::with_capacity(request.changes.len());
+    let mut gap = false;
+    for change in request.changes {
+        let device_seq = change.device_seq;
+        let change_id = change.change_id;
+        let outcome = if gap || device_seq > device.next_seq {
+            gap = true;
+            PushOutcome::Gap { expected: device.next_seq }
+        } else if device_seq < device.next_seq {
+            match batch.read().push_answer(device.id, device_seq)? {
+                Some(stored) => {
+                    results.push(PushResult { device_seq, change_id: stored.change_id, outcome: stored.outcome });
+                    continue;
+                }
+                // Sequence numbers start at 1; a 0 was never processed and never will be.
+                None => PushOutcome::Gap { expected: device.next_seq },
+            }
+        } else {
+            let outcome = process(server, &mut batch, &actor, &mut device, change, latest_date)?;
+            batch.tx.put_push_answer(device.id, device_seq, &StoredAnswer { change_id, outcome: outcome.clone() })?;
+            device.next_seq += 1;
+            outcome
+        };
+        results.push(PushResult { device_seq, change_id, outcome });
+    }
+    batch.tx.put_device(&device)?;
+    // Durable before the reply: the answers above are promises.
+    batch.finish()?;
+    Ok(PushResponse { results, next_expected_seq: device.next_seq })
+}
+
+/// Checks and applies one change, the next expected of its device.
+fn process(
+    server: &Server,
+    batch: &mut Batch<'_>,
+    actor: &Actor,
+    device: &mut DeviceRecord,
+    received: Change,
+    latest_date: NaiveDate,
+) -> Result<PushOutcome, ApiError> {
+    if received.device_id != device.id {
+        return reject(batch, actor, device, received, forged_device());
+    }
+    if received.author_id != actor.user_id {
+        return reject(batch, actor, device, received, RejectionInfo::from(&Rejection::ForgedAuthor));
+    }
+    let mut change = protocol::upgrade::upgrade(received.clone()).map_err(|e| match e {
+        protocol::upgrade::UpgradeError::TooOld(v) => client_too_old(v),
+        protocol::upgrade::UpgradeError::TooNew(v) => client_too_new(v),
+    })?;
+
+    // A stamp from the future (a laptop clock set wrong) would win every merge for as long as
+    // the clock is wrong. The server orders it by its own clock instead and tells the device.
+    let mut effective_hlc = None;
+    let now_millis = u64::try_from(batch.now.timestamp_millis()).unwrap_or(0);
+    let max_ahead = u64::try_from(server.settings().max_clock_ahead.num_milliseconds()).unwrap_or(0);
+    if change.hlc.millis > now_millis.saturating_add(max_ahead) {
+        let tick = batch.tick();
+        let effective = Hlc::new(tick.millis, tick.counter, change.hlc.device);
+        batch.tx.put_hlc_translation(device.id, change.hlc, effective)?;
+        device.clock_skewed = true;
+        device.last_skew_ms = Some(i64::try_from(change.hlc.millis - now_millis).unwrap_or(i64::MAX));
+        tracing::warn!(device = %device.id, ahead_ms = change.hlc.millis - now_millis, "clamped a stamp from the future");
+        change.hlc = effective;
+        effective_hlc = Some(effective);
+    } else {
+        batch.observe(change.hlc);
+    }
+    // Later changes of the device name its own clamped stamps as bases; use what the server used.
+    for write in change.fields.values_mut() {
+        if let Some(base) = write.base {
+            write.base = Some(translate(batch, device.id, base)?);
+        }
+        for seen in write.resolves.iter_mut() {
+            *seen = translate(batch, device.id, *seen)?;
+        }
+    }
+
+    match check_change(actor, &change, &batch.view(), latest_date) {
+        Ok(normalized) => {
+            let server_seq = batch.apply(&normalized)?;
+            Ok(PushOutcome::Accepted { server_seq, effective_hlc })
+        }
+        Err(CheckError::Rejected(rejection)) => reject(batch, actor, device, received, RejectionInfo::from(&rejection)),
+        Err(CheckError::Lookup(e)) => Err(internal(e)),
+    }
+}
+
+fn translate(batch: &Batch<'_>, device_id: domain::Id, stamp: Hlc) -> Result<Hlc, StorageError> {
+    if stamp.device != device_id {
+        return Ok(stamp);
+    }
+    Ok(batch.read().hlc_translation(device_id, stamp)?.unwrap_or(stamp))
+}
+
+/// Stores the change as received, with the reason, and answers with the entity as the server
+/// has it — if this user may see it at all.
+fn reject(
+    batch: &mut Batch<'_>,
+    actor: &Actor,
+    device: &DeviceRecord,
+    received: Change,
+    rejection: RejectionInfo,
+) -> Result<PushOutcome, ApiError> {
+    let current = batch
+        .read()
+        .entity(received.entity, received.entity_id)?
+        .filter(|record| may_read(actor, record))
+        .map(|record| record.state);
+    tracing::info!(device = %device.id, seq = received.device_seq, code = %rejection.code, "rejected a change");
+    batch.tx.put_rejected_change(&RejectedChange {
+        device_id: device.id,
+        device_seq: received.device_seq,
+        change: received,
+        rejection: rejection.clone(),
+        rejected_at: batch.now,
+    })?;
+    Ok(PushOutcome::Rejected { rejection, current })
+}

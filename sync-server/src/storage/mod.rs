@@ -1,0 +1,254 @@
+//! Where the server keeps its state, behind one trait: [`Storage`] opens read and write
+//! transactions; [`ReadTx`] and [`WriteTx`] are the operations the server needs, and nothing
+//! more. The rules (what a change may do, who sees what, how checksums move) live in the server;
+//! a backend only stores and finds rows, so a second backend (PostgreSQL) can follow without
+//! touching the protocol or the rules.
+//!
+//! # The contract every backend keeps
+//!
+//! - **One write transaction at a time decides the log order.** [`WriteTx::append_log`] hands out
+//!   the next server sequence number *inside* the write transaction, and the order in which write
+//!   transactions commit is the order of their sequence numbers. A reader paging the log by
+//!   sequence number therefore never skips a change that committed late. SQLite gets this from its
+//!   single writer (`BEGIN IMMEDIATE`). A PostgreSQL backend would take a row lock on a one-row
+//!   counter table (`UPDATE log_head SET seq = seq + 1 RETURNING seq`) as the first statement of
+//!   every write transaction that appends to the log, and hold it until commit: writers then
+//!   commit in sequence order, and readers at `READ COMMITTED` or `REPEATABLE READ` see a prefix.
+//! - **Durable before the reply.** [`WriteTx::commit`] returns only once the transaction is on
+//!   disk (SQLite: WAL with `synchronous = FULL`; PostgreSQL: `synchronous_commit = on`).
+//! - **A dropped write transaction rolls back.**
+//! - **Read transactions see one consistent snapshot** (SQLite WAL readers; PostgreSQL
+//!   `REPEATABLE READ`), so a pull page and the log head it reports agree.
+//! - Reads inside a write transaction see that transaction's own writes: a push checks each change
+//!   against the state that includes the changes accepted before it in the same batch.
+
+pub mod sqlite;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use domain::Id;
+use domain::change::{Change, Incoming};
+use domain::entity::{EntityKind, EntityState};
+use domain::hlc::Hlc;
+use domain::merge::{ConflictOp, LostValue};
+use domain::rules::RejectionInfo;
+use protocol::{PullEntry, PushOutcome};
+use serde::{Deserialize, Serialize};
+
+pub use sqlite::SqliteStorage;
+
+/// A failure of the storage underneath; never a verdict on a request.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Backend(String),
+    #[error("stored data cannot be read back: {0}")]
+    Corrupt(String),
+    #[error("the database was written by a newer server (schema {found}, this server knows up to {supported})")]
+    NewerSchema { found: u32, supported: u32 },
+    #[error("the username {0:?} is taken")]
+    UsernameTaken(String),
+    #[error("the database key is wrong, or the file is not a database")]
+    WrongKey,
+}
+
+/// An entity as the server keeps it: its state, and for cases and their records the social
+/// worker the case is assigned to (which decides which workers' devices hold it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityRecord {
+    pub state: EntityState,
+    pub case_worker_id: Option<Id>,
+}
+
+/// A user's sign-in secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user_id: Id,
+    pub username: String,
+    /// PHC string of an argon2id hash.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user_id", &self.user_id)
+            .field("username", &self.username)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A registered device: a laptop, or the server itself for server-authored changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: Id,
+    pub user_id: Id,
+    pub name: String,
+    /// The device sequence number the server expects next (dense from 1).
+    pub next_seq: u64,
+    pub registered_at: DateTime<Utc>,
+    /// Set once a stamp from this device was clamped for being too far in the future.
+    pub clock_skewed: bool,
+    /// How far ahead the last clamped stamp was, in milliseconds.
+    pub last_skew_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+/// A bearer token, kept only as the SHA-256 of its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    pub kind: TokenKind,
+    pub user_id: Id,
+    pub device_id: Id,
+    pub expires_at: DateTime<Utc>,
+    /// A refresh token that was exchanged, or any token revoked after a replay.
+    pub used: bool,
+}
+
+/// The answer given to one pushed change, kept so a resend gets the same answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAnswer {
+    pub change_id: Id,
+    pub outcome: PushOutcome,
+}
+
+/// A refused change, kept with its payload as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedChange {
+    pub device_id: Id,
+    pub device_seq: u64,
+    pub change: Change,
+    pub rejection: RejectionInfo,
+    pub rejected_at: DateTime<Utc>,
+}
+
+/// One stored conflict, as [`domain::merge::ConflictBook`] defines it: `lost` is `None` once seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConflictEntry {
+    pub entity_id: Id,
+    pub field: String,
+    pub hlc: Hlc,
+    pub lost: Option<LostValue>,
+}
+
+/// Who receives one log entry. An entry has one or more audience rows (an entity in several
+/// stations has one per station); a device pulls an entry if any row is in its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audience {
+    pub station_id: Option<Id>,
+    /// For case-area entries: the worker the case is assigned to.
+    pub case_worker_id: Option<Id>,
+    /// `Some`: only this user's devices, whatever their scope.
+    pub target_user_id: Option<Id>,
+    /// An organisation entity (station, point, village, user): what administrators pull.
+    pub organisation: bool,
+}
+
+/// What part of the log and the state a user's devices hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Untargeted entries of these stations; with `own_cases_of`, case-area entries only of
+    /// cases assigned to that worker.
+    Stations { stations: Vec<Id>, own_cases_of: Option<Id> },
+    /// Untargeted organisation entries, all stations.
+    Organisation,
+    /// Nothing but entries targeted at the user.
+    Nothing,
+}
+
+/// A reader's scope in the log: their reach, plus whatever is targeted at them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogScope {
+    pub user_id: Id,
+    pub reach: Reach,
+}
+
+/// The per-station checksum accumulators (XOR folds of entity digests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StationAccumulators {
+    /// Every entity but cases and their records.
+    pub roster: u64,
+    /// Cases and their records, by the worker the case is assigned to.
+    pub cases: BTreeMap<Id, u64>,
+}
+
+/// Opens transactions. `Send + Sync`: the server calls it from many threads.
+pub trait Storage: Send + Sync {
+    /// A consistent snapshot for reading.
+    fn read(&self) -> Result<Box<dyn ReadTx + '_>, StorageError>;
+    /// The one write transaction; waits for others to finish.
+    fn write(&self) -> Result<Box<dyn WriteTx + '_>, StorageError>;
+}
+
+/// Reads, inside a read or a write transaction.
+pub trait ReadTx {
+    fn entity(&self, kind: EntityKind, id: Id) -> Result<Option<EntityRecord>, StorageError>;
+    /// Every stage record of a case.
+    fn case_records(&self, case_id: Id) -> Result<Vec<EntityState>, StorageError>;
+    /// Every entity whose `recipient_id` names this recipient (cases, visits, referrals).
+    fn entities_of_recipient(&self, recipient_id: Id) -> Result<Vec<EntityState>, StorageError>;
+    /// Entities of one station within `reach`, ordered by (kind, id), after the given one.
+    fn entities_of_station(
+        &self,
+        station_id: Id,
+        reach: &Reach,
+        after: Option<(EntityKind, Id)>,
+        limit: u32,
+    ) -> Result<Vec<EntityState>, StorageError>;
+
+    fn credentials(&self, username: &str) -> Result<Option<Credentials>, StorageError>;
+    fn device(&self, id: Id) -> Result<Option<DeviceRecord>, StorageError>;
+    fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StorageError>;
+
+    fn push_answer(&self, device_id: Id, device_seq: u64) -> Result<Option<StoredAnswer>, StorageError>;
+    fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError>;
+    /// The stamp the server gave a clamped change of this device in place of `original`.
+    fn hlc_translation(&self, device_id: Id, original: Hlc) -> Result<Option<Hlc>, StorageError>;
+    fn conflicts(&self, entity_id: Id) -> Result<Vec<ConflictEntry>, StorageError>;
+
+    /// The highest server sequence number committed (0 for an empty log).
+    fn log_head(&self) -> Result<u64, StorageError>;
+    /// Entries after `after` in scope, in sequence order, at most `limit`.
+    fn log_page(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<PullEntry>, StorageError>;
+    fn accumulators(&self, station_id: Id) -> Result<StationAccumulators, StorageError>;
+    fn meta(&self, key: &str) -> Result<Option<String>, StorageError>;
+}
+
+/// Writes; all or nothing at [`WriteTx::commit`].
+pub trait WriteTx: ReadTx {
+    /// Inserts or replaces the entity.
+    fn put_entity(&mut self, record: &EntityRecord) -> Result<(), StorageError>;
+    /// Records conflict operations with [`domain::merge::ConflictBook`]'s semantics: a lost
+    /// value is kept unless that write is already marked seen; seen always wins.
+    fn record_conflicts(&mut self, entity_id: Id, ops: &[ConflictOp]) -> Result<(), StorageError>;
+    /// Appends one entry with the next server sequence number, which it returns.
+    fn append_log(&mut self, item: &Incoming, audience: &[Audience], at: DateTime<Utc>) -> Result<u64, StorageError>;
+    /// XORs `value` into the accumulator of (station, case worker); `None` is the roster's.
+    fn xor_accumulator(&mut self, station_id: Id, case_worker_id: Option<Id>, value: u64) -> Result<(), StorageError>;
+
+    fn put_credentials(&mut self, credentials: &Credentials) -> Result<(), StorageError>;
+    fn put_device(&mut self, device: &DeviceRecord) -> Result<(), StorageError>;
+    fn put_token(&mut self, token: &TokenRecord) -> Result<(), StorageError>;
+    fn mark_token_used(&mut self, hash: &str) -> Result<(), StorageError>;
+    /// Marks every token of this user used: on one device (after a refresh token replay), or on
+    /// all of them (`None`, after a password change).
+    fn revoke_tokens(&mut self, user_id: Id, device_id: Option<Id>) -> Result<(), StorageError>;
+
+    fn put_push_answer(&mut self, device_id: Id, device_seq: u64, answer: &StoredAnswer) -> Result<(), StorageError>;
+    fn put_rejected_change(&mut self, rejected: &RejectedChange) -> Result<(), StorageError>;
+    fn put_hlc_translation(&mut self, device_id: Id, original: Hlc, effective: Hlc) -> Result<(), StorageError>;
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StorageError>;
+
+    /// Makes everything durable; returns once it is on disk.
+    fn commit(self: Box<Self>) -> Result<(), StorageError>;
+}

@@ -1,0 +1,254 @@
+//! Signing in, tokens and their lifetimes, devices, supervisors' signing keys, and the closure
+//! sign-off they verify.
+
+mod common;
+
+use chrono::Duration;
+use common::*;
+use domain::change::Write;
+use domain::entity::EntityKind;
+use ed25519_dalek::SigningKey;
+use protocol::{LoginRequest, PullQuery, RefreshRequest, codes};
+use serde_json::json;
+use uuid::Uuid;
+
+fn login_request(username: &str, password: &str) -> LoginRequest {
+    LoginRequest {
+        username: username.into(),
+        password: password.into(),
+        device_id: None,
+        device_name: "laptop".into(),
+        signing_key: None,
+    }
+}
+
+#[test]
+fn a_wrong_password_or_an_unknown_user_is_refused_alike() {
+    let world = World::new();
+    let wrong = world.server.login(login_request("wa", "password2")).expect_err("refused");
+    assert_eq!(wrong.code, codes::BAD_CREDENTIALS);
+    let unknown = world.server.login(login_request("nobody", PASSWORD)).expect_err("refused");
+    assert_eq!(unknown, wrong, "the same answer: usernames cannot be probed");
+    let empty = world.server.login(login_request("  ", PASSWORD)).expect_err("refused");
+    assert_eq!(empty.code, codes::MALFORMED);
+}
+
+#[test]
+fn a_session_carries_the_users_own_record() {
+    let world = World::new();
+    let device = world.login("wa");
+    assert_eq!(device.session.user_id, world.worker_a);
+    assert_eq!(device.session.user.id, world.worker_a);
+    assert_eq!(device.session.user.get_str("role"), Some("SocialWorker"));
+    assert_eq!(device.session.access_expires_at, world.clock.now() + Duration::hours(1));
+    assert_eq!(device.session.refresh_expires_at, world.clock.now() + Duration::days(30));
+    assert_eq!(device.session.server_time, world.clock.now());
+}
+
+#[test]
+fn an_expired_access_token_is_refused_until_refreshed() {
+    let world = World::new();
+    let device = world.login("wa");
+    let pull = |token: &str| world.server.pull(token, domain::SCHEMA_VERSION, PullQuery { after: 0, limit: None });
+    assert!(pull(device.token()).is_ok());
+    world.clock.advance(Duration::hours(1));
+    assert_eq!(pull(device.token()).expect_err("expired").code, codes::TOKEN_EXPIRED);
+    assert_eq!(world.server.checksum(device.token()).expect_err("expired").code, codes::TOKEN_EXPIRED);
+
+    let refreshed = world
+        .server
+        .refresh(RefreshRequest { refresh_token: device.session.refresh_token.clone() })
+        .expect("refreshed");
+    assert_eq!(refreshed.device_id, device.id());
+    assert_eq!(refreshed.user_id, world.worker_a);
+    assert!(pull(&refreshed.access_token).is_ok());
+    assert_eq!(pull("not a token").expect_err("unknown").code, codes::UNAUTHORIZED);
+    // A refresh token is not an access token.
+    assert_eq!(pull(&refreshed.refresh_token).expect_err("wrong kind").code, codes::UNAUTHORIZED);
+}
+
+#[test]
+fn refresh_tokens_rotate_and_a_replayed_one_revokes_the_device() {
+    let world = World::new();
+    let device = world.login("wa");
+    let first = device.session.refresh_token.clone();
+    let second = world.server.refresh(RefreshRequest { refresh_token: first.clone() }).expect("rotated");
+    assert_ne!(second.refresh_token, first);
+    assert_ne!(second.access_token, device.session.access_token);
+
+    let replay = world.server.refresh(RefreshRequest { refresh_token: first }).expect_err("replay refused");
+    assert_eq!(replay.code, codes::UNAUTHORIZED);
+    // A replay means the token was copied: everything of that device is revoked.
+    let pull = world.server.pull(&second.access_token, domain::SCHEMA_VERSION, PullQuery { after: 0, limit: None });
+    assert_eq!(pull.expect_err("revoked").code, codes::UNAUTHORIZED);
+    let again = world.server.refresh(RefreshRequest { refresh_token: second.refresh_token });
+    assert_eq!(again.expect_err("revoked").code, codes::UNAUTHORIZED);
+    // Signing in again works.
+    assert!(world.server.login(login_request("wa", PASSWORD)).is_ok());
+}
+
+#[test]
+fn an_expired_refresh_token_is_refused() {
+    let world = World::new();
+    let device = world.login("wa");
+    world.clock.advance(Duration::days(31));
+    let error = world.server.refresh(RefreshRequest { refresh_token: device.session.refresh_token.clone() });
+    assert_eq!(error.expect_err("expired").code, codes::TOKEN_EXPIRED);
+}
+
+#[test]
+fn a_device_keeps_its_id_across_sign_ins_and_another_users_device_id_is_not_taken() {
+    let world = World::new();
+    let chosen = Uuid::now_v7();
+    let first = world
+        .server
+        .login(LoginRequest { device_id: Some(chosen), ..login_request("wa", PASSWORD) })
+        .expect("signs in");
+    assert_eq!(first.device_id, chosen, "an id the device made itself is kept");
+    let again = world
+        .server
+        .login(LoginRequest { device_id: Some(chosen), ..login_request("wa", PASSWORD) })
+        .expect("signs in");
+    assert_eq!(again.device_id, chosen);
+    let other = world
+        .server
+        .login(LoginRequest { device_id: Some(chosen), ..login_request("wb", PASSWORD) })
+        .expect("signs in");
+    assert_ne!(other.device_id, chosen, "another user's device id gets a fresh one");
+}
+
+#[test]
+fn a_supervisors_sign_in_registers_the_devices_signing_key_for_every_device_to_see() {
+    let world = World::new();
+    let key = SigningKey::from_bytes(&[9u8; 32]);
+    let supervisor = world.login_with("sup", Some(&key));
+    let public = domain::signoff::public_key_hex(&key);
+    assert_eq!(supervisor.session.user.get("signing_keys"), Some(&json!([public])));
+    // Again with the same key: nothing new.
+    let head = world.log_head();
+    world.login_with("sup", Some(&key));
+    assert_eq!(world.log_head(), head);
+    // The station's workers pull the key, to verify sign-offs themselves.
+    let worker = world.login("wa").pull_from_scratch();
+    let user = worker.get(EntityKind::User, world.supervisor_s).expect("supervisor record");
+    assert_eq!(user.get("signing_keys"), Some(&json!([public])));
+    // A worker's key is not registered; a malformed key is refused.
+    let worker_session = world.login_with("wa", Some(&key)).session;
+    assert_eq!(worker_session.user.get("signing_keys"), None);
+    let bad = LoginRequest { signing_key: Some("abc".into()), ..login_request("sup", PASSWORD) };
+    assert_eq!(world.server.login(bad).expect_err("malformed").code, codes::MALFORMED);
+}
+
+fn closure_requested(world: &World) -> (Device, CaseIds) {
+    let mut worker = world.login("wa");
+    let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
+    let (ids, writes) = case_to_closure_request(world.station_s, person, world.worker_a);
+    let mut all = vec![create];
+    all.extend(writes);
+    worker.send_ok(all);
+    (worker, ids)
+}
+
+#[test]
+fn a_sign_off_with_a_valid_signature_closes_the_case_and_verifies_on_every_device() {
+    let world = World::new();
+    let key = SigningKey::from_bytes(&[5u8; 32]);
+    let (mut worker, ids) = closure_requested(&world);
+    let mut supervisor = world.login_with("sup", Some(&key));
+    supervisor.sync();
+    let digest = server_digest(&world, ids.case);
+    supervisor.send_ok(sign_off(&world, world.supervisor_s, ids.case, &key, &digest));
+
+    let case = world.state(EntityKind::Case, ids.case).expect("case");
+    assert_eq!(case.get_str("stage"), Some("Closed"));
+    assert_eq!(case.get_str("closure_status"), Some("SignedOff"));
+
+    // The worker's device checks the seal with what it pulled.
+    worker.sync();
+    let replica = &worker.replica;
+    let case = replica.get(EntityKind::Case, ids.case).expect("case");
+    let records: Vec<_> = replica
+        .entities
+        .values()
+        .filter(|s| s.kind.is_case_record() && s.get_id("case_id") == Some(ids.case))
+        .cloned()
+        .collect();
+    let decision = domain::rules::latest_decision(&records).expect("decision").clone();
+    let keys = replica
+        .get(EntityKind::User, world.supervisor_s)
+        .and_then(|u| u.to_typed::<domain::org::User>().ok())
+        .map(|u| u.signing_keys)
+        .expect("supervisor's keys");
+    assert_eq!(domain::signoff::check_seal(&decision, case, &records, &keys), Ok(()));
+
+    // And nobody edits a closed case.
+    let results = worker.send(vec![Write::update(EntityKind::Case, ids.case).set("plan_strategy", "再改")]);
+    assert_eq!(rejected(&results[0]), "case_closed");
+    let results = worker.send(vec![Write::update(EntityKind::Goal, ids.goal).set("evaluation_notes", "补充")]);
+    assert_eq!(rejected(&results[0]), "case_closed");
+}
+
+#[test]
+fn a_sign_off_with_an_unregistered_key_or_a_tampered_digest_is_rejected() {
+    let world = World::new();
+    let registered = SigningKey::from_bytes(&[5u8; 32]);
+    let stranger = SigningKey::from_bytes(&[6u8; 32]);
+    let (_worker, ids) = closure_requested(&world);
+    let mut supervisor = world.login_with("sup", Some(&registered));
+    supervisor.sync();
+    let digest = server_digest(&world, ids.case);
+
+    let results = supervisor.send(sign_off(&world, world.supervisor_s, ids.case, &stranger, &digest));
+    assert_eq!(rejected(&results[0]), "signature_unknown_key");
+    assert_eq!(rejected(&results[1]), "no_closure_request", "no case closes without its decision");
+
+    let tampered = "0".repeat(64);
+    let results = supervisor.send(sign_off(&world, world.supervisor_s, ids.case, &registered, &tampered));
+    assert_eq!(rejected(&results[0]), "case_tampered");
+
+    // A signature over the right digest but made for another case does not verify.
+    let mut writes = sign_off(&world, world.supervisor_s, ids.case, &registered, &digest);
+    let other_signature = domain::signoff::sign(&registered, Uuid::now_v7(), &digest);
+    writes[0] = writes[0].clone().set("signature", other_signature);
+    let results = supervisor.send(writes);
+    assert_eq!(rejected(&results[0]), "signature_invalid");
+
+    let case = world.state(EntityKind::Case, ids.case).expect("case");
+    assert_eq!(case.get_str("closure_status"), Some("Requested"), "still awaiting a valid sign-off");
+}
+
+#[test]
+fn only_a_supervisor_of_the_cases_station_signs_it_off() {
+    let world = World::new();
+    let key = SigningKey::from_bytes(&[5u8; 32]);
+    let (mut worker, ids) = closure_requested(&world);
+    let digest = server_digest(&world, ids.case);
+
+    let mut other_supervisor = world.login_with("supt", Some(&key));
+    let results = other_supervisor.send(sign_off(&world, world.supervisor_t, ids.case, &key, &digest));
+    assert_eq!(rejected(&results[0]), "outside_station");
+
+    let mut deputy = world.login("ds");
+    let results = deputy.send(sign_off(&world, world.deputy_s, ids.case, &key, &digest));
+    assert_eq!(rejected(&results[0]), "role_cannot");
+
+    // Claiming to be the supervisor does not help: the actor comes from the token.
+    let results = worker.send(sign_off(&world, world.supervisor_s, ids.case, &key, &digest));
+    assert_eq!(rejected(&results[0]), "role_cannot");
+}
+
+#[test]
+fn a_new_password_signs_the_user_out_everywhere() {
+    let world = World::new();
+    let device = world.login("wa");
+    world.server.admin().set_password("wa", "new-password").expect("set");
+    let pull = world.server.pull(device.token(), domain::SCHEMA_VERSION, PullQuery { after: 0, limit: None });
+    assert_eq!(pull.expect_err("revoked").code, codes::UNAUTHORIZED);
+    assert_eq!(
+        world.server.login(login_request("wa", PASSWORD)).expect_err("old password").code,
+        codes::BAD_CREDENTIALS
+    );
+    assert!(world.server.login(login_request("wa", "new-password")).is_ok());
+    let unknown = world.server.admin().set_password("nobody", "new-password");
+    assert!(matches!(unknown, Err(sync_server::AdminError::UnknownUser(_))));
+}

@@ -1,0 +1,115 @@
+//! The storage backends: one story run against each (in memory, a file, an encrypted file),
+//! plus what only files have: surviving a restart, encryption at rest, and refusing a database
+//! written by a newer server.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use domain::change::Write;
+use domain::entity::EntityKind;
+use protocol::PushOutcome;
+use sync_server::storage::Storage;
+use sync_server::{SqliteStorage, StorageError};
+
+/// What every backend must do the same way.
+fn story(storage: Arc<dyn Storage>) {
+    let world = World::with_storage(storage);
+    let mut a = world.login("wa");
+    let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
+    let bad = Write::update(EntityKind::Recipient, person).set("phone", "123");
+    let changes = vec![a.stamp(create), a.stamp(bad)];
+    let first = a.push(&changes).expect("push");
+    accepted(&first.results[0]);
+    assert_eq!(rejected(&first.results[1]), "mobile");
+    assert_eq!(a.push(&changes).expect("resend"), first);
+
+    let mut deputy = world.login("ds");
+    deputy.sync();
+    deputy.send_ok(vec![Write::update(EntityKind::Recipient, person).set("name", "张三丰")]);
+    a.sync();
+    assert_eq!(a.replica.get(EntityKind::Recipient, person).and_then(|s| s.get_str("name")), Some("张三丰"));
+    let checksums = world.server.checksum(a.token()).expect("checksums");
+    assert_eq!(checksums.as_of, a.cursor);
+    assert_eq!(a.replica.checksum(world.station_s), checksums.stations[0].checksum);
+    let stored = world.server.storage().read().expect("read").rejected_change(a.id(), 2).expect("read");
+    assert_eq!(stored.map(|r| r.rejection.code), Some("mobile".to_owned()));
+}
+
+#[test]
+fn the_story_holds_in_memory() {
+    story(Arc::new(SqliteStorage::open_in_memory().expect("memory")));
+}
+
+#[test]
+fn the_story_holds_in_a_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    story(Arc::new(SqliteStorage::open(&dir.path().join("s.db")).expect("file")));
+}
+
+#[test]
+fn the_story_holds_in_an_encrypted_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    story(Arc::new(SqliteStorage::open_with_key(&dir.path().join("s.db"), Some("correct horse")).expect("file")));
+}
+
+#[test]
+fn everything_survives_a_restart_and_the_device_continues_its_sequence() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("s.db");
+    let (session, person, head, next_seq) = {
+        let world = World::with_storage(Arc::new(SqliteStorage::open(&path).expect("file")));
+        let mut a = world.login("wa");
+        let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
+        a.send_ok(vec![create]);
+        (a.session.clone(), person, world.log_head(), a.next_seq)
+    };
+    let clock = TestClock::new();
+    let server = sync_server::Server::new(
+        Arc::new(SqliteStorage::open(&path).expect("reopened")),
+        sync_server::ServerSettings::default(),
+        clock.wall(),
+    );
+    let mut a = Device::new(server.clone(), clock, session);
+    a.next_seq = next_seq;
+    assert_eq!(server.storage().read().expect("read").log_head().expect("head"), head);
+    let replica = a.pull_from_scratch();
+    assert!(replica.has(EntityKind::Recipient, person));
+    let results = a.send(vec![Write::update(EntityKind::Recipient, person).set("name", "张三丰")]);
+    assert!(matches!(results[0].outcome, PushOutcome::Accepted { server_seq, .. } if server_seq == head + 1));
+}
+
+#[test]
+fn an_encrypted_database_is_unreadable_without_its_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("s.db");
+    {
+        let world = World::with_storage(Arc::new(SqliteStorage::open_with_key(&path, Some("k1")).expect("file")));
+        let mut a = world.login("wa");
+        a.send_ok(vec![recipient(world.station_s, world.village_s, "独一无二的名字", 1).1]);
+    }
+    assert!(matches!(SqliteStorage::open(&path), Err(StorageError::WrongKey)));
+    assert!(matches!(SqliteStorage::open_with_key(&path, Some("k2")), Err(StorageError::WrongKey)));
+    let bytes = std::fs::read(&path).expect("file");
+    let wal = std::fs::read(dir.path().join("s.db-wal")).unwrap_or_default();
+    let needle = "独一无二的名字".as_bytes();
+    for content in [&bytes, &wal] {
+        assert!(!content.windows(needle.len()).any(|w| w == needle), "the name is not in the file in clear");
+    }
+    assert!(SqliteStorage::open_with_key(&path, Some("k1")).is_ok());
+}
+
+#[test]
+fn a_database_written_by_a_newer_server_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("s.db");
+    drop(SqliteStorage::open(&path).expect("created"));
+    let conn = rusqlite::Connection::open(&path).expect("plain open");
+    conn.pragma_update(None, "user_version", 99).expect("bumped");
+    drop(conn);
+    match SqliteStorage::open(&path) {
+        Err(StorageError::NewerSchema { found: 99, supported }) => assert!(supported < 99),
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+}

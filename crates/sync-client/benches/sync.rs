@@ -1,0 +1,427 @@
+//! Sync benchmark on one station's data, over loopback HTTP with the real server and the real
+//! client: a fresh device's first full pull, and a week of one worker's offline work pushed and
+//! then pulled by the others. Baseline, measured in the same run: the same rows bulk-inserted
+//! into plain SQLite.
+//!
+//! `cargo bench -p sync-client --bench sync` (release). `SHEGONG_BENCH_SCALE=0.05` shrinks the
+//! station for a quick smoke run.
+//!
+//! Station: 2,000 recipients, 800 households, 20,000 visits, 400 cases with six stage records
+//! each (about 25,600 records).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use domain::change::Write;
+use domain::entity::{EntityKind, EntityState, FieldType};
+use domain::org::{Post, RoleKind};
+use domain::policy::Actor;
+use protocol::LoginRequest;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use store::{DbKey, Store};
+use sync_client::{Engine, HttpTransport};
+use sync_server::{NewUser, Server, ServerSettings, SqliteStorage};
+use uuid::Uuid;
+
+fn scale() -> f64 {
+    std::env::var("SHEGONG_BENCH_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0)
+}
+
+fn scaled(n: usize) -> usize {
+    ((n as f64 * scale()).round() as usize).max(1)
+}
+
+struct Station {
+    server: Server,
+    url: String,
+    _runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+    station: Uuid,
+    villages: Vec<Uuid>,
+    workers: Vec<Uuid>,
+    records: usize,
+}
+
+const PASSWORD: &str = "bench-password";
+const CATEGORIES: [&str; 5] = ["Dibao", "ExtremePoverty", "Disability", "LeftBehindChild", "VulnerableElderly"];
+
+fn id_number(rng: &mut StdRng) -> (String, &'static str, String) {
+    let birth = NaiveDate::from_ymd_opt(rng.gen_range(1935..2018), rng.gen_range(1..13), rng.gen_range(1..29))
+        .unwrap_or_default();
+    let sequence: u32 = rng.gen_range(0..1000);
+    let first17 = format!("441900{}{sequence:03}", birth.format("%Y%m%d"));
+    let check = domain::validate::id_number_check_char(&first17).unwrap_or('0');
+    (format!("{first17}{check}"), if sequence % 2 == 1 { "Male" } else { "Female" }, birth.to_string())
+}
+
+const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱"];
+const GIVEN: &[&str] = &["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛"];
+
+fn build_station() -> Station {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let storage = SqliteStorage::open(&dir.path().join("server.db")).expect("storage");
+    let server = Server::new(Arc::new(storage), ServerSettings::default(), sync_server::system_clock());
+    let admin = server.admin();
+    let station = admin.create_station("城关镇社工站", "示范县").expect("station");
+    let point = admin.create_service_point(station, "一号社工点").expect("point");
+    let villages: Vec<Uuid> =
+        (0..6).map(|n| admin.create_village(station, point, &format!("{n}村")).expect("village")).collect();
+    let mut workers = Vec::new();
+    for (name, role) in [("w1", RoleKind::SocialWorker), ("w2", RoleKind::SocialWorker), ("w3", RoleKind::SocialWorker), ("d1", RoleKind::DeputyHead)] {
+        let id = admin
+            .create_user(&NewUser {
+                username: name.into(),
+                display_name: name.into(),
+                role,
+                post: (role == RoleKind::SocialWorker).then_some(Post::Service),
+                station_id: Some(station),
+                service_point_id: Some(point),
+                supervised_station_ids: vec![],
+                password: PASSWORD.into(),
+            })
+            .expect("user");
+        workers.push(id);
+    }
+
+    let mut rng = StdRng::seed_from_u64(7);
+    let today = Utc::now().date_naive();
+    let s = station.to_string();
+    let mut records = 0;
+    let mut batch: Vec<(Uuid, Write)> = Vec::new();
+    let flush = |batch: &mut Vec<(Uuid, Write)>| {
+        // Authored by the workers, through the server's own checked write path.
+        let mut by_author: std::collections::BTreeMap<Uuid, Vec<Write>> = Default::default();
+        for (author, write) in batch.drain(..) {
+            by_author.entry(author).or_default().push(write);
+        }
+        for (author, writes) in by_author {
+            admin.record_as(author, writes).expect("seed writes");
+        }
+    };
+    let households: Vec<Uuid> = (0..scaled(800))
+        .map(|n| {
+            let id = Uuid::now_v7();
+            batch.push((
+                workers[n % 3],
+                Write::create(EntityKind::Household, id)
+                    .set("station_id", s.clone())
+                    .set("village_id", villages[n % villages.len()].to_string())
+                    .set("name", format!("{}{}户", SURNAMES[n % SURNAMES.len()], GIVEN[n % GIVEN.len()])),
+            ));
+            id
+        })
+        .collect();
+    records += households.len();
+    flush(&mut batch);
+    let mut recipients = Vec::new();
+    for n in 0..scaled(2000) {
+        let id = Uuid::now_v7();
+        let (number, gender, birth) = id_number(&mut rng);
+        let village = villages[n % villages.len()];
+        batch.push((
+            workers[n % 3],
+            Write::create(EntityKind::Recipient, id)
+                .set("station_id", s.clone())
+                .set("village_id", village.to_string())
+                .set("name", format!("{}{}", SURNAMES[rng.gen_range(0..SURNAMES.len())], GIVEN[rng.gen_range(0..GIVEN.len())]))
+                .set("id_number", number)
+                .set("gender", gender)
+                .set("birth_date", birth)
+                .set("phone", format!("13{:09}", rng.gen_range(0..1_000_000_000u32)))
+                .set("categories", json!([CATEGORIES[n % 5]]))
+                .set("household_id", households[n % households.len()].to_string())
+                .set("household_relation", if n % 3 == 0 { "Head" } else { "Child" })
+                .set("address", format!("{}组{}号", n % 12 + 1, n % 80 + 1)),
+        ));
+        recipients.push((id, village));
+        if batch.len() >= 500 {
+            flush(&mut batch);
+        }
+    }
+    flush(&mut batch);
+    records += recipients.len();
+    for n in 0..scaled(20_000) {
+        let (recipient, village) = recipients[n % recipients.len()];
+        let worker = workers[n % 3];
+        batch.push((
+            worker,
+            Write::create(EntityKind::Visit, Uuid::now_v7())
+                .set("station_id", s.clone())
+                .set("village_id", village.to_string())
+                .set("recipient_id", recipient.to_string())
+                .set("worker_id", worker.to_string())
+                .set("visited_on", (today - chrono::Duration::days((n % 365) as i64)).to_string())
+                .set("persons_seen", "本人")
+                .set("observations", "老人独居，身体状况稳定，家中整洁，按时服药。")
+                .set("follow_up_needed", n % 7 == 0),
+        ));
+        if batch.len() >= 500 {
+            flush(&mut batch);
+        }
+    }
+    flush(&mut batch);
+    records += scaled(20_000);
+    for n in 0..scaled(400) {
+        let worker = workers[n % 3];
+        let case = Uuid::now_v7();
+        let (recipient, _) = recipients[n % recipients.len()];
+        let day = today.to_string();
+        let record = |kind| Write::create(kind, Uuid::now_v7()).set("station_id", s.clone()).set("case_id", case.to_string());
+        batch.push((
+            worker,
+            Write::create(EntityKind::Case, case)
+                .set("station_id", s.clone())
+                .set("recipient_id", recipient.to_string())
+                .set("worker_id", worker.to_string())
+                .set("stage", "Identify")
+                .set("stage_entered_on", day.clone())
+                .set("opened_on", day.clone())
+                .set("closure_status", "Open"),
+        ));
+        batch.push((worker, record(EntityKind::Screening).set("source", "VisitScreening").set("found_on", day.clone())));
+        batch.push((
+            worker,
+            record(EntityKind::Assessment)
+                .set("assessed_on", day.clone())
+                .set("living_conditions", "独居，收入来源为低保金")
+                .set("risk_level", "Medium")
+                .set("needs_summary", "需要生活照料和精神慰藉"),
+        ));
+        batch.push((
+            worker,
+            record(EntityKind::Goal).set("description", "每月探访两次，链接志愿者送餐").set("target_date", (today + chrono::Duration::days(90)).to_string()),
+        ));
+        batch.push((
+            worker,
+            record(EntityKind::ResourceLink)
+                .set("kind", "Volunteer")
+                .set("description", "志愿服务队每周送餐")
+                .set("status", "Secured")
+                .set("linked_on", day.clone()),
+        ));
+        batch.push((
+            worker,
+            record(EntityKind::Intervention)
+                .set("worker_id", worker.to_string())
+                .set("delivered_on", day.clone())
+                .set("service_type", "EmotionalCounselling")
+                .set("method", "Casework")
+                .set("duration_minutes", 60)
+                .set("notes", "陪伴聊天，疏导情绪"),
+        ));
+        batch.push((
+            worker,
+            record(EntityKind::FollowUp).set("worker_id", worker.to_string()).set("visited_on", day.clone()).set("notes", "情况稳定"),
+        ));
+        if batch.len() >= 490 {
+            flush(&mut batch);
+        }
+    }
+    flush(&mut batch);
+    records += scaled(400) * 7;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let router = sync_server::router(server.clone());
+    runtime.spawn(async move { axum::serve(listener, router).await });
+    Station { server, url, _runtime: runtime, _dir: dir, station, villages, workers, records }
+}
+
+struct Device {
+    store: Store,
+    engine: Engine<HttpTransport>,
+    actor: Actor,
+    _dir: tempfile::TempDir,
+}
+
+fn device(station: &Station, username: &str) -> Device {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_with_key(&dir.path().join("device.db"), &DbKey([9; 32])).expect("store");
+    let session = sync_client::login(
+        &station.url,
+        &LoginRequest {
+            username: username.into(),
+            password: PASSWORD.into(),
+            device_id: Some(store.device_id()),
+            device_name: "bench".into(),
+            signing_key: None,
+        },
+    )
+    .expect("login");
+    let user: domain::org::User = session.user.to_typed().expect("user");
+    let actor = Actor::new(user.id, user.role());
+    let engine = Engine::new(HttpTransport::new(&station.url, session).expect("transport"));
+    Device { store, engine, actor, _dir: dir }
+}
+
+fn per_second(count: usize, time: Duration) -> f64 {
+    count as f64 / time.as_secs_f64()
+}
+
+/// The baseline: the same rows, as plain rows of the same columns, into unencrypted SQLite in
+/// one transaction with prepared statements.
+fn bulk_insert_baseline(entities: &[EntityState]) -> Duration {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut conn = rusqlite::Connection::open(dir.path().join("plain.db")).expect("plain db");
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").expect("pragmas");
+    for kind in domain::Labelled::ALL.iter().copied().collect::<Vec<EntityKind>>() {
+        let spec = kind.spec();
+        let columns: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
+        conn.execute_batch(&format!("CREATE TABLE {} (id TEXT PRIMARY KEY, {})", spec.table, columns.join(", ")))
+            .expect("table");
+    }
+    let start = Instant::now();
+    let tx = conn.transaction().expect("tx");
+    for e in entities {
+        let spec = e.kind.spec();
+        let columns: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
+        let sql = format!(
+            "INSERT INTO {} (id, {}) VALUES (?1, {})",
+            spec.table,
+            columns.join(", "),
+            (2..=columns.len() + 1).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+        );
+        let mut statement = tx.prepare_cached(&sql).expect("prepare");
+        let mut values: Vec<rusqlite::types::Value> = vec![e.id.to_string().into()];
+        for field in spec.fields {
+            values.push(match (e.fields.get(field.name), field.ty) {
+                (None | Some(Value::Null), _) => rusqlite::types::Value::Null,
+                (Some(Value::Bool(b)), _) => i64::from(*b).into(),
+                (Some(Value::Number(n)), FieldType::Integer { .. }) => n.as_i64().unwrap_or(0).into(),
+                (Some(Value::String(s)), _) => s.clone().into(),
+                (Some(other), _) => other.to_string().into(),
+            });
+        }
+        statement.execute(rusqlite::params_from_iter(values)).expect("insert");
+    }
+    tx.commit().expect("commit");
+    start.elapsed()
+}
+
+fn main() {
+    println!("sync benchmark (scale {})", scale());
+    let build = Instant::now();
+    let station = build_station();
+    println!("station generated: {} records in {:.1?} (server-side checked writes)", station.records, build.elapsed());
+
+    // 0. Where the time of a first pull goes, piece by piece (in process, no HTTP), to guide work
+    // on it.
+    {
+        let session = station.server.login(LoginRequest { username: "d1".into(), password: PASSWORD.into(), device_id: None, device_name: "probe".into(), signing_key: None }).expect("login");
+        let t = Instant::now();
+        let mut entries = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = station.server.pull(&session.access_token, domain::SCHEMA_VERSION, protocol::PullQuery { after, limit: Some(2000) }).expect("pull");
+            after = page.next_cursor;
+            let more = page.has_more;
+            entries.extend(page.entries);
+            if !more { break; }
+        }
+        let server_read = t.elapsed();
+        let t = Instant::now();
+        let json = serde_json::to_vec(&entries).expect("json");
+        let encode = t.elapsed();
+        let t = Instant::now();
+        let back: Vec<protocol::PullEntry> = serde_json::from_slice(&json).expect("parse");
+        let decode = t.elapsed();
+        let dir = tempfile::tempdir().expect("dir");
+        let mut store = Store::open_with_key(&dir.path().join("probe.db"), &DbKey([9; 32])).expect("store");
+        let items: Vec<(u64, domain::change::Incoming)> = back.into_iter().map(|e| (e.server_seq, e.item)).collect();
+        let t = Instant::now();
+        for chunk in items.chunks(2000) {
+            store.apply_pulled(chunk, chunk.last().map(|c| c.0).unwrap_or(0)).expect("apply");
+        }
+        let apply = t.elapsed();
+        let t = Instant::now();
+        let sum = store.station_checksum(station.station).expect("sum");
+        let checksum = t.elapsed();
+        let t = Instant::now();
+        let _ = store.station_checksum(station.station).expect("sum");
+        let checksum2 = t.elapsed();
+        println!("probe: {} entries: server pull {server_read:.1?}, encode {encode:.1?} ({} bytes), decode {decode:.1?}, apply {apply:.1?}, checksum {checksum:.1?} (again {checksum2:.1?}) {sum:x}", items.len(), json.len());
+    }
+
+    // 1. A fresh device's first full pull (deputy head: the whole station).
+    let mut deputy = device(&station, "d1");
+    let start = Instant::now();
+    let report = deputy.engine.sync_once(&mut deputy.store, |_| {}).expect("first pull");
+    let first_pull = start.elapsed();
+    let bytes = deputy.engine.transport().bytes_received();
+    let mut held = Vec::new();
+    for kind in domain::Labelled::ALL.iter().copied().collect::<Vec<EntityKind>>() {
+        held.extend(deputy.store.list(kind, None).expect("list"));
+    }
+    let baseline = bulk_insert_baseline(&held);
+    println!("\nfirst full pull: {} entries in {} pages, {:.0?}", report.pulled, report.pages, first_pull);
+    println!("  {:.0} records/s, {:.0} bytes on the wire per record, checksum verified: {}", per_second(report.pulled, first_pull), bytes as f64 / report.pulled.max(1) as f64, report.verified);
+    println!("  baseline: the same {} rows bulk-inserted into plain SQLite: {:.0?}", held.len(), baseline);
+    println!("  ratio first pull / bulk insert: {:.2}x (target: within 3x)", first_pull.as_secs_f64() / baseline.as_secs_f64());
+
+    // Two more devices, already in sync.
+    let mut worker = device(&station, "w1");
+    worker.engine.sync_once(&mut worker.store, |_| {}).expect("worker first pull");
+    let mut colleague = device(&station, "w2");
+    colleague.engine.sync_once(&mut colleague.store, |_| {}).expect("colleague first pull");
+
+    // 2. A week of one worker's offline work: ~100 visits and ~300 edits.
+    let work = |worker: &mut Device, visits: usize, edits: usize, seed: u64| {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let recipients = worker.store.list(EntityKind::Recipient, None).expect("recipients");
+        let now = Utc::now();
+        let today = now.date_naive();
+        for _ in 0..visits {
+            let r = &recipients[rng.gen_range(0..recipients.len())];
+            let write = Write::create(EntityKind::Visit, Uuid::now_v7())
+                .set("station_id", station.station.to_string())
+                .set("village_id", r.get_str("village_id").unwrap_or_default())
+                .set("recipient_id", r.id.to_string())
+                .set("worker_id", worker.actor.user_id.to_string())
+                .set("visited_on", today.to_string())
+                .set("observations", "入户走访，了解近况")
+                .set("follow_up_needed", false);
+            worker.store.record(&worker.actor, vec![write], now, today).expect("visit");
+        }
+        for n in 0..edits {
+            let r = &recipients[rng.gen_range(0..recipients.len())];
+            let write = Write::update(EntityKind::Recipient, r.id).set("notes", format!("第{n}次更新：情况稳定"));
+            worker.store.record(&worker.actor, vec![write], now, today).expect("edit");
+        }
+        visits + edits
+    };
+    let week = work(&mut worker, 100, 300, 1);
+    let sent_before = worker.engine.transport().bytes_sent();
+    let start = Instant::now();
+    let pushed = worker.engine.sync_once(&mut worker.store, |_| {}).expect("push week");
+    let push_time = start.elapsed();
+    let sent = worker.engine.transport().bytes_sent() - sent_before;
+    let received_before = colleague.engine.transport().bytes_received();
+    let start = Instant::now();
+    let pulled = colleague.engine.sync_once(&mut colleague.store, |_| {}).expect("pull week");
+    let pull_time = start.elapsed();
+    let received = colleague.engine.transport().bytes_received() - received_before;
+    println!("\na week offline: {week} changes (100 visits, 300 edits)");
+    println!("  push: {} accepted in {:.0?} ({:.0} changes/s, {:.0} bytes per change)", pushed.accepted, push_time, per_second(pushed.accepted, push_time), sent as f64 / week as f64);
+    println!("  pull by a colleague: {} entries in {:.0?} ({:.0} changes/s, {:.0} bytes per change)", pulled.pulled, pull_time, per_second(pulled.pulled.max(1), pull_time), received as f64 / pulled.pulled.max(1) as f64);
+
+    // 3. A day's work (200 changes) round trip: pushed by one, pulled by another.
+    let mut round_trips = Vec::new();
+    for day in 0..5 {
+        let day_work = work(&mut worker, 60, 140, 10 + day);
+        let start = Instant::now();
+        worker.engine.sync_once(&mut worker.store, |_| {}).expect("push day");
+        colleague.engine.sync_once(&mut colleague.store, |_| {}).expect("pull day");
+        round_trips.push(start.elapsed());
+        assert_eq!(day_work, 200);
+    }
+    round_trips.sort();
+    let baseline_day = bulk_insert_baseline(&held[..200.min(held.len())]);
+    println!("\na day's work (200 changes) pushed by one device and pulled by another, 5 days:");
+    println!("  round trip min {:.1?}, median {:.1?}, max {:.1?} (target: under 100 ms)", round_trips[0], round_trips[2], round_trips[4]);
+    println!("  baseline: 200 rows bulk-inserted into plain SQLite: {:.1?}; ratio median/baseline {:.1}x", baseline_day, round_trips[2].as_secs_f64() / baseline_day.as_secs_f64());
+    let _ = (&station.server, &station.villages, &station.workers);
+}

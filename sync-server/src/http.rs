@@ -174,14 +174,21 @@ async fn push(
     blocking(move || server.push(&token, version, body)).await
 }
 
+/// A pull page is sent as built from the log's stored JSON ([`Server::pull_json`]): the
+/// largest answers of the API, and the first pull of a station is all of them.
 async fn pull(
     State(server): State<Server>,
     headers: HeaderMap,
     QueryParams(query): QueryParams<PullQuery>,
-) -> Answer<protocol::PullResponse> {
+) -> Result<Response, HttpError> {
     let token = bearer(&headers)?;
     let version = required_schema(&headers)?;
-    blocking(move || server.pull(&token, version, query)).await
+    let body = match tokio::task::spawn_blocking(move || server.pull_json(&token, version, query)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => return Err(HttpError(e)),
+        Err(join) => return Err(HttpError(internal(format!("request handler failed: {join}")))),
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn checksum(State(server): State<Server>, headers: HeaderMap) -> Answer<protocol::ChecksumResponse> {

@@ -2,16 +2,17 @@
 //! blocking threads; the deterministic simulation calls them directly, with its own clock.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::Id;
-use domain::change::{FieldWrite, Op};
+use domain::change::{FieldWrite, Incoming, Op};
 use domain::entity::EntityKind;
 use domain::org::{Role, RoleKind, User};
 use domain::validate::normalize_field;
 use protocol::{
-    ApiError, ChecksumResponse, LoginRequest, PullQuery, PullResponse, PushRequest, PushResponse, RefreshRequest,
+    ApiError, ChecksumResponse, LoginRequest, PullEntry, PullQuery, PullResponse, PushRequest, PushResponse, RefreshRequest,
     Session, SnapshotQuery, SnapshotResponse, StationChecksum, limits,
 };
 use serde_json::Value;
@@ -254,6 +255,43 @@ impl Server {
     /// A page of the log after `query.after`, in the order the server committed it, holding
     /// only what this user's devices may hold.
     pub fn pull(&self, bearer: &str, client_schema: u32, query: PullQuery) -> Result<PullResponse, ApiError> {
+        let page = self.pull_page(bearer, client_schema, query)?;
+        let entries = page
+            .entries
+            .into_iter()
+            .map(|(server_seq, item)| {
+                let item = serde_json::from_str::<Incoming>(&item)
+                    .map_err(|e| internal(format!("log entry {server_seq} unreadable: {e}")))?;
+                Ok(PullEntry { server_seq, item })
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(PullResponse { entries, next_cursor: page.next_cursor, has_more: page.has_more, head: page.head })
+    }
+
+    /// [`Server::pull`] as the JSON text of its [`PullResponse`], built from the log entries as
+    /// stored, without reading them into values and writing them out again: what the HTTP layer
+    /// sends.
+    pub fn pull_json(&self, bearer: &str, client_schema: u32, query: PullQuery) -> Result<String, ApiError> {
+        let page = self.pull_page(bearer, client_schema, query)?;
+        let size: usize = page.entries.iter().map(|(_, item)| item.len() + 40).sum();
+        let mut out = String::with_capacity(size + 100);
+        out.push_str("{\"entries\":[");
+        for (n, (server_seq, item)) in page.entries.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            // The stored text is the JSON of an `Incoming` the server wrote itself.
+            let _ = write!(out, "{{\"server_seq\":{server_seq},\"item\":{item}}}");
+        }
+        let _ = write!(
+            out,
+            "],\"next_cursor\":{},\"has_more\":{},\"head\":{}}}",
+            page.next_cursor, page.has_more, page.head
+        );
+        Ok(out)
+    }
+
+    fn pull_page(&self, bearer: &str, client_schema: u32, query: PullQuery) -> Result<RawPage, ApiError> {
         check_client_schema(client_schema)?;
         let limit = query.limit.unwrap_or(limits::DEFAULT_PULL_LIMIT).clamp(1, limits::MAX_PULL_LIMIT);
         let tx = self.storage().read()?;
@@ -262,14 +300,14 @@ impl Server {
         let scope = crate::storage::LogScope { user_id: actor.user_id, reach: reach_of(&actor) };
         // Head and page from one snapshot: nothing committed in between can be skipped.
         let head = tx.log_head()?;
-        let mut entries = tx.log_page(&scope, query.after, limit + 1)?;
+        let mut entries = tx.log_page_json(&scope, query.after, limit + 1)?;
         let has_more = entries.len() > limit as usize;
         entries.truncate(limit as usize);
         let next_cursor = match (has_more, entries.last()) {
-            (true, Some(last)) => last.server_seq,
+            (true, Some(last)) => last.0,
             _ => head,
         };
-        Ok(PullResponse { entries, next_cursor, has_more, head })
+        Ok(RawPage { entries, next_cursor, has_more, head })
     }
 
     /// Per station in the user's scope, the checksum of what the user's devices should hold.
@@ -318,6 +356,14 @@ impl Server {
         entities.truncate(limit as usize);
         Ok(SnapshotResponse { as_of, entities, has_more })
     }
+}
+
+/// A page of the log with each entry's JSON as stored.
+struct RawPage {
+    entries: Vec<(u64, String)>,
+    next_cursor: u64,
+    has_more: bool,
+    head: u64,
 }
 
 fn register_device(tx: &mut dyn WriteTx, id: Id, user_id: Id, name: &str, now: DateTime<Utc>) -> Result<(), ApiError> {

@@ -62,7 +62,10 @@ fn busy_world() -> World {
     closed_case(&world, &mut a, &mut supervisor, &key, people[3]);
     deputy.sync();
     deputy
-        .send_ok(vec![Write::update(EntityKind::Recipient, people[3]).set("station_id", world.station_t.to_string())]);
+        .send_ok(vec![Write::update(EntityKind::Recipient, people[3])
+            .set("station_id", world.station_t.to_string())
+            // A transfer names the village it goes to (domain::rules).
+            .set("village_id", world.village_t.to_string())]);
     let mut deputy_t = world.login("dt");
     deputy_t.sync();
     deputy_t
@@ -158,7 +161,9 @@ fn a_device_that_pulled_along_the_way_agrees_with_the_checksum_too() {
     deputy.sync();
     deputy.send_ok(vec![Write::update(EntityKind::Case, case).set("worker_id", world.worker_b.to_string())]);
     deputy
-        .send_ok(vec![Write::update(EntityKind::Recipient, people[1]).set("station_id", world.station_t.to_string())]);
+        .send_ok(vec![Write::update(EntityKind::Recipient, people[1])
+            .set("station_id", world.station_t.to_string())
+            .set("village_id", world.village_t.to_string())]);
     a.sync();
     deputy.sync();
     for device in [&a, &deputy] {

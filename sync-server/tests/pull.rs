@@ -235,11 +235,15 @@ fn a_transferred_recipient_leaves_the_old_stations_devices_with_everything_about
     let (open_person, create) = recipient(world.station_s, world.village_s, "李四", 2);
     let (_, open) = new_case(world.station_s, open_person, world.worker_a);
     a.send_ok(vec![create, open]);
-    let results = deputy_s
-        .send(vec![Write::update(EntityKind::Recipient, open_person).set("station_id", world.station_t.to_string())]);
+    // A transfer names the village it goes to (domain::rules).
+    let results = deputy_s.send(vec![Write::update(EntityKind::Recipient, open_person)
+        .set("station_id", world.station_t.to_string())
+        .set("village_id", world.village_t.to_string())]);
     assert_eq!(rejected(&results[0]), "has_open_cases");
 
-    deputy_s.send_ok(vec![Write::update(EntityKind::Recipient, person).set("station_id", world.station_t.to_string())]);
+    deputy_s.send_ok(vec![Write::update(EntityKind::Recipient, person)
+        .set("station_id", world.station_t.to_string())
+        .set("village_id", world.village_t.to_string())]);
     for device in [&mut a, &mut deputy_s, &mut deputy_t, &mut worker_c, &mut supervisor] {
         device.sync();
     }
@@ -272,7 +276,7 @@ fn a_transferred_recipient_leaves_the_old_stations_devices_with_everything_about
     assert_eq!(deputy_t.replica.unknown_updates, 0);
 
     // Later edits at T never reach S's devices.
-    deputy_t.send_ok(vec![Write::update(EntityKind::Recipient, person).set("village_id", world.village_t.to_string())]);
+    deputy_t.send_ok(vec![Write::update(EntityKind::Recipient, person).set("address", "新址")]);
     let to_s = deputy_s.sync();
     assert!(to_s.is_empty(), "S's deputy receives nothing of T: {to_s:?}");
     assert!(a.sync().is_empty());
@@ -325,4 +329,50 @@ fn a_reader_paging_while_writers_commit_never_skips_an_entry() {
     assert_eq!(seen, all, "the concurrent reader saw exactly what a later reader sees");
     assert_eq!(reader.replica, fresh.replica);
     assert_eq!(reader.replica.of_kind(EntityKind::Recipient).len(), 120);
+}
+
+/// What the HTTP layer sends is built from the log's stored JSON without reading it into values
+/// first ([`sync_server::Server::pull_json`]): it must read as exactly the typed page, for every
+/// scope (a deputy, a worker who sees only their cases, a worker of another station) and every
+/// kind of entry (changes, and the evictions and snapshots of a reassigned case).
+#[test]
+fn the_page_as_sent_reads_as_the_typed_page_in_every_scope() {
+    let s = scene();
+    let mut deputy = s.world.login("ds");
+    deputy.sync();
+    deputy.send_ok(vec![Write::update(EntityKind::Case, s.a_case).set("worker_id", s.world.worker_b.to_string())]);
+    let head = s.world.log_head();
+    let mut kinds = std::collections::BTreeSet::new();
+    for user in ["ds", "wa", "wb", "wc"] {
+        let device = s.world.login(user);
+        for limit in [1u32, 4, 1000] {
+            let mut after = 0;
+            loop {
+                let query = PullQuery { after, limit: Some(limit) };
+                let typed = s.world.server.pull(device.token(), domain::SCHEMA_VERSION, query).expect("typed");
+                let json = s.world.server.pull_json(device.token(), domain::SCHEMA_VERSION, query).expect("json");
+                let read: protocol::PullResponse = serde_json::from_str(&json).expect("the sent page reads");
+                assert_eq!(read, typed, "{user}, page of {limit} after {after}");
+                for entry in &typed.entries {
+                    kinds.insert(match &entry.item {
+                        Incoming::Change(_) => "change",
+                        Incoming::Snapshot(_) => "snapshot",
+                        Incoming::Evict { .. } => "evict",
+                    });
+                }
+                after = typed.next_cursor;
+                if !typed.has_more {
+                    break;
+                }
+            }
+            assert_eq!(after, head, "{user} ends at the head");
+        }
+    }
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["change", "evict", "snapshot"]);
+    // Errors are the typed pull's.
+    let device = s.world.login("wa");
+    let query = PullQuery { after: 0, limit: None };
+    let error = s.world.server.pull_json(device.token(), 0, query).expect_err("too old");
+    assert_eq!(error.code, codes::CLIENT_TOO_OLD);
+    assert_eq!(s.world.server.pull_json("no such token", domain::SCHEMA_VERSION, query).expect_err("no token").code, codes::UNAUTHORIZED);
 }

@@ -529,17 +529,147 @@ impl EntityState {
         serde_json::from_value(Value::Object(object))
     }
 
-    /// A stable digest of the entity's values and clocks, for the per-station checksum.
+    /// A stable digest of the entity's values and clocks, for the per-station checksum: the
+    /// SHA-256 of a canonical binary encoding (see [`DigestInput`]) of its kind, id, creating
+    /// clock, fields with a value (by name) and field clocks (by name).
+    ///
+    /// The encoding is streamed into the hasher, with no text formatting and no allocation: a
+    /// device digests every row of a station on its first pull, the server every entity it
+    /// writes. Two states equal as values (an absent field and a `null` alike) digest alike.
     pub fn digest(&self) -> [u8; 32] {
-        use sha2::{Digest, Sha256};
-        let canonical = serde_json::json!({
-            "kind": self.kind,
-            "id": self.id,
-            "fields": self.fields.iter().filter(|(_, v)| !v.is_null()).collect::<BTreeMap<_, _>>(),
-            "created": self.created,
-            "clocks": self.clocks,
-        });
-        Sha256::digest(canonical.to_string().as_bytes()).into()
+        digest_of(self.kind, self.id, &self.created, self.fields.iter().map(|(k, v)| (k.as_str(), v)), &self.clocks)
+    }
+}
+
+/// [`EntityState::digest`] of the state made of these parts, for a holder that keeps them in
+/// another shape (a store's row, its columns in table order). `fields` must come in name order,
+/// as an `EntityState`'s do; those without a value (`null`) are left out, as there.
+pub fn digest_of<'a>(
+    kind: EntityKind,
+    id: Id,
+    created: &FieldClock,
+    fields: impl Iterator<Item = (&'a str, &'a Value)> + Clone,
+    clocks: &BTreeMap<String, FieldClock>,
+) -> [u8; 32] {
+    let mut input = DigestInput::new();
+    input.bytes(b"shegong entity digest 2");
+    input.text(kind.as_str());
+    input.bytes(id.as_bytes());
+    input.clock(created);
+    let fields = fields.filter(|(_, v)| !v.is_null());
+    input.count(fields.clone().count());
+    for (name, value) in fields {
+        input.text(name);
+        input.value(value);
+    }
+    input.count(clocks.len());
+    for (name, clock) in clocks {
+        input.text(name);
+        input.clock(clock);
+    }
+    input.finish()
+}
+
+/// The canonical encoding [`EntityState::digest`] hashes, fed to SHA-256 through a small
+/// buffer. Every part is either fixed-size or prefixed with its length or count, so distinct
+/// states never encode alike: texts are a `u32` byte length and UTF-8; ids the 16 bytes of the
+/// UUID; a stamp its milliseconds (`u64`), counter (`u32`) and device (16 bytes); a clock its
+/// stamp, a 0/1 byte then the base stamp if any, and the author; integers little-endian. A value
+/// is a tag and its content: `0` null, `1` false, `2` true, `3` a number as its JSON text, `4` a
+/// string, `5` an array (count, then each value), `6` an object (count, then each key and value
+/// in key order).
+struct DigestInput {
+    hasher: sha2::Sha256,
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl DigestInput {
+    fn new() -> Self {
+        use sha2::Digest;
+        Self { hasher: sha2::Sha256::new(), buf: [0; 256], len: 0 }
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        if self.len + bytes.len() > self.buf.len() {
+            self.hasher.update(&self.buf[..self.len]);
+            self.len = 0;
+            if bytes.len() > self.buf.len() {
+                self.hasher.update(bytes);
+                return;
+            }
+        }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn count(&mut self, n: usize) {
+        self.bytes(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+    }
+
+    fn text(&mut self, text: &str) {
+        self.count(text.len());
+        self.bytes(text.as_bytes());
+    }
+
+    fn stamp(&mut self, hlc: &Hlc) {
+        self.bytes(&hlc.millis.to_le_bytes());
+        self.bytes(&hlc.counter.to_le_bytes());
+        self.bytes(hlc.device.as_bytes());
+    }
+
+    fn clock(&mut self, clock: &FieldClock) {
+        self.stamp(&clock.hlc);
+        match &clock.base {
+            Some(base) => {
+                self.bytes(&[1]);
+                self.stamp(base);
+            }
+            None => self.bytes(&[0]),
+        }
+        self.bytes(clock.author.as_bytes());
+    }
+
+    fn value(&mut self, value: &Value) {
+        match value {
+            Value::Null => self.bytes(&[0]),
+            Value::Bool(false) => self.bytes(&[1]),
+            Value::Bool(true) => self.bytes(&[2]),
+            Value::Number(n) => {
+                self.bytes(&[3]);
+                // A number's JSON text does not depend on how it was read (an integer from
+                // SQLite or from JSON writes alike).
+                self.text(&n.to_string());
+            }
+            Value::String(s) => {
+                self.bytes(&[4]);
+                self.text(s);
+            }
+            Value::Array(items) => {
+                self.bytes(&[5]);
+                self.count(items.len());
+                for item in items {
+                    self.value(item);
+                }
+            }
+            Value::Object(map) => {
+                self.bytes(&[6]);
+                self.count(map.len());
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                for (key, item) in entries {
+                    self.text(key);
+                    self.value(item);
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> [u8; 32] {
+        use sha2::Digest;
+        self.hasher.update(&self.buf[..self.len]);
+        self.hasher.finalize().into()
     }
 }
 
@@ -596,6 +726,93 @@ mod tests {
         let user: crate::org::User = state.to_typed().expect("typed");
         assert!(user.supervised_station_ids.is_empty() && user.signing_keys.is_empty());
         assert_eq!(user.post, None);
+    }
+
+    fn clock(n: u64, base: Option<Hlc>) -> FieldClock {
+        FieldClock { hlc: Hlc::new(n, 1, Id::from_u128(9)), base, author: Id::from_u128(4) }
+    }
+
+    fn sample() -> EntityState {
+        EntityState {
+            kind: EntityKind::Recipient,
+            id: Id::from_u128(1),
+            fields: [
+                ("name", Value::from("张三")),
+                ("categories", serde_json::json!(["Dibao", "Disability"])),
+                ("phone", Value::Null),
+                ("notes", Value::from("")),
+                ("duration_minutes", Value::from(60)),
+                ("active", Value::Bool(false)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            created: clock(1, None),
+            clocks: BTreeMap::from([("name".to_owned(), clock(5, Some(Hlc::new(1, 1, Id::from_u128(9)))))]),
+        }
+    }
+
+    #[test]
+    fn the_digest_covers_every_value_and_clock() {
+        let state = sample();
+        let digest = state.digest();
+        let mut changes: Vec<Box<dyn Fn(&mut EntityState)>> = vec![
+            Box::new(|s| s.kind = EntityKind::Household),
+            Box::new(|s| s.id = Id::from_u128(2)),
+            Box::new(|s| {
+                s.fields.insert("phone".into(), Value::from("13800000000"));
+            }),
+            Box::new(|s| {
+                s.fields.insert("name".into(), Value::from("张三 "));
+            }),
+            Box::new(|s| {
+                s.fields.insert("notes".into(), Value::Null);
+            }),
+            Box::new(|s| {
+                s.fields.insert("active".into(), Value::Bool(true));
+            }),
+            Box::new(|s| {
+                s.fields.insert("duration_minutes".into(), Value::from(61));
+            }),
+            Box::new(|s| {
+                s.fields.insert("categories".into(), serde_json::json!(["Dibao"]));
+            }),
+            Box::new(|s| s.created.hlc.counter += 1),
+            Box::new(|s| s.created.author = Id::from_u128(5)),
+            Box::new(|s| s.created.base = Some(Hlc::new(0, 0, Id::from_u128(9)))),
+            Box::new(|s| {
+                s.clocks.clear();
+            }),
+            Box::new(|s| {
+                s.clocks.insert("name".into(), clock(5, None));
+            }),
+        ];
+        for (n, change) in changes.iter_mut().enumerate() {
+            let mut changed = state.clone();
+            change(&mut changed);
+            assert_ne!(changed.digest(), digest, "change {n} left the digest as it was");
+        }
+    }
+
+    #[test]
+    fn states_equal_as_values_digest_alike() {
+        let state = sample();
+        let mut same = state.clone();
+        // No value and a `null` are the same; an integer read from SQLite or from JSON too.
+        same.fields.remove("phone");
+        same.fields.insert("duration_minutes".into(), serde_json::from_str("60").expect("json"));
+        assert_eq!(same.digest(), state.digest());
+        // A value cannot pass for a neighbour's: lengths and counts keep the parts apart.
+        let mut a = state.clone();
+        a.fields = BTreeMap::from([("ab".to_owned(), Value::from("c"))]);
+        let mut b = state.clone();
+        b.fields = BTreeMap::from([("a".to_owned(), Value::from("bc"))]);
+        assert_ne!(a.digest(), b.digest());
+        let long = Value::from("长".repeat(400));
+        let mut c = state.clone();
+        c.fields.insert("notes".into(), long.clone());
+        assert_eq!(c.digest(), c.clone().digest());
+        assert_ne!(c.digest(), state.digest());
     }
 
     #[test]

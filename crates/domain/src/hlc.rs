@@ -25,11 +25,44 @@ impl Hlc {
     }
 }
 
+/// Room for the text form of any stamp (see [`Hlc::encode`]).
+pub const HLC_TEXT_MAX: usize = 64;
+
+impl Hlc {
+    /// Writes the text form (as [`Display`](fmt::Display) does) into `buf`, without allocating:
+    /// stores bind every row's stamps as text.
+    pub fn encode<'b>(&self, buf: &'b mut [u8; HLC_TEXT_MAX]) -> &'b str {
+        fn hex(out: &mut [u8], mut value: u64, min_width: usize) -> usize {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            let mut digits = [0u8; 16];
+            let mut n = 0;
+            while value != 0 || n < min_width {
+                digits[n] = DIGITS[(value & 0xf) as usize];
+                value >>= 4;
+                n += 1;
+            }
+            for (slot, digit) in out.iter_mut().zip(digits[..n].iter().rev()) {
+                *slot = *digit;
+            }
+            n
+        }
+        let mut len = hex(&mut buf[..], self.millis, 13);
+        buf[len] = b'.';
+        len += 1;
+        len += hex(&mut buf[len..], u64::from(self.counter), 5);
+        buf[len] = b'.';
+        len += 1;
+        len += self.device.simple().encode_lower(&mut buf[len..]).len();
+        // Only ASCII hex digits and dots were written.
+        std::str::from_utf8(&buf[..len]).unwrap_or_default()
+    }
+}
+
 /// Text form `{millis:013x}.{counter:05x}.{device}`: fixed width, so text order is stamp order
 /// (SQL can compare stamps as strings).
 impl fmt::Display for Hlc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:013x}.{:05x}.{}", self.millis, self.counter, self.device.simple())
+        f.write_str(self.encode(&mut [0; HLC_TEXT_MAX]))
     }
 }
 
@@ -64,8 +97,18 @@ impl Serialize for Hlc {
 
 impl<'de> Deserialize<'de> for Hlc {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        // Parsed from the text as it lies in the input: a pulled page holds thousands of stamps.
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Hlc;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a clock stamp `{millis:013x}.{counter:05x}.{device}`")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Hlc, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Text)
     }
 }
 
@@ -124,6 +167,15 @@ mod tests {
         let mut by_text: Vec<Hlc> = stamps.to_vec();
         by_text.sort_by_key(|h| h.to_string());
         assert_eq!(by_value, by_text);
+    }
+
+    #[test]
+    fn text_form_is_fixed_width_hex_and_fits_any_stamp() {
+        let h = Hlc::new(0x19ec96fae00, 1, Uuid::from_u128(0x01a213a8b14b757a830ffea6bdf71482));
+        assert_eq!(h.to_string(), "0019ec96fae00.00001.01a213a8b14b757a830ffea6bdf71482");
+        assert_eq!(Hlc::new(0, 0, Uuid::nil()).to_string(), format!("0000000000000.00000.{}", "0".repeat(32)));
+        let widest = Hlc::new(u64::MAX, u32::MAX, Uuid::max());
+        assert_eq!(widest.to_string(), format!("{:013x}.{:05x}.{}", u64::MAX, u32::MAX, Uuid::max().simple()));
     }
 
     #[test]

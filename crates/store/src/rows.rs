@@ -6,14 +6,17 @@
 //! `domain::validate::normalize_field` makes them; a field without a value is absent from
 //! `fields` (a `null` written is read back as absent, which digests and merges treat alike).
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use domain::entity::{EntityKind, EntityState, FieldClock, FieldSpec, FieldType};
+use domain::entity::{EntityKind, EntityState, FieldClock, FieldSpec, FieldType, checksum_fold, digest_of};
+use domain::hlc::HLC_TEXT_MAX;
 use domain::rules::{LookupError, StateView};
 use domain::{Id, Labelled};
+use uuid::Uuid;
 use rusqlite::types::{Value as SqlValue, ValueRef};
-use rusqlite::{Connection, Row, params, params_from_iter};
+use rusqlite::{Connection, Row, Statement, params};
 use serde_json::Value;
 
 use crate::StoreError;
@@ -26,6 +29,8 @@ pub(crate) struct TableSql {
     pub select: String,
     pub select_by_id: String,
     pub upsert: String,
+    /// The same insert, doing nothing when the id is already there.
+    pub insert_new: String,
 }
 
 /// Columns the store derives from a recipient's fields on every write (migration 0002).
@@ -60,7 +65,7 @@ fn build_sql(kind: EntityKind) -> TableSql {
     if kind == EntityKind::Recipient {
         write_columns.extend(RECIPIENT_DERIVED);
     }
-    // Cleared on every write; computed again when a checksum needs it (migration 0004).
+    // The row's digest fold, or NULL to compute when a checksum needs it (migration 0004).
     write_columns.push("digest");
     let placeholders: Vec<String> = (1..=write_columns.len()).map(|i| format!("?{i}")).collect();
     let updates: Vec<String> = write_columns
@@ -75,24 +80,33 @@ fn build_sql(kind: EntityKind) -> TableSql {
         placeholders.join(", "),
         updates.join(", ")
     );
+    let insert_new = format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
+        spec.table,
+        write_columns.join(", "),
+        placeholders.join(", ")
+    );
     TableSql {
         select,
         select_by_id,
         upsert,
+        insert_new,
     }
 }
 
-/// A field's value as SQL: text as TEXT, integers and yes/no as INTEGER, lists as JSON text.
-fn to_sql(value: Option<&Value>) -> SqlValue {
+/// Binds a field's value as SQL: text as TEXT, integers and yes/no as INTEGER, lists as JSON
+/// text. Borrowed, not copied into an owned value first: a first pull binds every field of
+/// every row.
+fn bind_value(stmt: &mut Statement<'_>, index: usize, value: Option<&Value>) -> rusqlite::Result<()> {
     match value {
-        None | Some(Value::Null) => SqlValue::Null,
-        Some(Value::String(s)) => SqlValue::Text(s.clone()),
-        Some(Value::Bool(b)) => SqlValue::Integer(i64::from(*b)),
+        None | Some(Value::Null) => stmt.raw_bind_parameter(index, SqlValue::Null),
+        Some(Value::String(s)) => stmt.raw_bind_parameter(index, s.as_str()),
+        Some(Value::Bool(b)) => stmt.raw_bind_parameter(index, i64::from(*b)),
         Some(Value::Number(n)) => match n.as_i64() {
-            Some(i) => SqlValue::Integer(i),
-            None => SqlValue::Real(n.as_f64().unwrap_or_default()),
+            Some(i) => stmt.raw_bind_parameter(index, i),
+            None => stmt.raw_bind_parameter(index, n.as_f64().unwrap_or_default()),
         },
-        Some(v @ (Value::Array(_) | Value::Object(_))) => SqlValue::Text(v.to_string()),
+        Some(v @ (Value::Array(_) | Value::Object(_))) => stmt.raw_bind_parameter(index, v.to_string()),
     }
 }
 
@@ -188,47 +202,223 @@ pub(crate) fn read_where(
 }
 
 /// Writes the row of `state` (insert or replace its columns), without the follow-up work on
-/// other rows that [`write_entity`] does.
+/// other rows that [`write_entity`] does. The digest column is left empty, to be computed when a
+/// checksum needs it (bulk loads).
 pub(crate) fn write_row(conn: &Connection, state: &EntityState) -> Result<(), StoreError> {
+    write_row_with(conn, &table_sql(state.kind).upsert, state, None)?;
+    Ok(())
+}
+
+/// The 64-bit fold of the row's digest (migration 0004), as the checksum reads it back; `None`
+/// when the state holds a field its kind's table has no column for, so that only a row read back
+/// is digested.
+pub(crate) fn row_digest(state: &EntityState) -> Option<i64> {
     let spec = state.kind.spec();
-    let mut values: Vec<SqlValue> = Vec::with_capacity(spec.fields.len() + 9);
-    values.push(SqlValue::Text(state.id.to_string()));
+    if !state.fields.keys().all(|name| spec.field(name).is_some()) {
+        return None;
+    }
+    let folded = checksum_fold(0, &state.digest());
+    Some(i64::from_le_bytes(folded.to_le_bytes()))
+}
+
+/// Runs `sql` (the kind's upsert or insert) with the row of `state`; returns how many rows it
+/// wrote.
+fn write_row_with(conn: &Connection, sql: &str, state: &EntityState, digest: Option<i64>) -> Result<usize, StoreError> {
+    let spec = state.kind.spec();
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut id = Uuid::encode_buffer();
+    stmt.raw_bind_parameter(1, &*state.id.hyphenated().encode_lower(&mut id))?;
+    let mut index = 2;
     for field in spec.fields {
-        values.push(to_sql(state.fields.get(field.name)));
+        bind_value(&mut stmt, index, state.fields.get(field.name))?;
+        index += 1;
     }
-    values.push(SqlValue::Text(state.created.hlc.to_string()));
-    values.push(SqlValue::Text(state.created.author.to_string()));
-    values.push(if state.clocks.is_empty() {
-        SqlValue::Null
+    let mut hlc = [0; HLC_TEXT_MAX];
+    stmt.raw_bind_parameter(index, state.created.hlc.encode(&mut hlc))?;
+    let mut author = Uuid::encode_buffer();
+    stmt.raw_bind_parameter(index + 1, &*state.created.author.hyphenated().encode_lower(&mut author))?;
+    let clocks = if state.clocks.is_empty() {
+        None
     } else {
-        SqlValue::Text(
-            serde_json::to_string(&state.clocks).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        )
-    });
+        Some(serde_json::to_string(&state.clocks).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+    };
+    stmt.raw_bind_parameter(index + 2, clocks)?;
+    index += 3;
     if state.kind == EntityKind::Recipient {
-        let name = state.get_str("name").unwrap_or_default();
-        let text = |s: Option<String>| s.map(SqlValue::Text).unwrap_or(SqlValue::Null);
-        values.push(SqlValue::Text(search::name_initials(name)));
-        values.push(text(search::name_initials_alt(name)));
-        values.push(SqlValue::Integer(
-            state
-                .get("categories")
-                .map(search::category_mask)
-                .unwrap_or(0),
-        ));
-        values.push(text(state.get_str("id_number").map(search::reversed)));
-        values.push(text(state.get_str("phone").map(search::reversed)));
+        index = RecipientColumns::of(state).bind(&mut stmt, index)?;
     }
-    values.push(SqlValue::Null);
-    let mut stmt = conn.prepare_cached(&table_sql(state.kind).upsert)?;
-    stmt.execute(params_from_iter(values))?;
+    stmt.raw_bind_parameter(index, digest)?;
+    Ok(stmt.raw_execute()?)
+}
+
+/// The columns the store derives from a recipient's fields ([`RECIPIENT_DERIVED`]).
+struct RecipientColumns {
+    initials: String,
+    initials_alt: Option<String>,
+    category_mask: i64,
+    id_number_rev: Option<String>,
+    phone_rev: Option<String>,
+}
+
+impl RecipientColumns {
+    fn of(state: &EntityState) -> Self {
+        Self::from_fields(|name| state.get(name))
+    }
+
+    /// From a recipient's field values (`None`: no value).
+    fn from_fields<'a>(get: impl Fn(&str) -> Option<&'a Value>) -> Self {
+        let text = |name| get(name).and_then(Value::as_str);
+        let name = text("name").unwrap_or_default();
+        Self {
+            initials: search::name_initials(name),
+            initials_alt: search::name_initials_alt(name),
+            category_mask: get("categories").map(search::category_mask).unwrap_or(0),
+            id_number_rev: text("id_number").map(search::reversed),
+            phone_rev: text("phone").map(search::reversed),
+        }
+    }
+
+    /// Binds the columns from `index` on; returns the next index.
+    fn bind(&self, stmt: &mut Statement<'_>, index: usize) -> rusqlite::Result<usize> {
+        stmt.raw_bind_parameter(index, self.initials.as_str())?;
+        stmt.raw_bind_parameter(index + 1, self.initials_alt.as_deref())?;
+        stmt.raw_bind_parameter(index + 2, self.category_mask)?;
+        stmt.raw_bind_parameter(index + 3, self.id_number_rev.as_deref())?;
+        stmt.raw_bind_parameter(index + 4, self.phone_rev.as_deref())?;
+        Ok(index + 5)
+    }
+}
+
+/// The row of an entity new to this device, made ready off the database thread (see
+/// `PulledBatch`): every column in the table's order, and what its insert derives elsewhere.
+pub(crate) struct NewRow {
+    kind: EntityKind,
+    id: Id,
+    /// Each spec field's value, in spec order; `None` where the entity has no such field.
+    values: Vec<Option<Value>>,
+    created: FieldClock,
+    digest: Option<i64>,
+    recipient: Option<RecipientColumns>,
+    /// A visit's recipient, and the visit as that recipient's latest-visit summary has it.
+    visit: Option<(Id, NewVisit)>,
+}
+
+/// Per kind, the positions of its spec's fields in name order: the order a digest takes them in.
+fn fields_by_name(kind: EntityKind) -> &'static [usize] {
+    static ORDER: OnceLock<Vec<Vec<usize>>> = OnceLock::new();
+    let order = ORDER.get_or_init(|| {
+        EntityKind::ALL
+            .iter()
+            .map(|k| {
+                let fields = k.spec().fields;
+                let mut positions: Vec<usize> = (0..fields.len()).collect();
+                positions.sort_by_key(|i| fields[*i].name);
+                positions
+            })
+            .collect()
+    });
+    &order[kind_index(kind)]
+}
+
+impl NewRow {
+    /// The row of the entity a create makes, its values moved out of `fields` (the create's
+    /// writes, or a state's fields); `None`, leaving `fields` as they were, when one of them has
+    /// no column in the kind's table.
+    pub fn of<W>(
+        kind: EntityKind,
+        id: Id,
+        created: FieldClock,
+        fields: &mut BTreeMap<String, W>,
+        value: impl Fn(W) -> Value,
+    ) -> Option<NewRow> {
+        let spec = kind.spec();
+        if !fields.keys().all(|name| spec.field(name).is_some()) {
+            return None;
+        }
+        let values: Vec<Option<Value>> = spec.fields.iter().map(|f| fields.remove(f.name).map(&value)).collect();
+        let mut row = NewRow { kind, id, values, created, digest: None, recipient: None, visit: None };
+        let by_name = fields_by_name(kind).iter().filter_map(|i| Some((spec.fields[*i].name, row.values[*i].as_ref()?)));
+        let folded = checksum_fold(0, &digest_of(kind, id, &row.created, by_name, &BTreeMap::new()));
+        row.digest = Some(i64::from_le_bytes(folded.to_le_bytes()));
+        let get = |name: &str| {
+            let i = spec.fields.iter().position(|f| f.name == name)?;
+            row.values[i].as_ref().filter(|v| !v.is_null())
+        };
+        let recipient = (kind == EntityKind::Recipient).then(|| RecipientColumns::from_fields(get));
+        let visit = if kind == EntityKind::Visit { NewVisit::from_fields(id, &row.created, get) } else { None };
+        row.recipient = recipient;
+        row.visit = visit;
+        Some(row)
+    }
+
+    /// The state the row holds.
+    pub fn state(&self) -> EntityState {
+        let spec = self.kind.spec();
+        EntityState {
+            kind: self.kind,
+            id: self.id,
+            fields: spec
+                .fields
+                .iter()
+                .zip(&self.values)
+                .filter_map(|(f, v)| v.as_ref().map(|v| (f.name.to_owned(), v.clone())))
+                .collect(),
+            created: self.created,
+            clocks: BTreeMap::new(),
+        }
+    }
+}
+
+/// Inserts a [`NewRow`], as [`write_entity_over`] writes an entity with no `before`; returns
+/// `false`, having written nothing, when a row with its id is there after all. Saves a first
+/// pull the look-up of every entity it receives.
+pub(crate) fn insert_new_row(conn: &Connection, row: &NewRow, latest: &mut LatestVisits) -> Result<bool, StoreError> {
+    let mut stmt = conn.prepare_cached(&table_sql(row.kind).insert_new)?;
+    let mut id = Uuid::encode_buffer();
+    stmt.raw_bind_parameter(1, &*row.id.hyphenated().encode_lower(&mut id))?;
+    let mut index = 2;
+    for value in &row.values {
+        bind_value(&mut stmt, index, value.as_ref())?;
+        index += 1;
+    }
+    let mut hlc = [0; HLC_TEXT_MAX];
+    stmt.raw_bind_parameter(index, row.created.hlc.encode(&mut hlc))?;
+    let mut author = Uuid::encode_buffer();
+    stmt.raw_bind_parameter(index + 1, &*row.created.author.hyphenated().encode_lower(&mut author))?;
+    stmt.raw_bind_parameter(index + 2, SqlValue::Null)?;
+    index += 3;
+    if let Some(recipient) = &row.recipient {
+        index = recipient.bind(&mut stmt, index)?;
+    }
+    stmt.raw_bind_parameter(index, row.digest)?;
+    if stmt.raw_execute()? == 0 {
+        return Ok(false);
+    }
+    drop(stmt);
+    match (row.kind, &row.visit) {
+        (EntityKind::Recipient, _) => refresh_new_recipient(conn, row.id)?,
+        (EntityKind::Visit, Some((recipient, visit))) => latest.note_new(*recipient, visit.clone()),
+        _ => {}
+    }
+    Ok(true)
+}
+
+/// A recipient's latest-visit columns start out empty; they only need computing when its
+/// visits came first (a new recipient usually has none yet).
+fn refresh_new_recipient(conn: &Connection, recipient: Id) -> Result<(), StoreError> {
+    let has_visits: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM visits WHERE recipient_id = ?1)")?
+        .query_row(params![recipient.to_string()], |r| r.get(0))?;
+    if has_visits {
+        refresh_visit_summary(conn, recipient)?;
+    }
     Ok(())
 }
 
 /// Writes an entity and keeps what is derived from it elsewhere up to date (a recipient's
-/// latest visit).
+/// latest visit), when what the row held before is not known.
 pub(crate) fn write_entity(conn: &Connection, state: &EntityState) -> Result<(), StoreError> {
-    write_row(conn, state)?;
+    write_row_with(conn, &table_sql(state.kind).upsert, state, row_digest(state))?;
     match state.kind {
         EntityKind::Recipient => refresh_visit_summary(conn, state.id)?,
         EntityKind::Visit => {
@@ -239,6 +429,224 @@ pub(crate) fn write_entity(conn: &Connection, state: &EntityState) -> Result<(),
         _ => {}
     }
     Ok(())
+}
+
+/// Writes an entity whose row, read in the same transaction, was `before` (`None`: no row), and
+/// keeps what is derived from it up to date with only the work the difference calls for: the
+/// writes of a pull and of a person recording a visit go this way. New visits are noted in
+/// `latest` (flushed by the caller before its transaction ends).
+pub(crate) fn write_entity_over(
+    conn: &Connection,
+    state: &EntityState,
+    before: Option<&EntityState>,
+    latest: &mut LatestVisits,
+) -> Result<(), StoreError> {
+    match before {
+        Some(before) => update_row(conn, state, before, row_digest(state))?,
+        None => {
+            write_row_with(conn, &table_sql(state.kind).upsert, state, row_digest(state))?;
+        }
+    }
+    derive(conn, state, before, latest)
+}
+
+/// Writes only the columns of `state` that differ from `before`, the row as read in the same
+/// transaction (and the digest): SQLite then rewrites only the indexes of those columns, where
+/// an upsert of every column rewrites all of them (a recipient has a dozen).
+fn update_row(conn: &Connection, state: &EntityState, before: &EntityState, digest: Option<i64>) -> Result<(), StoreError> {
+    let spec = state.kind.spec();
+    let changed: Vec<&str> = spec.fields.iter().map(|f| f.name).filter(|name| state.get(name) != before.get(name)).collect();
+    let mut columns: Vec<&str> = changed.clone();
+    let restamped = state.created != before.created;
+    if restamped {
+        columns.extend(["created_hlc", "created_by"]);
+    }
+    let clocks_changed = state.clocks != before.clocks;
+    if clocks_changed {
+        columns.push("clocks");
+    }
+    let derived: Vec<&str> = if state.kind == EntityKind::Recipient {
+        RECIPIENT_DERIVED
+            .iter()
+            .copied()
+            .filter(|column| match *column {
+                "name_initials" | "name_initials_alt" => changed.contains(&"name"),
+                "category_mask" => changed.contains(&"categories"),
+                "id_number_rev" => changed.contains(&"id_number"),
+                _ => changed.contains(&"phone"),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    columns.extend(&derived);
+    columns.push("digest");
+    let assignments: Vec<String> = columns.iter().enumerate().map(|(i, c)| format!("{c} = ?{}", i + 2)).collect();
+    let sql = format!("UPDATE {} SET {} WHERE id = ?1", spec.table, assignments.join(", "));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut id = Uuid::encode_buffer();
+    stmt.raw_bind_parameter(1, &*state.id.hyphenated().encode_lower(&mut id))?;
+    let mut index = 2;
+    for name in &changed {
+        bind_value(&mut stmt, index, state.fields.get(*name))?;
+        index += 1;
+    }
+    if restamped {
+        stmt.raw_bind_parameter(index, state.created.hlc.to_string())?;
+        stmt.raw_bind_parameter(index + 1, state.created.author.to_string())?;
+        index += 2;
+    }
+    if clocks_changed {
+        let clocks = if state.clocks.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&state.clocks).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        };
+        stmt.raw_bind_parameter(index, clocks)?;
+        index += 1;
+    }
+    let name = state.get_str("name").unwrap_or_default();
+    for column in &derived {
+        match *column {
+            "name_initials" => stmt.raw_bind_parameter(index, search::name_initials(name))?,
+            "name_initials_alt" => stmt.raw_bind_parameter(index, search::name_initials_alt(name))?,
+            "category_mask" => {
+                stmt.raw_bind_parameter(index, state.get("categories").map(search::category_mask).unwrap_or(0))?
+            }
+            "id_number_rev" => stmt.raw_bind_parameter(index, state.get_str("id_number").map(search::reversed))?,
+            _ => stmt.raw_bind_parameter(index, state.get_str("phone").map(search::reversed))?,
+        }
+        index += 1;
+    }
+    stmt.raw_bind_parameter(index, digest)?;
+    if stmt.raw_execute()? == 0 {
+        // No row after all: the whole row, then.
+        write_row_with(conn, &table_sql(state.kind).upsert, state, digest)?;
+    }
+    Ok(())
+}
+
+/// Keeps what is derived from an entity's row elsewhere up to date after a write over `before`.
+fn derive(
+    conn: &Connection,
+    state: &EntityState,
+    before: Option<&EntityState>,
+    latest: &mut LatestVisits,
+) -> Result<(), StoreError> {
+    match (state.kind, before) {
+        // A recipient's latest-visit columns are not among those written: an existing row keeps
+        // them, and a new one gets them computed.
+        (EntityKind::Recipient, None) => refresh_new_recipient(conn, state.id)?,
+        (EntityKind::Recipient, Some(_)) => {}
+        (EntityKind::Visit, None) => latest.note(state),
+        (EntityKind::Visit, Some(before)) => {
+            let summarized = |s: &EntityState| {
+                (
+                    s.created.hlc,
+                    ["recipient_id", "visited_on", "worker_id", "follow_up_needed"].map(|f| s.get(f).cloned()),
+                )
+            };
+            if summarized(before) != summarized(state) {
+                // Recomputed from the rows: what is noted but not yet written must be in them.
+                latest.flush(conn)?;
+                for recipient in [before.get_id("recipient_id"), state.get_id("recipient_id")].into_iter().flatten() {
+                    refresh_visit_summary(conn, recipient)?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Visits new to this device since the last flush, by recipient: only the latest of each can
+/// become the recipient's latest visit, so a page of a first pull (ten visits of each
+/// recipient) updates each recipient once. Adding a visit only ever moves a recipient's latest
+/// visit forward, so the updates may wait until the end of the transaction; anything that can
+/// move it back (a visit removed or changed) flushes first.
+#[derive(Default)]
+pub(crate) struct LatestVisits {
+    by_recipient: HashMap<Id, NewVisit>,
+}
+
+#[derive(Clone)]
+struct NewVisit {
+    visited_on: Option<String>,
+    created_hlc: String,
+    id: Id,
+    worker_id: Option<String>,
+    follow_up: bool,
+}
+
+impl NewVisit {
+    /// The visit's recipient and summary; `None` for a visit naming no recipient.
+    fn of(visit: &EntityState) -> Option<(Id, NewVisit)> {
+        Self::from_fields(visit.id, &visit.created, |name| visit.get(name))
+    }
+
+    /// From a visit's id, creating clock and field values (`None`: no value).
+    fn from_fields<'a>(id: Id, created: &FieldClock, get: impl Fn(&str) -> Option<&'a Value>) -> Option<(Id, NewVisit)> {
+        let text = |name| get(name).and_then(Value::as_str);
+        let recipient = text("recipient_id").and_then(|s| Id::try_parse(s).ok())?;
+        Some((
+            recipient,
+            NewVisit {
+                visited_on: text("visited_on").map(str::to_owned),
+                created_hlc: created.hlc.to_string(),
+                id,
+                worker_id: text("worker_id").map(str::to_owned),
+                follow_up: get("follow_up_needed").and_then(Value::as_bool).unwrap_or(false),
+            },
+        ))
+    }
+}
+
+impl LatestVisits {
+    pub fn note(&mut self, visit: &EntityState) {
+        if let Some((recipient, new)) = NewVisit::of(visit) {
+            self.note_new(recipient, new);
+        }
+    }
+
+    fn note_new(&mut self, recipient: Id, new: NewVisit) {
+        match self.by_recipient.entry(recipient) {
+            Entry::Vacant(slot) => {
+                slot.insert(new);
+            }
+            // The order of `visit_summary_sql`: date, then stamp (a missing date first).
+            Entry::Occupied(mut slot) => {
+                if (&new.visited_on, &new.created_hlc) > (&slot.get().visited_on, &slot.get().created_hlc) {
+                    slot.insert(new);
+                }
+            }
+        }
+    }
+
+    /// Makes each noted visit its recipient's latest where it orders after the latest one.
+    pub fn flush(&mut self, conn: &Connection) -> Result<(), StoreError> {
+        if self.by_recipient.is_empty() {
+            return Ok(());
+        }
+        let mut stmt = conn.prepare_cached(
+            // The latest visit's stamp is looked up only when the dates tie.
+            "UPDATE recipients SET last_visit_id = ?2, last_visit_on = ?3, last_visit_worker_id = ?4,
+                    last_visit_follow_up = ?5
+             WHERE id = ?1 AND (last_visit_id IS NULL OR last_visit_on < ?3
+                 OR (last_visit_on = ?3
+                     AND (SELECT v.created_hlc < ?6 FROM visits v WHERE v.id = recipients.last_visit_id)))",
+        )?;
+        for (recipient, visit) in self.by_recipient.drain() {
+            stmt.execute(params![
+                recipient.to_string(),
+                visit.id.to_string(),
+                visit.visited_on,
+                visit.worker_id,
+                i64::from(visit.follow_up),
+                visit.created_hlc,
+            ])?;
+        }
+        Ok(())
+    }
 }
 
 /// Removes an entity; for a case, its stage records too.

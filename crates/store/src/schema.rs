@@ -31,6 +31,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_change_previous",
         include_str!("../migrations/0005_change_previous.sql"),
     ),
+    (
+        "0006_digest_v2",
+        include_str!("../migrations/0006_digest_v2.sql"),
+    ),
 ];
 
 /// The schema version this build writes and understands.

@@ -253,57 +253,20 @@ impl Store {
         server_seq: u64,
         effective_hlc: Option<Hlc>,
     ) -> Result<(), StoreError> {
+        self.mark_accepted_all(&[AcceptedChange { device_seq, server_seq, effective_hlc }])
+    }
+
+    /// [`Store::mark_accepted`] for each answer, in order, in one transaction: a push's
+    /// accepted answers are marked together rather than a commit each.
+    pub fn mark_accepted_all(&mut self, accepted: &[AcceptedChange]) -> Result<(), StoreError> {
+        if accepted.is_empty() {
+            return Ok(());
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let local = local_change(&tx, self.device_id, device_seq)?;
-        let server_seq = i64::try_from(server_seq)
-            .map_err(|_| StoreError::Corrupt("server_seq out of range".into()))?;
-        tx.prepare_cached(
-            "UPDATE changes SET status = 'accepted', server_seq = ?1 WHERE seq = ?2",
-        )?
-        .execute(params![server_seq, local.seq])?;
-        let old = local.change.hlc;
-        if let Some(new) = effective_hlc.filter(|h| *h != old) {
-            let (kind, id) = (local.change.entity, local.change.entity_id);
-            if let Some(mut state) = rows::read_entity(&tx, kind, id)? {
-                restamp_state(&mut state, old, new);
-                rows::write_entity(&tx, &state)?;
-            }
-            let (old_s, new_s) = (old.to_string(), new.to_string());
-            tx.prepare_cached(
-                "UPDATE OR REPLACE conflicts SET hlc = ?3 WHERE entity_id = ?1 AND hlc = ?2",
-            )?
-            .execute(params![id.to_string(), old_s, new_s])?;
-            tx.prepare_cached("UPDATE conflicts SET base = ?3 WHERE entity_id = ?1 AND base = ?2")?
-                .execute(params![id.to_string(), old_s, new_s])?;
-            tx.prepare_cached("UPDATE changes SET hlc = ?1 WHERE seq = ?2")?
-                .execute(params![new_s, local.seq])?;
-            // Stamps are unique text, so a textual replace in the stored previous values is exact.
-            tx.prepare_cached(
-                "UPDATE changes SET previous = replace(previous, ?1, ?2) WHERE entity_id = ?3 AND status = 'pending'",
-            )?
-            .execute(params![old_s, new_s, id.to_string()])?;
-            for mut later in pending_of_entity(&tx, id)? {
-                let mut touched = false;
-                for write in later.fields.values_mut() {
-                    for stamp in write.base.iter_mut().chain(write.resolves.iter_mut()) {
-                        if *stamp == old {
-                            *stamp = new;
-                            touched = true;
-                        }
-                    }
-                }
-                if touched {
-                    let fields = serde_json::to_string(&later.fields)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    tx.prepare_cached("UPDATE changes SET fields = ?1 WHERE change_id = ?2")?
-                        .execute(params![fields, later.change_id.to_string()])?;
-                }
-            }
-            let mut device = DeviceState::load(&tx)?;
-            device.clock.observe(new);
-            device.save(&tx)?;
+        for answer in accepted {
+            accept(&tx, self.device_id, answer)?;
         }
         tx.commit()?;
         Ok(())
@@ -400,53 +363,77 @@ impl Store {
         entries: &[(u64, Incoming)],
         new_cursor: u64,
     ) -> Result<ApplyReport, StoreError> {
+        self.apply_items(entries.iter().map(|(seq, incoming)| Item::Entry(*seq, incoming)), new_cursor)
+    }
+
+    /// [`Store::apply_pulled`] for entries made ready with [`PulledBatch::push_page`].
+    pub fn apply_batch(&mut self, batch: &PulledBatch, new_cursor: u64) -> Result<ApplyReport, StoreError> {
+        self.apply_items(batch.items.iter().map(Pulled::item), new_cursor)
+    }
+
+    fn apply_items<'a>(
+        &mut self,
+        items: impl Iterator<Item = Item<'a>>,
+        new_cursor: u64,
+    ) -> Result<ApplyReport, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut device = DeviceState::load(&tx)?;
         let mut report = ApplyReport::default();
+        let mut latest = rows::LatestVisits::default();
         let now = Utc::now();
-        for (applied, (server_seq, incoming)) in entries.iter().enumerate() {
+        for (applied, item) in items.enumerate() {
             if self.fail_apply_after == Some(applied) {
                 // Test hook: the process dies here; the transaction is never committed.
                 return Err(StoreError::Injected);
             }
-            match incoming {
-                Incoming::Change(change) => {
+            match item {
+                Item::Create { server_seq, change, row } => {
                     device.clock.observe(change.hlc);
-                    let current = rows::read_entity(&tx, change.entity, change.entity_id)?;
-                    let Some(merged) = merge::merge(current.as_ref(), change) else {
-                        report.skipped_unknown += 1;
+                    if rows::insert_new_row(&tx, row, &mut latest)? {
+                        report.applied += 1;
                         continue;
-                    };
-                    rows::write_entity(&tx, &strip_nulls(merged.state))?;
-                    report.conflicts_opened += record_conflicts(
-                        &tx,
-                        change.entity,
-                        change.entity_id,
-                        &merged.conflict_ops,
-                    )?;
-                    // Updates are kept for the entity's history; a create's author and time are
-                    // in the row itself.
-                    if change.op == Op::Update {
-                        insert_change(&tx, change, "pulled", Some(*server_seq), now)?;
                     }
-                    report.applied += 1;
+                    // Held here after all: merged like any change.
+                    let change = Change {
+                        fields: row.state().fields.into_iter().map(|(k, v)| (k, FieldWrite::new(v))).collect(),
+                        ..change.clone()
+                    };
+                    apply_change(&tx, server_seq, &change, &mut report, &mut latest, now)?;
                 }
-                Incoming::Snapshot(state) => {
+                Item::Entry(server_seq, Incoming::Change(change)) => {
+                    device.clock.observe(change.hlc);
+                    // Most creates (all of a first pull's) are of entities not held here:
+                    // inserted straight away, without looking for the row first.
+                    if change.op == Op::Create
+                        && let Some(merged) = merge::merge(None, change)
+                        && let mut state = strip_nulls(merged.state)
+                        && let Some(row) = rows::NewRow::of(state.kind, state.id, state.created, &mut state.fields, |v| v)
+                        && rows::insert_new_row(&tx, &row, &mut latest)?
+                    {
+                        report.applied += 1;
+                        continue;
+                    }
+                    apply_change(&tx, server_seq, change, &mut report, &mut latest, now)?;
+                }
+                Item::Entry(_, Incoming::Snapshot(state)) => {
                     device.clock.observe(state.created.hlc);
                     for clock in state.clocks.values() {
                         device.clock.observe(clock.hlc);
                     }
-                    report.conflicts_opened += apply_snapshot_one(&tx, state)?;
+                    report.conflicts_opened += apply_snapshot_one(&tx, state, &mut latest)?;
                     report.applied += 1;
                 }
-                Incoming::Evict { entity, entity_id } => {
+                Item::Entry(_, Incoming::Evict { entity, entity_id }) => {
+                    // A removed visit can move a latest visit back: what is noted goes in first.
+                    latest.flush(&tx)?;
                     rows::delete_entity(&tx, *entity, *entity_id)?;
                     report.applied += 1;
                 }
             }
         }
+        latest.flush(&tx)?;
         set_cursor(&tx, new_cursor)?;
         device.save(&tx)?;
         tx.commit()?;
@@ -468,8 +455,8 @@ impl Store {
     /// `station_ids()` contains `station_id`.
     pub fn station_checksum(&self, station_id: Uuid) -> Result<u64, StoreError> {
         let station = station_id.to_string();
-        // Digests are a cache of each row (cleared by every write): fill in the missing ones,
-        // then fold the column.
+        // Each row keeps its digest fold, stored as it is written; rows without one (bulk loads,
+        // rows from before migration 0006) get theirs here. Then the column is folded.
         let tx = self.conn.unchecked_transaction()?;
         let mut acc = 0u64;
         for kind in EntityKind::ALL {
@@ -528,13 +515,15 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut device = DeviceState::load(&tx)?;
+        let mut latest = rows::LatestVisits::default();
         for state in entities {
             device.clock.observe(state.created.hlc);
             for clock in state.clocks.values() {
                 device.clock.observe(clock.hlc);
             }
-            apply_snapshot_one(&tx, state)?;
+            apply_snapshot_one(&tx, state, &mut latest)?;
         }
+        latest.flush(&tx)?;
         device.save(&tx)?;
         tx.commit()?;
         Ok(())
@@ -573,9 +562,179 @@ fn set_cursor(conn: &Connection, cursor: u64) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn apply_snapshot_one(conn: &Connection, incoming: &EntityState) -> Result<usize, StoreError> {
+fn apply_snapshot_one(
+    conn: &Connection,
+    incoming: &EntityState,
+    latest: &mut rows::LatestVisits,
+) -> Result<usize, StoreError> {
     let local = rows::read_entity(conn, incoming.kind, incoming.id)?;
     let (state, ops) = merge_snapshot(local.as_ref(), incoming);
-    rows::write_entity(conn, &state)?;
+    rows::write_entity_over(conn, &state, local.as_ref(), latest)?;
     record_conflicts(conn, incoming.kind, incoming.id, &ops)
+}
+
+/// Merges a pulled change into what is held (after the insert of a create found its entity
+/// here, or for any other change).
+fn apply_change(
+    tx: &Connection,
+    server_seq: u64,
+    change: &Change,
+    report: &mut ApplyReport,
+    latest: &mut rows::LatestVisits,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let current = rows::read_entity(tx, change.entity, change.entity_id)?;
+    let Some(merged) = merge::merge(current.as_ref(), change) else {
+        report.skipped_unknown += 1;
+        return Ok(());
+    };
+    // A change already held (this device's own, coming back) leaves the row as it is:
+    // rewriting it would change nothing.
+    if merged.created || !merged.changed_fields.is_empty() {
+        rows::write_entity_over(tx, &strip_nulls(merged.state), current.as_ref(), latest)?;
+    }
+    report.conflicts_opened += record_conflicts(tx, change.entity, change.entity_id, &merged.conflict_ops)?;
+    // Updates are kept for the entity's history; a create's author and time are in the row
+    // itself.
+    if change.op == Op::Update {
+        insert_change(tx, change, "pulled", Some(server_seq), now)?;
+    }
+    report.applied += 1;
+    Ok(())
+}
+
+/// Pulled log entries made ready to apply with [`Store::apply_batch`], page by page, in log
+/// order. What needs no database is done as a page is added, on whichever thread adds it: each
+/// create is read into the row it makes of an entity not held here, with its digest and derived
+/// columns. A
+/// pipelined pull adds pages on the thread that fetches them, so the thread writing the
+/// database only writes.
+#[derive(Default)]
+pub struct PulledBatch {
+    items: Vec<Pulled>,
+}
+
+impl PulledBatch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a page's entries (server sequence number and item), after those already here.
+    pub fn push_page(&mut self, entries: Vec<(u64, Incoming)>) {
+        self.items.reserve(entries.len());
+        for (server_seq, incoming) in entries {
+            self.items.push(match incoming {
+                // A create's own clock is the whole entity's; `base` and `resolves` only matter
+                // for merging into an entity already here, so a create carrying any stays whole.
+                Incoming::Change(mut change)
+                    if change.op == Op::Create
+                        && change.fields.values().all(|w| w.base.is_none() && w.resolves.is_empty()) =>
+                {
+                    // The entity as `merge::merge` makes it, its values moved rather than
+                    // copied. `null`s stay (they write as no value, and digest as none).
+                    let created = domain::entity::FieldClock { hlc: change.hlc, base: None, author: change.author_id };
+                    match rows::NewRow::of(change.entity, change.entity_id, created, &mut change.fields, |w| w.value) {
+                        Some(row) => Pulled::Create { server_seq, change, row },
+                        // A field the table has no column for: applied the long way.
+                        None => Pulled::Entry(server_seq, Incoming::Change(change)),
+                    }
+                }
+                other => Pulled::Entry(server_seq, other),
+            });
+        }
+    }
+
+    /// How many entries the batch holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+enum Pulled {
+    /// A create, its fields moved into `row` (`change` keeps the rest).
+    Create { server_seq: u64, change: Change, row: rows::NewRow },
+    Entry(u64, Incoming),
+}
+
+impl Pulled {
+    fn item(&self) -> Item<'_> {
+        match self {
+            Pulled::Create { server_seq, change, row } => Item::Create { server_seq: *server_seq, change, row },
+            Pulled::Entry(server_seq, incoming) => Item::Entry(*server_seq, incoming),
+        }
+    }
+}
+
+/// One entry to apply, as [`Store::apply_pulled`] and [`Store::apply_batch`] have it.
+enum Item<'a> {
+    Create { server_seq: u64, change: &'a Change, row: &'a rows::NewRow },
+    Entry(u64, &'a Incoming),
+}
+
+/// One accepted answer, for [`Store::mark_accepted_all`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcceptedChange {
+    pub device_seq: u64,
+    pub server_seq: u64,
+    /// The stamp the server gave the change in place of its own, when it clamped it.
+    pub effective_hlc: Option<Hlc>,
+}
+
+/// Marks one local change accepted (see [`Store::mark_accepted`]), inside the caller's
+/// transaction.
+fn accept(tx: &Connection, device_id: Uuid, answer: &AcceptedChange) -> Result<(), StoreError> {
+    let local = local_change(tx, device_id, answer.device_seq)?;
+    let server_seq = i64::try_from(answer.server_seq)
+        .map_err(|_| StoreError::Corrupt("server_seq out of range".into()))?;
+    tx.prepare_cached(
+        "UPDATE changes SET status = 'accepted', server_seq = ?1 WHERE seq = ?2",
+    )?
+    .execute(params![server_seq, local.seq])?;
+    let old = local.change.hlc;
+    if let Some(new) = answer.effective_hlc.filter(|h| *h != old) {
+        let (kind, id) = (local.change.entity, local.change.entity_id);
+        if let Some(mut state) = rows::read_entity(tx, kind, id)? {
+            restamp_state(&mut state, old, new);
+            rows::write_entity(tx, &state)?;
+        }
+        let (old_s, new_s) = (old.to_string(), new.to_string());
+        tx.prepare_cached(
+            "UPDATE OR REPLACE conflicts SET hlc = ?3 WHERE entity_id = ?1 AND hlc = ?2",
+        )?
+        .execute(params![id.to_string(), old_s, new_s])?;
+        tx.prepare_cached("UPDATE conflicts SET base = ?3 WHERE entity_id = ?1 AND base = ?2")?
+            .execute(params![id.to_string(), old_s, new_s])?;
+        tx.prepare_cached("UPDATE changes SET hlc = ?1 WHERE seq = ?2")?
+            .execute(params![new_s, local.seq])?;
+        // Stamps are unique text, so a textual replace in the stored previous values is exact.
+        tx.prepare_cached(
+            "UPDATE changes SET previous = replace(previous, ?1, ?2) WHERE entity_id = ?3 AND status = 'pending'",
+        )?
+        .execute(params![old_s, new_s, id.to_string()])?;
+        for mut later in pending_of_entity(tx, id)? {
+            let mut touched = false;
+            for write in later.fields.values_mut() {
+                for stamp in write.base.iter_mut().chain(write.resolves.iter_mut()) {
+                    if *stamp == old {
+                        *stamp = new;
+                        touched = true;
+                    }
+                }
+            }
+            if touched {
+                let fields = serde_json::to_string(&later.fields)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                tx.prepare_cached("UPDATE changes SET fields = ?1 WHERE change_id = ?2")?
+                    .execute(params![fields, later.change_id.to_string()])?;
+            }
+        }
+        let mut device = DeviceState::load(tx)?;
+        device.clock.observe(new);
+        device.save(tx)?;
+    }
+    Ok(())
 }

@@ -37,6 +37,7 @@ impl Store {
         let mut device = DeviceState::load(&tx)?;
         let now_millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
         let mut recorded = Vec::with_capacity(writes.len());
+        let mut latest = rows::LatestVisits::default();
         for write in writes {
             let current = rows::read_entity(&tx, write.entity, write.entity_id)?;
             let mut fields = write.fields;
@@ -63,7 +64,7 @@ impl Store {
             let merged = merge::merge(current.as_ref(), &checked).ok_or_else(|| {
                 StoreError::Corrupt("a checked update found no entity to merge into".into())
             })?;
-            rows::write_entity(&tx, &merged.state)?;
+            rows::write_entity_over(&tx, &merged.state, current.as_ref(), &mut latest)?;
             record_conflicts(&tx, checked.entity, checked.entity_id, &merged.conflict_ops)?;
             insert_change(&tx, &checked, "pending", None, now)?;
             if let (Op::Update, Some(current)) = (checked.op, &current) {
@@ -72,6 +73,7 @@ impl Store {
             device.last_device_seq = checked.device_seq;
             recorded.push(checked);
         }
+        latest.flush(&tx)?;
         device.save(&tx)?;
         tx.commit()?;
         Ok(recorded)

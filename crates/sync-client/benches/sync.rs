@@ -258,6 +258,10 @@ fn device(station: &Station, username: &str) -> Device {
     Device { store, engine, actor, _dir: dir }
 }
 
+fn ms(time: Duration) -> String {
+    format!("{:.1} ms", time.as_secs_f64() * 1e3)
+}
+
 fn per_second(count: usize, time: Duration) -> f64 {
     count as f64 / time.as_secs_f64()
 }
@@ -312,23 +316,24 @@ fn main() {
     // on it.
     {
         let session = station.server.login(LoginRequest { username: "d1".into(), password: PASSWORD.into(), device_id: None, device_name: "probe".into(), signing_key: None }).expect("login");
-        let t = Instant::now();
-        let mut entries = Vec::new();
+        // The server's part is the page as the HTTP layer sends it (the log's stored JSON).
+        let mut server_read = Duration::ZERO;
+        let mut decode = Duration::ZERO;
+        let mut bytes = 0;
+        let mut back = Vec::new();
         let mut after = 0;
         loop {
-            let page = station.server.pull(&session.access_token, domain::SCHEMA_VERSION, protocol::PullQuery { after, limit: Some(2000) }).expect("pull");
+            let t = Instant::now();
+            let json = station.server.pull_json(&session.access_token, domain::SCHEMA_VERSION, protocol::PullQuery { after, limit: Some(2000) }).expect("pull");
+            server_read += t.elapsed();
+            bytes += json.len();
+            let t = Instant::now();
+            let page: protocol::PullResponse = serde_json::from_str(&json).expect("parse");
+            decode += t.elapsed();
             after = page.next_cursor;
-            let more = page.has_more;
-            entries.extend(page.entries);
-            if !more { break; }
+            back.extend(page.entries);
+            if !page.has_more { break; }
         }
-        let server_read = t.elapsed();
-        let t = Instant::now();
-        let json = serde_json::to_vec(&entries).expect("json");
-        let encode = t.elapsed();
-        let t = Instant::now();
-        let back: Vec<protocol::PullEntry> = serde_json::from_slice(&json).expect("parse");
-        let decode = t.elapsed();
         let dir = tempfile::tempdir().expect("dir");
         let mut store = Store::open_with_key(&dir.path().join("probe.db"), &DbKey([9; 32])).expect("store");
         let items: Vec<(u64, domain::change::Incoming)> = back.into_iter().map(|e| (e.server_seq, e.item)).collect();
@@ -343,23 +348,34 @@ fn main() {
         let t = Instant::now();
         let _ = store.station_checksum(station.station).expect("sum");
         let checksum2 = t.elapsed();
-        println!("probe: {} entries: server pull {server_read:.1?}, encode {encode:.1?} ({} bytes), decode {decode:.1?}, apply {apply:.1?}, checksum {checksum:.1?} (again {checksum2:.1?}) {sum:x}", items.len(), json.len());
+        println!("probe: {} entries: server pull (JSON as sent) {server_read:.1?} ({bytes} bytes), decode {decode:.1?}, apply {apply:.1?}, checksum {checksum:.1?} (again {checksum2:.1?}) {sum:x}", items.len());
     }
 
-    // 1. A fresh device's first full pull (deputy head: the whole station).
-    let mut deputy = device(&station, "d1");
-    let start = Instant::now();
-    let report = deputy.engine.sync_once(&mut deputy.store, |_| {}).expect("first pull");
-    let first_pull = start.elapsed();
-    let bytes = deputy.engine.transport().bytes_received();
-    let mut held = Vec::new();
-    for kind in domain::Labelled::ALL.iter().copied().collect::<Vec<EntityKind>>() {
-        held.extend(deputy.store.list(kind, None).expect("list"));
+    // 1. A fresh device's first full pull (deputy head: the whole station). Three fresh devices,
+    // alternating with three runs of the baseline, so both see the same machine; medians compared.
+    let mut pulls = Vec::new();
+    let mut baselines = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let mut deputy = device(&station, "d1");
+        let start = Instant::now();
+        let report = deputy.engine.sync_once(&mut deputy.store, |_| {}).expect("first pull");
+        pulls.push(start.elapsed());
+        let bytes = deputy.engine.transport().bytes_received();
+        let mut held = Vec::new();
+        for kind in domain::Labelled::ALL.iter().copied().collect::<Vec<EntityKind>>() {
+            held.extend(deputy.store.list(kind, None).expect("list"));
+        }
+        baselines.push(bulk_insert_baseline(&held));
+        last = Some((report, bytes, held));
     }
-    let baseline = bulk_insert_baseline(&held);
-    println!("\nfirst full pull: {} entries in {} pages, {:.0?}", report.pulled, report.pages, first_pull);
+    let (report, bytes, held) = last.expect("three runs");
+    pulls.sort();
+    baselines.sort();
+    let (first_pull, baseline) = (pulls[1], baselines[1]);
+    println!("\nfirst full pull: {} entries in {} pages, median of 3 {} (min {}, max {})", report.pulled, report.pages, ms(first_pull), ms(pulls[0]), ms(pulls[2]));
     println!("  {:.0} records/s, {:.0} bytes on the wire per record, checksum verified: {}", per_second(report.pulled, first_pull), bytes as f64 / report.pulled.max(1) as f64, report.verified);
-    println!("  baseline: the same {} rows bulk-inserted into plain SQLite: {:.0?}", held.len(), baseline);
+    println!("  baseline: the same {} rows bulk-inserted into plain SQLite: median {} (min {}, max {})", held.len(), ms(baseline), ms(baselines[0]), ms(baselines[2]));
     println!("  ratio first pull / bulk insert: {:.2}x (target: within 3x)", first_pull.as_secs_f64() / baseline.as_secs_f64());
 
     // Two more devices, already in sync.
@@ -409,19 +425,46 @@ fn main() {
     println!("  pull by a colleague: {} entries in {:.0?} ({:.0} changes/s, {:.0} bytes per change)", pulled.pulled, pull_time, per_second(pulled.pulled.max(1), pull_time), received as f64 / pulled.pulled.max(1) as f64);
 
     // 3. A day's work (200 changes) round trip: pushed by one, pulled by another.
+    // Each device's round is `sync_once` (push, pull, verify) step by step, to see the parts.
     let mut round_trips = Vec::new();
+    let mut parts: [Vec<Duration>; 6] = Default::default();
     for day in 0..5 {
         let day_work = work(&mut worker, 60, 140, 10 + day);
         let start = Instant::now();
-        worker.engine.sync_once(&mut worker.store, |_| {}).expect("push day");
-        colleague.engine.sync_once(&mut colleague.store, |_| {}).expect("pull day");
+        let mut step = Instant::now();
+        let mut lap = |part: usize, parts: &mut [Vec<Duration>; 6]| {
+            parts[part].push(step.elapsed());
+            step = Instant::now();
+        };
+        let mut report = sync_client::SyncReport::default();
+        worker.engine.push_all(&mut worker.store, &mut report).expect("push day");
+        lap(0, &mut parts);
+        worker.engine.pull_all(&mut worker.store, &mut report, &mut |_| {}).expect("worker pulls back");
+        lap(1, &mut parts);
+        worker.engine.verify(&mut worker.store, &mut report, &mut |_| {}).expect("worker verifies");
+        lap(2, &mut parts);
+        let mut report = sync_client::SyncReport::default();
+        colleague.engine.push_all(&mut colleague.store, &mut report).expect("colleague has nothing");
+        lap(3, &mut parts);
+        colleague.engine.pull_all(&mut colleague.store, &mut report, &mut |_| {}).expect("pull day");
+        lap(4, &mut parts);
+        colleague.engine.verify(&mut colleague.store, &mut report, &mut |_| {}).expect("colleague verifies");
+        lap(5, &mut parts);
         round_trips.push(start.elapsed());
         assert_eq!(day_work, 200);
+        assert_eq!(report.pulled, 200);
+        assert!(report.verified);
     }
     round_trips.sort();
+    let median = |mut times: Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let [push, back, verify_w, _, pull, verify_c] = parts.map(median);
     let baseline_day = bulk_insert_baseline(&held[..200.min(held.len())]);
     println!("\na day's work (200 changes) pushed by one device and pulled by another, 5 days:");
     println!("  round trip min {:.1?}, median {:.1?}, max {:.1?} (target: under 100 ms)", round_trips[0], round_trips[2], round_trips[4]);
+    println!("  medians: push {push:.1?}, own changes pulled back {back:.1?}, verify {verify_w:.1?}; colleague's pull {pull:.1?}, verify {verify_c:.1?}");
     println!("  baseline: 200 rows bulk-inserted into plain SQLite: {:.1?}; ratio median/baseline {:.1}x", baseline_day, round_trips[2].as_secs_f64() / baseline_day.as_secs_f64());
     let _ = (&station.server, &station.villages, &station.workers);
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use protocol::{PullQuery, PushOutcome, PushRequest, SnapshotQuery, limits};
 use serde::{Deserialize, Serialize};
-use store::Store;
+use store::{AcceptedChange, PulledBatch, Store};
 use uuid::Uuid;
 
 use crate::{SyncError, Transport};
@@ -94,6 +94,9 @@ impl<T: Transport> Engine<T> {
                 changes.iter().map(|c| (c.device_seq, c.change_id)).collect();
             let response = self.transport.push(&PushRequest { changes })?;
             let mut progressed = false;
+            // Runs of accepted answers are marked in one transaction each; a refusal is undone
+            // in its turn, so every answer takes effect in the order given.
+            let mut accepted = Vec::new();
             for result in response.results {
                 // Only answers to what was just sent count: a stale or misrouted reply must not
                 // mark (or undo) anything else.
@@ -102,17 +105,22 @@ impl<T: Transport> Engine<T> {
                 }
                 match result.outcome {
                     PushOutcome::Accepted { server_seq, effective_hlc } => {
-                        store.mark_accepted(result.device_seq, server_seq, effective_hlc)?;
-                        report.accepted += 1;
-                        progressed = true;
+                        accepted.push(AcceptedChange { device_seq: result.device_seq, server_seq, effective_hlc });
                     }
                     PushOutcome::Rejected { rejection, current } => {
+                        store.mark_accepted_all(&accepted)?;
+                        report.accepted += std::mem::take(&mut accepted).len();
                         store.mark_rejected(result.device_seq, rejection, current)?;
                         report.rejected += 1;
                         progressed = true;
                     }
                     PushOutcome::Gap { .. } => {}
                 }
+            }
+            if !accepted.is_empty() {
+                store.mark_accepted_all(&accepted)?;
+                report.accepted += accepted.len();
+                progressed = true;
             }
             if !progressed {
                 // The server wants an earlier change than the first one waiting here: it has lost
@@ -133,15 +141,15 @@ impl<T: Transport> Engine<T> {
         loop {
             let cursor = store.pull_cursor()?;
             let page = self.transport.pull(PullQuery { after: cursor, limit: Some(self.page_limit) })?;
-            let entries: Vec<(u64, domain::change::Incoming)> =
-                page.entries.into_iter().map(|e| (e.server_seq, e.item)).collect();
             // A cursor never goes backward, whatever a server or a replayed reply says.
             let next = page.next_cursor.max(cursor);
-            if entries.is_empty() && next == cursor {
+            if page.entries.is_empty() && next == cursor {
                 return Ok(());
             }
-            store.apply_pulled(&entries, next)?;
-            report.pulled += entries.len();
+            let mut batch = PulledBatch::new();
+            batch.push_page(page.entries.into_iter().map(|e| (e.server_seq, e.item)).collect());
+            store.apply_batch(&batch, next)?;
+            report.pulled += batch.len();
             report.pages += 1;
             on_progress(PullProgress { cursor: next, head: page.head.max(next), pulled: report.pulled as u64 });
             if !page.has_more {

@@ -1,6 +1,7 @@
 //! The HTTP transport: the sync API over reqwest (blocking: the engine runs on a blocking
 //! thread of its own in the app), with the access token refreshed when it expires.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use protocol::{
@@ -13,13 +14,21 @@ use serde::de::DeserializeOwned;
 
 use crate::{SyncError, Transport, TransportError};
 
+/// The HTTP client, made once per process and shared (a clone is a handle to the same client):
+/// making one loads the system's root certificates, tens of milliseconds, which each sign-in
+/// and each sync round would otherwise pay again.
 fn client() -> Result<Client, TransportError> {
-    Client::builder()
+    static CLIENT: OnceLock<Client> = OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client.clone());
+    }
+    let client = Client::builder()
         .connect_timeout(Duration::from_secs(5))
         // Long enough for a full page over a weak mobile link.
         .timeout(Duration::from_secs(120))
         .build()
-        .map_err(|e| TransportError::Offline(e.to_string()))
+        .map_err(|e| TransportError::Offline(e.to_string()))?;
+    Ok(CLIENT.get_or_init(|| client).clone())
 }
 
 fn url(base_url: &str, path: &str) -> String {
@@ -45,7 +54,10 @@ fn read<T: DeserializeOwned>(response: Response) -> Result<(T, usize), Transport
     let cut = |e: reqwest::Error| TransportError::Offline(format!("reply cut or unreadable: {e}"));
     let body = response.bytes().map_err(cut)?;
     if status.is_success() {
-        let value = serde_json::from_slice::<T>(&body)
+        // UTF-8 checked once for the whole body, not string by string as `from_slice` would.
+        let text = std::str::from_utf8(&body)
+            .map_err(|e| TransportError::Offline(format!("reply cut or unreadable: {e}")))?;
+        let value = serde_json::from_str::<T>(text)
             .map_err(|e| TransportError::Offline(format!("reply cut or unreadable: {e}")))?;
         return Ok((value, body.len()));
     }

@@ -218,8 +218,20 @@ pub trait ReadTx {
 
     /// The highest server sequence number committed (0 for an empty log).
     fn log_head(&self) -> Result<u64, StorageError>;
-    /// Entries after `after` in scope, in sequence order, at most `limit`.
-    fn log_page(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<PullEntry>, StorageError>;
+    /// Entries after `after` in scope, in sequence order, at most `limit`, each as its server
+    /// sequence number and the JSON of its `Incoming` as stored: what a pull sends on unchanged.
+    fn log_page_json(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StorageError>;
+    /// [`ReadTx::log_page_json`], read.
+    fn log_page(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<PullEntry>, StorageError> {
+        self.log_page_json(scope, after, limit)?
+            .into_iter()
+            .map(|(server_seq, item)| {
+                let item = serde_json::from_str::<Incoming>(&item)
+                    .map_err(|e| StorageError::Corrupt(format!("log entry {server_seq}: {e}")))?;
+                Ok(PullEntry { server_seq, item })
+            })
+            .collect()
+    }
     fn accumulators(&self, station_id: Id) -> Result<StationAccumulators, StorageError>;
     fn meta(&self, key: &str) -> Result<Option<String>, StorageError>;
 }

@@ -14,7 +14,7 @@ use domain::hlc::Hlc;
 use domain::merge::{ConflictOp, LostValue};
 use domain::rules::RejectionInfo;
 use domain::{Id, Labelled};
-use protocol::{PullEntry, PushOutcome};
+use protocol::PushOutcome;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
 
@@ -488,42 +488,39 @@ impl Q<'_> {
         Ok(head as u64)
     }
 
-    fn log_page(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<PullEntry>, StorageError> {
+    fn log_page_json(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StorageError> {
         let mut values: Vec<SqlValue> = vec![
             SqlValue::Integer(after as i64),
             SqlValue::Text(scope.user_id.to_string()),
             SqlValue::Integer(i64::from(limit)),
         ];
-        let reach = match &scope.reach {
-            Reach::Nothing => "0".to_owned(),
-            Reach::Organisation => "(a.target_user_id IS NULL AND a.organisation = 1)".to_owned(),
+        // One branch per way an entry can reach this user, each an ordered range of one index
+        // cut at the page size: a page reads about a page of audience rows, wherever it starts
+        // in the log (one query with OR would read every row after the cursor, for every page).
+        let mut branches = vec!["a.target_user_id = ?2".to_owned()];
+        match &scope.reach {
+            Reach::Nothing => {}
+            Reach::Organisation => branches.push("a.organisation = 1 AND a.target_user_id IS NULL".to_owned()),
             Reach::Stations { stations, own_cases_of } => {
-                if stations.is_empty() {
-                    "0".to_owned()
-                } else {
-                    let mut placeholders = Vec::new();
-                    for station in stations {
-                        values.push(SqlValue::Text(station.to_string()));
-                        placeholders.push(format!("?{}", values.len()));
+                let own = match own_cases_of {
+                    Some(worker) => {
+                        values.push(SqlValue::Text(worker.to_string()));
+                        format!(" AND (a.case_worker_id IS NULL OR a.case_worker_id = ?{})", values.len())
                     }
-                    let own = match own_cases_of {
-                        Some(worker) => {
-                            values.push(SqlValue::Text(worker.to_string()));
-                            format!(" AND (a.case_worker_id IS NULL OR a.case_worker_id = ?{})", values.len())
-                        }
-                        None => String::new(),
-                    };
-                    format!("(a.target_user_id IS NULL AND a.station_id IN ({}){own})", placeholders.join(", "))
+                    None => String::new(),
+                };
+                for station in stations {
+                    values.push(SqlValue::Text(station.to_string()));
+                    branches.push(format!("a.station_id = ?{} AND a.target_user_id IS NULL{own}", values.len()));
                 }
             }
-        };
-        let sql = format!(
-            "SELECT l.seq, l.item FROM log l WHERE l.seq IN ( \
-               SELECT DISTINCT a.seq FROM log_audience a \
-               WHERE a.seq > ?1 AND ({reach} OR a.target_user_id = ?2) \
-               ORDER BY a.seq LIMIT ?3) \
-             ORDER BY l.seq"
-        );
+        }
+        let union = branches
+            .iter()
+            .map(|b| format!("SELECT seq FROM (SELECT a.seq FROM log_audience a WHERE {b} AND a.seq > ?1 ORDER BY a.seq LIMIT ?3)"))
+            .collect::<Vec<_>>()
+            .join(" UNION ");
+        let sql = format!("SELECT l.seq, l.item FROM log l WHERE l.seq IN ({union} ORDER BY 1 LIMIT ?3) ORDER BY l.seq");
         let mut stmt = self.0.prepare_cached(&sql).map_err(backend)?;
         let rows = stmt
             .query_map(params_from_iter(values), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
@@ -531,7 +528,7 @@ impl Q<'_> {
         let mut out = Vec::new();
         for row in rows {
             let (seq, item) = row.map_err(backend)?;
-            out.push(PullEntry { server_seq: seq as u64, item: from_json::<Incoming>("log entry", &item)? });
+            out.push((seq as u64, item));
         }
         Ok(out)
     }
@@ -609,8 +606,13 @@ macro_rules! impl_read_tx {
             fn log_head(&self) -> Result<u64, StorageError> {
                 Q(self.c()).log_head()
             }
-            fn log_page(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<PullEntry>, StorageError> {
-                Q(self.c()).log_page(scope, after, limit)
+            fn log_page_json(
+                &self,
+                scope: &LogScope,
+                after: u64,
+                limit: u32,
+            ) -> Result<Vec<(u64, String)>, StorageError> {
+                Q(self.c()).log_page_json(scope, after, limit)
             }
             fn accumulators(&self, station_id: Id) -> Result<StationAccumulators, StorageError> {
                 Q(self.c()).accumulators(station_id)

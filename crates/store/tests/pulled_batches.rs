@@ -1,0 +1,252 @@
+//! Pulled entries applied as a batch made ready off the database thread ([`PulledBatch`],
+//! [`Store::apply_batch`]) end exactly where the same entries applied one page at a time end,
+//! and the work a pull saves (no look-up before inserting a new entity, each recipient's latest
+//! visit updated once per batch, digests stored with the rows) changes nothing a screen or a
+//! checksum sees.
+
+mod common;
+
+use common::{World, days_ago, id_number};
+use domain::Labelled;
+use domain::change::{Change, Incoming, Write};
+use domain::entity::{EntityKind, EntityState, checksum_fold};
+use domain::recipient::RecipientCategory;
+use store::{PulledBatch, RosterFilter, Search, Store};
+use uuid::Uuid;
+
+fn everything(store: &Store) -> Vec<EntityState> {
+    EntityKind::ALL.iter().flat_map(|k| store.list(*k, None).expect("list")).collect()
+}
+
+fn entries(changes: &[Change], first: u64) -> Vec<(u64, Incoming)> {
+    changes.iter().enumerate().map(|(i, c)| (first + i as u64, Incoming::Change(c.clone()))).collect()
+}
+
+fn batch(pages: &[Vec<(u64, Incoming)>]) -> PulledBatch {
+    let mut batch = PulledBatch::new();
+    for page in pages {
+        batch.push_page(page.clone());
+    }
+    batch
+}
+
+/// Each recipient's latest-visit columns, as stored.
+fn latest_visits(store: &Store) -> Vec<(String, Option<String>, Option<String>, Option<String>, i64)> {
+    let conn = store.connection();
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, last_visit_id, last_visit_on, last_visit_worker_id, last_visit_follow_up
+             FROM recipients ORDER BY id",
+        )
+        .expect("query");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("read")
+}
+
+/// The same columns computed from scratch from the visits held.
+fn latest_visits_recomputed(store: &Store) -> Vec<(String, Option<String>, Option<String>, Option<String>, i64)> {
+    let conn = store.connection();
+    let mut stmt = conn
+        .prepare(
+            "SELECT r.id, v.id, v.visited_on, v.worker_id, coalesce(v.follow_up_needed, 0)
+             FROM recipients r LEFT JOIN visits v ON v.id = (
+                 SELECT id FROM visits WHERE recipient_id = r.id
+                 ORDER BY visited_on DESC, created_hlc DESC LIMIT 1)
+             ORDER BY r.id",
+        )
+        .expect("query");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("read")
+}
+
+fn visit(w: &World, recipient: Uuid, days: i64, follow_up: bool) -> Write {
+    Write::create(EntityKind::Visit, Uuid::now_v7())
+        .set("station_id", w.a.id.to_string())
+        .set("village_id", w.a.village.to_string())
+        .set("recipient_id", recipient.to_string())
+        .set("worker_id", w.a.worker.user_id.to_string())
+        .set("visited_on", days_ago(days))
+        .set("observations", format!("{days}天前走访"))
+        .set("follow_up_needed", follow_up)
+}
+
+/// A station's worth of work: recipients, several visits each in no date order, an edit, a case
+/// with its first records. Returns every change, in the order recorded.
+fn some_work(w: &mut World) -> Vec<Change> {
+    let worker = w.a.worker.clone();
+    let zhang = w.add_zhang_san();
+    let (li, write) = w.recipient_write("李四", &id_number("110105", "1951-03-02", 11), "1951-03-02", "Male");
+    w.record(&worker, vec![write]).expect("li");
+    for (recipient, days, follow_up) in [(zhang, 30, false), (li, 3, true), (zhang, 90, true), (zhang, 7, true), (li, 40, false)] {
+        let write = visit(w, recipient, days, follow_up);
+        w.record(&worker, vec![write]).expect("visit");
+    }
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, zhang).set("phone", "13800138000")]).expect("edit");
+    let case = w.open_case(zhang);
+    let screening = w.record_write(EntityKind::Screening, case);
+    w.record(&worker, vec![screening]).expect("screening");
+    w.store.pending_changes(1000).expect("outbox")
+}
+
+#[test]
+fn a_batch_of_pages_ends_where_the_same_pages_applied_one_by_one_end() {
+    let mut w = World::new();
+    let changes = some_work(&mut w);
+    let (first, second) = changes.split_at(changes.len() / 2);
+    let pages = [entries(first, 1), entries(second, 1 + first.len() as u64)];
+    let cursor = changes.len() as u64;
+
+    let mut by_page = Store::open_in_memory().expect("store");
+    by_page.apply_pulled(&pages[0], first.len() as u64).expect("first page");
+    by_page.apply_pulled(&pages[1], cursor).expect("second page");
+    let mut by_batch = Store::open_in_memory().expect("store");
+    let batch = batch(&pages);
+    assert_eq!(batch.len(), changes.len());
+    let report = by_batch.apply_batch(&batch, cursor).expect("batch");
+    assert_eq!((report.applied, report.skipped_unknown, report.conflicts_opened), (changes.len(), 0, 0));
+
+    for store in [&by_page, &by_batch] {
+        assert_eq!(everything(store), everything(&w.store));
+        assert_eq!(store.pull_cursor().expect("cursor"), cursor);
+        assert_eq!(latest_visits(store), latest_visits(&w.store));
+        assert_eq!(latest_visits(store), latest_visits_recomputed(store));
+        for station in [w.a.id, w.b.id] {
+            assert_eq!(store.station_checksum(station).expect("sum"), w.store.station_checksum(station).expect("sum"));
+        }
+    }
+    // The edit is kept for the recipient's history either way.
+    let zhang = changes.iter().find(|c| c.entity == EntityKind::Recipient).expect("zhang").entity_id;
+    let history = by_batch.history(zhang).expect("history");
+    assert_eq!(history.iter().map(|h| h.status.as_str()).collect::<Vec<_>>(), ["created", "pulled"]);
+    assert_eq!(history, by_page.history(zhang).expect("history"));
+}
+
+#[test]
+fn rows_a_pull_writes_carry_their_digest_and_the_checksum_folds_them() {
+    let mut w = World::new();
+    let changes = some_work(&mut w);
+    let mut other = Store::open_in_memory().expect("store");
+    other.apply_batch(&batch(&[entries(&changes, 1)]), changes.len() as u64).expect("batch");
+    for kind in EntityKind::ALL {
+        let missing: i64 = other
+            .connection()
+            .query_row(&format!("SELECT count(*) FROM {} WHERE digest IS NULL", kind.spec().table), [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(missing, 0, "{kind:?} rows without a digest");
+    }
+    let expected = everything(&other)
+        .iter()
+        .filter(|s| s.station_ids().contains(&w.a.id))
+        .fold(0u64, |acc, s| checksum_fold(acc, &s.digest()));
+    assert_eq!(other.station_checksum(w.a.id).expect("sum"), expected);
+}
+
+#[test]
+fn a_create_of_an_entity_already_held_merges_instead_of_failing() {
+    let mut w = World::new();
+    let changes = some_work(&mut w);
+    let mut other = Store::open_in_memory().expect("store");
+    let all = entries(&changes, 1);
+    other.apply_batch(&batch(std::slice::from_ref(&all)), changes.len() as u64).expect("first");
+    let before = everything(&other);
+    // The same entries again (a replayed page), as a batch and one by one: nothing changes.
+    let report = other.apply_batch(&batch(std::slice::from_ref(&all)), changes.len() as u64).expect("again");
+    assert_eq!((report.applied, report.skipped_unknown, report.conflicts_opened), (changes.len(), 0, 0));
+    other.apply_pulled(&all, changes.len() as u64).expect("again, one by one");
+    assert_eq!(everything(&other), before);
+    assert_eq!(latest_visits(&other), latest_visits_recomputed(&other));
+}
+
+#[test]
+fn the_latest_visit_is_right_whatever_order_visits_arrive_in_and_after_one_is_evicted() {
+    let mut w = World::new();
+    let changes = some_work(&mut w);
+    let mut other = Store::open_in_memory().expect("store");
+    // Recipients first, then their visits newest first, then the rest.
+    let mut order: Vec<Change> = changes.iter().filter(|c| c.entity != EntityKind::Visit).cloned().collect();
+    let mut visits: Vec<Change> = changes.iter().filter(|c| c.entity == EntityKind::Visit).cloned().collect();
+    visits.sort_by_key(|v| std::cmp::Reverse(v.str_value("visited_on").map(str::to_owned)));
+    order.extend(visits.iter().cloned());
+    other.apply_batch(&batch(&[entries(&order, 1)]), order.len() as u64).expect("batch");
+    assert_eq!(latest_visits(&other), latest_visits(&w.store));
+
+    // A batch that adds a newer visit of 张三 and evicts it again, and evicts his latest one:
+    // what is left decides.
+    let zhang = changes.iter().find(|c| c.entity == EntityKind::Recipient).expect("zhang").entity_id;
+    let newest = visits.iter().find(|v| v.id_value("recipient_id") == Some(zhang)).expect("his newest");
+    let worker = w.a.worker.clone();
+    let extra = visit(&w, zhang, 1, false);
+    let extra = w.record(&worker, vec![extra]).expect("newer visit").remove(0);
+    let next = order.len() as u64 + 1;
+    let page = vec![
+        (next, Incoming::Change(extra.clone())),
+        (next + 1, Incoming::Evict { entity: EntityKind::Visit, entity_id: extra.entity_id }),
+        (next + 2, Incoming::Evict { entity: EntityKind::Visit, entity_id: newest.entity_id }),
+    ];
+    other.apply_batch(&batch(&[page]), next + 2).expect("evictions");
+    let zhang_latest = latest_visits(&other).into_iter().find(|r| r.0 == zhang.to_string()).expect("row");
+    assert_ne!(zhang_latest.1, Some(newest.entity_id.to_string()));
+    assert_ne!(zhang_latest.1, Some(extra.entity_id.to_string()));
+    assert_eq!(latest_visits(&other), latest_visits_recomputed(&other));
+}
+
+#[test]
+fn a_recipient_whose_visits_arrive_first_gets_its_latest_visit_when_it_arrives() {
+    let mut w = World::new();
+    let changes = some_work(&mut w);
+    let mut other = Store::open_in_memory().expect("store");
+    // Visits before anything else (as a snapshot repair might deliver them).
+    let mut order: Vec<Change> = changes.iter().filter(|c| c.entity == EntityKind::Visit).cloned().collect();
+    order.extend(changes.iter().filter(|c| c.entity != EntityKind::Visit).cloned());
+    let (first, second) = order.split_at(3);
+    other.apply_batch(&batch(&[entries(first, 1)]), 3).expect("visits");
+    other.apply_batch(&batch(&[entries(second, 4)]), order.len() as u64).expect("the rest");
+    assert_eq!(latest_visits(&other), latest_visits(&w.store));
+    assert!(latest_visits(&other).iter().all(|r| r.1.is_some()), "{:?}", latest_visits(&other));
+}
+
+#[test]
+fn an_edit_writes_only_what_changed_and_keeps_the_search_columns_in_step() {
+    let mut w = World::new();
+    let changes = some_work(&mut w);
+    let mut other = Store::open_in_memory().expect("store");
+    other.apply_batch(&batch(&[entries(&changes, 1)]), changes.len() as u64).expect("first");
+    let zhang = changes.iter().find(|c| c.entity == EntityKind::Recipient).expect("zhang").entity_id;
+    let worker = w.a.worker.clone();
+    let edit = Write::update(EntityKind::Recipient, zhang)
+        .set("name", "王五")
+        .set("phone", "13912345678")
+        .set("categories", serde_json::json!(["Disability"]));
+    let edits = w.record(&worker, vec![edit]).expect("edit");
+    let next = changes.len() as u64 + 1;
+    other.apply_batch(&batch(&[entries(&edits, next)]), next).expect("edit pulled");
+
+    let found = |search: Search, category: Option<RecipientCategory>| -> Vec<String> {
+        let filter = RosterFilter { search: Some(search), category, ..Default::default() };
+        other.roster(&filter).expect("roster").into_iter().map(|r| r.name).collect()
+    };
+    assert_eq!(found(Search::Name("ww".into()), None), ["王五"]);
+    assert!(found(Search::Name("zs".into()), None).is_empty());
+    assert_eq!(found(Search::Phone("5678".into()), None), ["王五"]);
+    assert_eq!(found(Search::Name("王".into()), Some(RecipientCategory::Disability)), ["王五"]);
+    assert!(found(Search::Name("王".into()), Some(RecipientCategory::Dibao)).is_empty());
+    // Row for row what the recording device holds, latest visit and digest included.
+    assert_eq!(everything(&other), everything(&w.store));
+    assert_eq!(latest_visits(&other), latest_visits(&w.store));
+    assert_eq!(other.station_checksum(w.a.id).expect("sum"), w.store.station_checksum(w.a.id).expect("sum"));
+    let columns = |store: &Store| -> (String, Option<String>, i64, Option<String>) {
+        store
+            .connection()
+            .query_row(
+                "SELECT name_initials, name_initials_alt, category_mask, phone_rev FROM recipients WHERE id = ?1",
+                [zhang.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .expect("row")
+    };
+    assert_eq!(columns(&other), columns(&w.store));
+}

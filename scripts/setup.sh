@@ -4,15 +4,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian 12 (bookworm) packages: WebKitGTK 4.1 for Tauri, Xvfb and WebKitWebDriver for the UI tests,
-# binaryen for wasm-opt (so no build step downloads it).
+# Debian 12 (bookworm) packages, at the versions of that release: WebKitGTK 4.1 and friends for
+# Tauri, Xvfb and WebKitWebDriver for the UI tests, and a small Chinese font (a bare server has
+# none, and the app is Chinese first). The UI build needs no wasm-opt (scripts/build-ui.sh).
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential curl wget file pkg-config libxdo-dev libssl-dev
-  libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver binaryen
+  libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver fonts-wqy-microhei
 )
+# The Rust toolchain used when none is installed (the workspace needs 1.90 or newer).
+RUST_TOOLCHAIN=1.95.0
 # Pinned tool versions. wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock.
 TAURI_DRIVER_VERSION=2.1.0
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' Cargo.lock)
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+if [ -r /etc/os-release ] && ! grep -q '^VERSION_ID="12"' /etc/os-release; then
+  echo "setup: note: this script is written for Debian 12; package names may differ here" >&2
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -20,9 +30,16 @@ for p in "${APT_PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PATH"
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: installing Rust $RUST_TOOLCHAIN with rustup"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+    sh -s -- -y --profile minimal --default-toolchain "$RUST_TOOLCHAIN"
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -30,14 +47,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
-if ! "$CARGO_BIN/wasm-bindgen" --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+# `cargo install --list` names each installed crate with its version: the source of truth.
+installed() { cargo install --list | grep -q "^$1 v$2:"; }
+
+if ! installed wasm-bindgen-cli "$WASM_BINDGEN_VERSION" || ! [ -x "$CARGO_BIN/wasm-bindgen" ]; then
   echo "setup: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   # Not --locked: its lock file pins a crate version the registry no longer serves (SETUP-NOTES.md).
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
-if ! "$CARGO_BIN/tauri-driver" --help >/dev/null 2>&1 || ! grep -qx "$TAURI_DRIVER_VERSION" "$CARGO_BIN/.tauri-driver-version" 2>/dev/null; then
+if ! installed tauri-driver "$TAURI_DRIVER_VERSION" || ! [ -x "$CARGO_BIN/tauri-driver" ]; then
   echo "setup: installing tauri-driver $TAURI_DRIVER_VERSION"
   cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --force
-  echo "$TAURI_DRIVER_VERSION" > "$CARGO_BIN/.tauri-driver-version"
 fi

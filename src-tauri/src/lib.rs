@@ -1,1 +1,113 @@
+//! Shegong's desktop app: a thin Tauri 2 shell. It opens the signed-in user's encrypted store,
+//! runs the background sync, and answers the UI's commands ([`commands`]) with the types of
+//! [`dto`]. Logic lives in `domain`, `store` and `sync-client`; nothing here decides a rule.
 
+mod account;
+mod commands;
+pub mod dto;
+mod error;
+mod settings;
+mod sync_task;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, mpsc};
+
+use tauri::Manager;
+
+use crate::account::Account;
+use crate::dto::SyncStatusView;
+use crate::settings::Settings;
+
+/// The sync server the app signs in with when the sign-in page names none.
+pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:7878";
+/// Overrides [`DEFAULT_SERVER_URL`] (the run script and the tests point it at their server).
+pub const SERVER_URL_ENV: &str = "SHEGONG_SERVER_URL";
+
+/// The app's state, shared by the commands and the sync thread.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    /// Where the users' databases live: Tauri's app data directory (follows `XDG_DATA_HOME`).
+    data_dir: PathBuf,
+    /// Where the settings live: Tauri's app config directory (follows `XDG_CONFIG_HOME`).
+    config_dir: PathBuf,
+    default_server_url: String,
+    account: Mutex<Option<Account>>,
+    /// Held for a whole sync round; never taken while `account` is held.
+    sync_connection: Mutex<sync_task::SyncConnection>,
+    status: Mutex<SyncStatusView>,
+    settings: Mutex<Settings>,
+    wake_sync: OnceLock<mpsc::Sender<()>>,
+}
+
+impl Inner {
+    /// Asks the sync thread for a round now.
+    fn wake_sync(&self) {
+        if let Some(wake) = self.wake_sync.get() {
+            let _ = wake.send(());
+        }
+    }
+}
+
+/// Locks a mutex; a panic in another holder does not make the data unusable here.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Builds and runs the app. Returns when the last window closes.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        // Colours only for a terminal, not in the logs of tests and CI.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let data_dir = app.path().app_data_dir()?;
+            let config_dir = app.path().app_config_dir()?;
+            std::fs::create_dir_all(&data_dir)?;
+            tracing::info!(data_dir = %data_dir.display(), "app data directory");
+            let default_server_url = std::env::var(SERVER_URL_ENV)
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or(DEFAULT_SERVER_URL.into());
+            let inner = Arc::new(Inner {
+                settings: Mutex::new(settings::load(&config_dir)),
+                data_dir,
+                config_dir,
+                default_server_url,
+                account: Mutex::new(None),
+                sync_connection: Mutex::new(sync_task::SyncConnection::default()),
+                status: Mutex::new(SyncStatusView::default()),
+                wake_sync: OnceLock::new(),
+            });
+            let wake = sync_task::spawn(inner.clone())?;
+            let _ = inner.wake_sync.set(wake);
+            app.manage(AppState(inner));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::get_language,
+            commands::set_language,
+            commands::sign_in_defaults,
+            commands::sign_in,
+            commands::sign_out,
+            commands::current_user,
+            commands::list_villages,
+            commands::roster,
+            commands::add_recipient,
+            commands::sync_status,
+            commands::sync_now,
+            commands::rejected_changes,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "the app failed");
+        std::process::exit(1);
+    }
+}

@@ -26,7 +26,7 @@ use domain::rules::{LookupError, Rejection, StateView};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 
-pub use key::{DbKey, KDF_M_COST_KIB, KDF_P_COST, KDF_T_COST, salt_path};
+pub use key::{DbKey, KDF_M_COST_KIB, KDF_P_COST, KDF_T_COST, key_for, salt_path};
 pub use schema::{LATEST_VERSION, MIGRATIONS};
 pub use screens::*;
 pub use sync::{AcceptedChange, ApplyReport, PulledBatch};

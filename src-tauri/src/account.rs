@@ -1,0 +1,351 @@
+//! The signed-in user's account on this computer: their encrypted database (one file per username
+//! in the app's data directory), their session with the sync server, and the actor the rules see.
+//!
+//! Sign-in opens the local database with the password when there is one (so signing in works
+//! offline, and a wrong password simply fails to open it); otherwise it signs in with the sync
+//! server, creates the database and keeps the session in it.
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use domain::Labelled;
+use domain::entity::{EntityKind, EntityState, USER};
+use domain::org::User;
+use domain::policy::Actor;
+use domain::validate::{FieldError, Invalid};
+use protocol::{LoginRequest, Session, codes as api_codes};
+use serde::{Deserialize, Serialize};
+use store::{DbKey, Store};
+use sync_client::SyncError;
+
+use crate::dto::{CurrentUser, SignInRequest};
+use crate::error::AppError;
+
+/// The extension of a user's database file.
+const DB_EXTENSION: &str = "db";
+
+/// Everything about the signed-in user that the commands and the sync task need.
+pub struct Account {
+    pub store: Store,
+    /// The database's file and key: the sync thread opens a connection of its own with them, so
+    /// a round waiting on the network never holds up the commands.
+    pub path: PathBuf,
+    pub key: DbKey,
+    pub actor: Actor,
+    pub user: CurrentUser,
+    pub server_url: String,
+    /// `None` only when the database was opened offline and holds no session (a sign-in that
+    /// was cut before the session was saved); sync then waits for an online sign-in.
+    pub session: Option<Session>,
+}
+
+/// What the database keeps of the session: the tokens and where they are valid.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SavedSession {
+    server_url: String,
+    session: Session,
+}
+
+impl Account {
+    /// Saves a session (a new one, or one the sync transport refreshed) in the database.
+    pub fn save_session(&mut self, session: Session) -> Result<(), AppError> {
+        let saved = SavedSession { server_url: self.server_url.clone(), session };
+        let json = serde_json::to_string(&saved).map_err(|e| AppError::Internal(e.to_string()))?;
+        self.store.set_session_json(Some(&json))?;
+        self.session = Some(saved.session);
+        Ok(())
+    }
+
+    /// Re-reads the user's own record (sync may have changed their role or station).
+    pub fn refresh_actor(&mut self) -> Result<(), AppError> {
+        let session_user = self.session.as_ref().map(|s| &s.user);
+        let (actor, mut user) = read_user(&self.store, self.actor.user_id, session_user)?;
+        user.online_sign_in = self.user.online_sign_in;
+        self.actor = actor;
+        self.user = user;
+        Ok(())
+    }
+}
+
+/// The file name of a username's database. Plain usernames are used as they are; anything else
+/// (non-ASCII, path characters) is hex-encoded, so a username can never name another path.
+fn file_stem(username: &str) -> String {
+    let plain = !username.is_empty()
+        && username.len() <= 64
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !username.starts_with("u-");
+    if plain { username.to_string() } else { format!("u-{}", hex::encode(username.as_bytes())) }
+}
+
+fn username_of_stem(stem: &str) -> Option<String> {
+    match stem.strip_prefix("u-") {
+        Some(encoded) => hex::decode(encoded).ok().and_then(|bytes| String::from_utf8(bytes).ok()),
+        None => Some(stem.to_string()),
+    }
+}
+
+pub fn database_path(data_dir: &Path, username: &str) -> PathBuf {
+    data_dir.join(format!("{}.{DB_EXTENSION}", file_stem(username)))
+}
+
+/// The usernames with a database on this computer (they can sign in offline).
+pub fn local_usernames(data_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(data_dir) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let path = entry.path();
+            (path.extension()? == DB_EXTENSION).then_some(())?;
+            username_of_stem(path.file_stem()?.to_str()?)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Signs in: offline with the local database when there is one, online otherwise.
+pub fn sign_in(data_dir: &Path, request: &SignInRequest, default_server_url: &str) -> Result<Account, AppError> {
+    let account = open_account(data_dir, request, default_server_url)?;
+    tracing::info!(username = %account.user.username, role = account.user.role.as_str(), online = account.user.online_sign_in, "signed in");
+    Ok(account)
+}
+
+fn open_account(data_dir: &Path, request: &SignInRequest, default_server_url: &str) -> Result<Account, AppError> {
+    let username = request.username.trim();
+    if username.is_empty() {
+        return Err(FieldError::new(username_spec(), Invalid::Required).into());
+    }
+    if request.password.is_empty() {
+        return Err(AppError::BadCredentials);
+    }
+    let server_url = request
+        .server_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(default_server_url)
+        .trim_end_matches('/')
+        .to_string();
+    std::fs::create_dir_all(data_dir)?;
+    let path = database_path(data_dir, username);
+    if path.exists() {
+        open_existing(&path, username, &request.password, &server_url)
+    } else {
+        create_new(&path, username, &request.password, &server_url)
+    }
+}
+
+fn username_spec() -> &'static domain::entity::FieldSpec {
+    USER.field("username").unwrap_or(&USER.fields[0])
+}
+
+fn open_existing(path: &Path, username: &str, password: &str, server_url: &str) -> Result<Account, AppError> {
+    let key = store::key_for(path, password)?;
+    let mut store = Store::open_with_key(path, &key)?;
+    let saved: Option<SavedSession> = store.session_json()?.and_then(|json| {
+        serde_json::from_str(&json).map_err(|e| tracing::warn!(error = %e, "unreadable saved session")).ok()
+    });
+    let server_url = saved.as_ref().map_or(server_url.to_string(), |s| s.server_url.clone());
+    let mut session = saved.map(|s| s.session);
+    let mut online = false;
+    // The password is right (the database opened with it). If the server's refresh token has run
+    // out, sign in online again now, while the password is at hand; offline, carry on without.
+    let usable = session.as_ref().is_some_and(|s| s.refresh_expires_at > Utc::now());
+    if !usable {
+        match online_login(&mut store, server_url.as_str(), username, password) {
+            Ok(fresh) => {
+                session = Some(fresh);
+                online = true;
+            }
+            Err(e) => tracing::warn!(error = %e, "offline sign-in; the session could not be renewed"),
+        }
+    }
+    let Some(session) = session else {
+        return Err(AppError::ServerUnreachable("no saved session and the server cannot be reached".into()));
+    };
+    let (actor, mut user) = read_user(&store, session.user_id, Some(&session.user))?;
+    user.online_sign_in = online;
+    let mut account = Account { store, path: path.to_owned(), key, actor, user, server_url, session: None };
+    account.save_session(session)?;
+    Ok(account)
+}
+
+fn create_new(path: &Path, username: &str, password: &str, server_url: &str) -> Result<Account, AppError> {
+    let key = store::key_for(path, password)?;
+    let mut store = Store::open_with_key(path, &key)?;
+    let session = match online_login(&mut store, server_url, username, password) {
+        Ok(session) => session,
+        Err(e) => {
+            // Nothing may stay behind: the next attempt must find no database for this user.
+            drop(store);
+            remove_database(path);
+            return Err(e);
+        }
+    };
+    let (actor, mut user) = read_user(&store, session.user_id, Some(&session.user))?;
+    user.online_sign_in = true;
+    let mut account =
+        Account { store, path: path.to_owned(), key, actor, user, server_url: server_url.to_string(), session: None };
+    account.save_session(session)?;
+    Ok(account)
+}
+
+/// Signs in with the sync server, registering this database as the device (with its signing
+/// key, which the server keeps for supervisors' closure sign-offs).
+fn online_login(store: &mut Store, server_url: &str, username: &str, password: &str) -> Result<Session, AppError> {
+    let signing_key = store.signing_key()?;
+    let request = LoginRequest {
+        username: username.to_string(),
+        password: password.to_string(),
+        device_id: Some(store.device_id()),
+        device_name: device_name(),
+        signing_key: Some(hex::encode(signing_key.verifying_key().to_bytes())),
+    };
+    match sync_client::login(server_url, &request) {
+        Ok(session) => {
+            if session.device_id != store.device_id() {
+                tracing::warn!(server = %session.device_id, local = %store.device_id(), "the server registered another device id");
+            }
+            Ok(session)
+        }
+        Err(SyncError::Offline(detail)) => Err(AppError::ServerUnreachable(detail)),
+        Err(SyncError::SignInRequired(_)) => Err(AppError::BadCredentials),
+        Err(SyncError::Server(api))
+            if api.code == api_codes::BAD_CREDENTIALS || api.code == api_codes::UNAUTHORIZED =>
+        {
+            Err(AppError::BadCredentials)
+        }
+        Err(SyncError::Server(api)) => Err(AppError::SignInRefused(api)),
+        Err(other) => Err(AppError::Sync(other)),
+    }
+}
+
+/// Removes a database and the files SQLite and the store keep beside it.
+fn remove_database(path: &Path) {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return };
+    let Some(dir) = path.parent() else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let companion = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n == name || n.starts_with(&format!("{name}-")) || n.starts_with(&format!("{name}.")));
+        if companion && let Err(e) = std::fs::remove_file(entry.path()) {
+            tracing::warn!(path = %entry.path().display(), error = %e, "could not remove a partial database");
+        }
+    }
+}
+
+/// The actor and the user as shown, from the local copy of the user's record when sync has
+/// brought it, else from the record the server sent at sign-in.
+fn read_user(
+    store: &Store,
+    user_id: uuid::Uuid,
+    from_session: Option<&EntityState>,
+) -> Result<(Actor, CurrentUser), AppError> {
+    let state = match store.entity(EntityKind::User, user_id)? {
+        Some(state) => state,
+        None => from_session.cloned().ok_or(AppError::NotSignedIn)?,
+    };
+    let user: User = state.to_typed().map_err(|e| AppError::Internal(format!("user record: {e}")))?;
+    let station_name = match user.station_id.or_else(|| user.supervised_station_ids.first().copied()) {
+        Some(id) => store.entity(EntityKind::Station, id)?.and_then(|s| s.get_str("name").map(str::to_string)),
+        None => None,
+    };
+    let actor = Actor::new(user.id, if user.active { user.role() } else { None });
+    let current = CurrentUser {
+        user_id: user.id,
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role,
+        station_id: user.station_id,
+        station_name,
+        online_sign_in: false,
+    };
+    Ok((actor, current))
+}
+
+/// How this computer is named to the server (shown to administrators in the device list).
+fn device_name() -> String {
+    std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("COMPUTERNAME"))
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "desktop".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_usernames_name_their_file_and_others_are_hex_encoded() {
+        assert_eq!(file_stem("shegong1"), "shegong1");
+        assert_eq!(file_stem("../etc/passwd"), format!("u-{}", hex::encode("../etc/passwd")));
+        assert_eq!(file_stem("张三"), format!("u-{}", hex::encode("张三")));
+        // A plain name that looks like an encoded one is encoded too, so decoding is unambiguous.
+        assert_eq!(username_of_stem(&file_stem("u-x")).as_deref(), Some("u-x"));
+        for name in ["shegong1", "张三", "../x", "u-1"] {
+            assert_eq!(username_of_stem(&file_stem(name)).as_deref(), Some(name));
+        }
+    }
+
+    #[test]
+    fn local_usernames_lists_the_databases_in_the_data_directory() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for name in ["shegong1", "张三"] {
+            std::fs::write(database_path(dir.path(), name), b"").expect("write");
+        }
+        std::fs::write(dir.path().join("shegong1.db-wal"), b"").expect("write");
+        std::fs::write(dir.path().join("settings.json"), b"{}").expect("write");
+        assert_eq!(local_usernames(dir.path()), vec!["shegong1".to_string(), "张三".to_string()]);
+    }
+
+    /// A loopback address where nothing listens.
+    fn closed_server() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        format!("http://127.0.0.1:{port}")
+    }
+
+    #[test]
+    fn a_first_sign_in_without_the_server_fails_clearly_and_leaves_no_database() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let request = SignInRequest { username: "shegong1".into(), password: "demo1234".into(), server_url: None };
+        let result = sign_in(dir.path(), &request, &closed_server());
+        assert!(matches!(result, Err(AppError::ServerUnreachable(_))), "{:?}", result.err());
+        let left: Vec<_> =
+            std::fs::read_dir(dir.path()).expect("dir").filter_map(Result::ok).map(|e| e.file_name()).collect();
+        assert!(left.is_empty(), "nothing stays behind: {left:?}");
+    }
+
+    #[test]
+    fn a_wrong_password_does_not_open_an_existing_database() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        drop(Store::open(&database_path(dir.path(), "shegong1"), "demo1234").expect("create"));
+        let request = SignInRequest { username: "shegong1".into(), password: "wrong".into(), server_url: None };
+        let result = sign_in(dir.path(), &request, &closed_server());
+        assert!(matches!(result, Err(AppError::BadCredentials)), "{:?}", result.err());
+    }
+
+    #[test]
+    fn removing_a_database_removes_its_companion_files_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = database_path(dir.path(), "fuzhan1");
+        for suffix in ["", "-wal", "-shm", ".salt"] {
+            std::fs::write(format!("{}{suffix}", path.display()), b"x").expect("write");
+        }
+        let other = database_path(dir.path(), "fuzhan10");
+        std::fs::write(&other, b"x").expect("write");
+        remove_database(&path);
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, vec!["fuzhan10.db".to_string()]);
+    }
+}

@@ -1,0 +1,160 @@
+//! The shell's errors, and how each becomes the [`CommandError`] the UI reads: a stable code, the
+//! field when there is one, messages in both languages. Internal details are logged, not shown.
+
+use domain::rules::Rejection;
+use domain::validate::FieldError;
+use store::StoreError;
+use sync_client::SyncError;
+
+use crate::dto::{CommandError, codes, sentence};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("no one is signed in")]
+    NotSignedIn,
+    #[error("the sync server cannot be reached: {0}")]
+    ServerUnreachable(String),
+    #[error("the sync server refused the sign-in: {0}")]
+    SignInRefused(protocol::ApiError),
+    #[error("{0}")]
+    Invalid(FieldError),
+    #[error("{0}")]
+    Rejected(Rejection),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("store: {0}")]
+    Store(StoreError),
+    #[error("sync: {0}")]
+    Sync(SyncError),
+    #[error("file system: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::WrongKey => AppError::BadCredentials,
+            StoreError::Rejected(rejection) => AppError::Rejected(rejection),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl From<AppError> for CommandError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::BadCredentials => {
+                CommandError::new(codes::BAD_CREDENTIALS, "用户名或密码错误", "Wrong username or password")
+            }
+            AppError::NotSignedIn => CommandError::new(codes::NOT_SIGNED_IN, "请先登录", "Please sign in first"),
+            AppError::ServerUnreachable(detail) => {
+                tracing::warn!(%detail, "sign-in: sync server unreachable");
+                CommandError::new(
+                    codes::SERVER_UNREACHABLE,
+                    "无法连接同步服务器。本机首次登录需要联网，请检查服务器地址和网络。",
+                    "The sync server cannot be reached. The first sign-in on this computer needs the network; check the server address and the connection.",
+                )
+            }
+            AppError::SignInRefused(api) => CommandError::new(&api.code, api.message_zh, api.message_en),
+            AppError::Invalid(field_error) => field_error_to_command(&field_error),
+            AppError::Rejected(rejection) => rejection_to_command(&rejection),
+            AppError::BadRequest(detail) => {
+                CommandError::new(codes::BAD_REQUEST, format!("请求无效：{detail}"), format!("Bad request: {detail}"))
+            }
+            other => {
+                tracing::error!(error = %other, "command failed");
+                CommandError::new(
+                    codes::INTERNAL,
+                    "操作失败，本机出错。详情已记入日志。",
+                    "The action failed because of an error on this computer. Details are in the log.",
+                )
+            }
+        }
+    }
+}
+
+pub fn field_error_to_command(e: &FieldError) -> CommandError {
+    CommandError::new(e.code(), e.message("zh"), sentence(&e.message("en"))).at_field(&e.field)
+}
+
+pub fn rejection_to_command(rejection: &Rejection) -> CommandError {
+    match rejection {
+        Rejection::Invalid(field_error) => field_error_to_command(field_error),
+        other => {
+            let mut error = CommandError::new(other.code(), other.message_zh(), other.to_string());
+            error.field = other.field().map(Into::into);
+            error
+        }
+    }
+}
+
+/// A failed sync round as the status bar shows it. The details (addresses, server errors) go
+/// to the log; the English message is written here to match the Chinese one in kind.
+pub fn sync_error_to_command(e: &SyncError) -> CommandError {
+    let message_en = match e {
+        SyncError::Offline(_) => {
+            "The sync server cannot be reached. Your work is kept on this computer and sent when the network is back."
+                .to_string()
+        }
+        SyncError::SignInRequired(_) => "The sign-in has expired; please sign in again.".to_string(),
+        SyncError::UpdateRequired => {
+            "This app is too old for the server; please update it (nothing waiting to be sent is lost).".to_string()
+        }
+        SyncError::Server(api) => api.message_en.clone(),
+        SyncError::SequenceGap { expected } => {
+            format!("The server is missing change {expected} of this computer; please contact the administrator.")
+        }
+        SyncError::Store(_) => "The local database failed; details are in the log.".to_string(),
+    };
+    CommandError::new(e.code(), e.message_zh(), message_en)
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::entity::RECIPIENT;
+    use domain::validate::resident_id_number;
+
+    use super::*;
+
+    fn id_number_error() -> FieldError {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
+        let invalid = resident_id_number("110105194912310021", today).expect_err("a wrong check digit");
+        FieldError::new(RECIPIENT.field("id_number").expect("spec"), invalid)
+    }
+
+    #[test]
+    fn a_rejected_field_reaches_the_ui_as_code_field_and_both_messages() {
+        let error = CommandError::from(AppError::Rejected(Rejection::Invalid(id_number_error())));
+        let json = serde_json::to_value(&error).expect("json");
+        assert_eq!(json["code"], "id_number_check_digit");
+        assert_eq!(json["field"], "id_number");
+        assert_eq!(json["message_zh"], "身份证号校验码错误（应为X）");
+        assert_eq!(json["message_en"], "Resident ID number has a wrong check digit (expected X)");
+    }
+
+    #[test]
+    fn a_wrong_password_is_one_message_that_does_not_say_which_was_wrong() {
+        let error = CommandError::from(AppError::from(StoreError::WrongKey));
+        assert_eq!(error.code, codes::BAD_CREDENTIALS);
+        assert_eq!(error.field, None);
+        assert_eq!(error.message_zh, "用户名或密码错误");
+        assert_eq!(error.message_en, "Wrong username or password");
+    }
+
+    #[test]
+    fn internal_errors_reach_the_ui_without_their_details() {
+        let error = CommandError::from(AppError::Internal("disk /secret/path is full".into()));
+        assert_eq!(error.code, codes::INTERNAL);
+        assert!(!error.message_en.contains("/secret/path") && !error.message_zh.contains("/secret/path"));
+    }
+}

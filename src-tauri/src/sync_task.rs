@@ -1,0 +1,192 @@
+//! The background sync: a thread that runs a sync round every [`INTERVAL`] while someone is
+//! signed in, right after sign-in and after each local write (a wake-up), and backs off after
+//! failures. It keeps the status the UI's status bar shows, so asking for it never waits for a
+//! round in progress.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use store::Store;
+use sync_client::{Backoff, Engine, HttpTransport, PullProgress, SyncError, SyncReport};
+
+use crate::dto::{CommandError, PullProgressView, SyncStatusView};
+use crate::error::sync_error_to_command;
+use crate::account::Account;
+use crate::{Inner, lock};
+
+/// Time between rounds when all is well.
+pub const INTERVAL: Duration = Duration::from_secs(15);
+/// The first wait after a failed round; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(5 * 60);
+
+/// Starts the sync thread. Sending on the returned channel asks for a round now.
+pub fn spawn(inner: std::sync::Arc<Inner>) -> std::io::Result<mpsc::Sender<()>> {
+    let (wake, wakes) = mpsc::channel::<()>();
+    std::thread::Builder::new().name("sync".into()).spawn(move || {
+        let mut backoff = Backoff::new(FIRST_BACKOFF, MAX_BACKOFF, seed());
+        let mut wait = INTERVAL;
+        loop {
+            match wakes.recv_timeout(wait) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            // Several wake-ups while a round ran ask for one more round, not several.
+            while wakes.try_recv().is_ok() {}
+            wait = match run_round(&inner) {
+                Ok(_) => {
+                    backoff.reset();
+                    INTERVAL
+                }
+                Err(RoundError::NotSignedIn) => INTERVAL,
+                Err(RoundError::Sync(e)) if e.is_transient() => backoff.next_delay(),
+                // Needs a person (sign in again, update the app): try now and then, not often.
+                Err(RoundError::Sync(_)) => MAX_BACKOFF,
+            };
+        }
+    })?;
+    Ok(wake)
+}
+
+fn seed() -> u64 {
+    Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoundError {
+    #[error("no one is signed in")]
+    NotSignedIn,
+    #[error(transparent)]
+    Sync(SyncError),
+}
+
+/// The sync rounds' own connection to the signed-in user's database, kept from round to round.
+/// Rounds run one at a time (the thread's and the one at sign-in), each holding this.
+#[derive(Default)]
+pub struct SyncConnection(Option<(PathBuf, Store)>);
+
+/// One sync round for the signed-in account, updating the status as it goes. The account is
+/// locked only to read what the round needs and to note its outcome: the round itself runs on a
+/// connection of its own (SQLite's WAL lets the commands read and write meanwhile), so a slow or
+/// dead network never holds up the UI.
+pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
+    let mut connection = lock(&inner.sync_connection);
+    let (path, key, server_url, session) = {
+        let guard = lock(&inner.account);
+        let Some(account) = guard.as_ref() else {
+            connection.0 = None;
+            return Err(RoundError::NotSignedIn);
+        };
+        (account.path.clone(), account.key.clone(), account.server_url.clone(), account.session.clone())
+    };
+    let Some(session) = session else {
+        let error =
+            CommandError::new("sign_in_required", "需要联网登录一次才能同步", "Sign in once while online to sync");
+        update_status(inner, |s| {
+            s.online = false;
+            s.last_error = Some(error);
+        });
+        return Err(RoundError::NotSignedIn);
+    };
+    if connection.0.as_ref().is_none_or(|(open, _)| *open != path) {
+        let store = Store::open_with_key(&path, &key).map_err(|e| RoundError::Sync(SyncError::Store(e)))?;
+        connection.0 = Some((path.clone(), store));
+    }
+    let Some((_, store)) = connection.0.as_mut() else {
+        return Err(RoundError::NotSignedIn);
+    };
+    update_status(inner, |s| {
+        s.syncing = true;
+        s.pull_progress = None;
+    });
+    let mut refreshed = None;
+    let result = HttpTransport::new(&server_url, session).map_err(SyncError::from).and_then(|transport| {
+        let mut engine = Engine::new(transport);
+        let result = engine.sync_once(store, |progress: PullProgress| {
+            update_status(inner, |s| {
+                s.pull_progress =
+                    Some(PullProgressView { cursor: progress.cursor, head: progress.head, pulled: progress.pulled });
+            });
+        });
+        refreshed = engine.transport().take_refreshed_session();
+        result
+    });
+    let now = Utc::now();
+    let mut guard = lock(&inner.account);
+    // Whoever signed out or in meanwhile: the outcome is noted only for the account it was for.
+    let account = guard.as_mut().filter(|a| a.path == path);
+    match (account, &result) {
+        (None, _) => {}
+        (Some(account), result) => {
+            // A refreshed token is kept whatever the round's outcome, or the next round fails.
+            if let Some(refreshed) = refreshed
+                && let Err(e) = account.save_session(refreshed)
+            {
+                tracing::error!(error = %e, "could not save the refreshed session");
+            }
+            note_outcome(inner, account, result, now);
+            refresh_counts(inner, account);
+        }
+    }
+    drop(guard);
+    update_status(inner, |s| s.syncing = false);
+    result.map_err(RoundError::Sync)
+}
+
+fn note_outcome(inner: &Inner, account: &mut Account, result: &Result<SyncReport, SyncError>, now: DateTime<Utc>) {
+    match result {
+        Ok(report) => {
+            tracing::debug!(?report, "sync round done");
+            if report.pulled > 0 || !report.repaired.is_empty() {
+                // The user's own record may have changed (role, station).
+                if let Err(e) = account.refresh_actor() {
+                    tracing::warn!(error = %e, "could not re-read the signed-in user");
+                }
+            }
+            let changed = report.pulled > 0 || report.rejected > 0 || !report.repaired.is_empty();
+            update_status(inner, |s| {
+                s.online = true;
+                s.last_sync_at = Some(now);
+                s.last_error = None;
+                if changed {
+                    s.data_version += 1;
+                }
+            });
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "sync round failed");
+            let online = !matches!(e, SyncError::Offline(_));
+            let error = sync_error_to_command(e);
+            update_status(inner, |s| {
+                s.online = online;
+                s.last_error = Some(error);
+            });
+        }
+    }
+}
+
+/// Re-reads what waits to be sent, what was rejected and what conflicts are open.
+pub fn refresh_counts(inner: &Inner, account: &Account) {
+    let counts = (|| -> Result<(u64, u64, u64), store::StoreError> {
+        Ok((
+            account.store.pending_count()?,
+            account.store.rejected_changes()?.len() as u64,
+            account.store.open_conflicts()?.len() as u64,
+        ))
+    })();
+    match counts {
+        Ok((pending, rejected, conflicts_open)) => update_status(inner, |s| {
+            s.signed_in = true;
+            s.pending = pending;
+            s.rejected = rejected;
+            s.conflicts_open = conflicts_open;
+        }),
+        Err(e) => tracing::error!(error = %e, "could not count the outbox"),
+    }
+}
+
+pub fn update_status(inner: &Inner, apply: impl FnOnce(&mut SyncStatusView)) {
+    apply(&mut lock(&inner.status));
+}

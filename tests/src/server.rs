@@ -1,0 +1,127 @@
+//! The real sync server (`shegong-sync`) on a free loopback port, with its data in a temporary
+//! directory, optionally seeded with the demo station.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use domain::change::Incoming;
+use protocol::{LoginRequest, PullQuery};
+use sync_client::{HttpTransport, Transport};
+use tempfile::TempDir;
+
+use crate::process::ChildGuard;
+use crate::{HarnessError, Result, binary};
+
+/// The password of every demo user (`shegong1`, `fuzhan1`, `dudao1`, `admin`).
+pub const DEMO_PASSWORD: &str = "demo1234";
+
+pub struct SyncServer {
+    url: String,
+    process: ChildGuard,
+    // Dropped after the process (fields drop in order), so the server never loses its files.
+    data_dir: TempDir,
+}
+
+impl SyncServer {
+    /// Seeds the demo data into a fresh data directory and starts the server on it.
+    pub fn start_with_demo_data() -> Result<SyncServer> {
+        let data_dir = TempDir::with_prefix("shegong-server-").map_err(HarnessError::io("creating a temp dir"))?;
+        let exe = binary("shegong-sync")?;
+        let output = Command::new(&exe)
+            .args(["admin", "seed-demo"])
+            .env("SHEGONG_SYNC__DATA_DIR", data_dir.path())
+            .output()
+            .map_err(HarnessError::io("running shegong-sync admin seed-demo"))?;
+        if !output.status.success() {
+            return Err(HarnessError::Setup(format!(
+                "shegong-sync admin seed-demo failed: {}\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            )));
+        }
+        Self::start_on(data_dir)
+    }
+
+    /// Starts the server on an existing data directory (e.g. one seeded by the test itself).
+    pub fn start_on(data_dir: TempDir) -> Result<SyncServer> {
+        let (process, url) = serve(data_dir.path(), "127.0.0.1:0")?;
+        Ok(SyncServer { url, process, data_dir })
+    }
+
+    /// Kills the server with SIGKILL, mid-whatever it was doing (its files stay).
+    pub fn kill_hard(&mut self) {
+        self.process.kill();
+    }
+
+    /// Starts the server again on the same files and the same port, after a stop or a kill, so
+    /// clients find it where it was.
+    pub fn restart(&mut self) -> Result<()> {
+        self.process.stop();
+        let listen = self.url.trim_start_matches("http://").to_string();
+        let (process, url) = serve(self.data_dir.path(), &listen)?;
+        self.process = process;
+        self.url = url;
+        Ok(())
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// Everything `username` may see, as a new device of theirs pulls it from the start of the
+    /// log: a view of the server's state from the outside, through the real protocol. Blocking.
+    pub fn pull_everything(&self, username: &str, password: &str) -> Result<Vec<Incoming>> {
+        let request = LoginRequest {
+            username: username.into(),
+            password: password.into(),
+            device_id: None,
+            device_name: "shegong-tests".into(),
+            signing_key: None,
+        };
+        let failed =
+            |e: &dyn std::fmt::Display| HarnessError::Setup(format!("pulling from the sync server as {username}: {e}"));
+        let session = sync_client::login(&self.url, &request).map_err(|e| failed(&e))?;
+        let mut transport = HttpTransport::new(&self.url, session).map_err(|e| failed(&e))?;
+        let mut items = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = transport.pull(PullQuery { after, limit: None }).map_err(|e| failed(&e))?;
+            items.extend(page.entries.into_iter().map(|entry| entry.item));
+            if !page.has_more || page.next_cursor <= after {
+                return Ok(items);
+            }
+            after = page.next_cursor;
+        }
+    }
+
+    /// Stops the server (its data stays until the guard is dropped), e.g. to test offline work.
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+}
+
+/// Runs `shegong-sync serve` on `data_dir`, listening on `listen`; returns it and its base URL.
+fn serve(data_dir: &Path, listen: &str) -> Result<(ChildGuard, String)> {
+    let exe = binary("shegong-sync")?;
+    let mut command = Command::new(&exe);
+    command
+        .arg("serve")
+        .env("SHEGONG_SYNC__DATA_DIR", data_dir)
+        .env("SHEGONG_SYNC__LISTEN", listen)
+        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()));
+    let mut process = ChildGuard::spawn("shegong-sync", &mut command)?;
+    let url = process.wait_for_line("its \"listening on\" line", Duration::from_secs(30), |line| {
+        line.split_once("listening on ").map(|(_, url)| url.trim().to_string())
+    })?;
+    Ok((process, url))
+}

@@ -1,0 +1,105 @@
+//! The sync status bar at the bottom of every page: online or not, when the last sync finished
+//! (local time), how many changes wait to be sent, how many the server rejected (a click lists
+//! them with reasons), open conflicts, and the progress of a long download.
+
+use gloo_timers::callback::Interval;
+use wasm_bindgen_futures::spawn_local;
+use yew::prelude::*;
+
+use crate::api;
+use crate::app::{Action, Page, use_app};
+use crate::dto::SyncStatusView;
+use crate::i18n::Text;
+use crate::time::local_date_time;
+
+/// How often the bar asks the shell for the status. Cheap: the shell answers from memory.
+const POLL_MILLIS: u32 = 2_000;
+
+#[function_component(StatusBar)]
+pub fn status_bar() -> Html {
+    let app = use_app();
+    let language = app.language;
+    let status = use_state(SyncStatusView::default);
+    {
+        let status = status.clone();
+        let app = app.clone();
+        // Restarted on sign-in and sign-out, so the bar changes at once rather than at the next poll.
+        use_effect_with(app.user.is_some(), move |_| {
+            let refresh = move || {
+                let status = status.clone();
+                let app = app.clone();
+                spawn_local(async move {
+                    if let Ok(latest) = api::sync_status().await {
+                        app.dispatch(Action::DataVersion(latest.data_version));
+                        status.set(latest);
+                    }
+                });
+            };
+            refresh();
+            let interval = Interval::new(POLL_MILLIS, refresh);
+            move || drop(interval)
+        });
+    }
+    let sync_now = {
+        let status = status.clone();
+        Callback::from(move |_: MouseEvent| {
+            let status = status.clone();
+            spawn_local(async move {
+                if let Ok(latest) = api::sync_now().await {
+                    status.set(latest);
+                }
+            });
+        })
+    };
+    let show_rejected = {
+        let app = app.clone();
+        Callback::from(move |_: MouseEvent| app.dispatch(Action::Go(Page::Rejected)))
+    };
+    if !status.signed_in {
+        return html! {
+            <footer id="sync-status" class="status-bar" aria-label={Text::SyncStatus.get(language)}>
+                <span id="sync-online" class="status offline">{ Text::NotSignedIn.get(language) }</span>
+            </footer>
+        };
+    }
+    let online = if status.syncing {
+        html! { <span id="sync-online" class="status syncing">{ Text::Syncing.get(language) }</span> }
+    } else if status.online {
+        html! { <span id="sync-online" class="status online">{ Text::Online.get(language) }</span> }
+    } else {
+        html! { <span id="sync-online" class="status offline">{ Text::Offline.get(language) }</span> }
+    };
+    let last_sync = status
+        .last_sync_at
+        .map(|at| local_date_time(at, language))
+        .unwrap_or_else(|| Text::Never.get(language).to_string());
+    let progress = status.pull_progress.filter(|_| status.syncing).map(|p| {
+        html! {
+            <span id="sync-progress" class="item">
+                { Text::PullProgress.get(language) }{ ": " }
+                <progress max={p.head.max(1).to_string()} value={p.cursor.to_string()}></progress>
+                { format!(" {}/{}", p.cursor, p.head) }
+            </span>
+        }
+    });
+    let error = status.last_error.as_ref().map(|e| {
+        html! { <span id="sync-error" class="item sync-error" title={e.code.clone()}>{ e.message(language) }</span> }
+    });
+    html! {
+        <footer id="sync-status" class="status-bar" aria-label={Text::SyncStatus.get(language)}>
+            { online }
+            <span class="item">{ Text::LastSync.get(language) }{ ": " }<span id="sync-last">{ last_sync }</span></span>
+            <span class="item">{ Text::Pending.get(language) }{ ": " }<span id="sync-pending">{ status.pending }</span></span>
+            <button type="button" id="sync-rejected" class={classes!("item", "link", (status.rejected > 0).then_some("warn"))}
+                onclick={show_rejected}>
+                { Text::Rejected.get(language) }{ ": " }{ status.rejected }
+            </button>
+            <span class="item">{ Text::Conflicts.get(language) }{ ": " }<span id="sync-conflicts">{ status.conflicts_open }</span></span>
+            { for progress }
+            { for error }
+            <button type="button" id="sync-now" class="item link" onclick={sync_now} disabled={status.syncing}>
+                { Text::SyncNow.get(language) }
+            </button>
+        </footer>
+    }
+}

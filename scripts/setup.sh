@@ -47,6 +47,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+if ! cargo fmt --version >/dev/null 2>&1; then
+  echo "setup: adding rustfmt"
+  rustup component add rustfmt
+fi
+
 # `cargo install --list` names each installed crate with its version: the source of truth.
 installed() { cargo install --list | grep -q "^$1 v$2:"; }
 

@@ -12,6 +12,9 @@ step() { echo; echo "== $1 ($(( $(date +%s) - started )) s)"; }
 step "setup"
 ./scripts/setup.sh
 
+step "format"
+cargo fmt --all --check
+
 step "UI (wasm)"
 ./scripts/build-ui.sh
 

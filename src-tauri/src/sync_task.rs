@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use store::Store;
 use sync_client::{Backoff, Engine, HttpTransport, PullProgress, SyncError, SyncReport};
 
+use crate::account::Account;
 use crate::dto::{CommandError, PullProgressView, SyncStatusView};
 use crate::error::sync_error_to_command;
-use crate::account::Account;
 use crate::{Inner, lock};
 
 /// Time between rounds when all is well.

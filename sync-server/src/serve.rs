@@ -1,11 +1,11 @@
-//! Running the server on a socket: plain HTTP, or HTTPS through the system's OpenSSL, until
+//! Running the server on a socket: plain HTTP, or HTTPS with rustls (its `ring` provider), until
 //! Ctrl-C or SIGTERM.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum_server::tls_openssl::{OpenSSLAcceptor, OpenSSLConfig};
+use axum_server::tls_rustls::RustlsConfig;
 
 use crate::config::{Config, TlsFiles};
 use crate::server::Server;
@@ -49,7 +49,8 @@ pub async fn serve(
             axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
         }
         Some(files) => {
-            let config = OpenSSLConfig::from_pem_chain_file(&files.cert, &files.key)
+            let config = RustlsConfig::from_pem_chain_file(&files.cert, &files.key)
+                .await
                 .map_err(|e| ServeError::Tls(format!("{} / {}: {e}", files.cert.display(), files.key.display())))?;
             let handle = axum_server::Handle::new();
             let stopper = handle.clone();
@@ -57,7 +58,7 @@ pub async fn serve(
                 shutdown.await;
                 stopper.graceful_shutdown(Some(Duration::from_secs(10)));
             });
-            let server = axum_server::from_tcp(listener)?.acceptor(OpenSSLAcceptor::new(config)).handle(handle);
+            let server = axum_server::from_tcp_rustls(listener, config)?.handle(handle);
             on_listening(&format!("https://{addr}"));
             server.serve(app.into_make_service()).await?;
         }

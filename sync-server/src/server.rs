@@ -12,8 +12,8 @@ use domain::entity::EntityKind;
 use domain::org::{Role, RoleKind, User};
 use domain::validate::normalize_field;
 use protocol::{
-    ApiError, ChecksumResponse, LoginRequest, PullEntry, PullQuery, PullResponse, PushRequest, PushResponse, RefreshRequest,
-    Session, SnapshotQuery, SnapshotResponse, StationChecksum, limits,
+    ApiError, ChecksumResponse, LoginRequest, PullEntry, PullQuery, PullResponse, PushRequest, PushResponse,
+    RefreshRequest, Session, SnapshotQuery, SnapshotResponse, StationChecksum, limits,
 };
 use serde_json::Value;
 use uuid::Uuid;

@@ -331,7 +331,8 @@ fn every_role_against_every_kind_of_change_in_and_out_of_its_station() {
                 };
                 let place_name = if in_own_station { "own station" } else { "other station" };
                 if outcome != *expected {
-                    mismatches.push(format!("{actor} / {action:?} / {place_name}: expected {expected:?}, got {outcome:?}"));
+                    mismatches
+                        .push(format!("{actor} / {action:?} / {place_name}: expected {expected:?}, got {outcome:?}"));
                     continue;
                 }
                 match expected {

@@ -61,11 +61,12 @@ fn busy_world() -> World {
     world.clock.advance(Duration::minutes(1));
     closed_case(&world, &mut a, &mut supervisor, &key, people[3]);
     deputy.sync();
-    deputy
-        .send_ok(vec![Write::update(EntityKind::Recipient, people[3])
+    deputy.send_ok(vec![
+        Write::update(EntityKind::Recipient, people[3])
             .set("station_id", world.station_t.to_string())
             // A transfer names the village it goes to (domain::rules).
-            .set("village_id", world.village_t.to_string())]);
+            .set("village_id", world.village_t.to_string()),
+    ]);
     let mut deputy_t = world.login("dt");
     deputy_t.sync();
     deputy_t
@@ -160,10 +161,11 @@ fn a_device_that_pulled_along_the_way_agrees_with_the_checksum_too() {
     a.sync();
     deputy.sync();
     deputy.send_ok(vec![Write::update(EntityKind::Case, case).set("worker_id", world.worker_b.to_string())]);
-    deputy
-        .send_ok(vec![Write::update(EntityKind::Recipient, people[1])
+    deputy.send_ok(vec![
+        Write::update(EntityKind::Recipient, people[1])
             .set("station_id", world.station_t.to_string())
-            .set("village_id", world.village_t.to_string())]);
+            .set("village_id", world.village_t.to_string()),
+    ]);
     a.sync();
     deputy.sync();
     for device in [&a, &deputy] {

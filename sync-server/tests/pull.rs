@@ -236,14 +236,18 @@ fn a_transferred_recipient_leaves_the_old_stations_devices_with_everything_about
     let (_, open) = new_case(world.station_s, open_person, world.worker_a);
     a.send_ok(vec![create, open]);
     // A transfer names the village it goes to (domain::rules).
-    let results = deputy_s.send(vec![Write::update(EntityKind::Recipient, open_person)
-        .set("station_id", world.station_t.to_string())
-        .set("village_id", world.village_t.to_string())]);
+    let results = deputy_s.send(vec![
+        Write::update(EntityKind::Recipient, open_person)
+            .set("station_id", world.station_t.to_string())
+            .set("village_id", world.village_t.to_string()),
+    ]);
     assert_eq!(rejected(&results[0]), "has_open_cases");
 
-    deputy_s.send_ok(vec![Write::update(EntityKind::Recipient, person)
-        .set("station_id", world.station_t.to_string())
-        .set("village_id", world.village_t.to_string())]);
+    deputy_s.send_ok(vec![
+        Write::update(EntityKind::Recipient, person)
+            .set("station_id", world.station_t.to_string())
+            .set("village_id", world.village_t.to_string()),
+    ]);
     for device in [&mut a, &mut deputy_s, &mut deputy_t, &mut worker_c, &mut supervisor] {
         device.sync();
     }
@@ -374,5 +378,8 @@ fn the_page_as_sent_reads_as_the_typed_page_in_every_scope() {
     let query = PullQuery { after: 0, limit: None };
     let error = s.world.server.pull_json(device.token(), 0, query).expect_err("too old");
     assert_eq!(error.code, codes::CLIENT_TOO_OLD);
-    assert_eq!(s.world.server.pull_json("no such token", domain::SCHEMA_VERSION, query).expect_err("no token").code, codes::UNAUTHORIZED);
+    assert_eq!(
+        s.world.server.pull_json("no such token", domain::SCHEMA_VERSION, query).expect_err("no token").code,
+        codes::UNAUTHORIZED
+    );
 }

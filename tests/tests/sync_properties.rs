@@ -68,7 +68,10 @@ fn edits(specs: &[EditSpec]) -> Vec<Change> {
             .fields
             .iter()
             .map(|(f, v)| {
-                (FIELDS[*f].to_string(), FieldWrite { value: format!("值{v}").into(), base: Some(base), resolves: vec![] })
+                (
+                    FIELDS[*f].to_string(),
+                    FieldWrite { value: format!("值{v}").into(), base: Some(base), resolves: vec![] },
+                )
             })
             .collect();
         out.push(Change {
@@ -127,7 +130,9 @@ fn strip(s: &EntityState) -> EntityState {
     s
 }
 
-fn normalized(result: (Option<EntityState>, BTreeSet<(String, Hlc)>)) -> (Option<EntityState>, BTreeSet<(String, Hlc)>) {
+fn normalized(
+    result: (Option<EntityState>, BTreeSet<(String, Hlc)>),
+) -> (Option<EntityState>, BTreeSet<(String, Hlc)>) {
     (result.0.map(|s| strip(&s)), result.1)
 }
 

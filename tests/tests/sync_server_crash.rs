@@ -167,7 +167,8 @@ fn a_server_killed_mid_push_loses_no_acknowledged_change_and_clients_finish_once
     server.stop();
 
     // Read the server's log straight from its files.
-    let storage = SqliteStorage::open(&server.data_dir().join(sync_server::config::DATABASE_FILE)).expect("server database");
+    let storage =
+        SqliteStorage::open(&server.data_dir().join(sync_server::config::DATABASE_FILE)).expect("server database");
     let read = storage.read().expect("read");
     let stations: Vec<Uuid> = finished.iter().map(|(c, _)| c.station).collect();
     let scope = LogScope { user_id: Uuid::nil(), reach: Reach::Stations { stations, own_cases_of: None } };

@@ -381,8 +381,7 @@ impl Transport for SimTransport<'_> {
         let token = self.token;
         let last = std::mem::take(self.last_push);
         let mut slot = last;
-        let result =
-            self.deliver(|s| s.push(token, domain::SCHEMA_VERSION, request.clone()), Some(&mut slot));
+        let result = self.deliver(|s| s.push(token, domain::SCHEMA_VERSION, request.clone()), Some(&mut slot));
         *self.last_push = slot;
         let mut response = result?;
         if let Some(n) = cut {
@@ -612,7 +611,9 @@ impl World {
         // A write the local rules refuse leaves nothing behind: that is the store's own test.
         match d.store.record(&d.actor, writes, now, today) {
             Err(e) if verbose() => eprintln!("local refusal {}: {}", d.t.name, e.code()),
-            Ok(c) if verbose() => eprintln!("recorded {} {:?}", d.t.name, c.iter().map(|c| c.entity).collect::<Vec<_>>()),
+            Ok(c) if verbose() => {
+                eprintln!("recorded {} {:?}", d.t.name, c.iter().map(|c| c.entity).collect::<Vec<_>>())
+            }
             _ => {}
         }
     }
@@ -818,9 +819,12 @@ impl World {
         let records = StateView::case_records(&self.devices[dev].store, case.id).unwrap_or_default();
         let has = |kind| records.iter().any(|r| r.kind == kind);
         let id = self.new_id();
-        let record = |kind| Write::create(kind, id).set("station_id", station.to_string()).set("case_id", case.id.to_string());
+        let record =
+            |kind| Write::create(kind, id).set("station_id", station.to_string()).set("case_id", case.id.to_string());
         let move_to = |stage: Stage| {
-            Write::update(EntityKind::Case, case.id).set("stage", stage.as_str()).set("stage_entered_on", today.to_string())
+            Write::update(EntityKind::Case, case.id)
+                .set("stage", stage.as_str())
+                .set("stage_entered_on", today.to_string())
         };
         let text = format!("记录{value}");
         let write = match case.get_enum::<Stage>("stage").unwrap_or(Stage::Identify) {
@@ -856,8 +860,7 @@ impl World {
                 .set("visited_on", today.to_string())
                 .set("notes", text),
             Stage::FollowUp => {
-                let unevaluated =
-                    records.iter().find(|r| r.kind == EntityKind::Goal && r.get("evaluation").is_none());
+                let unevaluated = records.iter().find(|r| r.kind == EntityKind::Goal && r.get("evaluation").is_none());
                 match unevaluated {
                     Some(goal) => Write::update(EntityKind::Goal, goal.id).set("evaluation", "Achieved"),
                     None => Write::update(EntityKind::Case, case.id)
@@ -873,7 +876,8 @@ impl World {
 
     /// A tampered client pushes a change its user may not make; the server must refuse it.
     fn forge(&mut self, dev: usize, pick: usize, value: u16) -> Outcome {
-        let other_station = if self.devices[dev].t.station == self.stations[0] { self.stations[1] } else { self.stations[0] };
+        let other_station =
+            if self.devices[dev].t.station == self.stations[0] { self.stations[1] } else { self.stations[0] };
         let other_village = self.villages.iter().find(|(s, _)| *s == other_station).map(|(_, v)| *v);
         let me = self.devices[dev].t.user_id;
         let someone_else = self.devices[(dev + 1) % DEVICES].t.user_id;
@@ -919,7 +923,8 @@ impl World {
             // Skipping a stage, judged by where the case stands on the server.
             4 => {
                 let Some(c) = &case else { return Ok(()) };
-                let on_server = self.server.storage().read().ok().and_then(|r| r.entity(EntityKind::Case, c.id).ok().flatten());
+                let on_server =
+                    self.server.storage().read().ok().and_then(|r| r.entity(EntityKind::Case, c.id).ok().flatten());
                 let stage = on_server.and_then(|r| r.state.get_enum::<Stage>("stage"));
                 match stage.and_then(Stage::next).and_then(Stage::next) {
                     Some(skipped) => Write::update(EntityKind::Case, c.id).set("stage", skipped.as_str()),
@@ -1196,7 +1201,11 @@ fn reach_for(d: &Device, stations: &[Uuid; 2]) -> Reach {
     Reach::Stations { stations: d.actor.stations(), own_cases_of: own }
 }
 
-fn server_entities(server: &Server, station: Uuid, reach: &Reach) -> Result<BTreeMap<(EntityKind, Uuid), EntityState>, Failure> {
+fn server_entities(
+    server: &Server,
+    station: Uuid,
+    reach: &Reach,
+) -> Result<BTreeMap<(EntityKind, Uuid), EntityState>, Failure> {
     let read = server.storage().read().map_err(|e| Failure(e.to_string()))?;
     let all = read.entities_of_station(station, reach, None, u32::MAX).map_err(|e| Failure(e.to_string()))?;
     Ok(all.into_iter().map(|s| ((s.kind, s.id), s)).collect())
@@ -1236,8 +1245,9 @@ fn strip(s: &EntityState) -> EntityState {
 
 /// A valid resident ID number, with the gender and birth date it encodes.
 fn id_number(value: u16) -> (String, &'static str, String) {
-    let birth = NaiveDate::from_ymd_opt(1940 + i32::from(value % 70), 1 + u32::from(value % 12), 1 + u32::from(value % 28))
-        .unwrap_or_default();
+    let birth =
+        NaiveDate::from_ymd_opt(1940 + i32::from(value % 70), 1 + u32::from(value % 12), 1 + u32::from(value % 28))
+            .unwrap_or_default();
     let first17 = format!("441900{}{:03}", birth.format("%Y%m%d"), value % 1000);
     let check = domain::validate::id_number_check_char(&first17).unwrap_or('0');
     let gender = if (value % 1000) % 2 == 1 { "Male" } else { "Female" };

@@ -357,7 +357,8 @@ mod tests {
     fn a_malformed_object_form_is_refused_naming_what_is_wrong() {
         let unknown = serde_json::from_value::<FieldWrite>(json!({"value": 1, "bsae": "x"})).expect_err("typo");
         assert!(unknown.to_string().contains("bsae"), "{unknown}");
-        let missing = serde_json::from_value::<FieldWrite>(json!({"base": stamp(1).to_string()})).expect_err("no value");
+        let missing =
+            serde_json::from_value::<FieldWrite>(json!({"base": stamp(1).to_string()})).expect_err("no value");
         assert!(missing.to_string().contains("value"), "{missing}");
         let twice = serde_json::from_str::<FieldWrite>(r#"{"value": 1, "value": 2}"#).expect_err("twice");
         assert!(twice.to_string().contains("twice"), "{twice}");
@@ -392,7 +393,10 @@ mod tests {
             op: Op::Update,
             fields: BTreeMap::from([
                 ("name".to_owned(), FieldWrite::new("李四")),
-                ("phone".to_owned(), FieldWrite { value: json!("13800000000"), base: Some(stamp(3)), resolves: vec![] }),
+                (
+                    "phone".to_owned(),
+                    FieldWrite { value: json!("13800000000"), base: Some(stamp(3)), resolves: vec![] },
+                ),
             ]),
         };
         let text = serde_json::to_string(&change).expect("json");

@@ -105,7 +105,9 @@ impl EntityKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
     /// Free text up to `max_chars` characters, trimmed.
-    Text { max_chars: usize },
+    Text {
+        max_chars: usize,
+    },
     /// A person's name: 1 to 50 characters.
     PersonName,
     /// 居民身份证号 (GB 11643-1999), stored with an upper-case `X`.
@@ -113,10 +115,15 @@ pub enum FieldType {
     /// An 11-digit mainland mobile number.
     Mobile,
     /// A calendar date `YYYY-MM-DD`; `not_future` rejects dates after today.
-    Date { not_future: bool },
+    Date {
+        not_future: bool,
+    },
     /// An instant, RFC 3339 in UTC.
     DateTime,
-    Integer { min: i64, max: i64 },
+    Integer {
+        min: i64,
+        max: i64,
+    },
     Bool,
     /// The id of an entity of the given kind.
     Ref(EntityKind),
@@ -127,7 +134,9 @@ pub enum FieldType {
     /// One or more values of a closed vocabulary, stored sorted in vocabulary order.
     EnumSet(&'static [&'static str]),
     /// Lower-case hex up to `max_chars` (digests, signatures, keys).
-    Hex { max_chars: usize },
+    Hex {
+        max_chars: usize,
+    },
     /// A list of hex strings (a supervisor's signing keys).
     HexList,
 }

@@ -225,7 +225,10 @@ mod tests {
     #[test]
     fn no_plan_without_an_assessment() {
         let h = CaseHoldings { assessments: 0, ..full() };
-        assert_eq!(check_move(Stage::Assess, Stage::Plan, ClosureStatus::Open, &h), Err(PipelineError::NeedsAssessment));
+        assert_eq!(
+            check_move(Stage::Assess, Stage::Plan, ClosureStatus::Open, &h),
+            Err(PipelineError::NeedsAssessment)
+        );
     }
 
     #[test]
@@ -270,7 +273,10 @@ mod tests {
             check_move(Stage::FollowUp, Stage::Closed, ClosureStatus::Requested, &h),
             Err(PipelineError::ClosedOnlyBySignOff)
         );
-        assert_eq!(check_move(Stage::Closed, Stage::FollowUp, ClosureStatus::SignedOff, &h), Err(PipelineError::CaseClosed));
+        assert_eq!(
+            check_move(Stage::Closed, Stage::FollowUp, ClosureStatus::SignedOff, &h),
+            Err(PipelineError::CaseClosed)
+        );
         assert_eq!(check_sign_off(Stage::FollowUp, ClosureStatus::Requested), Ok(()));
         assert_eq!(check_sign_off(Stage::FollowUp, ClosureStatus::Open), Err(PipelineError::NoClosureRequest));
         assert_eq!(check_reopen(Stage::Closed, Stage::Assess), Ok(()));

@@ -230,10 +230,7 @@ mod tests {
         let other_case = target(EntityKind::Case, STATION, Some(OTHER_WORKER));
         assert_eq!(authorize(&w, Action::Read, &other_case).map_err(|d| d.reason), Err(DenyReason::NotAssigned));
         let other_station = target(EntityKind::Recipient, OTHER_STATION, None);
-        assert_eq!(
-            authorize(&w, Action::Read, &other_station).map_err(|d| d.reason),
-            Err(DenyReason::OutsideStation)
-        );
+        assert_eq!(authorize(&w, Action::Read, &other_station).map_err(|d| d.reason), Err(DenyReason::OutsideStation));
     }
 
     #[test]

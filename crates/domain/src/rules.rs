@@ -387,9 +387,7 @@ fn check_recipient(
         }
         let birth = proposed.get("birth_date").and_then(Value::as_str);
         if birth != Some(facts.birth_date.format("%Y-%m-%d").to_string().as_str()) {
-            return Err(
-                FieldError::new(spec.field("birth_date").expect("spec"), Invalid::DisagreesWithIdNumber).into()
-            );
+            return Err(FieldError::new(spec.field("birth_date").expect("spec"), Invalid::DisagreesWithIdNumber).into());
         }
     }
     // A transfer takes the recipient out of the station: only without open cases.
@@ -400,7 +398,10 @@ fn check_recipient(
             if !change.touches("village_id") {
                 return Err(FieldError::new(spec.field("village_id").expect("spec"), Invalid::Required).into());
             }
-            let open = view.cases_of_recipient(current.id)?.iter().any(|c| c.get_enum::<Stage>("stage") != Some(Stage::Closed));
+            let open = view
+                .cases_of_recipient(current.id)?
+                .iter()
+                .any(|c| c.get_enum::<Stage>("stage") != Some(Stage::Closed));
             if open {
                 return reject(Rejection::HasOpenCases);
             }
@@ -423,7 +424,8 @@ fn check_case(
 ) -> Result<(), CheckError> {
     let proposed_enum = |f: &str| proposed.get(f).and_then(Value::as_str).map(str::to_owned);
     let new_stage = proposed_enum("stage").and_then(|s| Stage::parse(&s)).unwrap_or(Stage::Identify);
-    let new_closure = proposed_enum("closure_status").and_then(|s| ClosureStatus::parse(&s)).unwrap_or(ClosureStatus::Open);
+    let new_closure =
+        proposed_enum("closure_status").and_then(|s| ClosureStatus::parse(&s)).unwrap_or(ClosureStatus::Open);
     let station_id = proposed.get("station_id").and_then(Value::as_str).and_then(|s| Id::try_parse(s).ok());
 
     if change.touches("worker_id") {

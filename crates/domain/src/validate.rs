@@ -150,8 +150,8 @@ pub struct IdNumberFacts {
 
 /// Province-level codes (the first two digits) of GB/T 2260.
 const PROVINCE_CODES: &[u32] = &[
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62,
-    63, 64, 65, 71, 81, 82,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65, 71, 81, 82,
 ];
 const CHECK_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK_CHARS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
@@ -181,8 +181,7 @@ pub fn resident_id_number(input: &str, today: NaiveDate) -> Result<(String, IdNu
     if !PROVINCE_CODES.contains(&province) || &first17[2..6] == "0000" {
         return Err(Invalid::IdNumberRegion);
     }
-    let birth_date =
-        NaiveDate::parse_from_str(&first17[6..14], "%Y%m%d").map_err(|_| Invalid::IdNumberBirthDate)?;
+    let birth_date = NaiveDate::parse_from_str(&first17[6..14], "%Y%m%d").map_err(|_| Invalid::IdNumberBirthDate)?;
     if birth_date.year() < 1890 || birth_date > today {
         return Err(Invalid::IdNumberBirthDate);
     }

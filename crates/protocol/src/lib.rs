@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::change::{Change, Incoming};
-use domain::entity::{EntityState, EntityKind};
+use domain::entity::{EntityKind, EntityState};
 use domain::hlc::Hlc;
 use domain::rules::RejectionInfo;
 use serde::{Deserialize, Serialize};

@@ -52,19 +52,11 @@ const OBSERVATIONS: &[&str] = &[
 ];
 
 fn scale() -> f64 {
-    std::env::var("SHEGONG_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|s: &f64| *s > 0.0)
-        .unwrap_or(1.0)
+    std::env::var("SHEGONG_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).filter(|s: &f64| *s > 0.0).unwrap_or(1.0)
 }
 
 fn iterations() -> usize {
-    std::env::var("SHEGONG_BENCH_ITERATIONS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(200)
+    std::env::var("SHEGONG_BENCH_ITERATIONS").ok().and_then(|s| s.parse().ok()).filter(|n| *n > 0).unwrap_or(200)
 }
 
 fn today() -> NaiveDate {
@@ -113,16 +105,8 @@ impl Gen {
         EntityState {
             kind,
             id: self.id(),
-            fields: fields
-                .into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            created: FieldClock {
-                hlc: Hlc::new(self.millis, 0, device),
-                base: None,
-                author: self.author,
-            },
+            fields: fields.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_owned(), v)).collect(),
+            created: FieldClock { hlc: Hlc::new(self.millis, 0, device), base: None, author: self.author },
             clocks: BTreeMap::new(),
         }
     }
@@ -133,9 +117,7 @@ impl Gen {
 
     fn chars(&mut self, from: &str, n: usize) -> String {
         let all: Vec<char> = from.chars().collect();
-        (0..n)
-            .map(|_| *all.choose(&mut self.rng).expect("chars"))
-            .collect()
+        (0..n).map(|_| *all.choose(&mut self.rng).expect("chars")).collect()
     }
 
     fn date_within(&mut self, days: i64) -> NaiveDate {
@@ -145,24 +127,16 @@ impl Gen {
 
 fn generate(scale: f64) -> County {
     let n = |full: usize| ((full as f64 * scale).round() as usize).max(1);
-    let mut g = Gen {
-        rng: StdRng::seed_from_u64(SEED),
-        millis: 1_700_000_000_000,
-        author: Uuid::from_u128(1),
-    };
+    let mut g = Gen { rng: StdRng::seed_from_u64(SEED), millis: 1_700_000_000_000, author: Uuid::from_u128(1) };
     let mut entities = Vec::new();
-    let (mut stations, mut points, mut villages, mut workers) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut stations, mut points, mut villages, mut workers) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut villages_of: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
     let mut workers_of: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
 
     for s in 0..20 {
         let station = g.state(
             EntityKind::Station,
-            vec![
-                ("name", json!(format!("第{}社工站", s + 1))),
-                ("county", json!("宁乡市")),
-            ],
+            vec![("name", json!(format!("第{}社工站", s + 1))), ("county", json!("宁乡市"))],
         );
         let sid = station.id;
         stations.push(sid);
@@ -170,10 +144,7 @@ fn generate(scale: f64) -> County {
         for p in 0..5 {
             let point = g.state(
                 EntityKind::ServicePoint,
-                vec![
-                    ("station_id", json!(sid.to_string())),
-                    ("name", json!(format!("第{}社工点", p + 1))),
-                ],
+                vec![("station_id", json!(sid.to_string())), ("name", json!(format!("第{}社工点", p + 1)))],
             );
             let pid = point.id;
             points.push(pid);
@@ -261,36 +232,23 @@ fn generate(scale: f64) -> County {
         let (village, station) = *g.pick(&villages);
         let given = g.rng.gen_range(1..=2);
         let name = format!("{}{}", g.chars(SURNAMES, 1), g.chars(GIVEN, given));
-        let birth = NaiveDate::from_ymd_opt(1930, 1, 1).expect("date")
-            + chrono::Duration::days(g.rng.gen_range(0..33_000));
+        let birth =
+            NaiveDate::from_ymd_opt(1930, 1, 1).expect("date") + chrono::Duration::days(g.rng.gen_range(0..33_000));
         let male = g.rng.gen_bool(0.5);
         let sequence = g.rng.gen_range(0..500) * 2 + u32::from(male);
         let first17 = format!("430124{}{sequence:03}", birth.format("%Y%m%d"));
-        let id_number = format!(
-            "{first17}{}",
-            id_number_check_char(&first17).expect("check")
-        );
-        let phone = g.rng.gen_bool(0.7).then(|| {
-            format!(
-                "1{}{:09}",
-                g.rng.gen_range(3..10),
-                g.rng.gen_range(0..1_000_000_000u64)
-            )
-        });
-        let mut categories: Vec<usize> = (0..g.rng.gen_range(1..=3))
-            .map(|_| g.rng.gen_range(0..10))
-            .collect();
+        let id_number = format!("{first17}{}", id_number_check_char(&first17).expect("check"));
+        let phone = g
+            .rng
+            .gen_bool(0.7)
+            .then(|| format!("1{}{:09}", g.rng.gen_range(3..10), g.rng.gen_range(0..1_000_000_000u64)));
+        let mut categories: Vec<usize> = (0..g.rng.gen_range(1..=3)).map(|_| g.rng.gen_range(0..10)).collect();
         categories.sort_unstable();
         categories.dedup();
-        let categories: Vec<&str> = categories
-            .into_iter()
-            .map(|i| RECIPIENT_CATEGORY_NAMES[i])
-            .collect();
+        let categories: Vec<&str> = categories.into_iter().map(|i| RECIPIENT_CATEGORY_NAMES[i]).collect();
         let address = format!("{}组", g.rng.gen_range(1..12));
-        let household = households_of
-            .get(&village)
-            .filter(|_| g.rng.gen_bool(0.8))
-            .map(|h| *h.choose(&mut g.rng).expect("house"));
+        let household =
+            households_of.get(&village).filter(|_| g.rng.gen_bool(0.8)).map(|h| *h.choose(&mut g.rng).expect("house"));
         let state = g.state(
             EntityKind::Recipient,
             vec![
@@ -300,42 +258,19 @@ fn generate(scale: f64) -> County {
                 ("id_number", json!(id_number)),
                 ("gender", json!(if male { "Male" } else { "Female" })),
                 ("birth_date", json!(birth.to_string())),
-                (
-                    "phone",
-                    phone.clone().map(Value::from).unwrap_or(Value::Null),
-                ),
+                ("phone", phone.clone().map(Value::from).unwrap_or(Value::Null)),
                 ("categories", json!(categories)),
-                (
-                    "household_id",
-                    household
-                        .map(|h| json!(h.to_string()))
-                        .unwrap_or(Value::Null),
-                ),
-                (
-                    "household_relation",
-                    household.map(|_| json!("Head")).unwrap_or(Value::Null),
-                ),
+                ("household_id", household.map(|h| json!(h.to_string())).unwrap_or(Value::Null)),
+                ("household_relation", household.map(|_| json!("Head")).unwrap_or(Value::Null)),
                 ("address", json!(address)),
             ],
         );
-        recipients.push(Person {
-            id: state.id,
-            station,
-            village,
-            name,
-            id_number,
-            phone,
-        });
+        recipients.push(Person { id: state.id, station, village, name, id_number, phone });
         entities.push(state);
     }
 
     for _ in 0..n(500_000) {
-        let Person {
-            id: recipient,
-            station,
-            village,
-            ..
-        } = g.pick(&recipients).clone();
+        let Person { id: recipient, station, village, .. } = g.pick(&recipients).clone();
         let worker = *g.pick(&workers_of[&station]);
         let date = g.date_within(3 * 365);
         let observations = g.pick(OBSERVATIONS).to_string();
@@ -358,17 +293,12 @@ fn generate(scale: f64) -> County {
     }
 
     for _ in 0..n(5_000) {
-        let Person {
-            id: recipient,
-            station,
-            ..
-        } = g.pick(&recipients).clone();
+        let Person { id: recipient, station, .. } = g.pick(&recipients).clone();
         let worker = *g.pick(&workers_of[&station][1..]);
         let stage_index = g.rng.gen_range(0..STAGE_NAMES.len());
         let stage = Stage::ALL[stage_index];
         let opened = g.date_within(700);
-        let entered = opened
-            + chrono::Duration::days(g.rng.gen_range(0..=(today() - opened).num_days().max(0)));
+        let entered = opened + chrono::Duration::days(g.rng.gen_range(0..=(today() - opened).num_days().max(0)));
         let closed = stage == Stage::Closed;
         let case = g.state(
             EntityKind::Case,
@@ -379,30 +309,17 @@ fn generate(scale: f64) -> County {
                 ("stage", json!(stage.as_str())),
                 ("stage_entered_on", json!(entered.to_string())),
                 ("opened_on", json!(opened.to_string())),
-                (
-                    "closure_status",
-                    json!(if closed { "SignedOff" } else { "Open" }),
-                ),
+                ("closure_status", json!(if closed { "SignedOff" } else { "Open" })),
             ],
         );
         let cid = case.id;
         entities.push(case);
-        let base = |_: &mut Gen| {
-            vec![
-                ("station_id", json!(station.to_string())),
-                ("case_id", json!(cid.to_string())),
-            ]
-        };
+        let base = |_: &mut Gen| vec![("station_id", json!(station.to_string())), ("case_id", json!(cid.to_string()))];
         let mut records = Vec::new();
-        let day = |g: &mut Gen| {
-            json!((opened + chrono::Duration::days(g.rng.gen_range(0..30))).to_string())
-        };
+        let day = |g: &mut Gen| json!((opened + chrono::Duration::days(g.rng.gen_range(0..30))).to_string());
         if stage_index >= 1 {
             let mut f = base(&mut g);
-            f.extend([
-                ("source", json!("VisitScreening")),
-                ("found_on", day(&mut g)),
-            ]);
+            f.extend([("source", json!("VisitScreening")), ("found_on", day(&mut g))]);
             records.push((EntityKind::Screening, f));
         }
         if stage_index >= 2 {
@@ -417,20 +334,12 @@ fn generate(scale: f64) -> County {
         if stage_index >= 3 {
             for _ in 0..g.rng.gen_range(1..=3) {
                 let mut f = base(&mut g);
-                let target =
-                    (today() + chrono::Duration::days(g.rng.gen_range(-120..120))).to_string();
+                let target = (today() + chrono::Duration::days(g.rng.gen_range(-120..120))).to_string();
                 let evaluated = closed || g.rng.gen_bool(0.3);
                 f.extend([
                     ("description", json!("改善日常生活能力")),
                     ("target_date", json!(target)),
-                    (
-                        "evaluation",
-                        if evaluated {
-                            json!("Achieved")
-                        } else {
-                            Value::Null
-                        },
-                    ),
+                    ("evaluation", if evaluated { json!("Achieved") } else { Value::Null }),
                 ]);
                 records.push((EntityKind::Goal, f));
             }
@@ -460,10 +369,8 @@ fn generate(scale: f64) -> County {
             }
             if g.rng.gen_bool(0.7) {
                 let mut f = base(&mut g);
-                let visited = entered
-                    + chrono::Duration::days(
-                        g.rng.gen_range(0..=(today() - entered).num_days().max(0)),
-                    );
+                let visited =
+                    entered + chrono::Duration::days(g.rng.gen_range(0..=(today() - entered).num_days().max(0)));
                 f.extend([
                     ("worker_id", json!(worker.to_string())),
                     ("visited_on", json!(visited.to_string())),
@@ -492,26 +399,15 @@ fn generate(scale: f64) -> County {
     for e in &entities {
         *counts.entry(e.kind.spec().table).or_insert(0) += 1;
     }
-    County {
-        entities,
-        stations,
-        points,
-        villages,
-        workers,
-        recipients,
-        counts,
-    }
+    County { entities, stations, points, villages, workers, recipients, counts }
 }
 
 /// The plain-SQLite baseline: one table per kind with the spec's columns, no index but the
 /// primary key, every row a plain INSERT, all in one transaction.
 fn plain_sqlite_load(path: &std::path::Path, entities: &[EntityState]) -> (Connection, Duration) {
     let mut conn = Connection::open(path).expect("plain");
-    let _: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .expect("wal");
-    conn.execute_batch("PRAGMA synchronous = NORMAL;")
-        .expect("pragmas");
+    let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).expect("wal");
+    conn.execute_batch("PRAGMA synchronous = NORMAL;").expect("pragmas");
     for kind in EntityKind::ALL {
         let spec = kind.spec();
         let cols: Vec<String> = spec.fields.iter().map(|f| format!("{} ", f.name)).collect();
@@ -548,10 +444,7 @@ fn insert_plain(conn: &Connection, e: &EntityState) {
     values.push(SqlValue::Null);
     let marks: Vec<&str> = values.iter().map(|_| "?").collect();
     let sql = format!("INSERT INTO {} VALUES ({})", spec.table, marks.join(", "));
-    conn.prepare_cached(&sql)
-        .expect("prepare")
-        .execute(rusqlite::params_from_iter(values))
-        .expect("insert");
+    conn.prepare_cached(&sql).expect("prepare").execute(rusqlite::params_from_iter(values)).expect("insert");
 }
 
 struct Timing {
@@ -579,28 +472,18 @@ fn time<F: FnMut(usize) -> usize>(name: &str, runs: usize, mut f: F) -> Timing {
         rows += f(i);
         samples.push(started.elapsed());
     }
-    Timing {
-        name: name.into(),
-        rows: rows / runs.max(1),
-        samples,
-    }
+    Timing { name: name.into(), rows: rows / runs.max(1), samples }
 }
 
 fn main() {
     let scale = scale();
     let runs = iterations();
     let dir = tempfile::tempdir().expect("temp dir");
-    println!(
-        "Shegong store benchmark — county at scale {scale} (SHEGONG_BENCH_SCALE), {runs} runs per query"
-    );
+    println!("Shegong store benchmark — county at scale {scale} (SHEGONG_BENCH_SCALE), {runs} runs per query");
 
     let started = Instant::now();
     let county = generate(scale);
-    println!(
-        "generated {} rows in {:.1} s (seed {SEED}):",
-        county.entities.len(),
-        started.elapsed().as_secs_f64()
-    );
+    println!("generated {} rows in {:.1} s (seed {SEED}):", county.entities.len(), started.elapsed().as_secs_f64());
     for (table, n) in &county.counts {
         println!("  {table:<18} {n:>8}");
     }
@@ -620,10 +503,7 @@ fn main() {
     let load = started.elapsed();
     store.analyze().expect("analyze");
     let file_mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6
-        + std::fs::metadata(dir.path().join("county.db-wal"))
-            .map(|m| m.len())
-            .unwrap_or(0) as f64
-            / 1e6;
+        + std::fs::metadata(dir.path().join("county.db-wal")).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
     println!();
     println!(
         "load (the store's bulk path `Store::bulk_load`: rows written directly, encrypted, derived columns and all"
@@ -637,10 +517,7 @@ fn main() {
         plain_load.as_secs_f64(),
         load.as_secs_f64() / plain_load.as_secs_f64()
     );
-    println!(
-        "login (argon2id key derivation + open): {:.0} ms",
-        login.as_secs_f64() * 1000.0
-    );
+    println!("login (argon2id key derivation + open): {:.0} ms", login.as_secs_f64() * 1000.0);
 
     // Steady state: on a device in use for a while SQLite's page cache is full. Filling it
     // now keeps the first timed runs from paying for the cache's growth (on this project's VMs,
@@ -648,11 +525,7 @@ fn main() {
     let started = Instant::now();
     let scanned: i64 = store
         .connection()
-        .query_row(
-            "SELECT count(*) FROM visits WHERE observations IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT count(*) FROM visits WHERE observations IS NOT NULL", [], |r| r.get(0))
         .expect("warm-up");
     println!(
         "page cache warmed to steady state ({} MiB, a scan of {scanned} visits) in {:.1} s",
@@ -668,17 +541,10 @@ fn main() {
 
     // Roster screens.
     timings.push(time("roster: station, first page", runs, |i| {
-        page(RosterFilter {
-            station_id: Some(station(i)),
-            ..Default::default()
-        })
+        page(RosterFilter { station_id: Some(station(i)), ..Default::default() })
     }));
     timings.push(time("roster: station, page 10", runs, |i| {
-        page(RosterFilter {
-            station_id: Some(station(i)),
-            offset: 450,
-            ..Default::default()
-        })
+        page(RosterFilter { station_id: Some(station(i)), offset: 450, ..Default::default() })
     }));
     timings.push(time("roster: station + category", runs, |i| {
         page(RosterFilter {
@@ -688,52 +554,27 @@ fn main() {
         })
     }));
     timings.push(time("roster: category, county-wide", runs, |i| {
-        page(RosterFilter {
-            category: Some(categories[i % categories.len()]),
-            ..Default::default()
-        })
+        page(RosterFilter { category: Some(categories[i % categories.len()]), ..Default::default() })
     }));
     timings.push(time("roster: village", runs, |i| {
-        page(RosterFilter {
-            village_id: Some(county.villages[i % county.villages.len()].0),
-            ..Default::default()
-        })
+        page(RosterFilter { village_id: Some(county.villages[i % county.villages.len()].0), ..Default::default() })
     }));
     timings.push(time("roster: service point", runs, |i| {
-        page(RosterFilter {
-            service_point_id: Some(county.points[i % county.points.len()]),
-            ..Default::default()
-        })
+        page(RosterFilter { service_point_id: Some(county.points[i % county.points.len()]), ..Default::default() })
     }));
     timings.push(time("roster: worker (their cases)", runs, |i| {
-        page(RosterFilter {
-            worker_id: Some(county.workers[i % county.workers.len()].0),
-            ..Default::default()
-        })
+        page(RosterFilter { worker_id: Some(county.workers[i % county.workers.len()].0), ..Default::default() })
     }));
-    timings.push(time("roster: county, first page", runs, |_| {
-        page(RosterFilter::default())
-    }));
+    timings.push(time("roster: county, first page", runs, |_| page(RosterFilter::default())));
     timings.push(time("roster: count, station", runs, |i| {
-        store
-            .roster_count(&RosterFilter {
-                station_id: Some(station(i)),
-                ..Default::default()
-            })
-            .expect("count") as usize
+        store.roster_count(&RosterFilter { station_id: Some(station(i)), ..Default::default() }).expect("count")
+            as usize
     }));
 
     // Search kinds, county-wide (the widest a device holds: a supervisor's or the bench's county).
-    let picks: Vec<usize> = (0..runs.max(1) + 1)
-        .map(|_| rng.gen_range(0..county.recipients.len()))
-        .collect();
+    let picks: Vec<usize> = (0..runs.max(1) + 1).map(|_| rng.gen_range(0..county.recipients.len())).collect();
     let given: Vec<char> = GIVEN.chars().collect();
-    let search = |s: Search| {
-        page(RosterFilter {
-            search: Some(s),
-            ..Default::default()
-        })
-    };
+    let search = |s: Search| page(RosterFilter { search: Some(s), ..Default::default() });
     timings.push(time("search: name, Chinese substring", runs, |i| {
         search(Search::Name(given[i % given.len()].to_string()))
     }));
@@ -749,13 +590,7 @@ fn main() {
         search(Search::IdSuffix(number[14..].into()))
     }));
     timings.push(time("search: phone suffix (4)", runs, |i| {
-        let phone = county
-            .recipients
-            .iter()
-            .cycle()
-            .skip(picks[i])
-            .find_map(|r| r.phone.clone())
-            .expect("a phone");
+        let phone = county.recipients.iter().cycle().skip(picks[i]).find_map(|r| r.phone.clone()).expect("a phone");
         search(Search::Phone(phone[7..].into()))
     }));
     timings.push(time("search: name, within a station", runs, |i| {
@@ -769,65 +604,31 @@ fn main() {
     // The case board and overdue work.
     let board = |f: CaseBoardFilter| store.case_board(&f, today()).expect("board").len();
     timings.push(time("case board: station", runs, |i| {
-        board(CaseBoardFilter {
-            station_id: Some(station(i)),
-            ..Default::default()
-        })
+        board(CaseBoardFilter { station_id: Some(station(i)), ..Default::default() })
     }));
     timings.push(time("case board: station + stage", runs, |i| {
-        board(CaseBoardFilter {
-            station_id: Some(station(i)),
-            stage: Some(Stage::ALL[i % 6]),
-            ..Default::default()
-        })
+        board(CaseBoardFilter { station_id: Some(station(i)), stage: Some(Stage::ALL[i % 6]), ..Default::default() })
     }));
     timings.push(time("case board: worker", runs, |i| {
-        board(CaseBoardFilter {
-            worker_id: Some(county.workers[i % county.workers.len()].0),
-            ..Default::default()
-        })
+        board(CaseBoardFilter { worker_id: Some(county.workers[i % county.workers.len()].0), ..Default::default() })
     }));
     timings.push(time("case board: village", runs, |i| {
-        board(CaseBoardFilter {
-            village_id: Some(county.villages[i % county.villages.len()].0),
-            ..Default::default()
-        })
+        board(CaseBoardFilter { village_id: Some(county.villages[i % county.villages.len()].0), ..Default::default() })
     }));
-    timings.push(time("case board: county", runs, |_| {
-        board(CaseBoardFilter::default())
-    }));
-    let overdue = |f: CaseBoardFilter| {
-        store
-            .overdue_follow_ups(&f, today())
-            .expect("overdue")
-            .len()
-    };
+    timings.push(time("case board: county", runs, |_| board(CaseBoardFilter::default())));
+    let overdue = |f: CaseBoardFilter| store.overdue_follow_ups(&f, today()).expect("overdue").len();
     timings.push(time("overdue: station", runs, |i| {
-        overdue(CaseBoardFilter {
-            station_id: Some(station(i)),
-            ..Default::default()
-        })
+        overdue(CaseBoardFilter { station_id: Some(station(i)), ..Default::default() })
     }));
     timings.push(time("overdue: worker", runs, |i| {
-        overdue(CaseBoardFilter {
-            worker_id: Some(county.workers[i % county.workers.len()].0),
-            ..Default::default()
-        })
+        overdue(CaseBoardFilter { worker_id: Some(county.workers[i % county.workers.len()].0), ..Default::default() })
     }));
-    timings.push(time("overdue: county", runs, |_| {
-        overdue(CaseBoardFilter::default())
-    }));
+    timings.push(time("overdue: county", runs, |_| overdue(CaseBoardFilter::default())));
     timings.push(time("ledger: a recipient", runs, |i| {
-        store
-            .ledger(county.recipients[picks[i]].id, 50)
-            .expect("ledger")
-            .len()
+        store.ledger(county.recipients[picks[i]].id, 50).expect("ledger").len()
     }));
     timings.push(time("history: a recipient", runs, |i| {
-        store
-            .history(county.recipients[picks[i]].id)
-            .expect("history")
-            .len()
+        store.history(county.recipients[picks[i]].id).expect("history").len()
     }));
 
     println!();
@@ -839,43 +640,19 @@ fn main() {
     for t in &timings {
         let p95 = t.percentile(0.95);
         worst = worst.max(p95);
-        let verdict = if p95 < TARGET_QUERY_P95_MS {
-            "ok"
-        } else {
-            "OVER"
-        };
-        println!(
-            "{:<36} {:>9.3} {:>9.3} {:>7}  {verdict}",
-            t.name,
-            t.percentile(0.5),
-            p95,
-            t.rows
-        );
+        let verdict = if p95 < TARGET_QUERY_P95_MS { "ok" } else { "OVER" };
+        println!("{:<36} {:>9.3} {:>9.3} {:>7}  {verdict}", t.name, t.percentile(0.5), p95, t.rows);
     }
 
     // Recording one visit through the one write path, with its outbox entry.
     let (worker, worker_station) = *county
         .workers
         .iter()
-        .find(|(id, _)| {
-            county
-                .entities
-                .iter()
-                .any(|e| e.id == *id && e.get_str("role") == Some("SocialWorker"))
-        })
+        .find(|(id, _)| county.entities.iter().any(|e| e.id == *id && e.get_str("role") == Some("SocialWorker")))
         .expect("a worker");
-    let user: User = store
-        .entity(EntityKind::User, worker)
-        .expect("read")
-        .expect("worker")
-        .to_typed()
-        .expect("typed");
+    let user: User = store.entity(EntityKind::User, worker).expect("read").expect("worker").to_typed().expect("typed");
     let actor = Actor::new(worker, user.role());
-    let theirs: Vec<&Person> = county
-        .recipients
-        .iter()
-        .filter(|r| r.station == worker_station)
-        .collect();
+    let theirs: Vec<&Person> = county.recipients.iter().filter(|r| r.station == worker_station).collect();
     let base_time: DateTime<Utc> = "2026-11-25T08:00:00Z".parse().expect("time");
     let pending_before = store.pending_count().expect("pending");
     let record = time("record a visit (Store::record)", runs, |i| {
@@ -890,19 +667,11 @@ fn main() {
             .set("observations", OBSERVATIONS[i % OBSERVATIONS.len()])
             .set("follow_up_needed", i % 10 == 0);
         let now = base_time + chrono::Duration::milliseconds(i as i64);
-        store
-            .record(&actor, vec![write], now, today())
-            .expect("recorded")
-            .len()
+        store.record(&actor, vec![write], now, today()).expect("recorded").len()
     });
     let recorded = store.pending_count().expect("pending") - pending_before;
     // Baseline: the same kind of row, one plain INSERT and COMMIT in the plain SQLite file.
-    let visit_template = county
-        .entities
-        .iter()
-        .find(|e| e.kind == EntityKind::Visit)
-        .expect("a visit")
-        .clone();
+    let visit_template = county.entities.iter().find(|e| e.kind == EntityKind::Visit).expect("a visit").clone();
     let plain_insert = time("plain SQLite: INSERT + COMMIT", runs, |_| {
         let mut row = visit_template.clone();
         row.id = Uuid::now_v7();
@@ -912,17 +681,9 @@ fn main() {
         1
     });
     println!();
-    println!(
-        "{:<36} {:>9} {:>9}  target p95 < {TARGET_RECORD_P95_MS} ms",
-        "write", "p50 ms", "p95 ms"
-    );
+    println!("{:<36} {:>9} {:>9}  target p95 < {TARGET_RECORD_P95_MS} ms", "write", "p50 ms", "p95 ms");
     for t in [&record, &plain_insert] {
-        println!(
-            "{:<36} {:>9.3} {:>9.3}",
-            t.name,
-            t.percentile(0.5),
-            t.percentile(0.95)
-        );
+        println!("{:<36} {:>9.3} {:>9.3}", t.name, t.percentile(0.5), t.percentile(0.95));
     }
 
     println!(

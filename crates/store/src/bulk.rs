@@ -13,9 +13,7 @@ impl Store {
     /// trusted data in bulk (benchmarks, seeding); the app writes through [`Store::record`].
     #[doc(hidden)]
     pub fn bulk_load(&mut self, entities: &[EntityState]) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut device = DeviceState::load(&tx)?;
         for state in entities {
             device.clock.observe(state.created.hlc);
@@ -36,8 +34,7 @@ impl Store {
     /// pays for it.
     pub fn checkpoint(&mut self, truncate: bool) -> Result<(), StoreError> {
         let mode = if truncate { "TRUNCATE" } else { "PASSIVE" };
-        self.conn
-            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))?;
+        self.conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))?;
         Ok(())
     }
 

@@ -67,8 +67,7 @@ pub fn salt_path(db: &Path) -> PathBuf {
 }
 
 fn derive(secret: &str, header: &KdfHeader) -> Result<DbKey, StoreError> {
-    let salt = hex::decode(&header.salt)
-        .map_err(|_| StoreError::Corrupt("the key file's salt is not hex".into()))?;
+    let salt = hex::decode(&header.salt).map_err(|_| StoreError::Corrupt("the key file's salt is not hex".into()))?;
     let params = Params::new(header.m_cost_kib, header.t_cost, header.p_cost, Some(32))
         .map_err(|e| StoreError::Corrupt(format!("the key file's parameters are unusable: {e}")))?;
     let mut out = [0u8; 32];
@@ -84,10 +83,7 @@ pub fn key_for(db: &Path, secret: &str) -> Result<DbKey, StoreError> {
     let sidecar = salt_path(db);
     let header = if db.exists() {
         let text = std::fs::read_to_string(&sidecar).map_err(|e| {
-            StoreError::Corrupt(format!(
-                "the database's key file {} cannot be read: {e}",
-                sidecar.display()
-            ))
+            StoreError::Corrupt(format!("the database's key file {} cannot be read: {e}", sidecar.display()))
         })?;
         serde_json::from_str::<KdfHeader>(&text)
             .map_err(|e| StoreError::Corrupt(format!("the database's key file is damaged: {e}")))?
@@ -102,16 +98,12 @@ pub fn key_for(db: &Path, secret: &str) -> Result<DbKey, StoreError> {
             t_cost: KDF_T_COST,
             p_cost: KDF_P_COST,
         };
-        let text = serde_json::to_string_pretty(&header)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&header).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         std::fs::write(&sidecar, text)?;
         header
     };
     if header.algorithm != "argon2id" || header.format != 1 {
-        return Err(StoreError::Corrupt(format!(
-            "unknown key derivation {} v{}",
-            header.algorithm, header.format
-        )));
+        return Err(StoreError::Corrupt(format!("unknown key derivation {} v{}", header.algorithm, header.format)));
     }
     derive(secret, &header)
 }

@@ -44,9 +44,7 @@ pub enum StoreError {
     #[error("wrong password, or the file is not a Shegong database")]
     WrongKey,
     /// The file was written by a newer version of the app.
-    #[error(
-        "the database has schema version {found}, newer than the {supported} this version knows; update the app"
-    )]
+    #[error("the database has schema version {found}, newer than the {supported} this version knows; update the app")]
     NewerSchema { found: u32, supported: u32 },
     /// The rules refused a write; nothing was written.
     #[error("{0}")]
@@ -144,11 +142,7 @@ impl Store {
     /// Opens a raw connection migrated only up to `version`, as an older build left the file.
     /// For the migration tests.
     #[doc(hidden)]
-    pub fn open_connection_at_version(
-        path: &Path,
-        key: &DbKey,
-        version: u32,
-    ) -> Result<Connection, StoreError> {
+    pub fn open_connection_at_version(path: &Path, key: &DbKey, version: u32) -> Result<Connection, StoreError> {
         let mut conn = Connection::open(path)?;
         unlock(&conn, Some(key))?;
         configure(&conn)?;
@@ -184,23 +178,18 @@ impl Store {
     }
 
     pub fn session_json(&self) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT session_json FROM device", [], |r| r.get(0))?)
+        Ok(self.conn.query_row("SELECT session_json FROM device", [], |r| r.get(0))?)
     }
 
     pub fn set_session_json(&mut self, json: Option<&str>) -> Result<(), StoreError> {
-        self.conn
-            .execute("UPDATE device SET session_json = ?1", params![json])?;
+        self.conn.execute("UPDATE device SET session_json = ?1", params![json])?;
         Ok(())
     }
 
     /// This device's Ed25519 key for closure sign-offs, made on first call and kept (secret
     /// included) in the encrypted database.
     pub fn signing_key(&mut self) -> Result<ed25519_dalek::SigningKey, StoreError> {
-        let stored: Option<String> =
-            self.conn
-                .query_row("SELECT signing_key FROM device", [], |r| r.get(0))?;
+        let stored: Option<String> = self.conn.query_row("SELECT signing_key FROM device", [], |r| r.get(0))?;
         if let Some(hex_key) = stored {
             let bytes: [u8; 32] = hex::decode(&hex_key)
                 .ok()
@@ -209,10 +198,7 @@ impl Store {
             return Ok(ed25519_dalek::SigningKey::from_bytes(&bytes));
         }
         let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-        self.conn.execute(
-            "UPDATE device SET signing_key = ?1",
-            params![hex::encode(key.to_bytes())],
-        )?;
+        self.conn.execute("UPDATE device SET signing_key = ?1", params![hex::encode(key.to_bytes())])?;
         Ok(key)
     }
 
@@ -230,16 +216,12 @@ impl Store {
 
 fn unlock(conn: &Connection, key: Option<&DbKey>) -> Result<(), StoreError> {
     // A wrong key is an expected event (a mistyped password), not one for SQLCipher to log.
-    let _: Option<String> = conn
-        .query_row("PRAGMA cipher_log_level = NONE", [], |r| r.get(0))
-        .optional()?;
+    let _: Option<String> = conn.query_row("PRAGMA cipher_log_level = NONE", [], |r| r.get(0)).optional()?;
     if let Some(key) = key {
         conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_literal()))?;
     }
     // The first read of the file is where SQLCipher finds out whether the key fits.
-    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-        r.get::<_, i64>(0)
-    }) {
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
         Ok(_) => Ok(()),
         Err(e) if is_not_a_database(&e) => Err(StoreError::WrongKey),
         Err(e) => Err(e.into()),
@@ -273,35 +255,23 @@ pub(crate) struct DeviceState {
 impl DeviceState {
     pub fn load(conn: &Connection) -> Result<DeviceState, StoreError> {
         let (device, millis, counter, seq): (String, i64, i64, i64) = conn
-            .prepare_cached(
-                "SELECT device_id, clock_millis, clock_counter, last_device_seq FROM device",
-            )?
+            .prepare_cached("SELECT device_id, clock_millis, clock_counter, last_device_seq FROM device")?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-        let to_u = |v: i64| {
-            u64::try_from(v).map_err(|_| StoreError::Corrupt("negative clock or counter".into()))
-        };
+        let to_u = |v: i64| u64::try_from(v).map_err(|_| StoreError::Corrupt("negative clock or counter".into()));
         Ok(DeviceState {
             clock: Clock {
                 device: rows::parse_id(&device)?,
                 last_millis: to_u(millis)?,
-                last_counter: u32::try_from(counter)
-                    .map_err(|_| StoreError::Corrupt("clock counter".into()))?,
+                last_counter: u32::try_from(counter).map_err(|_| StoreError::Corrupt("clock counter".into()))?,
             },
             last_device_seq: to_u(seq)?,
         })
     }
 
     pub fn save(&self, conn: &Connection) -> Result<(), StoreError> {
-        let as_i =
-            |v: u64| i64::try_from(v).map_err(|_| StoreError::Corrupt("clock out of range".into()));
-        conn.prepare_cached(
-            "UPDATE device SET clock_millis = ?1, clock_counter = ?2, last_device_seq = ?3",
-        )?
-        .execute(params![
-            as_i(self.clock.last_millis)?,
-            self.clock.last_counter,
-            as_i(self.last_device_seq)?
-        ])?;
+        let as_i = |v: u64| i64::try_from(v).map_err(|_| StoreError::Corrupt("clock out of range".into()));
+        conn.prepare_cached("UPDATE device SET clock_millis = ?1, clock_counter = ?2, last_device_seq = ?3")?
+            .execute(params![as_i(self.clock.last_millis)?, self.clock.last_counter, as_i(self.last_device_seq)?])?;
         Ok(())
     }
 }

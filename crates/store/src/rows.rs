@@ -14,10 +14,10 @@ use domain::entity::{EntityKind, EntityState, FieldClock, FieldSpec, FieldType, 
 use domain::hlc::HLC_TEXT_MAX;
 use domain::rules::{LookupError, StateView};
 use domain::{Id, Labelled};
-use uuid::Uuid;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Row, Statement, params};
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::StoreError;
 use crate::search;
@@ -34,13 +34,8 @@ pub(crate) struct TableSql {
 }
 
 /// Columns the store derives from a recipient's fields on every write (migration 0002).
-const RECIPIENT_DERIVED: &[&str] = &[
-    "name_initials",
-    "name_initials_alt",
-    "category_mask",
-    "id_number_rev",
-    "phone_rev",
-];
+const RECIPIENT_DERIVED: &[&str] =
+    &["name_initials", "name_initials_alt", "category_mask", "id_number_rev", "phone_rev"];
 
 fn kind_index(kind: EntityKind) -> usize {
     EntityKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
@@ -68,11 +63,7 @@ fn build_sql(kind: EntityKind) -> TableSql {
     // The row's digest fold, or NULL to compute when a checksum needs it (migration 0004).
     write_columns.push("digest");
     let placeholders: Vec<String> = (1..=write_columns.len()).map(|i| format!("?{i}")).collect();
-    let updates: Vec<String> = write_columns
-        .iter()
-        .skip(1)
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
+    let updates: Vec<String> = write_columns.iter().skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
     let upsert = format!(
         "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}",
         spec.table,
@@ -86,12 +77,7 @@ fn build_sql(kind: EntityKind) -> TableSql {
         write_columns.join(", "),
         placeholders.join(", ")
     );
-    TableSql {
-        select,
-        select_by_id,
-        upsert,
-        insert_new,
-    }
+    TableSql { select, select_by_id, upsert, insert_new }
 }
 
 /// Binds a field's value as SQL: text as TEXT, integers and yes/no as INTEGER, lists as JSON
@@ -112,21 +98,14 @@ fn bind_value(stmt: &mut Statement<'_>, index: usize, value: Option<&Value>) -> 
 
 /// A column back to the field's normalized JSON value.
 fn from_sql(spec: &FieldSpec, value: ValueRef<'_>) -> Result<Option<Value>, StoreError> {
-    let corrupt = || {
-        StoreError::Corrupt(format!(
-            "column {} holds a value of the wrong type",
-            spec.name
-        ))
-    };
+    let corrupt = || StoreError::Corrupt(format!("column {} holds a value of the wrong type", spec.name));
     Ok(Some(match (spec.ty, value) {
         (_, ValueRef::Null) => return Ok(None),
         (FieldType::Bool, ValueRef::Integer(i)) => Value::Bool(i != 0),
         (FieldType::EnumSet(_) | FieldType::RefList(_) | FieldType::HexList, ValueRef::Text(t)) => {
             serde_json::from_slice(t).map_err(|_| corrupt())?
         }
-        (_, ValueRef::Text(t)) => {
-            Value::String(std::str::from_utf8(t).map_err(|_| corrupt())?.to_owned())
-        }
+        (_, ValueRef::Text(t)) => Value::String(std::str::from_utf8(t).map_err(|_| corrupt())?.to_owned()),
         (_, ValueRef::Integer(i)) => Value::from(i),
         (_, ValueRef::Real(f)) => Value::from(f),
         (_, ValueRef::Blob(_)) => return Err(corrupt()),
@@ -152,8 +131,7 @@ pub(crate) fn state_from_row(kind: EntityKind, row: &Row<'_>) -> Result<EntitySt
     let created_by: String = row.get(n + 2)?;
     let clocks: Option<String> = row.get(n + 3)?;
     let clocks: BTreeMap<String, FieldClock> = match clocks {
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| StoreError::Corrupt(format!("clocks of {id}: {e}")))?,
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("clocks of {id}: {e}")))?,
         None => BTreeMap::new(),
     };
     Ok(EntityState {
@@ -161,9 +139,7 @@ pub(crate) fn state_from_row(kind: EntityKind, row: &Row<'_>) -> Result<EntitySt
         id: parse_id(&id)?,
         fields,
         created: FieldClock {
-            hlc: created_hlc
-                .parse()
-                .map_err(|e| StoreError::Corrupt(format!("{e}")))?,
+            hlc: created_hlc.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?,
             base: None,
             author: parse_id(&created_by)?,
         },
@@ -171,11 +147,7 @@ pub(crate) fn state_from_row(kind: EntityKind, row: &Row<'_>) -> Result<EntitySt
     })
 }
 
-pub(crate) fn read_entity(
-    conn: &Connection,
-    kind: EntityKind,
-    id: Id,
-) -> Result<Option<EntityState>, StoreError> {
+pub(crate) fn read_entity(conn: &Connection, kind: EntityKind, id: Id) -> Result<Option<EntityState>, StoreError> {
     let mut stmt = conn.prepare_cached(&table_sql(kind).select_by_id)?;
     let mut rows = stmt.query(params![id.to_string()])?;
     match rows.next()? {
@@ -337,7 +309,8 @@ impl NewRow {
         }
         let values: Vec<Option<Value>> = spec.fields.iter().map(|f| fields.remove(f.name).map(&value)).collect();
         let mut row = NewRow { kind, id, values, created, digest: None, recipient: None, visit: None };
-        let by_name = fields_by_name(kind).iter().filter_map(|i| Some((spec.fields[*i].name, row.values[*i].as_ref()?)));
+        let by_name =
+            fields_by_name(kind).iter().filter_map(|i| Some((spec.fields[*i].name, row.values[*i].as_ref()?)));
         let folded = checksum_fold(0, &digest_of(kind, id, &row.created, by_name, &BTreeMap::new()));
         row.digest = Some(i64::from_le_bytes(folded.to_le_bytes()));
         let get = |name: &str| {
@@ -453,9 +426,15 @@ pub(crate) fn write_entity_over(
 /// Writes only the columns of `state` that differ from `before`, the row as read in the same
 /// transaction (and the digest): SQLite then rewrites only the indexes of those columns, where
 /// an upsert of every column rewrites all of them (a recipient has a dozen).
-fn update_row(conn: &Connection, state: &EntityState, before: &EntityState, digest: Option<i64>) -> Result<(), StoreError> {
+fn update_row(
+    conn: &Connection,
+    state: &EntityState,
+    before: &EntityState,
+    digest: Option<i64>,
+) -> Result<(), StoreError> {
     let spec = state.kind.spec();
-    let changed: Vec<&str> = spec.fields.iter().map(|f| f.name).filter(|name| state.get(name) != before.get(name)).collect();
+    let changed: Vec<&str> =
+        spec.fields.iter().map(|f| f.name).filter(|name| state.get(name) != before.get(name)).collect();
     let mut columns: Vec<&str> = changed.clone();
     let restamped = state.created != before.created;
     if restamped {
@@ -585,7 +564,11 @@ impl NewVisit {
     }
 
     /// From a visit's id, creating clock and field values (`None`: no value).
-    fn from_fields<'a>(id: Id, created: &FieldClock, get: impl Fn(&str) -> Option<&'a Value>) -> Option<(Id, NewVisit)> {
+    fn from_fields<'a>(
+        id: Id,
+        created: &FieldClock,
+        get: impl Fn(&str) -> Option<&'a Value>,
+    ) -> Option<(Id, NewVisit)> {
         let text = |name| get(name).and_then(Value::as_str);
         let recipient = text("recipient_id").and_then(|s| Id::try_parse(s).ok())?;
         Some((
@@ -659,8 +642,7 @@ pub(crate) fn delete_entity(conn: &Connection, kind: EntityKind, id: Id) -> Resu
     conn.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.spec().table))?
         .execute(params![id.to_string()])?;
     // Conflicts about a record no longer held cannot be resolved here.
-    conn.prepare_cached("DELETE FROM conflicts WHERE entity_id = ?1")?
-        .execute(params![id.to_string()])?;
+    conn.prepare_cached("DELETE FROM conflicts WHERE entity_id = ?1")?.execute(params![id.to_string()])?;
     if kind == EntityKind::Case {
         for record_kind in EntityKind::ALL.iter().filter(|k| k.is_case_record()) {
             conn.prepare_cached(&format!(
@@ -668,11 +650,8 @@ pub(crate) fn delete_entity(conn: &Connection, kind: EntityKind, id: Id) -> Resu
                 record_kind.spec().table
             ))?
             .execute(params![id.to_string()])?;
-            conn.prepare_cached(&format!(
-                "DELETE FROM {} WHERE case_id = ?1",
-                record_kind.spec().table
-            ))?
-            .execute(params![id.to_string()])?;
+            conn.prepare_cached(&format!("DELETE FROM {} WHERE case_id = ?1", record_kind.spec().table))?
+                .execute(params![id.to_string()])?;
         }
     }
     if let Some(recipient) = recipient {
@@ -702,15 +681,10 @@ pub(crate) fn visit_summary_sql(condition: &str) -> String {
 pub(crate) fn refresh_visit_summary(conn: &Connection, recipient_id: Id) -> Result<(), StoreError> {
     static SQL: OnceLock<Vec<String>> = OnceLock::new();
     let statements = SQL.get_or_init(|| {
-        visit_summary_sql("id = ?1")
-            .split_inclusive(';')
-            .map(str::to_owned)
-            .filter(|s| !s.trim().is_empty())
-            .collect()
+        visit_summary_sql("id = ?1").split_inclusive(';').map(str::to_owned).filter(|s| !s.trim().is_empty()).collect()
     });
     for sql in statements {
-        conn.prepare_cached(sql)?
-            .execute(params![recipient_id.to_string()])?;
+        conn.prepare_cached(sql)?.execute(params![recipient_id.to_string()])?;
     }
     Ok(())
 }
@@ -756,12 +730,6 @@ impl StateView for View<'_> {
     }
 
     fn cases_of_recipient(&self, recipient_id: Id) -> Result<Vec<EntityState>, LookupError> {
-        read_where(
-            self.0,
-            EntityKind::Case,
-            "recipient_id = ?1",
-            &[&recipient_id.to_string()],
-        )
-        .map_err(lookup)
+        read_where(self.0, EntityKind::Case, "recipient_id = ?1", &[&recipient_id.to_string()]).map_err(lookup)
     }
 }

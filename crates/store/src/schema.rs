@@ -11,30 +11,12 @@ use crate::search;
 /// The migrations, in order: migration `i` (0-based) brings the schema to version `i + 1`.
 /// Never edit one that has shipped; add a new file instead.
 pub const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "0001_initial",
-        include_str!("../migrations/0001_initial.sql"),
-    ),
-    (
-        "0002_recipient_search",
-        include_str!("../migrations/0002_recipient_search.sql"),
-    ),
-    (
-        "0003_visit_summary",
-        include_str!("../migrations/0003_visit_summary.sql"),
-    ),
-    (
-        "0004_checksum_digests",
-        include_str!("../migrations/0004_checksum_digests.sql"),
-    ),
-    (
-        "0005_change_previous",
-        include_str!("../migrations/0005_change_previous.sql"),
-    ),
-    (
-        "0006_digest_v2",
-        include_str!("../migrations/0006_digest_v2.sql"),
-    ),
+    ("0001_initial", include_str!("../migrations/0001_initial.sql")),
+    ("0002_recipient_search", include_str!("../migrations/0002_recipient_search.sql")),
+    ("0003_visit_summary", include_str!("../migrations/0003_visit_summary.sql")),
+    ("0004_checksum_digests", include_str!("../migrations/0004_checksum_digests.sql")),
+    ("0005_change_previous", include_str!("../migrations/0005_change_previous.sql")),
+    ("0006_digest_v2", include_str!("../migrations/0006_digest_v2.sql")),
 ];
 
 /// The schema version this build writes and understands.
@@ -44,23 +26,17 @@ pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
 pub fn register_functions(conn: &Connection) -> Result<(), StoreError> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("shegong_initials", 1, flags, |ctx| {
-        Ok(ctx
-            .get::<Option<String>>(0)?
-            .map(|name| search::name_initials(&name)))
+        Ok(ctx.get::<Option<String>>(0)?.map(|name| search::name_initials(&name)))
     })?;
     conn.create_scalar_function("shegong_initials_alt", 1, flags, |ctx| {
-        Ok(ctx
-            .get::<Option<String>>(0)?
-            .and_then(|name| search::name_initials_alt(&name)))
+        Ok(ctx.get::<Option<String>>(0)?.and_then(|name| search::name_initials_alt(&name)))
     })?;
     conn.create_scalar_function("shegong_reverse", 1, flags, |ctx| {
         Ok(ctx.get::<Option<String>>(0)?.map(|s| search::reversed(&s)))
     })?;
     conn.create_scalar_function("shegong_category_mask", 1, flags, |ctx| {
         let text = ctx.get::<Option<String>>(0)?;
-        let value = text
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or(serde_json::Value::Null);
+        let value = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(serde_json::Value::Null);
         Ok(search::category_mask(&value))
     })?;
     conn.create_aggregate_function("shegong_xor", 1, flags, XorFold)?;
@@ -95,10 +71,7 @@ pub fn user_version(conn: &Connection) -> Result<u32, StoreError> {
 pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), StoreError> {
     let found = user_version(conn)?;
     if found > LATEST_VERSION {
-        return Err(StoreError::NewerSchema {
-            found,
-            supported: LATEST_VERSION,
-        });
+        return Err(StoreError::NewerSchema { found, supported: LATEST_VERSION });
     }
     for version in found + 1..=target.min(LATEST_VERSION) {
         let (_, sql) = MIGRATIONS[(version - 1) as usize];

@@ -247,11 +247,7 @@ impl Conditions {
     }
 
     fn sql(&self) -> String {
-        if self.terms.is_empty() {
-            "1 = 1".into()
-        } else {
-            self.terms.join(" AND ")
-        }
+        if self.terms.is_empty() { "1 = 1".into() } else { self.terms.join(" AND ") }
     }
 }
 
@@ -277,9 +273,7 @@ fn opt_date(s: Option<String>) -> Option<NaiveDate> {
 
 fn date_of_hlc(hlc: &Hlc) -> NaiveDate {
     let millis = i64::try_from(hlc.millis).unwrap_or(i64::MAX);
-    DateTime::from_timestamp_millis(millis)
-        .unwrap_or_default()
-        .date_naive()
+    DateTime::from_timestamp_millis(millis).unwrap_or_default().date_naive()
 }
 
 fn roster_conditions(filter: &RosterFilter) -> Conditions {
@@ -288,25 +282,16 @@ fn roster_conditions(filter: &RosterFilter) -> Conditions {
         c.add("r.station_id = ?", [id_arg(station)]);
     }
     if let Some(category) = filter.category {
-        c.add(
-            "(r.category_mask & ?) <> 0",
-            [SqlValue::Integer(i64::from(category.bit()))],
-        );
+        c.add("(r.category_mask & ?) <> 0", [SqlValue::Integer(i64::from(category.bit()))]);
     }
     if let Some(village) = filter.village_id {
         c.add("r.village_id = ?", [id_arg(village)]);
     }
     if let Some(point) = filter.service_point_id {
-        c.add(
-            "r.village_id IN (SELECT id FROM villages WHERE service_point_id = ?)",
-            [id_arg(point)],
-        );
+        c.add("r.village_id IN (SELECT id FROM villages WHERE service_point_id = ?)", [id_arg(point)]);
     }
     if let Some(worker) = filter.worker_id {
-        c.add(
-            "r.id IN (SELECT recipient_id FROM cases WHERE worker_id = ?)",
-            [id_arg(worker)],
-        );
+        c.add("r.id IN (SELECT recipient_id FROM cases WHERE worker_id = ?)", [id_arg(worker)]);
     }
     match &filter.search {
         None => {}
@@ -319,10 +304,7 @@ fn roster_conditions(filter: &RosterFilter) -> Conditions {
                     [text(&pattern), text(pattern.clone())],
                 );
             } else if !query.is_empty() {
-                c.add(
-                    "r.name LIKE ? ESCAPE '\\'",
-                    [text(format!("%{}%", search::like_escape(query)))],
-                );
+                c.add("r.name LIKE ? ESCAPE '\\'", [text(format!("%{}%", search::like_escape(query)))]);
             }
         }
         Some(Search::IdSuffix(suffix)) => {
@@ -337,10 +319,7 @@ fn roster_conditions(filter: &RosterFilter) -> Conditions {
             if !digits.is_empty() {
                 c.add(
                     "(r.phone_rev GLOB ? OR r.phone GLOB ?)",
-                    [
-                        text(format!("{}*", search::reversed(&digits))),
-                        text(format!("{digits}*")),
-                    ],
+                    [text(format!("{}*", search::reversed(&digits))), text(format!("{digits}*"))],
                 );
             }
         }
@@ -395,19 +374,12 @@ impl Store {
     pub fn roster_count(&self, filter: &RosterFilter) -> Result<u64, StoreError> {
         let c = roster_conditions(filter);
         let sql = format!("SELECT count(*) FROM recipients r WHERE {}", c.sql());
-        let n: i64 = self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row(params_from_iter(c.args), |r| r.get(0))?;
+        let n: i64 = self.conn.prepare_cached(&sql)?.query_row(params_from_iter(c.args), |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// The case board: cases with their recipient, worker and village, and days in stage.
-    pub fn case_board(
-        &self,
-        filter: &CaseBoardFilter,
-        today: NaiveDate,
-    ) -> Result<Vec<CaseBoardRow>, StoreError> {
+    pub fn case_board(&self, filter: &CaseBoardFilter, today: NaiveDate) -> Result<Vec<CaseBoardRow>, StoreError> {
         let mut c = case_conditions(filter);
         let sql = format!(
             "SELECT c.id, c.recipient_id, r.name, c.worker_id, u.display_name, r.village_id, vl.name,
@@ -434,14 +406,8 @@ impl Store {
                 worker_name: row.get(4)?,
                 village_id: opt_id(row.get(5)?)?,
                 village_name: row.get(6)?,
-                stage: row
-                    .get::<_, Option<String>>(7)?
-                    .as_deref()
-                    .and_then(Stage::parse),
-                closure_status: row
-                    .get::<_, Option<String>>(8)?
-                    .as_deref()
-                    .and_then(ClosureStatus::parse),
+                stage: row.get::<_, Option<String>>(7)?.as_deref().and_then(Stage::parse),
+                closure_status: row.get::<_, Option<String>>(8)?.as_deref().and_then(ClosureStatus::parse),
                 stage_entered_on,
                 opened_on: opt_date(row.get(10)?),
                 days_in_stage: stage_entered_on.map(|d| (today - d).num_days()),
@@ -463,10 +429,7 @@ impl Store {
     ) -> Result<Vec<OverdueRow>, StoreError> {
         let wanted = filter.offset.saturating_add(filter.limit);
         let mut all = Vec::new();
-        let case_filter = CaseBoardFilter {
-            include_closed: false,
-            ..filter.clone()
-        };
+        let case_filter = CaseBoardFilter { include_closed: false, ..filter.clone() };
 
         if filter.stage.is_none_or(|s| s == Stage::FollowUp) {
             let cutoff = today - chrono::Duration::days(FOLLOW_UP_INTERVAL_DAYS);
@@ -589,16 +552,8 @@ impl Store {
                 });
             }
         }
-        all.sort_by(|a, b| {
-            a.due_on
-                .cmp(&b.due_on)
-                .then(a.recipient_id.cmp(&b.recipient_id))
-        });
-        Ok(all
-            .into_iter()
-            .skip(filter.offset)
-            .take(filter.limit)
-            .collect())
+        all.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.recipient_id.cmp(&b.recipient_id)));
+        Ok(all.into_iter().skip(filter.offset).take(filter.limit).collect())
     }
 
     /// Everything done for a recipient, newest first: visits, cases opened, the cases' stage
@@ -607,50 +562,15 @@ impl Store {
         // (kind, date column, summary, author column); case records are found through the
         // recipient's cases.
         const SOURCES: &[(EntityKind, &str, &str, &str)] = &[
-            (
-                EntityKind::Visit,
-                "t.visited_on",
-                "t.observations",
-                "t.worker_id",
-            ),
+            (EntityKind::Visit, "t.visited_on", "t.observations", "t.worker_id"),
             (EntityKind::Case, "t.opened_on", "t.stage", "t.worker_id"),
-            (
-                EntityKind::Referral,
-                "t.referred_on",
-                "t.reason",
-                "t.created_by",
-            ),
-            (
-                EntityKind::Screening,
-                "t.found_on",
-                "coalesce(t.notes, t.source)",
-                "t.created_by",
-            ),
-            (
-                EntityKind::Assessment,
-                "t.assessed_on",
-                "t.needs_summary",
-                "t.created_by",
-            ),
+            (EntityKind::Referral, "t.referred_on", "t.reason", "t.created_by"),
+            (EntityKind::Screening, "t.found_on", "coalesce(t.notes, t.source)", "t.created_by"),
+            (EntityKind::Assessment, "t.assessed_on", "t.needs_summary", "t.created_by"),
             (EntityKind::Goal, "NULL", "t.description", "t.created_by"),
-            (
-                EntityKind::ResourceLink,
-                "t.linked_on",
-                "t.description",
-                "t.created_by",
-            ),
-            (
-                EntityKind::Intervention,
-                "t.delivered_on",
-                "t.notes",
-                "t.worker_id",
-            ),
-            (
-                EntityKind::FollowUp,
-                "t.visited_on",
-                "t.notes",
-                "t.worker_id",
-            ),
+            (EntityKind::ResourceLink, "t.linked_on", "t.description", "t.created_by"),
+            (EntityKind::Intervention, "t.delivered_on", "t.notes", "t.worker_id"),
+            (EntityKind::FollowUp, "t.visited_on", "t.notes", "t.worker_id"),
             (
                 EntityKind::ClosureDecision,
                 "substr(t.decided_at, 1, 10)",
@@ -664,16 +584,9 @@ impl Store {
             let (case_col, scope) = match kind {
                 EntityKind::Visit | EntityKind::Referral => ("NULL", "t.recipient_id = ?1"),
                 EntityKind::Case => ("t.id", "t.recipient_id = ?1"),
-                _ => (
-                    "t.case_id",
-                    "t.case_id IN (SELECT id FROM cases WHERE recipient_id = ?1)",
-                ),
+                _ => ("t.case_id", "t.case_id IN (SELECT id FROM cases WHERE recipient_id = ?1)"),
             };
-            let order = if *date == "NULL" {
-                "t.created_hlc DESC"
-            } else {
-                "1 DESC, t.created_hlc DESC"
-            };
+            let order = if *date == "NULL" { "t.created_hlc DESC" } else { "1 DESC, t.created_hlc DESC" };
             let sql = format!(
                 "SELECT {date}, t.id, {case_col}, {summary}, {author}, u.display_name, t.created_hlc
                  FROM {table} t LEFT JOIN users u ON u.id = {author}
@@ -681,8 +594,7 @@ impl Store {
                 table = kind.spec().table
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
-            let mut rows_iter =
-                stmt.query(params![recipient, i64::try_from(limit).unwrap_or(i64::MAX)])?;
+            let mut rows_iter = stmt.query(params![recipient, i64::try_from(limit).unwrap_or(i64::MAX)])?;
             while let Some(row) = rows_iter.next()? {
                 let hlc = parse_hlc(&row.get::<_, String>(6)?)?;
                 entries.push(LedgerEntry {
@@ -726,11 +638,7 @@ impl Store {
                 author_id: change.author_id,
                 author_name: row.get(11)?,
                 device_id: change.device_id,
-                fields: change
-                    .fields
-                    .into_iter()
-                    .map(|(k, w)| (k, w.value))
-                    .collect(),
+                fields: change.fields.into_iter().map(|(k, w)| (k, w.value)).collect(),
                 status: row.get(10)?,
             });
         }
@@ -783,9 +691,7 @@ impl Store {
             out.push(ConflictRow {
                 entity_kind: kind,
                 entity_id,
-                lost_value: value
-                    .and_then(|v| serde_json::from_str(&v).ok())
-                    .unwrap_or(Value::Null),
+                lost_value: value.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or(Value::Null),
                 lost_hlc: parse_hlc(&row.get::<_, String>(4)?)?,
                 lost_author_id: opt_id(row.get(5)?)?,
                 lost_author_name: row.get(6)?,
@@ -832,11 +738,7 @@ impl Store {
 
     /// Every entity of a kind, optionally only those held for a station (as
     /// `EntityState::station_ids` says). Meant for the small kinds: villages, users, resources.
-    pub fn list(
-        &self,
-        kind: EntityKind,
-        station_id: Option<Uuid>,
-    ) -> Result<Vec<EntityState>, StoreError> {
+    pub fn list(&self, kind: EntityKind, station_id: Option<Uuid>) -> Result<Vec<EntityState>, StoreError> {
         match station_id {
             Some(station) => {
                 let condition = format!("{} ORDER BY id", rows::station_condition(kind));
@@ -866,8 +768,7 @@ impl Store {
 }
 
 fn at_of(hlc: &Hlc) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(i64::try_from(hlc.millis).unwrap_or(i64::MAX))
-        .unwrap_or_default()
+    DateTime::from_timestamp_millis(i64::try_from(hlc.millis).unwrap_or(i64::MAX)).unwrap_or_default()
 }
 
 fn roster_row(row: &Row<'_>) -> Result<RosterRow, StoreError> {
@@ -880,9 +781,7 @@ fn roster_row(row: &Row<'_>) -> Result<RosterRow, StoreError> {
         gender: row.get(4)?,
         birth_date: opt_date(row.get(5)?),
         phone: row.get(6)?,
-        categories: categories
-            .and_then(|c| serde_json::from_str(&c).ok())
-            .unwrap_or_default(),
+        categories: categories.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
         village_id: opt_id(row.get(8)?)?,
         village_name: row.get(9)?,
         household_id: opt_id(row.get(10)?)?,

@@ -127,10 +127,7 @@ mod tests {
     #[test]
     fn masks_and_escapes() {
         let v = serde_json::json!(["Dibao", "Disability", "Nonsense"]);
-        assert_eq!(
-            category_mask(&v),
-            i64::from(RecipientCategory::Dibao.bit() | RecipientCategory::Disability.bit())
-        );
+        assert_eq!(category_mask(&v), i64::from(RecipientCategory::Dibao.bit() | RecipientCategory::Disability.bit()));
         assert_eq!(glob_escape("a*b?[c"), "a[*]b[?][[]c");
         assert_eq!(like_escape("50%_\\"), "50\\%\\_\\\\");
         assert_eq!(reversed("11010519491231002X"), "X20013219491501011");

@@ -34,30 +34,20 @@ struct LocalChange {
     change: Change,
 }
 
-fn local_change(
-    conn: &Connection,
-    device_id: Uuid,
-    device_seq: u64,
-) -> Result<LocalChange, StoreError> {
+fn local_change(conn: &Connection, device_id: Uuid, device_seq: u64) -> Result<LocalChange, StoreError> {
     let seq_i = i64::try_from(device_seq).map_err(|_| StoreError::UnknownChange(device_seq))?;
-    let sql = format!(
-        "SELECT {CHANGE_COLUMNS}, seq FROM changes WHERE device_id = ?1 AND device_seq = ?2"
-    );
+    let sql = format!("SELECT {CHANGE_COLUMNS}, seq FROM changes WHERE device_id = ?1 AND device_seq = ?2");
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params![device_id.to_string(), seq_i])?;
     let Some(row) = rows.next()? else {
         return Err(StoreError::UnknownChange(device_seq));
     };
-    Ok(LocalChange {
-        seq: row.get(10)?,
-        change: change_from_row(row)?,
-    })
+    Ok(LocalChange { seq: row.get(10)?, change: change_from_row(row)? })
 }
 
 fn pending_of_entity(conn: &Connection, entity_id: Uuid) -> Result<Vec<Change>, StoreError> {
-    let sql = format!(
-        "SELECT {CHANGE_COLUMNS} FROM changes WHERE entity_id = ?1 AND status = 'pending' ORDER BY device_seq"
-    );
+    let sql =
+        format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE entity_id = ?1 AND status = 'pending' ORDER BY device_seq");
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params![entity_id.to_string()])?;
     let mut out = Vec::new();
@@ -86,10 +76,7 @@ fn restamp_state(state: &mut EntityState, old: Hlc, new: Hlc) {
 
 /// Merges a whole entity state into what is held, field by field, as `merge::merge` would
 /// merge each field's write. Returns the new state and the conflict ops.
-fn merge_snapshot(
-    local: Option<&EntityState>,
-    incoming: &EntityState,
-) -> (EntityState, Vec<ConflictOp>) {
+fn merge_snapshot(local: Option<&EntityState>, incoming: &EntityState) -> (EntityState, Vec<ConflictOp>) {
     let Some(local) = local else {
         return (strip_nulls(incoming.clone()), Vec::new());
     };
@@ -102,29 +89,15 @@ fn merge_snapshot(
         let theirs = *incoming.clock(field);
         let local_value = local.fields.get(field).cloned().unwrap_or(Value::Null);
         let incoming_value = incoming.fields.get(field).cloned().unwrap_or(Value::Null);
-        let (winner, value) = if theirs.hlc >= mine.hlc {
-            (theirs, incoming_value.clone())
-        } else {
-            (mine, local_value.clone())
-        };
+        let (winner, value) =
+            if theirs.hlc >= mine.hlc { (theirs, incoming_value.clone()) } else { (mine, local_value.clone()) };
         if theirs.hlc > mine.hlc {
-            ops.push(ConflictOp::Lost(LostValue {
-                field: field.into(),
-                value: local_value,
-                clock: mine,
-            }));
+            ops.push(ConflictOp::Lost(LostValue { field: field.into(), value: local_value, clock: mine }));
         } else if theirs.hlc < mine.hlc {
-            ops.push(ConflictOp::Lost(LostValue {
-                field: field.into(),
-                value: incoming_value,
-                clock: theirs,
-            }));
+            ops.push(ConflictOp::Lost(LostValue { field: field.into(), value: incoming_value, clock: theirs }));
         }
         if let Some(base) = theirs.base {
-            ops.push(ConflictOp::Seen {
-                field: field.into(),
-                hlc: base,
-            });
+            ops.push(ConflictOp::Seen { field: field.into(), hlc: base });
         }
         state.fields.insert(field.into(), value);
         if winner != state.created {
@@ -142,7 +115,12 @@ fn strip_nulls(mut state: EntityState) -> EntityState {
 /// Drops open conflicts whose "lost" value is in fact the current one (after an undo).
 /// What a field held before `before`, if `before` is itself a refused local change: refusals
 /// of writes stacked on one another unwind to the last value the server has.
-fn before_refused(conn: &Connection, entity_id: Uuid, field: &str, mut before: Previous) -> Result<Previous, StoreError> {
+fn before_refused(
+    conn: &Connection,
+    entity_id: Uuid,
+    field: &str,
+    mut before: Previous,
+) -> Result<Previous, StoreError> {
     loop {
         let refused: Option<Option<String>> = conn
             .prepare_cached("SELECT previous FROM changes WHERE entity_id = ?1 AND hlc = ?2 AND status = 'rejected'")?
@@ -164,9 +142,7 @@ fn before_refused(conn: &Connection, entity_id: Uuid, field: &str, mut before: P
 fn unsee(conn: &Connection, refused: &Change) -> Result<(), StoreError> {
     let entity = refused.entity_id.to_string();
     let others: Vec<BTreeMap<String, FieldWrite>> = conn
-        .prepare_cached(
-            "SELECT fields FROM changes WHERE entity_id = ?1 AND status != 'rejected' AND change_id != ?2",
-        )?
+        .prepare_cached("SELECT fields FROM changes WHERE entity_id = ?1 AND status != 'rejected' AND change_id != ?2")?
         .query_map(params![entity, refused.change_id.to_string()], |r| r.get::<_, String>(0))?
         .map(|fields| {
             let fields = fields?;
@@ -175,9 +151,9 @@ fn unsee(conn: &Connection, refused: &Change) -> Result<(), StoreError> {
         .collect::<Result<_, StoreError>>()?;
     for (field, write) in &refused.fields {
         for stamp in write.base.iter().chain(&write.resolves) {
-            let still_seen = others.iter().any(|fields| {
-                fields.get(field).is_some_and(|w| w.base == Some(*stamp) || w.resolves.contains(stamp))
-            });
+            let still_seen = others
+                .iter()
+                .any(|fields| fields.get(field).is_some_and(|w| w.base == Some(*stamp) || w.resolves.contains(stamp)));
             if still_seen {
                 continue;
             }
@@ -196,24 +172,14 @@ fn unsee(conn: &Connection, refused: &Change) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn drop_conflicts_that_are_current(
-    conn: &Connection,
-    state: &EntityState,
-) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT field, hlc FROM conflicts WHERE entity_id = ?1 AND status = 'open'",
-    )?;
-    let open: Vec<(String, String)> = stmt
-        .query_map(params![state.id.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<Result<_, _>>()?;
+fn drop_conflicts_that_are_current(conn: &Connection, state: &EntityState) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT field, hlc FROM conflicts WHERE entity_id = ?1 AND status = 'open'")?;
+    let open: Vec<(String, String)> =
+        stmt.query_map(params![state.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     for (field, hlc) in open {
         if state.clock(&field).hlc.to_string() == hlc {
-            conn.prepare_cached(
-                "DELETE FROM conflicts WHERE entity_id = ?1 AND field = ?2 AND hlc = ?3",
-            )?
-            .execute(params![state.id.to_string(), field, hlc])?;
+            conn.prepare_cached("DELETE FROM conflicts WHERE entity_id = ?1 AND field = ?2 AND hlc = ?3")?
+                .execute(params![state.id.to_string(), field, hlc])?;
         }
     }
     Ok(())
@@ -222,9 +188,7 @@ fn drop_conflicts_that_are_current(
 impl Store {
     /// The oldest pending changes, in device sequence order.
     pub fn pending_changes(&self, limit: usize) -> Result<Vec<Change>, StoreError> {
-        let sql = format!(
-            "SELECT {CHANGE_COLUMNS} FROM changes WHERE status = 'pending' ORDER BY device_seq LIMIT ?1"
-        );
+        let sql = format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE status = 'pending' ORDER BY device_seq LIMIT ?1");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params![i64::try_from(limit).unwrap_or(i64::MAX)])?;
         let mut out = Vec::new();
@@ -235,11 +199,7 @@ impl Store {
     }
 
     pub fn pending_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self.conn.query_row(
-            "SELECT count(*) FROM changes WHERE status = 'pending'",
-            [],
-            |r| r.get(0),
-        )?;
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM changes WHERE status = 'pending'", [], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -262,9 +222,7 @@ impl Store {
         if accepted.is_empty() {
             return Ok(());
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for answer in accepted {
             accept(&tx, self.device_id, answer)?;
         }
@@ -282,12 +240,9 @@ impl Store {
         rejection: RejectionInfo,
         current: Option<EntityState>,
     ) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let local = local_change(&tx, self.device_id, device_seq)?;
-        let info =
-            serde_json::to_string(&rejection).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let info = serde_json::to_string(&rejection).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         tx.prepare_cached("UPDATE changes SET status = 'rejected', rejection = ?1 WHERE seq = ?2")?
             .execute(params![info, local.seq])?;
         let (kind, id) = (local.change.entity, local.change.entity_id);
@@ -358,11 +313,7 @@ impl Store {
     /// (or replace when absent here); evictions remove the entity (a case with its records).
     /// An update of an entity not held here is skipped and counted. Every incoming stamp is
     /// observed into the device clock.
-    pub fn apply_pulled(
-        &mut self,
-        entries: &[(u64, Incoming)],
-        new_cursor: u64,
-    ) -> Result<ApplyReport, StoreError> {
+    pub fn apply_pulled(&mut self, entries: &[(u64, Incoming)], new_cursor: u64) -> Result<ApplyReport, StoreError> {
         self.apply_items(entries.iter().map(|(seq, incoming)| Item::Entry(*seq, incoming)), new_cursor)
     }
 
@@ -376,9 +327,7 @@ impl Store {
         items: impl Iterator<Item = Item<'a>>,
         new_cursor: u64,
     ) -> Result<ApplyReport, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut device = DeviceState::load(&tx)?;
         let mut report = ApplyReport::default();
         let mut latest = rows::LatestVisits::default();
@@ -409,7 +358,8 @@ impl Store {
                     if change.op == Op::Create
                         && let Some(merged) = merge::merge(None, change)
                         && let mut state = strip_nulls(merged.state)
-                        && let Some(row) = rows::NewRow::of(state.kind, state.id, state.created, &mut state.fields, |v| v)
+                        && let Some(row) =
+                            rows::NewRow::of(state.kind, state.id, state.created, &mut state.fields, |v| v)
                         && rows::insert_new_row(&tx, &row, &mut latest)?
                     {
                         report.applied += 1;
@@ -441,9 +391,7 @@ impl Store {
     }
 
     pub fn pull_cursor(&self) -> Result<u64, StoreError> {
-        let c: i64 = self
-            .conn
-            .query_row("SELECT pull_cursor FROM device", [], |r| r.get(0))?;
+        let c: i64 = self.conn.query_row("SELECT pull_cursor FROM device", [], |r| r.get(0))?;
         Ok(u64::try_from(c).unwrap_or(0))
     }
 
@@ -489,16 +437,10 @@ impl Store {
     /// Repair: in one transaction, removes every entity held for `station_id` (pending changes
     /// stay in the outbox). The engine then applies snapshot pages and sets the cursor.
     pub fn clear_station(&mut self, station_id: Uuid) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let station = station_id.to_string();
         for kind in EntityKind::ALL {
-            let sql = format!(
-                "DELETE FROM {} WHERE {}",
-                kind.spec().table,
-                rows::station_condition(*kind)
-            );
+            let sql = format!("DELETE FROM {} WHERE {}", kind.spec().table, rows::station_condition(*kind));
             tx.execute(&sql, params![station])?;
         }
         // Recipients of other stations whose latest visit was removed with this station's data.
@@ -511,9 +453,7 @@ impl Store {
 
     /// Merges each entity (as a pulled snapshot), in one transaction.
     pub fn apply_snapshot(&mut self, entities: &[EntityState]) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut device = DeviceState::load(&tx)?;
         let mut latest = rows::LatestVisits::default();
         for state in entities {
@@ -530,9 +470,7 @@ impl Store {
     }
 
     /// Changes this device recorded that the server refused.
-    pub(crate) fn rejected_local(
-        &self,
-    ) -> Result<Vec<(Change, RejectionInfo, String)>, StoreError> {
+    pub(crate) fn rejected_local(&self) -> Result<Vec<(Change, RejectionInfo, String)>, StoreError> {
         let sql = format!(
             "SELECT {CHANGE_COLUMNS}, rejection, recorded_at FROM changes
              WHERE status = 'rejected' ORDER BY device_seq DESC"
@@ -545,9 +483,7 @@ impl Store {
             let info: Option<String> = row.get(10)?;
             let info: RejectionInfo = info
                 .and_then(|t| serde_json::from_str(&t).ok())
-                .ok_or_else(|| {
-                    StoreError::Corrupt("a rejected change without its reason".into())
-                })?;
+                .ok_or_else(|| StoreError::Corrupt("a rejected change without its reason".into()))?;
             out.push((change, info, row.get(11)?));
         }
         Ok(out)
@@ -555,10 +491,8 @@ impl Store {
 }
 
 fn set_cursor(conn: &Connection, cursor: u64) -> Result<(), StoreError> {
-    let cursor =
-        i64::try_from(cursor).map_err(|_| StoreError::Corrupt("cursor out of range".into()))?;
-    conn.prepare_cached("UPDATE device SET pull_cursor = ?1")?
-        .execute(params![cursor])?;
+    let cursor = i64::try_from(cursor).map_err(|_| StoreError::Corrupt("cursor out of range".into()))?;
+    conn.prepare_cached("UPDATE device SET pull_cursor = ?1")?.execute(params![cursor])?;
     Ok(())
 }
 
@@ -656,7 +590,11 @@ impl PulledBatch {
 
 enum Pulled {
     /// A create, its fields moved into `row` (`change` keeps the rest).
-    Create { server_seq: u64, change: Change, row: rows::NewRow },
+    Create {
+        server_seq: u64,
+        change: Change,
+        row: rows::NewRow,
+    },
     Entry(u64, Incoming),
 }
 
@@ -688,12 +626,10 @@ pub struct AcceptedChange {
 /// transaction.
 fn accept(tx: &Connection, device_id: Uuid, answer: &AcceptedChange) -> Result<(), StoreError> {
     let local = local_change(tx, device_id, answer.device_seq)?;
-    let server_seq = i64::try_from(answer.server_seq)
-        .map_err(|_| StoreError::Corrupt("server_seq out of range".into()))?;
-    tx.prepare_cached(
-        "UPDATE changes SET status = 'accepted', server_seq = ?1 WHERE seq = ?2",
-    )?
-    .execute(params![server_seq, local.seq])?;
+    let server_seq =
+        i64::try_from(answer.server_seq).map_err(|_| StoreError::Corrupt("server_seq out of range".into()))?;
+    tx.prepare_cached("UPDATE changes SET status = 'accepted', server_seq = ?1 WHERE seq = ?2")?
+        .execute(params![server_seq, local.seq])?;
     let old = local.change.hlc;
     if let Some(new) = answer.effective_hlc.filter(|h| *h != old) {
         let (kind, id) = (local.change.entity, local.change.entity_id);
@@ -702,14 +638,14 @@ fn accept(tx: &Connection, device_id: Uuid, answer: &AcceptedChange) -> Result<(
             rows::write_entity(tx, &state)?;
         }
         let (old_s, new_s) = (old.to_string(), new.to_string());
-        tx.prepare_cached(
-            "UPDATE OR REPLACE conflicts SET hlc = ?3 WHERE entity_id = ?1 AND hlc = ?2",
-        )?
-        .execute(params![id.to_string(), old_s, new_s])?;
-        tx.prepare_cached("UPDATE conflicts SET base = ?3 WHERE entity_id = ?1 AND base = ?2")?
+        tx.prepare_cached("UPDATE OR REPLACE conflicts SET hlc = ?3 WHERE entity_id = ?1 AND hlc = ?2")?
             .execute(params![id.to_string(), old_s, new_s])?;
-        tx.prepare_cached("UPDATE changes SET hlc = ?1 WHERE seq = ?2")?
-            .execute(params![new_s, local.seq])?;
+        tx.prepare_cached("UPDATE conflicts SET base = ?3 WHERE entity_id = ?1 AND base = ?2")?.execute(params![
+            id.to_string(),
+            old_s,
+            new_s
+        ])?;
+        tx.prepare_cached("UPDATE changes SET hlc = ?1 WHERE seq = ?2")?.execute(params![new_s, local.seq])?;
         // Stamps are unique text, so a textual replace in the stored previous values is exact.
         tx.prepare_cached(
             "UPDATE changes SET previous = replace(previous, ?1, ?2) WHERE entity_id = ?3 AND status = 'pending'",
@@ -726,8 +662,7 @@ fn accept(tx: &Connection, device_id: Uuid, answer: &AcceptedChange) -> Result<(
                 }
             }
             if touched {
-                let fields = serde_json::to_string(&later.fields)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let fields = serde_json::to_string(&later.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 tx.prepare_cached("UPDATE changes SET fields = ?1 WHERE change_id = ?2")?
                     .execute(params![fields, later.change_id.to_string()])?;
             }

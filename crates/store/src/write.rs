@@ -31,9 +31,7 @@ impl Store {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Vec<Change>, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut device = DeviceState::load(&tx)?;
         let now_millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
         let mut recorded = Vec::with_capacity(writes.len());
@@ -61,9 +59,8 @@ impl Store {
                 fields,
             };
             let checked = rules::check_change(actor, &change, &View(&tx), today)?;
-            let merged = merge::merge(current.as_ref(), &checked).ok_or_else(|| {
-                StoreError::Corrupt("a checked update found no entity to merge into".into())
-            })?;
+            let merged = merge::merge(current.as_ref(), &checked)
+                .ok_or_else(|| StoreError::Corrupt("a checked update found no entity to merge into".into()))?;
             rows::write_entity_over(&tx, &merged.state, current.as_ref(), &mut latest)?;
             record_conflicts(&tx, checked.entity, checked.entity_id, &merged.conflict_ops)?;
             insert_change(&tx, &checked, "pending", None, now)?;
@@ -92,9 +89,8 @@ pub(crate) fn record_conflicts(
     let mut opened = 0;
     // "Seen" wins whatever the order, so recording the seen stamps first makes the count of
     // conflicts opened exact: a value lost and seen by the same change never counts.
-    let (seen, lost): (Vec<&ConflictOp>, Vec<&ConflictOp>) = ops
-        .iter()
-        .partition(|op| matches!(op, ConflictOp::Seen { .. }));
+    let (seen, lost): (Vec<&ConflictOp>, Vec<&ConflictOp>) =
+        ops.iter().partition(|op| matches!(op, ConflictOp::Seen { .. }));
     for op in seen.into_iter().chain(lost) {
         match op {
             ConflictOp::Lost(lost) => {
@@ -192,8 +188,7 @@ pub(crate) fn insert_change(
     server_seq: Option<u64>,
     recorded_at: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let fields =
-        serde_json::to_string(&change.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let fields = serde_json::to_string(&change.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let n = conn
         .prepare_cached(
             "INSERT INTO changes (change_id, device_id, device_seq, entity_kind, entity_id, op, fields, hlc,
@@ -220,17 +215,17 @@ pub(crate) fn insert_change(
 }
 
 /// The columns [`change_from_row`] reads, in order.
-pub(crate) const CHANGE_COLUMNS: &str = "change_id, device_id, device_seq, author_id, schema_version, hlc, entity_kind, entity_id, op, fields";
+pub(crate) const CHANGE_COLUMNS: &str =
+    "change_id, device_id, device_seq, author_id, schema_version, hlc, entity_kind, entity_id, op, fields";
 
 pub(crate) fn change_from_row(row: &Row<'_>) -> Result<Change, StoreError> {
     let text = |i: usize| -> Result<String, StoreError> { Ok(row.get::<_, String>(i)?) };
-    let fields: BTreeMap<String, FieldWrite> = serde_json::from_str(&text(9)?)
-        .map_err(|e| StoreError::Corrupt(format!("change fields: {e}")))?;
+    let fields: BTreeMap<String, FieldWrite> =
+        serde_json::from_str(&text(9)?).map_err(|e| StoreError::Corrupt(format!("change fields: {e}")))?;
     Ok(Change {
         change_id: rows::parse_id(&text(0)?)?,
         device_id: rows::parse_id(&text(1)?)?,
-        device_seq: u64::try_from(row.get::<_, i64>(2)?)
-            .map_err(|_| StoreError::Corrupt("device_seq".into()))?,
+        device_seq: u64::try_from(row.get::<_, i64>(2)?).map_err(|_| StoreError::Corrupt("device_seq".into()))?,
         author_id: rows::parse_id(&text(3)?)?,
         schema_version: row.get(4)?,
         hlc: parse_hlc(&text(5)?)?,

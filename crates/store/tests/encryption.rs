@@ -34,35 +34,19 @@ fn the_file_is_unreadable_without_the_key() {
     }
     let bytes = file_bytes(&path);
     assert!(bytes.len() > 4096, "the file holds data");
-    assert!(
-        !contains(&bytes, "张三".as_bytes()),
-        "the name is not in the file"
-    );
-    assert!(
-        !contains(&bytes, b"11010519491231002X"),
-        "the ID number is not in the file"
-    );
-    assert!(
-        !contains(&bytes, b"SQLite format 3"),
-        "not even the SQLite header"
-    );
+    assert!(!contains(&bytes, "张三".as_bytes()), "the name is not in the file");
+    assert!(!contains(&bytes, b"11010519491231002X"), "the ID number is not in the file");
+    assert!(!contains(&bytes, b"SQLite format 3"), "not even the SQLite header");
 
     // Plain SQLite cannot read it.
     let plain = Connection::open(&path).expect("open");
-    let err = plain
-        .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .expect_err("refused");
+    let err = plain.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).expect_err("refused");
     assert!(err.to_string().contains("not a database"), "{err}");
     drop(plain);
 
     // The right secret reads it back.
     let store = Store::open(&path, "correct horse battery").expect("reopen");
-    let state = store
-        .entity(EntityKind::Recipient, recipient)
-        .expect("read")
-        .expect("there");
+    let state = store.entity(EntityKind::Recipient, recipient).expect("read").expect("there");
     assert_eq!(state.get_str("name"), Some("张三"));
 }
 
@@ -71,14 +55,8 @@ fn a_wrong_secret_is_told_apart_from_damage() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("shegong1.db");
     drop(Store::open(&path, "right").expect("create"));
-    assert!(matches!(
-        Store::open(&path, "wrong"),
-        Err(StoreError::WrongKey)
-    ));
-    assert!(matches!(
-        Store::open_with_key(&path, &DbKey::random()),
-        Err(StoreError::WrongKey)
-    ));
+    assert!(matches!(Store::open(&path, "wrong"), Err(StoreError::WrongKey)));
+    assert!(matches!(Store::open_with_key(&path, &DbKey::random()), Err(StoreError::WrongKey)));
     let err = Store::open(&path, "wrong").err().expect("error");
     assert_eq!(err.code(), "wrong_key");
     assert!(err.message_zh().contains("密码错误"));
@@ -97,10 +75,7 @@ fn a_missing_key_file_is_reported_not_mistaken_for_a_wrong_password() {
     let path = dir.path().join("shegong1.db");
     drop(Store::open(&path, "right").expect("create"));
     std::fs::remove_file(store::salt_path(&path)).expect("remove");
-    assert!(matches!(
-        Store::open(&path, "right"),
-        Err(StoreError::Corrupt(_))
-    ));
+    assert!(matches!(Store::open(&path, "right"), Err(StoreError::Corrupt(_))));
 }
 
 #[test]
@@ -111,10 +86,7 @@ fn a_file_written_by_a_newer_version_is_refused() {
     {
         let store = Store::open_with_key(&path, &key).expect("create");
         assert_eq!(store.schema_version().expect("version"), LATEST_VERSION);
-        store
-            .connection()
-            .pragma_update(None, "user_version", LATEST_VERSION + 1)
-            .expect("bump");
+        store.connection().pragma_update(None, "user_version", LATEST_VERSION + 1).expect("bump");
     }
     match Store::open_with_key(&path, &key) {
         Err(StoreError::NewerSchema { found, supported }) => {
@@ -129,14 +101,8 @@ fn the_database_runs_in_wal_mode_with_foreign_keys_on() {
     let dir = tempfile::tempdir().expect("dir");
     let store = Store::open_with_key(&dir.path().join("x.db"), &DbKey::random()).expect("open");
     let conn = store.connection();
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .expect("mode");
-    let fks: i64 = conn
-        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-        .expect("fk");
-    let sync: i64 = conn
-        .query_row("PRAGMA synchronous", [], |r| r.get(0))
-        .expect("sync");
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
+    let fks: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("fk");
+    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("sync");
     assert_eq!((mode.as_str(), fks, sync), ("wal", 1, 1));
 }

@@ -39,14 +39,8 @@ fn insert_as_version_1(conn: &Connection, state: &EntityState) {
         SqlValue::Text(serde_json::to_string(&state.clocks).expect("json"))
     });
     let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("?{i}")).collect();
-    let sql = format!(
-        "INSERT INTO {} ({}) VALUES ({})",
-        spec.table,
-        columns.join(", "),
-        placeholders.join(", ")
-    );
-    conn.execute(&sql, rusqlite::params_from_iter(values))
-        .expect("insert");
+    let sql = format!("INSERT INTO {} ({}) VALUES ({})", spec.table, columns.join(", "), placeholders.join(", "));
+    conn.execute(&sql, rusqlite::params_from_iter(values)).expect("insert");
 }
 
 /// A populated station: recipients (one with a polyphonic surname), cases, visits.
@@ -55,11 +49,9 @@ fn populated() -> (World, Vec<EntityState>) {
     let zhang = w.add_zhang_san();
     let (zeng, write) = w.recipient_write("曾小明", "440524195801010018", "1958-01-01", "Male");
     let worker = w.a.worker.clone();
-    w.record(&worker, vec![write.set("phone", "13912348000")])
-        .expect("recipient");
+    w.record(&worker, vec![write.set("phone", "13912348000")]).expect("recipient");
     let case = w.open_case(zhang);
-    w.record(&worker, vec![w.record_write(EntityKind::Screening, case)])
-        .expect("screening");
+    w.record(&worker, vec![w.record_write(EntityKind::Screening, case)]).expect("screening");
     for (recipient, days, follow_up) in [(zhang, 40, false), (zhang, 30, true), (zeng, 5, false)] {
         let visit = Write::create(EntityKind::Visit, Uuid::now_v7())
             .set("station_id", w.a.id.to_string())
@@ -71,11 +63,7 @@ fn populated() -> (World, Vec<EntityState>) {
             .set("follow_up_needed", follow_up);
         w.record(&worker, vec![visit]).expect("visit");
     }
-    w.record(
-        &worker,
-        vec![Write::update(EntityKind::Recipient, zhang).set("notes", "需关注冬季取暖")],
-    )
-    .expect("edit");
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, zhang).set("notes", "需关注冬季取暖")]).expect("edit");
     let mut all = Vec::new();
     for kind in EntityKind::ALL {
         all.extend(w.store.list(*kind, None).expect("list"));
@@ -96,11 +84,8 @@ fn every_migration_brings_a_populated_database_to_the_latest_schema() {
                 insert_as_version_1(&v1, state);
             }
             drop(v1);
-            let at_start =
-                Store::open_connection_at_version(&path, &key, start).expect("start version");
-            let version: u32 = at_start
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .expect("version");
+            let at_start = Store::open_connection_at_version(&path, &key, start).expect("start version");
+            let version: u32 = at_start.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
             assert_eq!(version, start);
         }
         let store = Store::open_with_key(&path, &key).expect("migrated");
@@ -108,17 +93,10 @@ fn every_migration_brings_a_populated_database_to_the_latest_schema() {
 
         // The data is intact...
         for state in &entities {
-            assert_eq!(
-                store.entity(state.kind, state.id).expect("read").as_ref(),
-                Some(state),
-                "from {start}"
-            );
+            assert_eq!(store.entity(state.kind, state.id).expect("read").as_ref(), Some(state), "from {start}");
         }
         // ...and the derived columns are filled in.
-        let zhang = entities
-            .iter()
-            .find(|e| e.get_str("name") == Some("张三"))
-            .expect("张三");
+        let zhang = entities.iter().find(|e| e.get_str("name") == Some("张三")).expect("张三");
         let (initials, alt, mask, rev, last_visit, follow_up): (String, Option<String>, i64, String, String, i64) = store
             .connection()
             .query_row(
@@ -128,47 +106,20 @@ fn every_migration_brings_a_populated_database_to_the_latest_schema() {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
             )
             .expect("derived");
-        assert_eq!(
-            (initials.as_str(), alt, rev.as_str()),
-            ("zs", None, "X20013219491501011")
-        );
-        assert_eq!(
-            mask,
-            i64::from(domain::recipient::RecipientCategory::Dibao.bit())
-        );
+        assert_eq!((initials.as_str(), alt, rev.as_str()), ("zs", None, "X20013219491501011"));
+        assert_eq!(mask, i64::from(domain::recipient::RecipientCategory::Dibao.bit()));
         assert_eq!((last_visit, follow_up), (common::days_ago(30), 1));
 
         let search = |s: Search| {
-            let filter = RosterFilter {
-                search: Some(s),
-                ..RosterFilter::default()
-            };
-            store
-                .roster(&filter)
-                .expect("roster")
-                .into_iter()
-                .map(|r| r.name)
-                .collect::<Vec<_>>()
+            let filter = RosterFilter { search: Some(s), ..RosterFilter::default() };
+            store.roster(&filter).expect("roster").into_iter().map(|r| r.name).collect::<Vec<_>>()
         };
-        assert_eq!(
-            search(Search::Name("zxm".into())),
-            ["曾小明"],
-            "surname reading, from {start}"
-        );
-        assert_eq!(
-            search(Search::Name("cxm".into())),
-            ["曾小明"],
-            "common reading, from {start}"
-        );
+        assert_eq!(search(Search::Name("zxm".into())), ["曾小明"], "surname reading, from {start}");
+        assert_eq!(search(Search::Name("cxm".into())), ["曾小明"], "common reading, from {start}");
         assert_eq!(search(Search::IdSuffix("002x".into())), ["张三"]);
         assert_eq!(search(Search::Phone("8000".into())), ["曾小明"]);
-        let overdue = store
-            .overdue_follow_ups(&Default::default(), today())
-            .expect("overdue");
-        assert!(
-            overdue.iter().any(|o| o.recipient_id == Some(zhang.id)),
-            "{overdue:?}"
-        );
+        let overdue = store.overdue_follow_ups(&Default::default(), today()).expect("overdue");
+        assert!(overdue.iter().any(|o| o.recipient_id == Some(zhang.id)), "{overdue:?}");
     }
 }
 
@@ -184,19 +135,11 @@ fn reopening_a_migrated_database_changes_nothing() {
     for _ in 0..2 {
         let store = Store::open_with_key(&path, &key).expect("reopen");
         assert_eq!(store.schema_version().expect("version"), LATEST_VERSION);
-        assert!(
-            store
-                .entity(EntityKind::Recipient, recipient)
-                .expect("read")
-                .is_some()
-        );
+        assert!(store.entity(EntityKind::Recipient, recipient).expect("read").is_some());
     }
     assert_eq!(MIGRATIONS.len() as u32, LATEST_VERSION);
     for (i, (name, _)) in MIGRATIONS.iter().enumerate() {
-        assert!(
-            name.starts_with(&format!("{:04}_", i + 1)),
-            "{name} is numbered in order"
-        );
+        assert!(name.starts_with(&format!("{:04}_", i + 1)), "{name} is numbered in order");
     }
 }
 
@@ -222,10 +165,7 @@ fn every_spec_field_has_a_column_of_its_name_and_type() {
     let store = Store::open_in_memory().expect("store");
     for kind in EntityKind::ALL {
         let spec = kind.spec();
-        let mut stmt = store
-            .connection()
-            .prepare(&format!("PRAGMA table_info({})", spec.table))
-            .expect("info");
+        let mut stmt = store.connection().prepare(&format!("PRAGMA table_info({})", spec.table)).expect("info");
         let columns: Vec<(String, String)> = stmt
             .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
             .expect("rows")
@@ -238,30 +178,15 @@ fn every_spec_field_has_a_column_of_its_name_and_type() {
                 _ => "TEXT",
             };
             let found = columns.iter().find(|(name, _)| name == field.name);
-            assert_eq!(
-                found.map(|(_, ty)| ty.as_str()),
-                Some(expected),
-                "{}.{}",
-                spec.table,
-                field.name
-            );
+            assert_eq!(found.map(|(_, ty)| ty.as_str()), Some(expected), "{}.{}", spec.table, field.name);
         }
         // And nothing else but bookkeeping and documented derived columns.
-        let derived: BTreeSet<&str> = DERIVED
-            .iter()
-            .filter(|(t, _)| *t == spec.table)
-            .flat_map(|(_, c)| c.iter().copied())
-            .collect();
+        let derived: BTreeSet<&str> =
+            DERIVED.iter().filter(|(t, _)| *t == spec.table).flat_map(|(_, c)| c.iter().copied()).collect();
         for (name, _) in &columns {
-            let known = spec.field(name).is_some()
-                || BOOKKEEPING.contains(&name.as_str())
-                || derived.contains(name.as_str());
-            assert!(
-                known,
-                "{}.{name} is neither a field of {} nor bookkeeping",
-                spec.table,
-                kind.as_str()
-            );
+            let known =
+                spec.field(name).is_some() || BOOKKEEPING.contains(&name.as_str()) || derived.contains(name.as_str());
+            assert!(known, "{}.{name} is neither a field of {} nor bookkeeping", spec.table, kind.as_str());
         }
     }
 }

@@ -101,16 +101,8 @@ impl Scene {
     fn actor(&self, index: usize) -> Actor {
         let assigned = self.case().get_id("worker_id").expect("worker");
         let a = &self.w.a;
-        let worker = if assigned == a.worker.user_id {
-            a.worker.clone()
-        } else {
-            a.worker2.clone()
-        };
-        let other = if assigned == a.worker.user_id {
-            a.worker2.clone()
-        } else {
-            a.worker.clone()
-        };
+        let worker = if assigned == a.worker.user_id { a.worker.clone() } else { a.worker2.clone() };
+        let other = if assigned == a.worker.user_id { a.worker2.clone() } else { a.worker.clone() };
         match index {
             0 => worker,
             1 => other,
@@ -162,16 +154,10 @@ impl Scene {
             ],
             Command::SignOff { forged } => {
                 let mut writes = self.w.sign_off_writes(case);
-                writes[0] = writes[0]
-                    .clone()
-                    .set("supervisor_id", actor.user_id.to_string());
+                writes[0] = writes[0].clone().set("supervisor_id", actor.user_id.to_string());
                 if *forged {
                     let stranger = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
-                    let digest = writes[0].fields["case_digest"]
-                        .value
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned();
+                    let digest = writes[0].fields["case_digest"].value.as_str().unwrap_or_default().to_owned();
                     writes[0] = writes[0]
                         .clone()
                         .set("signature", signoff::sign(&stranger, case, &digest))
@@ -191,21 +177,15 @@ impl Scene {
                     .set("closure_status", "Returned")
                     .set("closure_comments", "请补充材料"),
             ],
-            Command::Reopen(to) => vec![
-                self.w
-                    .move_stage(case, Stage::ALL[*to].as_str())
-                    .set("closure_status", "Open"),
-            ],
+            Command::Reopen(to) => {
+                vec![self.w.move_stage(case, Stage::ALL[*to].as_str()).set("closure_status", "Open")]
+            }
             Command::EditPlan => {
                 vec![Write::update(EntityKind::Case, case).set("plan_strategy", "陪伴与资源链接")]
             }
             Command::Reassign => {
                 let assigned = self.case().get_id("worker_id").expect("worker");
-                let to = if assigned == self.w.a.worker.user_id {
-                    &self.w.a.worker2
-                } else {
-                    &self.w.a.worker
-                };
+                let to = if assigned == self.w.a.worker.user_id { &self.w.a.worker2 } else { &self.w.a.worker };
                 vec![Write::update(EntityKind::Case, case).set("worker_id", to.user_id.to_string())]
             }
         }
@@ -217,53 +197,23 @@ impl Scene {
         let records = self.records();
         let holdings = CaseHoldings::count(&records);
         let stage = case.get_enum::<Stage>("stage").expect("stage");
-        let closure = case
-            .get_enum::<ClosureStatus>("closure_status")
-            .expect("closure status");
+        let closure = case.get_enum::<ClosureStatus>("closure_status").expect("closure status");
         let at_least = |s: Stage| stage.index() >= s.index();
-        prop_assert!(
-            !at_least(Stage::Assess) || holdings.screenings > 0,
-            "past Identify without a screening"
-        );
-        prop_assert!(
-            !at_least(Stage::Plan) || holdings.assessments > 0,
-            "past Assess without an assessment"
-        );
-        prop_assert!(
-            !at_least(Stage::Coordinate) || holdings.goals > 0,
-            "past Plan without a goal"
-        );
-        prop_assert!(
-            !at_least(Stage::FollowUp) || holdings.interventions > 0,
-            "in follow-up without an intervention"
-        );
-        prop_assert_eq!(
-            stage == Stage::Closed,
-            closure == ClosureStatus::SignedOff,
-            "closed exactly when signed off"
-        );
+        prop_assert!(!at_least(Stage::Assess) || holdings.screenings > 0, "past Identify without a screening");
+        prop_assert!(!at_least(Stage::Plan) || holdings.assessments > 0, "past Assess without an assessment");
+        prop_assert!(!at_least(Stage::Coordinate) || holdings.goals > 0, "past Plan without a goal");
+        prop_assert!(!at_least(Stage::FollowUp) || holdings.interventions > 0, "in follow-up without an intervention");
+        prop_assert_eq!(stage == Stage::Closed, closure == ClosureStatus::SignedOff, "closed exactly when signed off");
         if closure == ClosureStatus::Requested {
             prop_assert_eq!(stage, Stage::FollowUp);
-            prop_assert!(
-                holdings.follow_ups > 0
-                    && holdings.goals > 0
-                    && holdings.goals_evaluated == holdings.goals
-            );
+            prop_assert!(holdings.follow_ups > 0 && holdings.goals > 0 && holdings.goals_evaluated == holdings.goals);
         }
         if stage == Stage::Closed {
             let decision = latest_decision(&records).expect("a closed case has a decision");
             prop_assert_eq!(decision.get_str("decision"), Some("SignedOff"));
             let supervisor = decision.get_id("supervisor_id").expect("supervisor");
-            let keys = self
-                .w
-                .get(EntityKind::User, supervisor)
-                .to_typed::<User>()
-                .expect("user")
-                .signing_keys;
-            prop_assert_eq!(
-                signoff::check_seal(decision, &case, &records, &keys),
-                Ok(())
-            );
+            let keys = self.w.get(EntityKind::User, supervisor).to_typed::<User>().expect("user").signing_keys;
+            prop_assert_eq!(signoff::check_seal(decision, &case, &records, &keys), Ok(()));
         }
         Ok(())
     }

@@ -81,7 +81,9 @@ fn some_work(w: &mut World) -> Vec<Change> {
     let zhang = w.add_zhang_san();
     let (li, write) = w.recipient_write("李四", &id_number("110105", "1951-03-02", 11), "1951-03-02", "Male");
     w.record(&worker, vec![write]).expect("li");
-    for (recipient, days, follow_up) in [(zhang, 30, false), (li, 3, true), (zhang, 90, true), (zhang, 7, true), (li, 40, false)] {
+    for (recipient, days, follow_up) in
+        [(zhang, 30, false), (li, 3, true), (zhang, 90, true), (zhang, 7, true), (li, 40, false)]
+    {
         let write = visit(w, recipient, days, follow_up);
         w.record(&worker, vec![write]).expect("visit");
     }

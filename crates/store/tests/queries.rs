@@ -27,68 +27,31 @@ fn fixture() -> Fixture {
     let mut w = World::new();
     let zhang = w.add_zhang_san();
     let worker = w.a.worker.clone();
-    let add = |w: &mut World,
-               name: &str,
-               birth: &str,
-               seq: u32,
-               village: Uuid,
-               extra: fn(Write) -> Write| {
+    let add = |w: &mut World, name: &str, birth: &str, seq: u32, village: Uuid, extra: fn(Write) -> Write| {
         let gender = if seq % 2 == 1 { "Male" } else { "Female" };
         let (id, write) = w.recipient_write(name, &id_number("430124", birth, seq), birth, gender);
-        w.record(
-            &worker,
-            vec![extra(write.set("village_id", village.to_string()))],
-        )
-        .expect("recipient");
+        w.record(&worker, vec![extra(write.set("village_id", village.to_string()))]).expect("recipient");
         id
     };
     let (v1, v2) = (w.a.village, w.a.village2);
     let li = add(&mut w, "李四", "1958-01-01", 11, v1, |w| w);
-    let zeng = add(&mut w, "曾小明", "2012-05-06", 23, v2, |w| {
-        w.set("categories", json!(["LeftBehindChild"]))
-    });
+    let zeng = add(&mut w, "曾小明", "2012-05-06", 23, v2, |w| w.set("categories", json!(["LeftBehindChild"])));
     let zhao = add(&mut w, "赵六", "1940-02-03", 35, v2, |w| {
-        w.set("phone", "13912348000")
-            .set("categories", json!(["Disability", "VulnerableElderly"]))
+        w.set("phone", "13912348000").set("categories", json!(["Disability", "VulnerableElderly"]))
     });
     let b_worker = w.b.worker.clone();
-    let (sun, write) = w.recipient_write(
-        "孙七",
-        &id_number("430124", "1950-03-04", 47),
-        "1950-03-04",
-        "Male",
-    );
-    let write = write
-        .set("station_id", w.b.id.to_string())
-        .set("village_id", w.b.village.to_string());
+    let (sun, write) = w.recipient_write("孙七", &id_number("430124", "1950-03-04", 47), "1950-03-04", "Male");
+    let write = write.set("station_id", w.b.id.to_string()).set("village_id", w.b.village.to_string());
     w.record(&b_worker, vec![write]).expect("recipient of B");
-    Fixture {
-        w,
-        zhang,
-        li,
-        zeng,
-        zhao,
-        sun,
-    }
+    Fixture { w, zhang, li, zeng, zhao, sun }
 }
 
 fn names(f: &Fixture, filter: RosterFilter) -> Vec<String> {
-    f.w.store
-        .roster(&filter)
-        .expect("roster")
-        .into_iter()
-        .map(|r| r.name)
-        .collect()
+    f.w.store.roster(&filter).expect("roster").into_iter().map(|r| r.name).collect()
 }
 
 fn search(f: &Fixture, s: Search) -> Vec<String> {
-    names(
-        f,
-        RosterFilter {
-            search: Some(s),
-            ..RosterFilter::default()
-        },
-    )
+    names(f, RosterFilter { search: Some(s), ..RosterFilter::default() })
 }
 
 #[test]
@@ -96,60 +59,18 @@ fn the_roster_is_sorted_by_pinyin_and_filtered_by_station_category_village_and_p
     let f = fixture();
     let a = f.w.a.id;
     // By initials: cxm (曾小明), ls, sq, zl, zs.
+    assert_eq!(names(&f, RosterFilter::default()), ["曾小明", "李四", "孙七", "赵六", "张三"]);
     assert_eq!(
-        names(&f, RosterFilter::default()),
-        ["曾小明", "李四", "孙七", "赵六", "张三"]
-    );
-    assert_eq!(
-        names(
-            &f,
-            RosterFilter {
-                station_id: Some(a),
-                ..Default::default()
-            }
-        ),
+        names(&f, RosterFilter { station_id: Some(a), ..Default::default() }),
         ["曾小明", "李四", "赵六", "张三"]
     );
-    let b =
-        f.w.store
-            .roster(&RosterFilter {
-                station_id: Some(f.w.b.id),
-                ..Default::default()
-            })
-            .expect("B");
+    let b = f.w.store.roster(&RosterFilter { station_id: Some(f.w.b.id), ..Default::default() }).expect("B");
     assert_eq!(b.iter().map(|r| r.id).collect::<Vec<_>>(), [f.sun]);
-    let category = |c| RosterFilter {
-        category: Some(c),
-        ..Default::default()
-    };
-    assert_eq!(
-        names(&f, category(RecipientCategory::Dibao)),
-        ["李四", "孙七", "张三"]
-    );
-    assert_eq!(
-        names(&f, category(RecipientCategory::VulnerableElderly)),
-        ["赵六"]
-    );
-    assert_eq!(
-        names(
-            &f,
-            RosterFilter {
-                village_id: Some(f.w.a.village2),
-                ..Default::default()
-            }
-        ),
-        ["曾小明", "赵六"]
-    );
-    assert_eq!(
-        names(
-            &f,
-            RosterFilter {
-                service_point_id: Some(f.w.a.point),
-                ..Default::default()
-            }
-        ),
-        ["李四", "张三"]
-    );
+    let category = |c| RosterFilter { category: Some(c), ..Default::default() };
+    assert_eq!(names(&f, category(RecipientCategory::Dibao)), ["李四", "孙七", "张三"]);
+    assert_eq!(names(&f, category(RecipientCategory::VulnerableElderly)), ["赵六"]);
+    assert_eq!(names(&f, RosterFilter { village_id: Some(f.w.a.village2), ..Default::default() }), ["曾小明", "赵六"]);
+    assert_eq!(names(&f, RosterFilter { service_point_id: Some(f.w.a.point), ..Default::default() }), ["李四", "张三"]);
     let both = RosterFilter {
         station_id: Some(a),
         village_id: Some(f.w.a.village2),
@@ -163,23 +84,14 @@ fn the_roster_is_sorted_by_pinyin_and_filtered_by_station_category_village_and_p
 fn the_roster_filtered_by_worker_shows_the_recipients_of_their_cases() {
     let mut f = fixture();
     f.w.open_case(f.li);
-    let worker = RosterFilter {
-        worker_id: Some(f.w.a.worker.user_id),
-        ..Default::default()
-    };
+    let worker = RosterFilter { worker_id: Some(f.w.a.worker.user_id), ..Default::default() };
     assert_eq!(names(&f, worker), ["李四"]);
     let rows =
         f.w.store
-            .roster(&RosterFilter {
-                search: Some(Search::Name("李".into())),
-                ..Default::default()
-            })
+            .roster(&RosterFilter { search: Some(Search::Name("李".into())), ..Default::default() })
             .expect("rows");
     assert_eq!(rows[0].open_cases, 1);
-    let other = RosterFilter {
-        worker_id: Some(f.w.a.worker2.user_id),
-        ..Default::default()
-    };
+    let other = RosterFilter { worker_id: Some(f.w.a.worker2.user_id), ..Default::default() };
     assert!(names(&f, other).is_empty());
 }
 
@@ -188,27 +100,12 @@ fn a_name_search_takes_chinese_text_or_pinyin_initials() {
     let f = fixture();
     assert_eq!(search(&f, Search::Name("zs".into())), ["张三"]);
     assert_eq!(search(&f, Search::Name("ZS".into())), ["张三"]);
-    assert_eq!(
-        search(&f, Search::Name("z".into())),
-        ["曾小明", "赵六", "张三"],
-        "a prefix of the initials"
-    );
+    assert_eq!(search(&f, Search::Name("z".into())), ["曾小明", "赵六", "张三"], "a prefix of the initials");
     assert_eq!(search(&f, Search::Name("三".into())), ["张三"]);
     assert_eq!(search(&f, Search::Name("小明".into())), ["曾小明"]);
-    assert_eq!(
-        search(&f, Search::Name("zxm".into())),
-        ["曾小明"],
-        "曾 read as a surname"
-    );
-    assert_eq!(
-        search(&f, Search::Name("cxm".into())),
-        ["曾小明"],
-        "曾 read as usual"
-    );
-    assert!(
-        search(&f, Search::Name("%".into())).is_empty(),
-        "LIKE wildcards are literal"
-    );
+    assert_eq!(search(&f, Search::Name("zxm".into())), ["曾小明"], "曾 read as a surname");
+    assert_eq!(search(&f, Search::Name("cxm".into())), ["曾小明"], "曾 read as usual");
+    assert!(search(&f, Search::Name("%".into())).is_empty(), "LIKE wildcards are literal");
     assert!(search(&f, Search::Name("王".into())).is_empty());
 }
 
@@ -219,18 +116,9 @@ fn an_id_number_search_matches_the_end_of_the_number() {
     assert_eq!(search(&f, Search::IdSuffix("002x".into())), ["张三"]);
     let li = f.w.get(EntityKind::Recipient, f.li);
     let li_number = li.get_str("id_number").expect("number");
-    assert_eq!(
-        search(&f, Search::IdSuffix(li_number[12..].into())),
-        ["李四"]
-    );
-    assert!(
-        search(&f, Search::IdSuffix("1101".into())).is_empty(),
-        "the beginning is not the end"
-    );
-    assert!(
-        search(&f, Search::IdSuffix("*".into())).is_empty(),
-        "GLOB wildcards are literal"
-    );
+    assert_eq!(search(&f, Search::IdSuffix(li_number[12..].into())), ["李四"]);
+    assert!(search(&f, Search::IdSuffix("1101".into())).is_empty(), "the beginning is not the end");
+    assert!(search(&f, Search::IdSuffix("*".into())).is_empty(), "GLOB wildcards are literal");
 }
 
 #[test]
@@ -245,42 +133,19 @@ fn a_phone_search_matches_the_end_or_the_beginning_of_the_number() {
 #[test]
 fn the_roster_pages_in_order_and_counts() {
     let f = fixture();
-    let page = |offset| {
-        names(
-            &f,
-            RosterFilter {
-                limit: 2,
-                offset,
-                ..Default::default()
-            },
-        )
-    };
+    let page = |offset| names(&f, RosterFilter { limit: 2, offset, ..Default::default() });
     assert_eq!(page(0), ["曾小明", "李四"]);
     assert_eq!(page(2), ["孙七", "赵六"]);
     assert_eq!(page(4), ["张三"]);
-    assert_eq!(
-        f.w.store
-            .roster_count(&RosterFilter {
-                limit: 1,
-                ..Default::default()
-            })
-            .expect("count"),
-        5
-    );
+    assert_eq!(f.w.store.roster_count(&RosterFilter { limit: 1, ..Default::default() }).expect("count"), 5);
     let row =
         &f.w.store
-            .roster(&RosterFilter {
-                search: Some(Search::Name("zs".into())),
-                ..Default::default()
-            })
+            .roster(&RosterFilter { search: Some(Search::Name("zs".into())), ..Default::default() })
             .expect("row")[0];
     assert_eq!(row.id, f.zhang);
     assert_eq!(row.village_name.as_deref(), Some("青山村"));
     assert_eq!(row.categories, ["Dibao"]);
-    assert_eq!(
-        row.birth_date.map(|d| d.to_string()).as_deref(),
-        Some("1949-12-31")
-    );
+    assert_eq!(row.birth_date.map(|d| d.to_string()).as_deref(), Some("1949-12-31"));
 }
 
 #[test]
@@ -289,18 +154,12 @@ fn the_case_board_shows_cases_by_stage_worker_and_village_with_days_in_stage() {
     let c1 = f.w.open_case(f.zhang);
     let c2 = f.w.open_case(f.zeng);
     let worker = f.w.a.worker.clone();
-    let steps = vec![
-        f.w.record_write(EntityKind::Screening, c2),
-        f.w.move_stage(c2, "Assess"),
-    ];
+    let steps = vec![f.w.record_write(EntityKind::Screening, c2), f.w.move_stage(c2, "Assess")];
     f.w.record(&worker, steps).expect("moved");
     let deputy = f.w.a.deputy.clone();
     let worker2 = f.w.a.worker2.user_id;
-    f.w.record(
-        &deputy,
-        vec![Write::update(EntityKind::Case, c1).set("worker_id", worker2.to_string())],
-    )
-    .expect("reassigned");
+    f.w.record(&deputy, vec![Write::update(EntityKind::Case, c1).set("worker_id", worker2.to_string())])
+        .expect("reassigned");
 
     let board = |filter: CaseBoardFilter| f.w.store.case_board(&filter, today()).expect("board");
     let all = board(CaseBoardFilter::default());
@@ -311,34 +170,13 @@ fn the_case_board_shows_cases_by_stage_worker_and_village_with_days_in_stage() {
     assert_eq!(all[0].worker_name.as_deref(), Some("张二社工"));
     assert_eq!(all[0].village_name.as_deref(), Some("青山村"));
     assert_eq!(all[1].days_in_stage, Some(0));
-    let by_stage = board(CaseBoardFilter {
-        stage: Some(Stage::Assess),
-        ..Default::default()
-    });
+    let by_stage = board(CaseBoardFilter { stage: Some(Stage::Assess), ..Default::default() });
     assert_eq!(by_stage.iter().map(|r| r.case_id).collect::<Vec<_>>(), [c2]);
-    let by_worker = board(CaseBoardFilter {
-        worker_id: Some(worker2),
-        ..Default::default()
-    });
-    assert_eq!(
-        by_worker.iter().map(|r| r.case_id).collect::<Vec<_>>(),
-        [c1]
-    );
-    let by_village = board(CaseBoardFilter {
-        village_id: Some(f.w.a.village2),
-        ..Default::default()
-    });
-    assert_eq!(
-        by_village.iter().map(|r| r.case_id).collect::<Vec<_>>(),
-        [c2]
-    );
-    assert!(
-        board(CaseBoardFilter {
-            station_id: Some(f.w.b.id),
-            ..Default::default()
-        })
-        .is_empty()
-    );
+    let by_worker = board(CaseBoardFilter { worker_id: Some(worker2), ..Default::default() });
+    assert_eq!(by_worker.iter().map(|r| r.case_id).collect::<Vec<_>>(), [c1]);
+    let by_village = board(CaseBoardFilter { village_id: Some(f.w.a.village2), ..Default::default() });
+    assert_eq!(by_village.iter().map(|r| r.case_id).collect::<Vec<_>>(), [c2]);
+    assert!(board(CaseBoardFilter { station_id: Some(f.w.b.id), ..Default::default() }).is_empty());
 }
 
 #[test]
@@ -349,28 +187,11 @@ fn closed_cases_leave_the_board_unless_asked_for() {
     let supervisor = f.w.a.supervisor.clone();
     let writes = f.w.sign_off_writes(case);
     f.w.record(&supervisor, writes).expect("closed");
-    assert!(
-        f.w.store
-            .case_board(&CaseBoardFilter::default(), today())
-            .expect("board")
-            .is_empty()
-    );
-    let closed = CaseBoardFilter {
-        include_closed: true,
-        ..Default::default()
-    };
-    assert_eq!(
-        f.w.store.case_board(&closed, today()).expect("board").len(),
-        1
-    );
-    let closed = CaseBoardFilter {
-        stage: Some(Stage::Closed),
-        ..Default::default()
-    };
-    assert_eq!(
-        f.w.store.case_board(&closed, today()).expect("board").len(),
-        1
-    );
+    assert!(f.w.store.case_board(&CaseBoardFilter::default(), today()).expect("board").is_empty());
+    let closed = CaseBoardFilter { include_closed: true, ..Default::default() };
+    assert_eq!(f.w.store.case_board(&closed, today()).expect("board").len(), 1);
+    let closed = CaseBoardFilter { stage: Some(Stage::Closed), ..Default::default() };
+    assert_eq!(f.w.store.case_board(&closed, today()).expect("board").len(), 1);
 }
 
 fn visit(f: &Fixture, recipient: Uuid, days: i64, follow_up: bool) -> Write {
@@ -391,28 +212,15 @@ fn overdue_work_lists_stale_follow_ups_goals_past_their_date_and_visits_nobody_f
     // A case in follow-up whose last follow-up visit was 45 days ago: due 15 days ago.
     let case = f.w.open_case(f.zhang);
     let steps = vec![
+        vec![f.w.record_write(EntityKind::Screening, case), f.w.move_stage(case, "Assess")],
+        vec![f.w.record_write(EntityKind::Assessment, case), f.w.move_stage(case, "Plan")],
         vec![
-            f.w.record_write(EntityKind::Screening, case),
-            f.w.move_stage(case, "Assess"),
-        ],
-        vec![
-            f.w.record_write(EntityKind::Assessment, case),
-            f.w.move_stage(case, "Plan"),
-        ],
-        vec![
-            f.w.record_write(EntityKind::Goal, case)
-                .set("target_date", days_ago(5)),
+            f.w.record_write(EntityKind::Goal, case).set("target_date", days_ago(5)),
             f.w.move_stage(case, "Coordinate"),
         ],
         vec![f.w.move_stage(case, "Intervene")],
-        vec![
-            f.w.record_write(EntityKind::Intervention, case),
-            f.w.move_stage(case, "FollowUp"),
-        ],
-        vec![
-            f.w.record_write(EntityKind::FollowUp, case)
-                .set("visited_on", days_ago(45)),
-        ],
+        vec![f.w.record_write(EntityKind::Intervention, case), f.w.move_stage(case, "FollowUp")],
+        vec![f.w.record_write(EntityKind::FollowUp, case).set("visited_on", days_ago(45))],
     ];
     for step in steps {
         f.w.record(&worker, step).expect("step");
@@ -425,17 +233,11 @@ fn overdue_work_lists_stale_follow_ups_goals_past_their_date_and_visits_nobody_f
     let w4 = visit(&f, f.zeng, 3, false);
     // 赵六's asked 10 days ago: not due yet.
     let w5 = visit(&f, f.zhao, 10, true);
-    f.w.record(&worker, vec![w1, w2, w3, w4, w5])
-        .expect("visits");
+    f.w.record(&worker, vec![w1, w2, w3, w4, w5]).expect("visits");
 
-    let overdue =
-        f.w.store
-            .overdue_follow_ups(&CaseBoardFilter::default(), today())
-            .expect("overdue");
-    let summary: Vec<(OverdueReason, Option<Uuid>, i64)> = overdue
-        .iter()
-        .map(|o| (o.reason, o.recipient_id, o.days_overdue))
-        .collect();
+    let overdue = f.w.store.overdue_follow_ups(&CaseBoardFilter::default(), today()).expect("overdue");
+    let summary: Vec<(OverdueReason, Option<Uuid>, i64)> =
+        overdue.iter().map(|o| (o.reason, o.recipient_id, o.days_overdue)).collect();
     assert_eq!(
         summary,
         [
@@ -448,53 +250,19 @@ fn overdue_work_lists_stale_follow_ups_goals_past_their_date_and_visits_nobody_f
     assert_eq!(overdue[0].case_id, Some(case));
 
     // Filters: a stage leaves out the visits; another worker has nothing overdue; paging.
-    let stage = CaseBoardFilter {
-        stage: Some(Stage::FollowUp),
-        ..Default::default()
-    };
-    assert_eq!(
-        f.w.store
-            .overdue_follow_ups(&stage, today())
-            .expect("overdue")
-            .len(),
-        2
-    );
-    let other = CaseBoardFilter {
-        worker_id: Some(f.w.a.worker2.user_id),
-        ..Default::default()
-    };
-    assert!(
-        f.w.store
-            .overdue_follow_ups(&other, today())
-            .expect("overdue")
-            .is_empty()
-    );
-    let second = CaseBoardFilter {
-        limit: 1,
-        offset: 1,
-        ..Default::default()
-    };
-    let page =
-        f.w.store
-            .overdue_follow_ups(&second, today())
-            .expect("overdue");
-    assert_eq!(
-        page.iter().map(|o| o.reason).collect::<Vec<_>>(),
-        [OverdueReason::VisitFollowUpDue]
-    );
+    let stage = CaseBoardFilter { stage: Some(Stage::FollowUp), ..Default::default() };
+    assert_eq!(f.w.store.overdue_follow_ups(&stage, today()).expect("overdue").len(), 2);
+    let other = CaseBoardFilter { worker_id: Some(f.w.a.worker2.user_id), ..Default::default() };
+    assert!(f.w.store.overdue_follow_ups(&other, today()).expect("overdue").is_empty());
+    let second = CaseBoardFilter { limit: 1, offset: 1, ..Default::default() };
+    let page = f.w.store.overdue_follow_ups(&second, today()).expect("overdue");
+    assert_eq!(page.iter().map(|o| o.reason).collect::<Vec<_>>(), [OverdueReason::VisitFollowUpDue]);
 
     // A visit to 李四 today clears his entry; evaluating the goal clears the goal's.
     let w6 = visit(&f, f.li, 0, false);
     f.w.record(&worker, vec![w6]).expect("visit");
-    let overdue =
-        f.w.store
-            .overdue_follow_ups(&CaseBoardFilter::default(), today())
-            .expect("overdue");
-    assert!(
-        overdue
-            .iter()
-            .all(|o| o.reason != OverdueReason::VisitFollowUpDue)
-    );
+    let overdue = f.w.store.overdue_follow_ups(&CaseBoardFilter::default(), today()).expect("overdue");
+    assert!(overdue.iter().all(|o| o.reason != OverdueReason::VisitFollowUpDue));
 }
 
 #[test]
@@ -502,8 +270,7 @@ fn the_ledger_lists_everything_done_for_a_recipient_newest_first() {
     let mut f = fixture();
     let worker = f.w.a.worker.clone();
     let case = f.w.open_case(f.zhang);
-    f.w.record(&worker, vec![f.w.record_write(EntityKind::Screening, case)])
-        .expect("screening");
+    f.w.record(&worker, vec![f.w.record_write(EntityKind::Screening, case)]).expect("screening");
     let v_old = visit(&f, f.zhang, 120, false);
     let v_new = visit(&f, f.zhang, 2, true);
     let other = visit(&f, f.li, 1, false);
@@ -515,14 +282,10 @@ fn the_ledger_lists_everything_done_for_a_recipient_newest_first() {
         .set("reason", "需要慢病随访")
         .set("referred_on", days_ago(50))
         .set("outcome", "Pending");
-    f.w.record(&worker, vec![v_old, v_new, other, referral])
-        .expect("writes");
+    f.w.record(&worker, vec![v_old, v_new, other, referral]).expect("writes");
 
     let ledger = f.w.store.ledger(f.zhang, 50).expect("ledger");
-    let kinds: Vec<(EntityKind, String)> = ledger
-        .iter()
-        .map(|e| (e.kind, e.date.to_string()))
-        .collect();
+    let kinds: Vec<(EntityKind, String)> = ledger.iter().map(|e| (e.kind, e.date.to_string())).collect();
     assert_eq!(
         kinds,
         [
@@ -542,21 +305,9 @@ fn the_ledger_lists_everything_done_for_a_recipient_newest_first() {
 #[test]
 fn small_kinds_are_listed_per_station() {
     let f = fixture();
-    let villages =
-        f.w.store
-            .list(EntityKind::Village, Some(f.w.a.id))
-            .expect("villages");
+    let villages = f.w.store.list(EntityKind::Village, Some(f.w.a.id)).expect("villages");
     assert_eq!(villages.len(), 2);
-    let users =
-        f.w.store
-            .list(EntityKind::User, Some(f.w.a.id))
-            .expect("users");
+    let users = f.w.store.list(EntityKind::User, Some(f.w.a.id)).expect("users");
     assert_eq!(users.len(), 4, "the station's three and its supervisor");
-    assert_eq!(
-        f.w.store
-            .list(EntityKind::Station, None)
-            .expect("stations")
-            .len(),
-        2
-    );
+    assert_eq!(f.w.store.list(EntityKind::Station, None).expect("stations").len(), 2);
 }

@@ -25,18 +25,10 @@ fn a_recorded_write_lands_with_its_outbox_entry() {
     assert_eq!(change.author_id, worker.user_id);
     assert_eq!(change.device_id, w.store.device_id());
     assert_eq!(change.schema_version, domain::SCHEMA_VERSION);
-    assert_eq!(
-        change.change_id.get_version_num(),
-        7,
-        "change ids are UUIDv7"
-    );
+    assert_eq!(change.change_id.get_version_num(), 7, "change ids are UUIDv7");
     assert_eq!(w.store.pending_count().expect("count"), before + 1);
     let pending = w.store.pending_changes(10_000).expect("pending");
-    assert_eq!(
-        pending.last(),
-        Some(change),
-        "the outbox holds exactly the stamped change"
-    );
+    assert_eq!(pending.last(), Some(change), "the outbox holds exactly the stamped change");
     let state = w.get(EntityKind::Recipient, id);
     assert_eq!(state.get_str("name"), Some("李四"));
     assert_eq!(state.created.author, worker.user_id);
@@ -58,12 +50,7 @@ fn a_rejected_write_leaves_no_row_and_no_outbox_entry() {
         }
         other => panic!("expected a field error, got {other:?}"),
     }
-    assert!(
-        w.store
-            .entity(EntityKind::Recipient, id)
-            .expect("read")
-            .is_none()
-    );
+    assert!(w.store.entity(EntityKind::Recipient, id).expect("read").is_none());
     assert_eq!(w.outbox_len(), outbox);
 }
 
@@ -76,28 +63,11 @@ fn a_batch_with_one_bad_write_leaves_nothing_at_all() {
     // Gender disagrees with the ID number.
     let (bad_id, bad) = w.recipient_write("王五", "11010519491231002X", "1949-12-31", "Male");
     let worker = w.a.worker.clone();
-    assert_eq!(
-        code(w.record(&worker, vec![good, bad])),
-        "disagrees_with_id_number"
-    );
-    assert!(
-        w.store
-            .entity(EntityKind::Recipient, good_id)
-            .expect("read")
-            .is_none()
-    );
-    assert!(
-        w.store
-            .entity(EntityKind::Recipient, bad_id)
-            .expect("read")
-            .is_none()
-    );
+    assert_eq!(code(w.record(&worker, vec![good, bad])), "disagrees_with_id_number");
+    assert!(w.store.entity(EntityKind::Recipient, good_id).expect("read").is_none());
+    assert!(w.store.entity(EntityKind::Recipient, bad_id).expect("read").is_none());
     assert_eq!(w.outbox_len(), outbox);
-    assert_eq!(
-        w.store.clock().expect("clock"),
-        clock_before,
-        "the clock state rolls back too"
-    );
+    assert_eq!(w.store.clock().expect("clock"), clock_before, "the clock state rolls back too");
 }
 
 #[test]
@@ -136,20 +106,10 @@ fn device_sequence_numbers_are_dense_across_restarts() {
         assert!(w.record(&worker, vec![bad]).is_err());
         let (_, write) = w.recipient_write("李四", "440524195801010018", "1958-01-01", "Male");
         w.record(&worker, vec![write]).expect("second");
-        seqs.extend(
-            w.store
-                .pending_changes(1000)
-                .expect("pending")
-                .iter()
-                .map(|c| c.device_seq),
-        );
+        seqs.extend(w.store.pending_changes(1000).expect("pending").iter().map(|c| c.device_seq));
     }
     let mut store = Store::open_with_key(&path, &key).expect("reopen");
-    assert_eq!(
-        store.device_id(),
-        device,
-        "the device id survives a restart"
-    );
+    assert_eq!(store.device_id(), device, "the device id survives a restart");
     // Record as the same worker after the restart.
     let worker_id: uuid::Uuid = store
         .list(EntityKind::User, None)
@@ -158,27 +118,15 @@ fn device_sequence_numbers_are_dense_across_restarts() {
         .find(|u| u.get_str("role") == Some("SocialWorker"))
         .map(|u| u.id)
         .expect("worker");
-    let worker_state = store
-        .entity(EntityKind::User, worker_id)
-        .expect("read")
-        .expect("worker");
+    let worker_state = store.entity(EntityKind::User, worker_id).expect("read").expect("worker");
     let user: domain::org::User = worker_state.to_typed().expect("typed");
     let actor = domain::policy::Actor::new(worker_id, user.role());
     let households = uuid::Uuid::now_v7();
     let write = Write::create(EntityKind::Household, households)
         .set("station_id", user.station_id.expect("station").to_string())
-        .set(
-            "village_id",
-            store
-                .list(EntityKind::Village, user.station_id)
-                .expect("villages")[0]
-                .id
-                .to_string(),
-        )
+        .set("village_id", store.list(EntityKind::Village, user.station_id).expect("villages")[0].id.to_string())
         .set("name", "李四户");
-    let after = store
-        .record(&actor, vec![write], Utc::now(), today())
-        .expect("after restart");
+    let after = store.record(&actor, vec![write], Utc::now(), today()).expect("after restart");
     seqs.push(after[0].device_seq);
     let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
     assert_eq!(seqs, expected);
@@ -194,45 +142,25 @@ fn the_clock_only_moves_forward_and_is_persisted() {
     let late: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().expect("time");
     let early: DateTime<Utc> = "2026-11-25T06:00:00Z".parse().expect("time");
     let (_, first) = w.recipient_write("李四", "440524195801010018", "1958-01-01", "Male");
-    let a = w
-        .store
-        .record(&worker, vec![first], late, today())
-        .expect("first")[0]
-        .hlc;
+    let a = w.store.record(&worker, vec![first], late, today()).expect("first")[0].hlc;
     // The laptop's clock is set back six hours.
     let (_, second) = w.recipient_write("王芳", "11010519491231002X", "1949-12-31", "Female");
-    let b = w
-        .store
-        .record(&worker, vec![second], early, today())
-        .expect("second")[0]
-        .hlc;
+    let b = w.store.record(&worker, vec![second], early, today()).expect("second")[0].hlc;
     assert!(b > a, "{b} after {a}");
     assert_eq!(w.store.clock().expect("clock").last_millis, a.millis);
     drop(w);
 
     let mut store = Store::open_with_key(&path, &key).expect("reopen");
     let persisted = store.clock().expect("clock");
-    assert_eq!(
-        (persisted.last_millis, persisted.last_counter),
-        (b.millis, b.counter)
-    );
+    assert_eq!((persisted.last_millis, persisted.last_counter), (b.millis, b.counter));
     let household = uuid::Uuid::now_v7();
     let village = store.list(EntityKind::Village, None).expect("villages")[0].clone();
     let write = Write::create(EntityKind::Household, household)
-        .set(
-            "station_id",
-            village.get_str("station_id").expect("station"),
-        )
+        .set("station_id", village.get_str("station_id").expect("station"))
         .set("village_id", village.id.to_string())
         .set("name", "王芳户");
-    let c = store
-        .record(&worker, vec![write], early, today())
-        .expect("third")[0]
-        .hlc;
-    assert!(
-        c > b,
-        "after a restart the clock still orders after {b}: {c}"
-    );
+    let c = store.record(&worker, vec![write], early, today()).expect("third")[0].hlc;
+    assert!(c > b, "after a restart the clock still orders after {b}: {c}");
 }
 
 #[test]
@@ -241,27 +169,16 @@ fn an_update_names_the_stamp_it_was_made_on_top_of() {
     let id = w.add_zhang_san();
     let created = w.get(EntityKind::Recipient, id).created.hlc;
     let worker = w.a.worker.clone();
-    let first = w
-        .record(
-            &worker,
-            vec![Write::update(EntityKind::Recipient, id).set("phone", "13800138000")],
-        )
-        .expect("edit");
+    let first =
+        w.record(&worker, vec![Write::update(EntityKind::Recipient, id).set("phone", "13800138000")]).expect("edit");
     assert_eq!(first[0].fields["phone"].base, Some(created));
-    let second = w
-        .record(
-            &worker,
-            vec![Write::update(EntityKind::Recipient, id).set("phone", "13900139000")],
-        )
-        .expect("edit");
+    let second =
+        w.record(&worker, vec![Write::update(EntityKind::Recipient, id).set("phone", "13900139000")]).expect("edit");
     assert_eq!(second[0].fields["phone"].base, Some(first[0].hlc));
     let state = w.get(EntityKind::Recipient, id);
     assert_eq!(state.clock("phone").hlc, second[0].hlc);
     assert_eq!(state.clock("phone").base, Some(first[0].hlc));
-    assert!(
-        w.store.open_conflicts().expect("conflicts").is_empty(),
-        "edits on top of each other are not conflicts"
-    );
+    assert!(w.store.open_conflicts().expect("conflicts").is_empty(), "edits on top of each other are not conflicts");
 }
 
 #[test]
@@ -269,12 +186,8 @@ fn the_history_shows_who_changed_what_and_when() {
     let mut w = World::new();
     let id = w.add_zhang_san();
     let deputy = w.a.deputy.clone();
-    let edit = w
-        .record(
-            &deputy,
-            vec![Write::update(EntityKind::Recipient, id).set("address", "青山村3组")],
-        )
-        .expect("edit");
+    let edit =
+        w.record(&deputy, vec![Write::update(EntityKind::Recipient, id).set("address", "青山村3组")]).expect("edit");
     let history = w.store.history(id).expect("history");
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].op, Op::Create);
@@ -285,12 +198,7 @@ fn the_history_shows_who_changed_what_and_when() {
     assert_eq!(history[1].author_name.as_deref(), Some("张副站长"));
     assert_eq!(history[1].hlc, edit[0].hlc);
     assert_eq!(history[1].at.timestamp_millis() as u64, edit[0].hlc.millis);
-    assert_eq!(
-        history[1].fields,
-        [("address".to_string(), json!("青山村3组"))]
-            .into_iter()
-            .collect()
-    );
+    assert_eq!(history[1].fields, [("address".to_string(), json!("青山村3组"))].into_iter().collect());
     assert_eq!(history[1].status, "pending");
 }
 
@@ -302,40 +210,22 @@ fn reading_a_row_gives_back_the_merged_state() {
     w.record(
         &worker,
         vec![
-            Write::update(EntityKind::Recipient, id)
-                .set("categories", json!(["Disability", "Dibao"]))
-                .set("notes", ""),
+            Write::update(EntityKind::Recipient, id).set("categories", json!(["Disability", "Dibao"])).set("notes", ""),
         ],
     )
     .expect("edit");
     let state = w.get(EntityKind::Recipient, id);
-    assert_eq!(
-        state.fields["categories"],
-        json!(["Dibao", "Disability"]),
-        "stored in vocabulary order"
-    );
-    assert!(
-        !state.fields.contains_key("notes"),
-        "an empty value is no value"
-    );
-    assert!(
-        state.clocks.contains_key("notes"),
-        "but its clearing is remembered"
-    );
+    assert_eq!(state.fields["categories"], json!(["Dibao", "Disability"]), "stored in vocabulary order");
+    assert!(!state.fields.contains_key("notes"), "an empty value is no value");
+    assert!(state.clocks.contains_key("notes"), "but its clearing is remembered");
     // Bools and integers come back typed.
     let user = w.get(EntityKind::User, w.a.worker.user_id);
     assert_eq!(user.fields["active"], json!(true));
     let case = w.open_case(id);
     let intervention = w.record_write(EntityKind::Intervention, case);
     let intervention_id = intervention.entity_id;
-    let mut steps = vec![
-        w.record_write(EntityKind::Screening, case),
-        w.move_stage(case, "Assess"),
-    ];
+    let mut steps = vec![w.record_write(EntityKind::Screening, case), w.move_stage(case, "Assess")];
     steps.push(intervention);
     w.record(&worker, steps).expect("records");
-    assert_eq!(
-        w.get(EntityKind::Intervention, intervention_id).fields["duration_minutes"],
-        json!(45)
-    );
+    assert_eq!(w.get(EntityKind::Intervention, intervention_id).fields["duration_minutes"], json!(45));
 }

@@ -17,16 +17,10 @@ use uuid::Uuid;
 /// neither the outbox nor any entity of either station.
 fn refused(w: &mut World, actor: &Actor, writes: Vec<Write>, expected: &str) {
     let outbox = w.outbox_len();
-    let sums = (
-        w.store.station_checksum(w.a.id).expect("sum"),
-        w.store.station_checksum(w.b.id).expect("sum"),
-    );
+    let sums = (w.store.station_checksum(w.a.id).expect("sum"), w.store.station_checksum(w.b.id).expect("sum"));
     assert_eq!(code(w.record(actor, writes)), expected);
     assert_eq!(w.outbox_len(), outbox, "no outbox entry");
-    let after = (
-        w.store.station_checksum(w.a.id).expect("sum"),
-        w.store.station_checksum(w.b.id).expect("sum"),
-    );
+    let after = (w.store.station_checksum(w.a.id).expect("sum"), w.store.station_checksum(w.b.id).expect("sum"));
     assert_eq!(after, sums, "no entity changed");
 }
 
@@ -36,22 +30,16 @@ fn a_worker_keeps_the_roster_and_works_only_their_own_cases() {
     let recipient = w.add_zhang_san();
     let worker = w.a.worker.clone();
     let worker2 = w.a.worker2.clone();
-    w.record(
-        &worker,
-        vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")],
-    )
-    .expect("edit");
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")]).expect("edit");
     let case = w.open_case(recipient);
-    w.record(&worker, vec![w.record_write(EntityKind::Screening, case)])
-        .expect("own case");
+    w.record(&worker, vec![w.record_write(EntityKind::Screening, case)]).expect("own case");
 
     let writes = vec![w.record_write(EntityKind::Screening, case)];
 
     refused(&mut w, &worker2, writes, "not_assigned");
     let writes = vec![w.move_stage(case, "Assess")];
     refused(&mut w, &worker2, writes, "not_assigned");
-    let reassign =
-        Write::update(EntityKind::Case, case).set("worker_id", worker2.user_id.to_string());
+    let reassign = Write::update(EntityKind::Case, case).set("worker_id", worker2.user_id.to_string());
     refused(&mut w, &worker, vec![reassign], "role_cannot");
     let village = Write::create(EntityKind::Village, Uuid::now_v7())
         .set("station_id", w.a.id.to_string())
@@ -86,9 +74,7 @@ fn a_worker_cannot_sign_off_their_own_case() {
     w.walk_to_closure_request(case);
     let worker = w.a.worker.clone();
     let mut writes = w.sign_off_writes(case);
-    let decision = writes
-        .remove(0)
-        .set("supervisor_id", worker.user_id.to_string());
+    let decision = writes.remove(0).set("supervisor_id", worker.user_id.to_string());
     refused(&mut w, &worker, vec![decision], "role_cannot");
     refused(&mut w, &worker, writes, "role_cannot");
 }
@@ -100,15 +86,9 @@ fn a_deputy_head_reassigns_and_transfers_but_requests_closure_only_for_own_cases
     let case = w.open_case(recipient);
     let deputy = w.a.deputy.clone();
     let worker2 = w.a.worker2.clone();
-    w.record(
-        &deputy,
-        vec![Write::update(EntityKind::Case, case).set("worker_id", worker2.user_id.to_string())],
-    )
-    .expect("reassigned");
-    assert_eq!(
-        w.get(EntityKind::Case, case).get_id("worker_id"),
-        Some(worker2.user_id)
-    );
+    w.record(&deputy, vec![Write::update(EntityKind::Case, case).set("worker_id", worker2.user_id.to_string())])
+        .expect("reassigned");
+    assert_eq!(w.get(EntityKind::Case, case).get_id("worker_id"), Some(worker2.user_id));
     // Only to a worker or deputy head of the station.
     let supervisor = w.a.supervisor.user_id.to_string();
     refused(
@@ -124,9 +104,7 @@ fn a_deputy_head_reassigns_and_transfers_but_requests_closure_only_for_own_cases
         vec![Write::update(EntityKind::Case, case).set("worker_id", other_worker)],
         "ineligible_worker",
     );
-    let request = Write::update(EntityKind::Case, case)
-        .set("closure_status", "Requested")
-        .set("closure_summary", "x");
+    let request = Write::update(EntityKind::Case, case).set("closure_status", "Requested").set("closure_summary", "x");
     refused(&mut w, &deputy, vec![request], "role_cannot");
     // A recipient with an open case stays; one without moves.
     let transfer = |id: Uuid, station: Uuid, village: Uuid| {
@@ -141,12 +119,8 @@ fn a_deputy_head_reassigns_and_transfers_but_requests_closure_only_for_own_cases
     refused(&mut w, &deputy, writes, "has_open_cases");
     let (other, write) = w.recipient_write("李四", "440524195801010018", "1958-01-01", "Male");
     w.record(&deputy, vec![write]).expect("added");
-    w.record(&deputy, vec![transfer(other, b, b_village)])
-        .expect("transferred");
-    assert_eq!(
-        w.get(EntityKind::Recipient, other).get_id("station_id"),
-        Some(w.b.id)
-    );
+    w.record(&deputy, vec![transfer(other, b, b_village)]).expect("transferred");
+    assert_eq!(w.get(EntityKind::Recipient, other).get_id("station_id"), Some(w.b.id));
     let worker = w.a.worker.clone();
     let (third, write) = w.recipient_write("王芳", "510129201007043126", "2010-07-04", "Female");
     w.record(&worker, vec![write]).expect("added");
@@ -173,9 +147,7 @@ fn a_supervisor_reads_and_decides_closures_but_edits_nothing() {
     w.walk_to_closure_request(case);
     let other = w.b.supervisor.clone();
     let writes = w.sign_off_writes(case);
-    let decision = writes[0]
-        .clone()
-        .set("supervisor_id", other.user_id.to_string());
+    let decision = writes[0].clone().set("supervisor_id", other.user_id.to_string());
     refused(&mut w, &other, vec![decision], "outside_station");
 }
 
@@ -194,11 +166,7 @@ fn an_administrator_manages_the_organisation_but_never_case_content() {
         ],
     )
     .expect("village");
-    w.record(
-        &admin,
-        vec![Write::update(EntityKind::User, w.a.worker2.user_id).set("active", false)],
-    )
-    .expect("user");
+    w.record(&admin, vec![Write::update(EntityKind::User, w.a.worker2.user_id).set("active", false)]).expect("user");
     let (_, write) = w.recipient_write("李四", "440524195801010018", "1958-01-01", "Male");
     refused(&mut w, &admin, vec![write], "role_cannot");
     let recipient = w.add_zhang_san();
@@ -239,15 +207,8 @@ fn a_signed_off_case_closes_with_a_seal_that_verifies_and_reveals_tampering() {
     assert_eq!(closed.get_str("closure_status"), Some("SignedOff"));
     let records = w.store.case_records(case).expect("records");
     let decision = latest_decision(&records).expect("decision").clone();
-    let keys = w
-        .get(EntityKind::User, supervisor.user_id)
-        .to_typed::<User>()
-        .expect("user")
-        .signing_keys;
-    assert_eq!(
-        signoff::check_seal(&decision, &closed, &records, &keys),
-        Ok(())
-    );
+    let keys = w.get(EntityKind::User, supervisor.user_id).to_typed::<User>().expect("user").signing_keys;
+    assert_eq!(signoff::check_seal(&decision, &closed, &records, &keys), Ok(()));
 
     // A closed case takes no more records, so the seal holds...
     let worker = w.a.worker.clone();
@@ -260,16 +221,10 @@ fn a_signed_off_case_closes_with_a_seal_that_verifies_and_reveals_tampering() {
     // ...until someone edits the file behind the rules' back.
     w.store
         .connection()
-        .execute(
-            "UPDATE goals SET description = '目标已改' WHERE id = ?1",
-            [goal.to_string()],
-        )
+        .execute("UPDATE goals SET description = '目标已改' WHERE id = ?1", [goal.to_string()])
         .expect("tamper");
     let records = w.store.case_records(case).expect("records");
-    assert_eq!(
-        signoff::check_seal(&decision, &closed, &records, &keys),
-        Err(SealError::Tampered)
-    );
+    assert_eq!(signoff::check_seal(&decision, &closed, &records, &keys), Err(SealError::Tampered));
 }
 
 #[test]
@@ -282,11 +237,7 @@ fn a_sign_off_must_be_signed_by_a_registered_key_over_the_case_as_it_stands() {
 
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
     let mut writes = w.sign_off_writes(case);
-    let digest = writes[0].fields["case_digest"]
-        .value
-        .as_str()
-        .expect("digest")
-        .to_owned();
+    let digest = writes[0].fields["case_digest"].value.as_str().expect("digest").to_owned();
     writes[0] = writes[0]
         .clone()
         .set("signature", signoff::sign(&stranger, case, &digest))
@@ -296,10 +247,7 @@ fn a_sign_off_must_be_signed_by_a_registered_key_over_the_case_as_it_stands() {
     let mut writes = w.sign_off_writes(case);
     let key = w.store.signing_key().expect("key");
     let stale = "0".repeat(64);
-    writes[0] = writes[0]
-        .clone()
-        .set("case_digest", stale.clone())
-        .set("signature", signoff::sign(&key, case, &stale));
+    writes[0] = writes[0].clone().set("case_digest", stale.clone()).set("signature", signoff::sign(&key, case, &stale));
     refused(&mut w, &supervisor, writes, "case_tampered");
 
     let mut writes = w.sign_off_writes(case);
@@ -331,14 +279,10 @@ fn a_returned_closure_goes_back_to_the_worker_and_a_deputy_may_reopen_a_closed_c
             .set("closure_comments", "请补充回访记录"),
     ];
     w.record(&supervisor, returned).expect("returned");
-    assert_eq!(
-        w.get(EntityKind::Case, case).get_str("closure_status"),
-        Some("Returned")
-    );
+    assert_eq!(w.get(EntityKind::Case, case).get_str("closure_status"), Some("Returned"));
 
     let worker = w.a.worker.clone();
-    w.record(&worker, vec![w.record_write(EntityKind::FollowUp, case)])
-        .expect("more follow-up");
+    w.record(&worker, vec![w.record_write(EntityKind::FollowUp, case)]).expect("more follow-up");
     let request = Write::update(EntityKind::Case, case)
         .set("closure_status", "Requested")
         .set("closure_summary", "已补充回访")
@@ -356,8 +300,5 @@ fn a_returned_closure_goes_back_to_the_worker_and_a_deputy_may_reopen_a_closed_c
     let deputy = w.a.deputy.clone();
     refused(&mut w, &deputy, vec![bad_reopen], "reopen_to_open_stage");
     w.record(&deputy, vec![reopen]).expect("reopened");
-    assert_eq!(
-        w.get(EntityKind::Case, case).get_str("stage"),
-        Some("FollowUp")
-    );
+    assert_eq!(w.get(EntityKind::Case, case).get_str("stage"), Some("FollowUp"));
 }

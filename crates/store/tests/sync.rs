@@ -20,19 +20,12 @@ use uuid::Uuid;
 
 /// Every entity a store holds.
 fn everything(store: &Store) -> Vec<EntityState> {
-    EntityKind::ALL
-        .iter()
-        .flat_map(|k| store.list(*k, None).expect("list"))
-        .collect()
+    EntityKind::ALL.iter().flat_map(|k| store.list(*k, None).expect("list")).collect()
 }
 
 /// The pulled page a server would send for `changes`, numbered from `first`.
 fn page(changes: &[Change], first: u64) -> Vec<(u64, Incoming)> {
-    changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (first + i as u64, Incoming::Change(c.clone())))
-        .collect()
+    changes.iter().enumerate().map(|(i, c)| (first + i as u64, Incoming::Change(c.clone()))).collect()
 }
 
 /// An update made on another device.
@@ -55,16 +48,7 @@ fn remote_update(
         entity: entity.kind,
         entity_id: entity.id,
         op: Op::Update,
-        fields: [(
-            field.to_string(),
-            FieldWrite {
-                value,
-                base,
-                resolves: vec![],
-            },
-        )]
-        .into_iter()
-        .collect(),
+        fields: [(field.to_string(), FieldWrite { value, base, resolves: vec![] })].into_iter().collect(),
     }
 }
 
@@ -82,26 +66,17 @@ fn a_pulled_page_brings_another_device_to_the_same_state() {
     let mut w = World::new();
     let recipient = w.add_zhang_san();
     let worker = w.a.worker.clone();
-    w.record(
-        &worker,
-        vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")],
-    )
-    .expect("edit");
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")]).expect("edit");
     let changes = w.store.pending_changes(1000).expect("outbox");
 
     let mut other = Store::open_in_memory().expect("other device");
-    let report = other
-        .apply_pulled(&page(&changes, 1), changes.len() as u64)
-        .expect("applied");
+    let report = other.apply_pulled(&page(&changes, 1), changes.len() as u64).expect("applied");
     assert_eq!(report.applied, changes.len());
     assert_eq!((report.skipped_unknown, report.conflicts_opened), (0, 0));
     assert_eq!(other.pull_cursor().expect("cursor"), changes.len() as u64);
     assert_eq!(everything(&other), everything(&w.store));
     for station in [w.a.id, w.b.id] {
-        assert_eq!(
-            other.station_checksum(station).expect("sum"),
-            w.store.station_checksum(station).expect("sum")
-        );
+        assert_eq!(other.station_checksum(station).expect("sum"), w.store.station_checksum(station).expect("sum"));
     }
     // Nothing pulled is pending here, and the clock orders after everything seen.
     assert_eq!(other.pending_count().expect("pending"), 0);
@@ -109,19 +84,11 @@ fn a_pulled_page_brings_another_device_to_the_same_state() {
     assert!(other.clock().expect("clock").last_millis >= last.millis);
     // The recipient's history on the other device: the creation from the row, the pulled edit.
     let history = other.history(recipient).expect("history");
-    assert_eq!(
-        history
-            .iter()
-            .map(|h| h.status.as_str())
-            .collect::<Vec<_>>(),
-        ["created", "pulled"]
-    );
+    assert_eq!(history.iter().map(|h| h.status.as_str()).collect::<Vec<_>>(), ["created", "pulled"]);
     assert_eq!(history[1].author_id, worker.user_id);
     assert_eq!(history[1].author_name.as_deref(), Some("张社工"));
     // The same page again changes nothing.
-    other
-        .apply_pulled(&page(&changes, 1), changes.len() as u64)
-        .expect("again");
+    other.apply_pulled(&page(&changes, 1), changes.len() as u64).expect("again");
     assert_eq!(everything(&other), everything(&w.store));
     assert_eq!(other.history(recipient).expect("history").len(), 2);
 }
@@ -132,22 +99,10 @@ fn an_update_of_an_entity_not_held_is_skipped_and_counted() {
     let recipient = w.add_zhang_san();
     let state = w.get(EntityKind::Recipient, recipient);
     let mut other = Store::open_in_memory().expect("other");
-    let update = remote_update(
-        &state,
-        "phone",
-        json!("13800138000"),
-        Some(state.created.hlc),
-        9_000_000_000_000,
-        7,
-    );
+    let update = remote_update(&state, "phone", json!("13800138000"), Some(state.created.hlc), 9_000_000_000_000, 7);
     let report = other.apply_pulled(&page(&[update], 5), 5).expect("applied");
     assert_eq!((report.applied, report.skipped_unknown), (0, 1));
-    assert!(
-        other
-            .entity(EntityKind::Recipient, recipient)
-            .expect("read")
-            .is_none()
-    );
+    assert!(other.entity(EntityKind::Recipient, recipient).expect("read").is_none());
     assert_eq!(other.pull_cursor().expect("cursor"), 5);
 }
 
@@ -165,10 +120,7 @@ fn a_page_that_fails_halfway_leaves_neither_its_entities_nor_its_cursor() {
         .expect("trigger");
     assert!(other.apply_pulled(&page(&changes, 1), 99).is_err());
     assert_eq!(other.pull_cursor().expect("cursor"), 0);
-    assert!(
-        everything(&other).is_empty(),
-        "the stations and users before the failure are gone too"
-    );
+    assert!(everything(&other).is_empty(), "the stations and users before the failure are gone too");
 }
 
 #[test]
@@ -177,58 +129,19 @@ fn an_eviction_removes_the_entity_and_a_case_takes_its_records_along() {
     let recipient = w.add_zhang_san();
     let case = w.open_case(recipient);
     let worker = w.a.worker.clone();
-    w.record(&worker, vec![w.record_write(EntityKind::Screening, case)])
-        .expect("screening");
-    assert_eq!(
-        w.store
-            .case_board(&Default::default(), common::today())
-            .expect("board")
-            .len(),
-        1
-    );
+    w.record(&worker, vec![w.record_write(EntityKind::Screening, case)]).expect("screening");
+    assert_eq!(w.store.case_board(&Default::default(), common::today()).expect("board").len(), 1);
     // A remote edit made without seeing the case's plan leaves a conflict about the case.
     let state = w.get(EntityKind::Case, case);
-    let remote = remote_update(
-        &state,
-        "plan_strategy",
-        json!("别的计划"),
-        None,
-        9_000_000_000_000,
-        8,
-    );
-    w.store
-        .apply_pulled(&page(&[remote], 1), 1)
-        .expect("pulled");
+    let remote = remote_update(&state, "plan_strategy", json!("别的计划"), None, 9_000_000_000_000, 8);
+    w.store.apply_pulled(&page(&[remote], 1), 1).expect("pulled");
     assert_eq!(w.store.open_conflicts().expect("conflicts").len(), 1);
-    let evict = vec![(
-        2,
-        Incoming::Evict {
-            entity: EntityKind::Case,
-            entity_id: case,
-        },
-    )];
+    let evict = vec![(2, Incoming::Evict { entity: EntityKind::Case, entity_id: case })];
     w.store.apply_pulled(&evict, 2).expect("evicted");
-    assert!(
-        w.store.open_conflicts().expect("conflicts").is_empty(),
-        "its conflicts go with it"
-    );
-    assert!(
-        w.store
-            .entity(EntityKind::Case, case)
-            .expect("read")
-            .is_none()
-    );
-    assert!(
-        domain::rules::StateView::case_records(&w.store, case)
-            .expect("records")
-            .is_empty()
-    );
-    assert!(
-        w.store
-            .entity(EntityKind::Recipient, recipient)
-            .expect("read")
-            .is_some()
-    );
+    assert!(w.store.open_conflicts().expect("conflicts").is_empty(), "its conflicts go with it");
+    assert!(w.store.entity(EntityKind::Case, case).expect("read").is_none());
+    assert!(domain::rules::StateView::case_records(&w.store, case).expect("records").is_empty());
+    assert!(w.store.entity(EntityKind::Recipient, recipient).expect("read").is_some());
 }
 
 #[test]
@@ -237,44 +150,23 @@ fn a_snapshot_replaces_what_is_absent_and_merges_field_by_field_what_is_held() {
     let recipient = w.add_zhang_san();
     let held = w.get(EntityKind::Recipient, recipient);
     let mut other = Store::open_in_memory().expect("other");
-    other
-        .apply_pulled(&[(1, Incoming::Snapshot(held.clone()))], 1)
-        .expect("snapshot");
-    assert_eq!(
-        other
-            .entity(EntityKind::Recipient, recipient)
-            .expect("read"),
-        Some(held.clone())
-    );
+    other.apply_pulled(&[(1, Incoming::Snapshot(held.clone()))], 1).expect("snapshot");
+    assert_eq!(other.entity(EntityKind::Recipient, recipient).expect("read"), Some(held.clone()));
 
     // Here the phone was edited later than the server's copy knows; there the address.
     let worker = w.a.worker.clone();
     let local = w
-        .record(
-            &worker,
-            vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")],
-        )
+        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")])
         .expect("local edit");
     let mut server_copy = held.clone();
-    let remote = remote_update(
-        &held,
-        "address",
-        json!("绿水村5组"),
-        Some(held.created.hlc),
-        local[0].hlc.millis - 1,
-        9,
-    );
+    let remote =
+        remote_update(&held, "address", json!("绿水村5组"), Some(held.created.hlc), local[0].hlc.millis - 1, 9);
     server_copy = merge(Some(&server_copy), &remote).expect("merge").state;
-    w.store
-        .apply_snapshot(std::slice::from_ref(&server_copy))
-        .expect("snapshot");
+    w.store.apply_snapshot(std::slice::from_ref(&server_copy)).expect("snapshot");
     let merged = w.get(EntityKind::Recipient, recipient);
     assert_eq!(merged.get_str("phone"), Some("13800138000"));
     assert_eq!(merged.get_str("address"), Some("绿水村5组"));
-    assert!(
-        w.store.open_conflicts().expect("conflicts").is_empty(),
-        "both edits knew what they replaced"
-    );
+    assert!(w.store.open_conflicts().expect("conflicts").is_empty(), "both edits knew what they replaced");
 }
 
 #[test]
@@ -282,146 +174,67 @@ fn an_accepted_change_with_a_clamped_stamp_adopts_it_everywhere() {
     let mut w = World::new();
     let recipient = w.add_zhang_san();
     let worker = w.a.worker.clone();
-    let created_seq = w
-        .store
-        .pending_changes(1000)
-        .expect("outbox")
-        .last()
-        .expect("create")
-        .device_seq;
+    let created_seq = w.store.pending_changes(1000).expect("outbox").last().expect("create").device_seq;
     let edit = w
-        .record(
-            &worker,
-            vec![Write::update(EntityKind::Recipient, recipient).set("address", "青山村1组")],
-        )
+        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("address", "青山村1组")])
         .expect("edit")
         .remove(0);
     let later = w
-        .record(
-            &worker,
-            vec![Write::update(EntityKind::Recipient, recipient).set("address", "青山村2组")],
-        )
+        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("address", "青山村2组")])
         .expect("later edit")
         .remove(0);
     assert_eq!(later.fields["address"].base, Some(edit.hlc));
     // Someone else's edit of the address, made between ours without seeing them, arrives last
     // and loses to `later`: theirs is the open conflict.
     let state = w.get(EntityKind::Recipient, recipient);
-    let theirs = remote_update(
-        &state,
-        "address",
-        json!("别处"),
-        Some(state.created.hlc),
-        edit.hlc.millis + 1,
-        3,
-    );
+    let theirs = remote_update(&state, "address", json!("别处"), Some(state.created.hlc), edit.hlc.millis + 1, 3);
     assert!(theirs.hlc > edit.hlc && theirs.hlc < later.hlc);
-    w.store
-        .apply_pulled(&page(std::slice::from_ref(&theirs), 1), 1)
-        .expect("pulled");
+    w.store.apply_pulled(&page(std::slice::from_ref(&theirs), 1), 1).expect("pulled");
     let open = w.store.open_conflicts().expect("conflicts");
-    assert_eq!(
-        open.iter().map(|c| c.lost_hlc).collect::<BTreeSet<_>>(),
-        [theirs.hlc].into_iter().collect()
-    );
+    assert_eq!(open.iter().map(|c| c.lost_hlc).collect::<BTreeSet<_>>(), [theirs.hlc].into_iter().collect());
 
-    w.store
-        .mark_accepted(created_seq, 10, None)
-        .expect("accepted");
+    w.store.mark_accepted(created_seq, 10, None).expect("accepted");
     let clamped = Hlc::new(edit.hlc.millis - 5_000, 0, edit.hlc.device);
-    w.store
-        .mark_accepted(edit.device_seq, 11, Some(clamped))
-        .expect("accepted, clamped");
+    w.store.mark_accepted(edit.device_seq, 11, Some(clamped)).expect("accepted, clamped");
 
     let history = w.store.history(recipient).expect("history");
-    let entry = history
-        .iter()
-        .find(|h| h.change_id == Some(edit.change_id))
-        .expect("in history");
+    let entry = history.iter().find(|h| h.change_id == Some(edit.change_id)).expect("in history");
     assert_eq!((entry.hlc, entry.status.as_str()), (clamped, "accepted"));
     let pending = w.store.pending_changes(1000).expect("outbox");
-    assert!(
-        pending
-            .iter()
-            .all(|c| c.device_seq != edit.device_seq && c.device_seq != created_seq)
-    );
-    let still_pending = pending
-        .iter()
-        .find(|c| c.change_id == later.change_id)
-        .expect("later");
-    assert_eq!(
-        still_pending.fields["address"].base,
-        Some(clamped),
-        "the later change's base follows"
-    );
+    assert!(pending.iter().all(|c| c.device_seq != edit.device_seq && c.device_seq != created_seq));
+    let still_pending = pending.iter().find(|c| c.change_id == later.change_id).expect("later");
+    assert_eq!(still_pending.fields["address"].base, Some(clamped), "the later change's base follows");
     let state = w.get(EntityKind::Recipient, recipient);
     assert_eq!(state.clock("address").base, Some(clamped));
-    assert!(matches!(
-        w.store.mark_accepted(999, 1, None),
-        Err(StoreError::UnknownChange(999))
-    ));
+    assert!(matches!(w.store.mark_accepted(999, 1, None), Err(StoreError::UnknownChange(999))));
 }
 
 #[test]
 fn a_clamped_creation_stamp_replaces_the_created_clock_and_conflict_rows() {
     let mut w = World::new();
     let recipient = w.add_zhang_san();
-    let create = w
-        .store
-        .pending_changes(1000)
-        .expect("outbox")
-        .pop()
-        .expect("create");
+    let create = w.store.pending_changes(1000).expect("outbox").pop().expect("create");
     let state = w.get(EntityKind::Recipient, recipient);
     // A remote edit made on top of nothing it saw: the created value is lost to it.
-    let theirs = remote_update(
-        &state,
-        "name",
-        json!("张叁"),
-        None,
-        create.hlc.millis + 10,
-        4,
-    );
-    w.store
-        .apply_pulled(&page(&[theirs], 1), 1)
-        .expect("pulled");
-    assert_eq!(
-        w.store.open_conflicts().expect("conflicts")[0].lost_hlc,
-        create.hlc
-    );
+    let theirs = remote_update(&state, "name", json!("张叁"), None, create.hlc.millis + 10, 4);
+    w.store.apply_pulled(&page(&[theirs], 1), 1).expect("pulled");
+    assert_eq!(w.store.open_conflicts().expect("conflicts")[0].lost_hlc, create.hlc);
 
     let clamped = Hlc::new(create.hlc.millis - 1, 0, create.hlc.device);
-    w.store
-        .mark_accepted(create.device_seq, 1, Some(clamped))
-        .expect("accepted");
+    w.store.mark_accepted(create.device_seq, 1, Some(clamped)).expect("accepted");
     let state = w.get(EntityKind::Recipient, recipient);
     assert_eq!(state.created.hlc, clamped);
-    assert_eq!(
-        w.store.open_conflicts().expect("conflicts")[0].lost_hlc,
-        clamped
-    );
+    assert_eq!(w.store.open_conflicts().expect("conflicts")[0].lost_hlc, clamped);
 }
 
 #[test]
 fn a_rejected_creation_is_kept_with_its_reason_and_undone() {
     let mut w = World::new();
     let recipient = w.add_zhang_san();
-    let create = w
-        .store
-        .pending_changes(1000)
-        .expect("outbox")
-        .pop()
-        .expect("create");
+    let create = w.store.pending_changes(1000).expect("outbox").pop().expect("create");
     let pending = w.store.pending_count().expect("count");
-    w.store
-        .mark_rejected(create.device_seq, reason(), None)
-        .expect("rejected");
-    assert!(
-        w.store
-            .entity(EntityKind::Recipient, recipient)
-            .expect("read")
-            .is_none()
-    );
+    w.store.mark_rejected(create.device_seq, reason(), None).expect("rejected");
+    assert!(w.store.entity(EntityKind::Recipient, recipient).expect("read").is_none());
     assert_eq!(w.store.pending_count().expect("count"), pending - 1);
     let rejected = w.store.rejected_changes().expect("rejected");
     assert_eq!(rejected.len(), 1);
@@ -437,34 +250,18 @@ fn a_rejected_update_restores_the_server_state_and_replays_later_pending_changes
     let worker = w.a.worker.clone();
     let server_state = w.get(EntityKind::Recipient, recipient);
     let bad = w
-        .record(
-            &worker,
-            vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")],
-        )
+        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")])
         .expect("edit")
         .remove(0);
-    w.record(
-        &worker,
-        vec![Write::update(EntityKind::Recipient, recipient).set("address", "青山村3组")],
-    )
-    .expect("edit");
-    w.store
-        .mark_rejected(bad.device_seq, reason(), Some(server_state.clone()))
-        .expect("rejected");
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("address", "青山村3组")]).expect("edit");
+    w.store.mark_rejected(bad.device_seq, reason(), Some(server_state.clone())).expect("rejected");
 
     let state = w.get(EntityKind::Recipient, recipient);
     assert_eq!(state.get_str("phone"), None, "the refused edit is undone");
-    assert_eq!(
-        state.get_str("address"),
-        Some("青山村3组"),
-        "the later edit still stands"
-    );
+    assert_eq!(state.get_str("address"), Some("青山村3组"), "the later edit still stands");
     assert!(w.store.open_conflicts().expect("conflicts").is_empty());
     let history = w.store.history(recipient).expect("history");
-    assert!(
-        history.iter().all(|h| h.change_id != Some(bad.change_id)),
-        "a refused edit is not history"
-    );
+    assert!(history.iter().all(|h| h.change_id != Some(bad.change_id)), "a refused edit is not history");
 }
 
 /// Found by the sync simulation: the server's current state may already hold edits this device
@@ -486,7 +283,8 @@ fn a_refusal_undoes_only_the_refused_write_and_later_pulls_still_find_conflicts(
         .expect("edit")
         .remove(0);
     // Meanwhile on the server: another device overwrote the notes without having seen mine.
-    let theirs = remote_update(&created, "notes", json!("与女儿同住"), Some(created.created.hlc), mine.hlc.millis + 10, 9);
+    let theirs =
+        remote_update(&created, "notes", json!("与女儿同住"), Some(created.created.hlc), mine.hlc.millis + 10, 9);
     let mut server_state = created.clone();
     server_state.fields.insert("notes".into(), json!("与女儿同住"));
     server_state.clocks.insert(
@@ -538,15 +336,7 @@ fn refusals_of_stacked_edits_unwind_to_the_last_value_the_server_has() {
 type Edit = (usize, usize, Option<usize>, bool);
 
 fn conflict_scenario() -> impl Strategy<Value = (Vec<Edit>, Vec<usize>)> {
-    let edits = prop::collection::vec(
-        (
-            0usize..2,
-            0usize..3,
-            prop::option::of(0usize..8),
-            any::<bool>(),
-        ),
-        1..8,
-    );
+    let edits = prop::collection::vec((0usize..2, 0usize..3, prop::option::of(0usize..8), any::<bool>()), 1..8);
     edits.prop_flat_map(|edits| {
         let n = edits.len();
         (Just(edits), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
@@ -638,42 +428,26 @@ fn the_station_checksum_folds_the_digests_of_the_stations_entities() {
     let mut w = World::new();
     w.add_zhang_san();
     let all = everything(&w.store);
-    let expected = all
-        .iter()
-        .filter(|e| e.station_ids().contains(&w.a.id))
-        .fold(0u64, |acc, e| checksum_fold(acc, &e.digest()));
+    let expected =
+        all.iter().filter(|e| e.station_ids().contains(&w.a.id)).fold(0u64, |acc, e| checksum_fold(acc, &e.digest()));
     assert_eq!(w.store.station_checksum(w.a.id).expect("sum"), expected);
-    assert_ne!(
-        w.store.station_checksum(w.a.id).expect("sum"),
-        w.store.station_checksum(w.b.id).expect("sum")
-    );
+    assert_ne!(w.store.station_checksum(w.a.id).expect("sum"), w.store.station_checksum(w.b.id).expect("sum"));
 }
 
 #[test]
 fn clearing_a_station_removes_its_entities_keeps_the_outbox_and_a_snapshot_restores_it() {
     let mut w = World::new();
     let recipient = w.add_zhang_san();
-    let a_entities: Vec<EntityState> = everything(&w.store)
-        .into_iter()
-        .filter(|e| e.station_ids().contains(&w.a.id))
-        .collect();
+    let a_entities: Vec<EntityState> =
+        everything(&w.store).into_iter().filter(|e| e.station_ids().contains(&w.a.id)).collect();
     let sum_a = w.store.station_checksum(w.a.id).expect("sum");
     let sum_b = w.store.station_checksum(w.b.id).expect("sum");
     let pending = w.store.pending_count().expect("pending");
 
     w.store.clear_station(w.a.id).expect("cleared");
     assert_eq!(w.store.station_checksum(w.a.id).expect("sum"), 0);
-    assert_eq!(
-        w.store.station_checksum(w.b.id).expect("sum"),
-        sum_b,
-        "the other station is untouched"
-    );
-    assert!(
-        w.store
-            .entity(EntityKind::Recipient, recipient)
-            .expect("read")
-            .is_none()
-    );
+    assert_eq!(w.store.station_checksum(w.b.id).expect("sum"), sum_b, "the other station is untouched");
+    assert!(w.store.entity(EntityKind::Recipient, recipient).expect("read").is_none());
     assert_eq!(w.store.pending_count().expect("pending"), pending);
 
     w.store.apply_snapshot(&a_entities).expect("restored");
@@ -690,22 +464,13 @@ fn the_session_and_the_signing_key_are_kept() {
     let public = {
         let mut store = Store::open_with_key(&path, &key).expect("open");
         assert_eq!(store.session_json().expect("session"), None);
-        store
-            .set_session_json(Some(r#"{"token":"t"}"#))
-            .expect("set");
+        store.set_session_json(Some(r#"{"token":"t"}"#)).expect("set");
         let k = store.signing_key().expect("key");
-        assert_eq!(
-            store.signing_key().expect("again").to_bytes(),
-            k.to_bytes(),
-            "made once"
-        );
+        assert_eq!(store.signing_key().expect("again").to_bytes(), k.to_bytes(), "made once");
         k.verifying_key()
     };
     let mut store = Store::open_with_key(&path, &key).expect("reopen");
-    assert_eq!(
-        store.session_json().expect("session").as_deref(),
-        Some(r#"{"token":"t"}"#)
-    );
+    assert_eq!(store.session_json().expect("session").as_deref(), Some(r#"{"token":"t"}"#));
     assert_eq!(store.signing_key().expect("key").verifying_key(), public);
     store.set_session_json(None).expect("sign out");
     assert_eq!(store.session_json().expect("session"), None);
@@ -728,8 +493,7 @@ fn the_station_checksum_follows_every_write_and_equals_a_fold_over_the_rows() {
     let before = w.store.station_checksum(station).expect("sum");
     assert_eq!(before, fold(&w.store));
     let worker = w.a.worker.clone();
-    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("notes", "新备注")])
-        .expect("edit");
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("notes", "新备注")]).expect("edit");
     let after = w.store.station_checksum(station).expect("sum");
     assert_ne!(after, before, "the edit changed the checksum");
     assert_eq!(after, fold(&w.store));
@@ -742,8 +506,7 @@ fn a_crash_halfway_through_a_page_applies_nothing_of_it() {
     w.add_zhang_san();
     let worker = w.a.worker.clone();
     let recipient = w.add_zhang_san();
-    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("notes", "备注")])
-        .expect("edit");
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("notes", "备注")]).expect("edit");
     let changes = w.store.pending_changes(1000).expect("outbox");
     let mut other = Store::open_in_memory().expect("other device");
     other.fail_apply_after(Some(2));

@@ -70,7 +70,12 @@ fn build_station() -> Station {
     let villages: Vec<Uuid> =
         (0..6).map(|n| admin.create_village(station, point, &format!("{n}村")).expect("village")).collect();
     let mut workers = Vec::new();
-    for (name, role) in [("w1", RoleKind::SocialWorker), ("w2", RoleKind::SocialWorker), ("w3", RoleKind::SocialWorker), ("d1", RoleKind::DeputyHead)] {
+    for (name, role) in [
+        ("w1", RoleKind::SocialWorker),
+        ("w2", RoleKind::SocialWorker),
+        ("w3", RoleKind::SocialWorker),
+        ("d1", RoleKind::DeputyHead),
+    ] {
         let id = admin
             .create_user(&NewUser {
                 username: name.into(),
@@ -126,7 +131,10 @@ fn build_station() -> Station {
             Write::create(EntityKind::Recipient, id)
                 .set("station_id", s.clone())
                 .set("village_id", village.to_string())
-                .set("name", format!("{}{}", SURNAMES[rng.gen_range(0..SURNAMES.len())], GIVEN[rng.gen_range(0..GIVEN.len())]))
+                .set(
+                    "name",
+                    format!("{}{}", SURNAMES[rng.gen_range(0..SURNAMES.len())], GIVEN[rng.gen_range(0..GIVEN.len())]),
+                )
                 .set("id_number", number)
                 .set("gender", gender)
                 .set("birth_date", birth)
@@ -169,7 +177,8 @@ fn build_station() -> Station {
         let case = Uuid::now_v7();
         let (recipient, _) = recipients[n % recipients.len()];
         let day = today.to_string();
-        let record = |kind| Write::create(kind, Uuid::now_v7()).set("station_id", s.clone()).set("case_id", case.to_string());
+        let record =
+            |kind| Write::create(kind, Uuid::now_v7()).set("station_id", s.clone()).set("case_id", case.to_string());
         batch.push((
             worker,
             Write::create(EntityKind::Case, case)
@@ -181,7 +190,8 @@ fn build_station() -> Station {
                 .set("opened_on", day.clone())
                 .set("closure_status", "Open"),
         ));
-        batch.push((worker, record(EntityKind::Screening).set("source", "VisitScreening").set("found_on", day.clone())));
+        batch
+            .push((worker, record(EntityKind::Screening).set("source", "VisitScreening").set("found_on", day.clone())));
         batch.push((
             worker,
             record(EntityKind::Assessment)
@@ -192,7 +202,9 @@ fn build_station() -> Station {
         ));
         batch.push((
             worker,
-            record(EntityKind::Goal).set("description", "每月探访两次，链接志愿者送餐").set("target_date", (today + chrono::Duration::days(90)).to_string()),
+            record(EntityKind::Goal)
+                .set("description", "每月探访两次，链接志愿者送餐")
+                .set("target_date", (today + chrono::Duration::days(90)).to_string()),
         ));
         batch.push((
             worker,
@@ -214,7 +226,10 @@ fn build_station() -> Station {
         ));
         batch.push((
             worker,
-            record(EntityKind::FollowUp).set("worker_id", worker.to_string()).set("visited_on", day.clone()).set("notes", "情况稳定"),
+            record(EntityKind::FollowUp)
+                .set("worker_id", worker.to_string())
+                .set("visited_on", day.clone())
+                .set("notes", "情况稳定"),
         ));
         if batch.len() >= 490 {
             flush(&mut batch);
@@ -315,7 +330,16 @@ fn main() {
     // 0. Where the time of a first pull goes, piece by piece (in process, no HTTP), to guide work
     // on it.
     {
-        let session = station.server.login(LoginRequest { username: "d1".into(), password: PASSWORD.into(), device_id: None, device_name: "probe".into(), signing_key: None }).expect("login");
+        let session = station
+            .server
+            .login(LoginRequest {
+                username: "d1".into(),
+                password: PASSWORD.into(),
+                device_id: None,
+                device_name: "probe".into(),
+                signing_key: None,
+            })
+            .expect("login");
         // The server's part is the page as the HTTP layer sends it (the log's stored JSON).
         let mut server_read = Duration::ZERO;
         let mut decode = Duration::ZERO;
@@ -324,7 +348,14 @@ fn main() {
         let mut after = 0;
         loop {
             let t = Instant::now();
-            let json = station.server.pull_json(&session.access_token, domain::SCHEMA_VERSION, protocol::PullQuery { after, limit: Some(2000) }).expect("pull");
+            let json = station
+                .server
+                .pull_json(
+                    &session.access_token,
+                    domain::SCHEMA_VERSION,
+                    protocol::PullQuery { after, limit: Some(2000) },
+                )
+                .expect("pull");
             server_read += t.elapsed();
             bytes += json.len();
             let t = Instant::now();
@@ -332,7 +363,9 @@ fn main() {
             decode += t.elapsed();
             after = page.next_cursor;
             back.extend(page.entries);
-            if !page.has_more { break; }
+            if !page.has_more {
+                break;
+            }
         }
         let dir = tempfile::tempdir().expect("dir");
         let mut store = Store::open_with_key(&dir.path().join("probe.db"), &DbKey([9; 32])).expect("store");
@@ -348,7 +381,10 @@ fn main() {
         let t = Instant::now();
         let _ = store.station_checksum(station.station).expect("sum");
         let checksum2 = t.elapsed();
-        println!("probe: {} entries: server pull (JSON as sent) {server_read:.1?} ({bytes} bytes), decode {decode:.1?}, apply {apply:.1?}, checksum {checksum:.1?} (again {checksum2:.1?}) {sum:x}", items.len());
+        println!(
+            "probe: {} entries: server pull (JSON as sent) {server_read:.1?} ({bytes} bytes), decode {decode:.1?}, apply {apply:.1?}, checksum {checksum:.1?} (again {checksum2:.1?}) {sum:x}",
+            items.len()
+        );
     }
 
     // 1. A fresh device's first full pull (deputy head: the whole station). Three fresh devices,
@@ -373,10 +409,31 @@ fn main() {
     pulls.sort();
     baselines.sort();
     let (first_pull, baseline) = (pulls[1], baselines[1]);
-    println!("\nfirst full pull: {} entries in {} pages, median of 3 {} (min {}, max {})", report.pulled, report.pages, ms(first_pull), ms(pulls[0]), ms(pulls[2]));
-    println!("  {:.0} records/s, {:.0} bytes on the wire per record, checksum verified: {}", per_second(report.pulled, first_pull), bytes as f64 / report.pulled.max(1) as f64, report.verified);
-    println!("  baseline: the same {} rows bulk-inserted into plain SQLite: median {} (min {}, max {})", held.len(), ms(baseline), ms(baselines[0]), ms(baselines[2]));
-    println!("  ratio first pull / bulk insert: {:.2}x (target: within 3x)", first_pull.as_secs_f64() / baseline.as_secs_f64());
+    println!(
+        "\nfirst full pull: {} entries in {} pages, median of 3 {} (min {}, max {})",
+        report.pulled,
+        report.pages,
+        ms(first_pull),
+        ms(pulls[0]),
+        ms(pulls[2])
+    );
+    println!(
+        "  {:.0} records/s, {:.0} bytes on the wire per record, checksum verified: {}",
+        per_second(report.pulled, first_pull),
+        bytes as f64 / report.pulled.max(1) as f64,
+        report.verified
+    );
+    println!(
+        "  baseline: the same {} rows bulk-inserted into plain SQLite: median {} (min {}, max {})",
+        held.len(),
+        ms(baseline),
+        ms(baselines[0]),
+        ms(baselines[2])
+    );
+    println!(
+        "  ratio first pull / bulk insert: {:.2}x (target: within 3x)",
+        first_pull.as_secs_f64() / baseline.as_secs_f64()
+    );
 
     // Two more devices, already in sync.
     let mut worker = device(&station, "w1");
@@ -421,8 +478,20 @@ fn main() {
     let pull_time = start.elapsed();
     let received = colleague.engine.transport().bytes_received() - received_before;
     println!("\na week offline: {week} changes (100 visits, 300 edits)");
-    println!("  push: {} accepted in {:.0?} ({:.0} changes/s, {:.0} bytes per change)", pushed.accepted, push_time, per_second(pushed.accepted, push_time), sent as f64 / week as f64);
-    println!("  pull by a colleague: {} entries in {:.0?} ({:.0} changes/s, {:.0} bytes per change)", pulled.pulled, pull_time, per_second(pulled.pulled.max(1), pull_time), received as f64 / pulled.pulled.max(1) as f64);
+    println!(
+        "  push: {} accepted in {:.0?} ({:.0} changes/s, {:.0} bytes per change)",
+        pushed.accepted,
+        push_time,
+        per_second(pushed.accepted, push_time),
+        sent as f64 / week as f64
+    );
+    println!(
+        "  pull by a colleague: {} entries in {:.0?} ({:.0} changes/s, {:.0} bytes per change)",
+        pulled.pulled,
+        pull_time,
+        per_second(pulled.pulled.max(1), pull_time),
+        received as f64 / pulled.pulled.max(1) as f64
+    );
 
     // 3. A day's work (200 changes) round trip: pushed by one, pulled by another.
     // Each device's round is `sync_once` (push, pull, verify) step by step, to see the parts.
@@ -463,8 +532,17 @@ fn main() {
     let [push, back, verify_w, _, pull, verify_c] = parts.map(median);
     let baseline_day = bulk_insert_baseline(&held[..200.min(held.len())]);
     println!("\na day's work (200 changes) pushed by one device and pulled by another, 5 days:");
-    println!("  round trip min {:.1?}, median {:.1?}, max {:.1?} (target: under 100 ms)", round_trips[0], round_trips[2], round_trips[4]);
-    println!("  medians: push {push:.1?}, own changes pulled back {back:.1?}, verify {verify_w:.1?}; colleague's pull {pull:.1?}, verify {verify_c:.1?}");
-    println!("  baseline: 200 rows bulk-inserted into plain SQLite: {:.1?}; ratio median/baseline {:.1}x", baseline_day, round_trips[2].as_secs_f64() / baseline_day.as_secs_f64());
+    println!(
+        "  round trip min {:.1?}, median {:.1?}, max {:.1?} (target: under 100 ms)",
+        round_trips[0], round_trips[2], round_trips[4]
+    );
+    println!(
+        "  medians: push {push:.1?}, own changes pulled back {back:.1?}, verify {verify_w:.1?}; colleague's pull {pull:.1?}, verify {verify_c:.1?}"
+    );
+    println!(
+        "  baseline: 200 rows bulk-inserted into plain SQLite: {:.1?}; ratio median/baseline {:.1}x",
+        baseline_day,
+        round_trips[2].as_secs_f64() / baseline_day.as_secs_f64()
+    );
     let _ = (&station.server, &station.villages, &station.workers);
 }

@@ -55,8 +55,8 @@ fn read<T: DeserializeOwned>(response: Response) -> Result<(T, usize), Transport
     let body = response.bytes().map_err(cut)?;
     if status.is_success() {
         // UTF-8 checked once for the whole body, not string by string as `from_slice` would.
-        let text = std::str::from_utf8(&body)
-            .map_err(|e| TransportError::Offline(format!("reply cut or unreadable: {e}")))?;
+        let text =
+            std::str::from_utf8(&body).map_err(|e| TransportError::Offline(format!("reply cut or unreadable: {e}")))?;
         let value = serde_json::from_str::<T>(text)
             .map_err(|e| TransportError::Offline(format!("reply cut or unreadable: {e}")))?;
         return Ok((value, body.len()));

@@ -1,8 +1,6 @@
 //! The engine's view of the server: four calls, each answered or failed as a whole.
 
-use protocol::{
-    ChecksumResponse, PullQuery, PullResponse, PushRequest, PushResponse, SnapshotQuery, SnapshotResponse,
-};
+use protocol::{ChecksumResponse, PullQuery, PullResponse, PushRequest, PushResponse, SnapshotQuery, SnapshotResponse};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TransportError {

@@ -520,7 +520,8 @@ impl Q<'_> {
             .map(|b| format!("SELECT seq FROM (SELECT a.seq FROM log_audience a WHERE {b} AND a.seq > ?1 ORDER BY a.seq LIMIT ?3)"))
             .collect::<Vec<_>>()
             .join(" UNION ");
-        let sql = format!("SELECT l.seq, l.item FROM log l WHERE l.seq IN ({union} ORDER BY 1 LIMIT ?3) ORDER BY l.seq");
+        let sql =
+            format!("SELECT l.seq, l.item FROM log l WHERE l.seq IN ({union} ORDER BY 1 LIMIT ?3) ORDER BY l.seq");
         let mut stmt = self.0.prepare_cached(&sql).map_err(backend)?;
         let rows = stmt
             .query_map(params_from_iter(values), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))

@@ -66,9 +66,7 @@ impl World {
             admin,
             a: station_stub(),
             b: station_stub(),
-            clock: DateTime::parse_from_rfc3339("2026-11-25T01:00:00Z")
-                .expect("time")
-                .with_timezone(&Utc),
+            clock: DateTime::parse_from_rfc3339("2026-11-25T01:00:00Z").expect("time").with_timezone(&Utc),
         };
         let key = w.store.signing_key().expect("key");
         w.a = w.make_station("城关社工站", "张", Some(signoff::public_key_hex(&key)));
@@ -91,25 +89,14 @@ impl World {
         self.store.entity(kind, id).expect("read").expect("exists")
     }
 
-    fn make_station(
-        &mut self,
-        name: &str,
-        surname: &str,
-        supervisor_key: Option<String>,
-    ) -> Station {
+    fn make_station(&mut self, name: &str, surname: &str, supervisor_key: Option<String>) -> Station {
         let admin = self.admin.clone();
         let station = new_id();
         let (point, point2, village, village2) = (new_id(), new_id(), new_id(), new_id());
         let mut writes = vec![
-            Write::create(EntityKind::Station, station)
-                .set("name", name)
-                .set("county", "宁乡市"),
-            Write::create(EntityKind::ServicePoint, point)
-                .set("station_id", station.to_string())
-                .set("name", "一点"),
-            Write::create(EntityKind::ServicePoint, point2)
-                .set("station_id", station.to_string())
-                .set("name", "二点"),
+            Write::create(EntityKind::Station, station).set("name", name).set("county", "宁乡市"),
+            Write::create(EntityKind::ServicePoint, point).set("station_id", station.to_string()).set("name", "一点"),
+            Write::create(EntityKind::ServicePoint, point2).set("station_id", station.to_string()).set("name", "二点"),
             Write::create(EntityKind::Village, village)
                 .set("station_id", station.to_string())
                 .set("service_point_id", point.to_string())
@@ -147,41 +134,15 @@ impl World {
             point2,
             village,
             village2,
-            worker: Actor::new(
-                worker,
-                Some(Role::SocialWorker {
-                    station_id: station,
-                }),
-            ),
-            worker2: Actor::new(
-                worker2,
-                Some(Role::SocialWorker {
-                    station_id: station,
-                }),
-            ),
-            deputy: Actor::new(
-                deputy,
-                Some(Role::DeputyHead {
-                    station_id: station,
-                }),
-            ),
-            supervisor: Actor::new(
-                supervisor,
-                Some(Role::Supervisor {
-                    station_ids: vec![station],
-                }),
-            ),
+            worker: Actor::new(worker, Some(Role::SocialWorker { station_id: station })),
+            worker2: Actor::new(worker2, Some(Role::SocialWorker { station_id: station })),
+            deputy: Actor::new(deputy, Some(Role::DeputyHead { station_id: station })),
+            supervisor: Actor::new(supervisor, Some(Role::Supervisor { station_ids: vec![station] })),
         }
     }
 
     /// A recipient write of station A's first village.
-    pub fn recipient_write(
-        &self,
-        name: &str,
-        id_number: &str,
-        birth: &str,
-        gender: &str,
-    ) -> (Uuid, Write) {
+    pub fn recipient_write(&self, name: &str, id_number: &str, birth: &str, gender: &str) -> (Uuid, Write) {
         let id = new_id();
         let write = Write::create(EntityKind::Recipient, id)
             .set("station_id", self.a.id.to_string())
@@ -196,8 +157,7 @@ impl World {
 
     /// Adds 张三 (female, 1949-12-31, 11010519491231002X) to station A.
     pub fn add_zhang_san(&mut self) -> Uuid {
-        let (id, write) =
-            self.recipient_write("张三", "11010519491231002X", "1949-12-31", "Female");
+        let (id, write) = self.recipient_write("张三", "11010519491231002X", "1949-12-31", "Female");
         let worker = self.a.worker.clone();
         self.record(&worker, vec![write]).expect("recipient");
         id
@@ -220,21 +180,14 @@ impl World {
     }
 
     pub fn record_write(&self, kind: EntityKind, case: Uuid) -> Write {
-        let w = Write::create(kind, new_id())
-            .set("station_id", self.a.id.to_string())
-            .set("case_id", case.to_string());
+        let w = Write::create(kind, new_id()).set("station_id", self.a.id.to_string()).set("case_id", case.to_string());
         let worker = self.a.worker.user_id.to_string();
         match kind {
-            EntityKind::Screening => w
-                .set("source", "VisitScreening")
-                .set("found_on", days_ago(90)),
-            EntityKind::Assessment => w
-                .set("assessed_on", days_ago(80))
-                .set("risk_level", "Medium")
-                .set("needs_summary", "需要生活照料"),
-            EntityKind::Goal => w
-                .set("description", "恢复日常生活")
-                .set("target_date", days_ago(-30)),
+            EntityKind::Screening => w.set("source", "VisitScreening").set("found_on", days_ago(90)),
+            EntityKind::Assessment => {
+                w.set("assessed_on", days_ago(80)).set("risk_level", "Medium").set("needs_summary", "需要生活照料")
+            }
+            EntityKind::Goal => w.set("description", "恢复日常生活").set("target_date", days_ago(-30)),
             EntityKind::ResourceLink => w
                 .set("kind", "Volunteer")
                 .set("description", "志愿者每周探访")
@@ -247,18 +200,13 @@ impl World {
                 .set("method", "Casework")
                 .set("duration_minutes", 45)
                 .set("notes", "情绪疏导一次"),
-            EntityKind::FollowUp => w
-                .set("worker_id", worker)
-                .set("visited_on", days_ago(10))
-                .set("notes", "情况稳定"),
+            EntityKind::FollowUp => w.set("worker_id", worker).set("visited_on", days_ago(10)).set("notes", "情况稳定"),
             _ => panic!("not a stage record the fixture makes: {kind:?}"),
         }
     }
 
     pub fn move_stage(&self, case: Uuid, stage: &str) -> Write {
-        Write::update(EntityKind::Case, case)
-            .set("stage", stage)
-            .set("stage_entered_on", today().to_string())
+        Write::update(EntityKind::Case, case).set("stage", stage).set("stage_entered_on", today().to_string())
     }
 
     /// Walks a case from Identify to a closure request, by its worker. Returns the goal id.
@@ -267,23 +215,11 @@ impl World {
         let goal = self.record_write(EntityKind::Goal, case);
         let goal_id = goal.entity_id;
         let steps = vec![
-            vec![
-                self.record_write(EntityKind::Screening, case),
-                self.move_stage(case, "Assess"),
-            ],
-            vec![
-                self.record_write(EntityKind::Assessment, case),
-                self.move_stage(case, "Plan"),
-            ],
+            vec![self.record_write(EntityKind::Screening, case), self.move_stage(case, "Assess")],
+            vec![self.record_write(EntityKind::Assessment, case), self.move_stage(case, "Plan")],
             vec![goal, self.move_stage(case, "Coordinate")],
-            vec![
-                self.record_write(EntityKind::ResourceLink, case),
-                self.move_stage(case, "Intervene"),
-            ],
-            vec![
-                self.record_write(EntityKind::Intervention, case),
-                self.move_stage(case, "FollowUp"),
-            ],
+            vec![self.record_write(EntityKind::ResourceLink, case), self.move_stage(case, "Intervene")],
+            vec![self.record_write(EntityKind::Intervention, case), self.move_stage(case, "FollowUp")],
             vec![
                 self.record_write(EntityKind::FollowUp, case),
                 Write::update(EntityKind::Goal, goal_id).set("evaluation", "Achieved"),
@@ -324,10 +260,7 @@ impl World {
     }
 
     pub fn outbox_len(&self) -> i64 {
-        self.store
-            .connection()
-            .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
-            .expect("count")
+        self.store.connection().query_row("SELECT count(*) FROM changes", [], |r| r.get(0)).expect("count")
     }
 }
 

@@ -1,6 +1,5 @@
 //! One sync round: push, pull, verify, repair.
 
-use chrono::{DateTime, Utc};
 use protocol::{PullQuery, PushOutcome, PushRequest, SnapshotQuery, limits};
 use serde::{Deserialize, Serialize};
 use store::{AcceptedChange, PulledBatch, Store};
@@ -33,20 +32,6 @@ pub struct PullProgress {
     pub cursor: u64,
     pub head: u64,
     pub pulled: u64,
-}
-
-/// What the UI shows about sync.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SyncStatus {
-    pub online: bool,
-    pub syncing: bool,
-    pub last_sync_at: Option<DateTime<Utc>>,
-    pub pending: u64,
-    pub rejected: u64,
-    pub conflicts_open: u64,
-    pub pull_progress: Option<PullProgress>,
-    /// The last error's code and Chinese and English messages.
-    pub last_error: Option<(String, String, String)>,
 }
 
 pub struct Engine<T: Transport> {

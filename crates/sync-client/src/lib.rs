@@ -13,7 +13,7 @@ mod http;
 mod transport;
 
 pub use backoff::Backoff;
-pub use engine::{Engine, PullProgress, SyncReport, SyncStatus};
+pub use engine::{Engine, PullProgress, SyncReport};
 pub use http::{HttpTransport, login};
 pub use transport::{Transport, TransportError};
 

@@ -32,10 +32,12 @@ cargo test --workspace --exclude ui --no-fail-fast
 # figures worth quoting come from an optimised run on its own, e.g.
 # `cargo bench -p store --bench county` and `cargo bench -p sync-client --bench sync`.
 step "benchmarks (smoke run at SHEGONG_BENCH_SCALE=0.02)"
+# Named from the workspace as a whole, so cargo reuses the build above (the features of a
+# `-p PACKAGE` build can differ, and rebuild half the dependencies).
+benches=()
 for bench in crates/*/benches/*.rs sync-server/benches/*.rs; do
-  [ -f "$bench" ] || continue
-  package=$(basename "$(dirname "$(dirname "$bench")")")
-  SHEGONG_BENCH_SCALE=0.02 cargo test -p "$package" --bench "$(basename "$bench" .rs)"
+  if [ -f "$bench" ]; then benches+=(--bench "$(basename "$bench" .rs)"); fi
 done
+SHEGONG_BENCH_SCALE=0.02 cargo test --workspace --exclude ui "${benches[@]}"
 
 step "all tests passed in $(( $(date +%s) - started )) s"

@@ -213,3 +213,42 @@ async fn an_invalid_id_number_is_shown_at_its_field_and_nothing_typed_is_lost() 
     driver.quit().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_added_while_the_server_is_away_reaches_it_once_it_is_back() -> TestResult {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let mut server = SyncServer::start_with_demo_data()?;
+    let app = DesktopApp::start(server.url())?;
+    let name = "赵离线";
+    let id = id_number("44052420150305222");
+
+    let driver = app.launch().await?;
+    wait_for(&driver, "#username").await?;
+    sign_in(&driver, "shegong1", DEMO_PASSWORD).await?;
+    wait_for(&driver, "#roster-table tbody tr").await?;
+    wait_for_text(&driver, "#sync-online", "online", |t| t.contains("在线")).await?;
+
+    // The network goes: the work goes on, and the status bar says what waits to be sent.
+    server.stop();
+    click(&driver, "#nav-add-recipient").await?;
+    type_into(&driver, "#name", name).await?;
+    type_into(&driver, "#id_number", &id).await?;
+    click(&driver, "#category-LeftBehindChild").await?;
+    choose_first_village(&driver).await?;
+    click(&driver, "#save").await?;
+    wait_for_text(&driver, "#notice", "the saved notice", |t| t.contains(name)).await?;
+    wait_for_text(&driver, "#sync-online", "offline", |t| t.contains("离线")).await?;
+    wait_for_text(&driver, "#sync-pending", "one change waiting", |t| t.trim() == "1").await?;
+    screenshot(&driver, "11-added-while-offline").await?;
+
+    // The server is back where it was; "sync now" sends the change without waiting for the
+    // next round.
+    server.restart()?;
+    click(&driver, "#sync-now").await?;
+    wait_for_text(&driver, "#sync-pending", "nothing waiting", |t| t.trim() == "0").await?;
+    wait_for_text(&driver, "#sync-online", "online again", |t| t.contains("在线")).await?;
+    wait_until_on_server(&server, name).await?;
+    screenshot(&driver, "12-sent-once-back-online").await?;
+    driver.quit().await?;
+    Ok(())
+}

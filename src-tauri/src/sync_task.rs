@@ -116,19 +116,15 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
     let now = Utc::now();
     let mut guard = lock(&inner.account);
     // Whoever signed out or in meanwhile: the outcome is noted only for the account it was for.
-    let account = guard.as_mut().filter(|a| a.path == path);
-    match (account, &result) {
-        (None, _) => {}
-        (Some(account), result) => {
-            // A refreshed token is kept whatever the round's outcome, or the next round fails.
-            if let Some(refreshed) = refreshed
-                && let Err(e) = account.save_session(refreshed)
-            {
-                tracing::error!(error = %e, "could not save the refreshed session");
-            }
-            note_outcome(inner, account, result, now);
-            refresh_counts(inner, account);
+    if let Some(account) = guard.as_mut().filter(|a| a.path == path) {
+        // A refreshed token is kept whatever the round's outcome, or the next round fails.
+        if let Some(refreshed) = refreshed
+            && let Err(e) = account.save_session(refreshed)
+        {
+            tracing::error!(error = %e, "could not save the refreshed session");
         }
+        note_outcome(inner, account, &result, now);
+        refresh_counts(inner, account);
     }
     drop(guard);
     update_status(inner, |s| s.syncing = false);

@@ -29,7 +29,7 @@ use uuid::Uuid;
 pub use key::{DbKey, KDF_M_COST_KIB, KDF_P_COST, KDF_T_COST, key_for, salt_path};
 pub use schema::{LATEST_VERSION, MIGRATIONS};
 pub use screens::*;
-pub use sync::{AcceptedChange, ApplyReport, PulledBatch};
+pub use sync::{AcceptedChange, ApplyReport};
 
 /// SQLite page cache per connection, in KiB: the roster's tables and indexes of a large county
 /// stay decrypted in memory.

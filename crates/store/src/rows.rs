@@ -261,8 +261,8 @@ impl RecipientColumns {
     }
 }
 
-/// The row of an entity new to this device, made ready off the database thread (see
-/// `PulledBatch`): every column in the table's order, and what its insert derives elsewhere.
+/// The row of an entity new to this device (a pulled create): every column in the table's order,
+/// and what its insert derives elsewhere.
 pub(crate) struct NewRow {
     kind: EntityKind,
     id: Id,
@@ -293,21 +293,14 @@ fn fields_by_name(kind: EntityKind) -> &'static [usize] {
 }
 
 impl NewRow {
-    /// The row of the entity a create makes, its values moved out of `fields` (the create's
-    /// writes, or a state's fields); `None`, leaving `fields` as they were, when one of them has
-    /// no column in the kind's table.
-    pub fn of<W>(
-        kind: EntityKind,
-        id: Id,
-        created: FieldClock,
-        fields: &mut BTreeMap<String, W>,
-        value: impl Fn(W) -> Value,
-    ) -> Option<NewRow> {
+    /// The row of the entity a create makes, its values moved out of `fields`; `None`, leaving
+    /// `fields` as they were, when one of them has no column in the kind's table.
+    pub fn of(kind: EntityKind, id: Id, created: FieldClock, fields: &mut BTreeMap<String, Value>) -> Option<NewRow> {
         let spec = kind.spec();
         if !fields.keys().all(|name| spec.field(name).is_some()) {
             return None;
         }
-        let values: Vec<Option<Value>> = spec.fields.iter().map(|f| fields.remove(f.name).map(&value)).collect();
+        let values: Vec<Option<Value>> = spec.fields.iter().map(|f| fields.remove(f.name)).collect();
         let mut row = NewRow { kind, id, values, created, digest: None, recipient: None, visit: None };
         let by_name =
             fields_by_name(kind).iter().filter_map(|i| Some((spec.fields[*i].name, row.values[*i].as_ref()?)));
@@ -322,23 +315,6 @@ impl NewRow {
         row.recipient = recipient;
         row.visit = visit;
         Some(row)
-    }
-
-    /// The state the row holds.
-    pub fn state(&self) -> EntityState {
-        let spec = self.kind.spec();
-        EntityState {
-            kind: self.kind,
-            id: self.id,
-            fields: spec
-                .fields
-                .iter()
-                .zip(&self.values)
-                .filter_map(|(f, v)| v.as_ref().map(|v| (f.name.to_owned(), v.clone())))
-                .collect(),
-            created: self.created,
-            clocks: BTreeMap::new(),
-        }
     }
 }
 

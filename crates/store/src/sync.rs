@@ -314,60 +314,33 @@ impl Store {
     /// An update of an entity not held here is skipped and counted. Every incoming stamp is
     /// observed into the device clock.
     pub fn apply_pulled(&mut self, entries: &[(u64, Incoming)], new_cursor: u64) -> Result<ApplyReport, StoreError> {
-        self.apply_items(entries.iter().map(|(seq, incoming)| Item::Entry(*seq, incoming)), new_cursor)
-    }
-
-    /// [`Store::apply_pulled`] for entries made ready with [`PulledBatch::push_page`].
-    pub fn apply_batch(&mut self, batch: &PulledBatch, new_cursor: u64) -> Result<ApplyReport, StoreError> {
-        self.apply_items(batch.items.iter().map(Pulled::item), new_cursor)
-    }
-
-    fn apply_items<'a>(
-        &mut self,
-        items: impl Iterator<Item = Item<'a>>,
-        new_cursor: u64,
-    ) -> Result<ApplyReport, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut device = DeviceState::load(&tx)?;
         let mut report = ApplyReport::default();
         let mut latest = rows::LatestVisits::default();
         let now = Utc::now();
-        for (applied, item) in items.enumerate() {
+        for (applied, (server_seq, incoming)) in entries.iter().enumerate() {
             if self.fail_apply_after == Some(applied) {
                 // Test hook: the process dies here; the transaction is never committed.
                 return Err(StoreError::Injected);
             }
-            match item {
-                Item::Create { server_seq, change, row } => {
-                    device.clock.observe(change.hlc);
-                    if rows::insert_new_row(&tx, row, &mut latest)? {
-                        report.applied += 1;
-                        continue;
-                    }
-                    // Held here after all: merged like any change.
-                    let change = Change {
-                        fields: row.state().fields.into_iter().map(|(k, v)| (k, FieldWrite::new(v))).collect(),
-                        ..change.clone()
-                    };
-                    apply_change(&tx, server_seq, &change, &mut report, &mut latest, now)?;
-                }
-                Item::Entry(server_seq, Incoming::Change(change)) => {
+            match incoming {
+                Incoming::Change(change) => {
                     device.clock.observe(change.hlc);
                     // Most creates (all of a first pull's) are of entities not held here:
                     // inserted straight away, without looking for the row first.
                     if change.op == Op::Create
                         && let Some(merged) = merge::merge(None, change)
                         && let mut state = strip_nulls(merged.state)
-                        && let Some(row) =
-                            rows::NewRow::of(state.kind, state.id, state.created, &mut state.fields, |v| v)
+                        && let Some(row) = rows::NewRow::of(state.kind, state.id, state.created, &mut state.fields)
                         && rows::insert_new_row(&tx, &row, &mut latest)?
                     {
                         report.applied += 1;
                         continue;
                     }
-                    apply_change(&tx, server_seq, change, &mut report, &mut latest, now)?;
+                    apply_change(&tx, *server_seq, change, &mut report, &mut latest, now)?;
                 }
-                Item::Entry(_, Incoming::Snapshot(state)) => {
+                Incoming::Snapshot(state) => {
                     device.clock.observe(state.created.hlc);
                     for clock in state.clocks.values() {
                         device.clock.observe(clock.hlc);
@@ -375,7 +348,7 @@ impl Store {
                     report.conflicts_opened += apply_snapshot_one(&tx, state, &mut latest)?;
                     report.applied += 1;
                 }
-                Item::Entry(_, Incoming::Evict { entity, entity_id }) => {
+                Incoming::Evict { entity, entity_id } => {
                     // A removed visit can move a latest visit back: what is noted goes in first.
                     latest.flush(&tx)?;
                     rows::delete_entity(&tx, *entity, *entity_id)?;
@@ -535,82 +508,6 @@ fn apply_change(
     }
     report.applied += 1;
     Ok(())
-}
-
-/// Pulled log entries made ready to apply with [`Store::apply_batch`], page by page, in log
-/// order. What needs no database is done as a page is added, on whichever thread adds it: each
-/// create is read into the row it makes of an entity not held here, with its digest and derived
-/// columns. A
-/// pipelined pull adds pages on the thread that fetches them, so the thread writing the
-/// database only writes.
-#[derive(Default)]
-pub struct PulledBatch {
-    items: Vec<Pulled>,
-}
-
-impl PulledBatch {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a page's entries (server sequence number and item), after those already here.
-    pub fn push_page(&mut self, entries: Vec<(u64, Incoming)>) {
-        self.items.reserve(entries.len());
-        for (server_seq, incoming) in entries {
-            self.items.push(match incoming {
-                // A create's own clock is the whole entity's; `base` and `resolves` only matter
-                // for merging into an entity already here, so a create carrying any stays whole.
-                Incoming::Change(mut change)
-                    if change.op == Op::Create
-                        && change.fields.values().all(|w| w.base.is_none() && w.resolves.is_empty()) =>
-                {
-                    // The entity as `merge::merge` makes it, its values moved rather than
-                    // copied. `null`s stay (they write as no value, and digest as none).
-                    let created = domain::entity::FieldClock { hlc: change.hlc, base: None, author: change.author_id };
-                    match rows::NewRow::of(change.entity, change.entity_id, created, &mut change.fields, |w| w.value) {
-                        Some(row) => Pulled::Create { server_seq, change, row },
-                        // A field the table has no column for: applied the long way.
-                        None => Pulled::Entry(server_seq, Incoming::Change(change)),
-                    }
-                }
-                other => Pulled::Entry(server_seq, other),
-            });
-        }
-    }
-
-    /// How many entries the batch holds.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-}
-
-enum Pulled {
-    /// A create, its fields moved into `row` (`change` keeps the rest).
-    Create {
-        server_seq: u64,
-        change: Change,
-        row: rows::NewRow,
-    },
-    Entry(u64, Incoming),
-}
-
-impl Pulled {
-    fn item(&self) -> Item<'_> {
-        match self {
-            Pulled::Create { server_seq, change, row } => Item::Create { server_seq: *server_seq, change, row },
-            Pulled::Entry(server_seq, incoming) => Item::Entry(*server_seq, incoming),
-        }
-    }
-}
-
-/// One entry to apply, as [`Store::apply_pulled`] and [`Store::apply_batch`] have it.
-enum Item<'a> {
-    Create { server_seq: u64, change: &'a Change, row: &'a rows::NewRow },
-    Entry(u64, &'a Incoming),
 }
 
 /// One accepted answer, for [`Store::mark_accepted_all`].

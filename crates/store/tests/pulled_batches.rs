@@ -1,5 +1,5 @@
-//! Pulled entries applied as a batch made ready off the database thread ([`PulledBatch`],
-//! [`Store::apply_batch`]) end exactly where the same entries applied one page at a time end,
+//! Pulled entries applied several pages in one transaction ([`Store::apply_pulled`]) end exactly
+//! where the same entries applied one page at a time end,
 //! and the work a pull saves (no look-up before inserting a new entity, each recipient's latest
 //! visit updated once per batch, digests stored with the rows) changes nothing a screen or a
 //! checksum sees.
@@ -11,7 +11,7 @@ use domain::Labelled;
 use domain::change::{Change, Incoming, Write};
 use domain::entity::{EntityKind, EntityState, checksum_fold};
 use domain::recipient::RecipientCategory;
-use store::{PulledBatch, RosterFilter, Search, Store};
+use store::{RosterFilter, Search, Store};
 use uuid::Uuid;
 
 fn everything(store: &Store) -> Vec<EntityState> {
@@ -22,12 +22,9 @@ fn entries(changes: &[Change], first: u64) -> Vec<(u64, Incoming)> {
     changes.iter().enumerate().map(|(i, c)| (first + i as u64, Incoming::Change(c.clone()))).collect()
 }
 
-fn batch(pages: &[Vec<(u64, Incoming)>]) -> PulledBatch {
-    let mut batch = PulledBatch::new();
-    for page in pages {
-        batch.push_page(page.clone());
-    }
-    batch
+/// Several pages' entries, in order, to apply in one transaction.
+fn batch(pages: &[Vec<(u64, Incoming)>]) -> Vec<(u64, Incoming)> {
+    pages.concat()
 }
 
 /// Each recipient's latest-visit columns, as stored.
@@ -108,7 +105,7 @@ fn a_batch_of_pages_ends_where_the_same_pages_applied_one_by_one_end() {
     let mut by_batch = Store::open_in_memory().expect("store");
     let batch = batch(&pages);
     assert_eq!(batch.len(), changes.len());
-    let report = by_batch.apply_batch(&batch, cursor).expect("batch");
+    let report = by_batch.apply_pulled(&batch, cursor).expect("batch");
     assert_eq!((report.applied, report.skipped_unknown, report.conflicts_opened), (changes.len(), 0, 0));
 
     for store in [&by_page, &by_batch] {
@@ -132,7 +129,7 @@ fn rows_a_pull_writes_carry_their_digest_and_the_checksum_folds_them() {
     let mut w = World::new();
     let changes = some_work(&mut w);
     let mut other = Store::open_in_memory().expect("store");
-    other.apply_batch(&batch(&[entries(&changes, 1)]), changes.len() as u64).expect("batch");
+    other.apply_pulled(&batch(&[entries(&changes, 1)]), changes.len() as u64).expect("batch");
     for kind in EntityKind::ALL {
         let missing: i64 = other
             .connection()
@@ -153,10 +150,10 @@ fn a_create_of_an_entity_already_held_merges_instead_of_failing() {
     let changes = some_work(&mut w);
     let mut other = Store::open_in_memory().expect("store");
     let all = entries(&changes, 1);
-    other.apply_batch(&batch(std::slice::from_ref(&all)), changes.len() as u64).expect("first");
+    other.apply_pulled(&batch(std::slice::from_ref(&all)), changes.len() as u64).expect("first");
     let before = everything(&other);
     // The same entries again (a replayed page), as a batch and one by one: nothing changes.
-    let report = other.apply_batch(&batch(std::slice::from_ref(&all)), changes.len() as u64).expect("again");
+    let report = other.apply_pulled(&batch(std::slice::from_ref(&all)), changes.len() as u64).expect("again");
     assert_eq!((report.applied, report.skipped_unknown, report.conflicts_opened), (changes.len(), 0, 0));
     other.apply_pulled(&all, changes.len() as u64).expect("again, one by one");
     assert_eq!(everything(&other), before);
@@ -173,7 +170,7 @@ fn the_latest_visit_is_right_whatever_order_visits_arrive_in_and_after_one_is_ev
     let mut visits: Vec<Change> = changes.iter().filter(|c| c.entity == EntityKind::Visit).cloned().collect();
     visits.sort_by_key(|v| std::cmp::Reverse(v.str_value("visited_on").map(str::to_owned)));
     order.extend(visits.iter().cloned());
-    other.apply_batch(&batch(&[entries(&order, 1)]), order.len() as u64).expect("batch");
+    other.apply_pulled(&batch(&[entries(&order, 1)]), order.len() as u64).expect("batch");
     assert_eq!(latest_visits(&other), latest_visits(&w.store));
 
     // A batch that adds a newer visit of 张三 and evicts it again, and evicts his latest one:
@@ -189,7 +186,7 @@ fn the_latest_visit_is_right_whatever_order_visits_arrive_in_and_after_one_is_ev
         (next + 1, Incoming::Evict { entity: EntityKind::Visit, entity_id: extra.entity_id }),
         (next + 2, Incoming::Evict { entity: EntityKind::Visit, entity_id: newest.entity_id }),
     ];
-    other.apply_batch(&batch(&[page]), next + 2).expect("evictions");
+    other.apply_pulled(&batch(&[page]), next + 2).expect("evictions");
     let zhang_latest = latest_visits(&other).into_iter().find(|r| r.0 == zhang.to_string()).expect("row");
     assert_ne!(zhang_latest.1, Some(newest.entity_id.to_string()));
     assert_ne!(zhang_latest.1, Some(extra.entity_id.to_string()));
@@ -205,8 +202,8 @@ fn a_recipient_whose_visits_arrive_first_gets_its_latest_visit_when_it_arrives()
     let mut order: Vec<Change> = changes.iter().filter(|c| c.entity == EntityKind::Visit).cloned().collect();
     order.extend(changes.iter().filter(|c| c.entity != EntityKind::Visit).cloned());
     let (first, second) = order.split_at(3);
-    other.apply_batch(&batch(&[entries(first, 1)]), 3).expect("visits");
-    other.apply_batch(&batch(&[entries(second, 4)]), order.len() as u64).expect("the rest");
+    other.apply_pulled(&batch(&[entries(first, 1)]), 3).expect("visits");
+    other.apply_pulled(&batch(&[entries(second, 4)]), order.len() as u64).expect("the rest");
     assert_eq!(latest_visits(&other), latest_visits(&w.store));
     assert!(latest_visits(&other).iter().all(|r| r.1.is_some()), "{:?}", latest_visits(&other));
 }
@@ -216,7 +213,7 @@ fn an_edit_writes_only_what_changed_and_keeps_the_search_columns_in_step() {
     let mut w = World::new();
     let changes = some_work(&mut w);
     let mut other = Store::open_in_memory().expect("store");
-    other.apply_batch(&batch(&[entries(&changes, 1)]), changes.len() as u64).expect("first");
+    other.apply_pulled(&batch(&[entries(&changes, 1)]), changes.len() as u64).expect("first");
     let zhang = changes.iter().find(|c| c.entity == EntityKind::Recipient).expect("zhang").entity_id;
     let worker = w.a.worker.clone();
     let edit = Write::update(EntityKind::Recipient, zhang)
@@ -225,7 +222,7 @@ fn an_edit_writes_only_what_changed_and_keeps_the_search_columns_in_step() {
         .set("categories", serde_json::json!(["Disability"]));
     let edits = w.record(&worker, vec![edit]).expect("edit");
     let next = changes.len() as u64 + 1;
-    other.apply_batch(&batch(&[entries(&edits, next)]), next).expect("edit pulled");
+    other.apply_pulled(&batch(&[entries(&edits, next)]), next).expect("edit pulled");
 
     let found = |search: Search, category: Option<RecipientCategory>| -> Vec<String> {
         let filter = RosterFilter { search: Some(search), category, ..Default::default() };

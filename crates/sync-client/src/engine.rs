@@ -2,7 +2,7 @@
 
 use protocol::{PullQuery, PushOutcome, PushRequest, SnapshotQuery, limits};
 use serde::{Deserialize, Serialize};
-use store::{AcceptedChange, PulledBatch, Store};
+use store::{AcceptedChange, Store};
 use uuid::Uuid;
 
 use crate::{SyncError, Transport};
@@ -131,10 +131,10 @@ impl<T: Transport> Engine<T> {
             if page.entries.is_empty() && next == cursor {
                 return Ok(());
             }
-            let mut batch = PulledBatch::new();
-            batch.push_page(page.entries.into_iter().map(|e| (e.server_seq, e.item)).collect());
-            store.apply_batch(&batch, next)?;
-            report.pulled += batch.len();
+            let entries: Vec<(u64, domain::change::Incoming)> =
+                page.entries.into_iter().map(|e| (e.server_seq, e.item)).collect();
+            store.apply_pulled(&entries, next)?;
+            report.pulled += entries.len();
             report.pages += 1;
             on_progress(PullProgress { cursor: next, head: page.head.max(next), pulled: report.pulled as u64 });
             if !page.has_more {

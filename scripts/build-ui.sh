@@ -9,11 +9,11 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 DIST=ui/dist
 STAMP="$DIST/.inputs.sha256"
 
-# Everything the UI build reads: its sources, the shared command contract, the domain crate and
+# Everything the UI build reads: its sources, the command contract crate, the domain crate and
 # the lock file.
 inputs_hash() {
   {
-    find ui/src ui/index.html ui/style.css ui/Cargo.toml src-tauri/src/dto.rs crates/domain -type f -print0 |
+    find ui/src ui/index.html ui/style.css ui/Cargo.toml crates/contract crates/domain -type f -print0 |
       sort -z | xargs -0 sha256sum
     sha256sum Cargo.lock Cargo.toml
     wasm-bindgen --version

@@ -8,7 +8,10 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 ./scripts/setup.sh
 ./scripts/build-ui.sh
-cargo build -p sync-server -p shegong-desktop
+# The very build the test command makes (same packages, targets and so features): after either
+# command, the other builds nothing. A narrower `-p shegong-desktop` build would resolve other
+# features for shared dependencies and rebuild much of the tree.
+cargo build --workspace --exclude ui --all-targets
 
 BIN="${CARGO_TARGET_DIR:-target}/debug"
 LISTEN=127.0.0.1:7878

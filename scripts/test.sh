@@ -1,43 +1,66 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, builds the UI and the binaries, runs the workspace's
-# tests (unit, integration, the sync tests against the real server, and the end-to-end WebDriver
-# test of the real app under Xvfb), then smoke-runs the benchmarks at a small scale.
-# Screenshots of the end-to-end test land in target/e2e/.
+# Runs every test: installs what is missing, builds the UI and the binaries, checks formatting and
+# lints, runs the workspace's tests (unit, integration, the sync tests against the real server,
+# and the end-to-end WebDriver test of the real app under Xvfb), then smoke-runs the benchmarks
+# at a small scale. Screenshots of the end-to-end test land in target/e2e/.
+#
+# Each step has a time limit: a step that passes it is stopped (with everything it started) and
+# named, so a hang fails the run with a name instead of stalling CI. Tests that wait have their
+# own, shorter deadlines (shegong_tests::deadline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 started=$(date +%s)
-step() { echo; echo "== $1 ($(( $(date +%s) - started )) s)"; }
 
-step "setup"
-./scripts/setup.sh
+# step NAME LIMIT_SECONDS COMMAND...
+step() {
+  local name=$1 limit=$2
+  shift 2
+  echo
+  echo "== $name ($(( $(date +%s) - started )) s; limit $limit s)"
+  local status=0
+  timeout --kill-after=30 "$limit" "$@" || status=$?
+  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "test.sh: step \"$name\" hung: stopped after $limit s" >&2
+  fi
+  if [ "$status" -ne 0 ]; then
+    echo "test.sh: step \"$name\" failed (exit $status)" >&2
+    exit "$status"
+  fi
+}
 
-step "format"
-cargo fmt --all --check
+# A fresh machine installs Debian packages and compiles two cargo tools here.
+step "setup" 1500 ./scripts/setup.sh
 
-step "UI (wasm)"
-./scripts/build-ui.sh
+step "format" 120 cargo fmt --all --check
+
+step "UI (wasm)" 1200 ./scripts/build-ui.sh
 
 # `ui` builds for wasm32 only (above); everything else builds and tests on the host. The build
 # includes the binaries (shegong, shegong-sync) the end-to-end and sync tests run.
-step "build"
-cargo build --workspace --exclude ui --all-targets
+step "build" 2400 cargo build --workspace --exclude ui --all-targets
 
-step "tests"
+# Lints on every host target, warnings as errors (the workspace's lint levels are in Cargo.toml).
+step "lints (clippy)" 1200 cargo clippy --workspace --exclude ui --all-targets -- -D warnings
+step "lints (clippy, UI for wasm32)" 900 cargo clippy -p ui --target wasm32-unknown-unknown -- -D warnings
+
 # --no-fail-fast: one failing test binary does not hide the results of the others.
-cargo test --workspace --exclude ui --no-fail-fast
+step "tests" 1800 cargo test --workspace --exclude ui --no-fail-fast
+# The UI's logic (routes, forms, navigation per role) is plain Rust and runs on the host too.
+step "tests (UI logic, on the host)" 900 cargo test -p ui --lib
 
 # Benchmarks: every bench target (crates/*/benches/NAME.rs, sync-server/benches/NAME.rs) runs at
 # 2 % scale, built as the tests were (no second, optimised build), which proves it works. The
 # figures worth quoting come from an optimised run on its own, e.g.
 # `cargo bench -p store --bench county` and `cargo bench -p sync-client --bench sync`.
-step "benchmarks (smoke run at SHEGONG_BENCH_SCALE=0.02)"
 # Named from the workspace as a whole, so cargo reuses the build above (the features of a
 # `-p PACKAGE` build can differ, and rebuild half the dependencies).
 benches=()
 for bench in crates/*/benches/*.rs sync-server/benches/*.rs; do
   if [ -f "$bench" ]; then benches+=(--bench "$(basename "$bench" .rs)"); fi
 done
-SHEGONG_BENCH_SCALE=0.02 cargo test --workspace --exclude ui "${benches[@]}"
+step "benchmarks (smoke run at SHEGONG_BENCH_SCALE=0.02)" 900 \
+  env SHEGONG_BENCH_SCALE=0.02 cargo test --workspace --exclude ui "${benches[@]}"
 
-step "all tests passed in $(( $(date +%s) - started )) s"
+echo
+echo "== all tests passed in $(( $(date +%s) - started )) s"

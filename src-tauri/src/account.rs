@@ -2,8 +2,13 @@
 //! in the app's data directory), their session with the sync server, and the actor the rules see.
 //!
 //! Sign-in opens the local database with the password when there is one (so signing in works
-//! offline, and a wrong password simply fails to open it); otherwise it signs in with the sync
-//! server, creates the database and keeps the session in it.
+//! offline, and a wrong password simply fails to open it), then signs in with the sync server
+//! too when it answers within a couple of seconds: the new session replaces the saved one, which
+//! is revoked on the server. Without a database it signs in with the server, creates the
+//! database and keeps the session in it. When the password no longer opens the database but the
+//! server accepts it (it was changed on the server), the server's recovery secret for this
+//! device unlocks the database, which is re-keyed for the new password (see `store::key`).
+//! Sign-out revokes the session on the server (when it answers) and removes it from the database.
 
 use std::path::{Path, PathBuf};
 
@@ -39,20 +44,50 @@ pub struct Account {
     pub session: Option<Session>,
 }
 
-/// What the database keeps of the session: the tokens and where they are valid.
+/// What the database keeps of the session: the tokens and where they are valid. After a
+/// sign-out the tokens are gone and only the user's record stays, for an offline sign-in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SavedSession {
     server_url: String,
-    session: Session,
+    #[serde(default)]
+    session: Option<Session>,
+    /// The signed-in user's record as the server last sent it.
+    #[serde(default)]
+    user: Option<EntityState>,
+}
+
+/// The JSON the database keeps for a live session.
+pub fn saved_session_json(server_url: &str, session: &Session) -> Result<String, AppError> {
+    let saved = SavedSession { server_url: server_url.to_string(), session: Some(session.clone()), user: None };
+    serde_json::to_string(&saved).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+impl SavedSession {
+    fn user(&self) -> Option<&EntityState> {
+        self.session.as_ref().map(|s| &s.user).or(self.user.as_ref())
+    }
 }
 
 impl Account {
     /// Saves a session (a new one, or one the sync transport refreshed) in the database.
     pub fn save_session(&mut self, session: Session) -> Result<(), AppError> {
-        let saved = SavedSession { server_url: self.server_url.clone(), session };
+        let json = saved_session_json(&self.server_url, &session)?;
+        self.store.set_session_json(Some(&json))?;
+        self.session = Some(session);
+        Ok(())
+    }
+
+    /// Signs out: the session is revoked on the server when it answers (best-effort, briefly)
+    /// and removed from the database whatever the answer; the user's record stays, so the next
+    /// sign-in works offline.
+    pub fn sign_out(&mut self) -> Result<(), AppError> {
+        let Some(session) = self.session.take() else { return Ok(()) };
+        if let Err(e) = sync_client::logout(&self.server_url, &session.refresh_token) {
+            tracing::info!(error = %e, "the session could not be revoked on the server; removed here only");
+        }
+        let saved = SavedSession { server_url: self.server_url.clone(), session: None, user: Some(session.user) };
         let json = serde_json::to_string(&saved).map_err(|e| AppError::Internal(e.to_string()))?;
         self.store.set_session_json(Some(&json))?;
-        self.session = Some(saved.session);
         Ok(())
     }
 
@@ -140,40 +175,150 @@ fn username_spec() -> &'static domain::entity::FieldSpec {
 }
 
 fn open_existing(path: &Path, username: &str, password: &str, server_url: &str) -> Result<Account, AppError> {
-    let key = store::key_for(path, password)?;
-    let mut store = Store::open_with_key(path, &key)?;
+    let (mut store, key) = match open_with_password(path, password) {
+        Ok(opened) => opened,
+        // Perhaps the password was changed on the server: the server's word may unlock it.
+        Err(AppError::BadCredentials) => return recover_with_server(path, username, password, server_url),
+        Err(e) => return Err(e),
+    };
     let saved: Option<SavedSession> = store.session_json()?.and_then(|json| {
         serde_json::from_str(&json).map_err(|e| tracing::warn!(error = %e, "unreadable saved session")).ok()
     });
     let server_url = saved.as_ref().map_or(server_url.to_string(), |s| s.server_url.clone());
-    let mut session = saved.map(|s| s.session);
-    let mut online = false;
-    // The password is right (the database opened with it). If the server's refresh token has run
-    // out, sign in online again now, while the password is at hand; offline, carry on without.
-    let usable = session.as_ref().is_some_and(|s| s.refresh_expires_at > Utc::now());
-    if !usable {
-        match online_login(&mut store, server_url.as_str(), username, password) {
-            Ok(fresh) => {
-                session = Some(fresh);
-                online = true;
+    // The password is right (the database opened with it). Sign in online too when the server
+    // answers promptly: the new session replaces the saved one, which the server revokes.
+    let (session, online) = match online_login(&mut store, &server_url, username, password, true) {
+        Ok(fresh) => {
+            // The saved session is replaced: revoked on the server too (best-effort, briefly).
+            if let Some(old) = saved.as_ref().and_then(|s| s.session.as_ref())
+                && old.refresh_token != fresh.refresh_token
+                && let Err(e) = sync_client::logout(&server_url, &old.refresh_token)
+            {
+                tracing::info!(error = %e, "the replaced session could not be revoked on the server");
             }
-            Err(e) => tracing::warn!(error = %e, "offline sign-in; the session could not be renewed"),
+            (Some(fresh), true)
         }
-    }
-    let Some(session) = session else {
+        // The server says no: a password changed (or an account deactivated) there wins.
+        Err(e @ (AppError::BadCredentials | AppError::SignInRefused(_))) if refused_for_good(&e) => {
+            if matches!(&e, AppError::SignInRefused(api) if api.code == "account_deactivated") {
+                // Heard of now: offline sign-in is refused from here on too.
+                store.note_account_deactivated(Utc::now())?;
+                return Err(AppError::AccountDeactivated);
+            }
+            return Err(e);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "offline sign-in: the server cannot be reached");
+            (saved.as_ref().and_then(|s| s.session.clone()), false)
+        }
+    };
+    let session_user = session.as_ref().map(|s| &s.user).or(saved.as_ref().and_then(SavedSession::user));
+    let Some(user_id) = session_user.map(|u| u.id) else {
         return Err(AppError::ServerUnreachable("no saved session and the server cannot be reached".into()));
     };
-    let (actor, mut user) = read_user(&store, session.user_id, Some(&session.user))?;
+    if online {
+        if let Some(session) = &session {
+            keep_recovery_copy(path, &key, session);
+        }
+        // The server vouched for the account just now: that is contact, for the offline lease.
+        store.note_contact(Utc::now())?;
+    } else {
+        // Offline, the device's own knowledge decides: an account it heard was deactivated, or a
+        // lease run out (a lost laptop stops opening by itself), keeps the data locked.
+        if !store.user_is_active(user_id)? {
+            return Err(AppError::AccountDeactivated);
+        }
+        if store.lease_expired(Utc::now())? {
+            return Err(AppError::LeaseExpired { days: store.offline_lease_days()? });
+        }
+    }
+    let (actor, mut user) = read_user(&store, user_id, session_user)?;
     user.online_sign_in = online;
     let mut account = Account { store, path: path.to_owned(), key, actor, user, server_url, session: None };
+    if let Some(session) = session {
+        account.save_session(session)?;
+    }
+    Ok(account)
+}
+
+/// Whether the server's refusal of a sign-in ends it (a wrong password, a disabled account),
+/// rather than leaving the offline sign-in to go on (the server busy, too many attempts).
+fn refused_for_good(error: &AppError) -> bool {
+    match error {
+        AppError::BadCredentials => true,
+        AppError::SignInRefused(api) => {
+            api.code == api_codes::UNAUTHORIZED || api.code == "account_deactivated" || api.code == "account_disabled"
+        }
+        _ => false,
+    }
+}
+
+/// Opens the database with the password: the key it derives now, or the one from before a
+/// re-key that was cut short.
+fn open_with_password(path: &Path, password: &str) -> Result<(Store, DbKey), AppError> {
+    let key = store::key_for(path, password)?;
+    match Store::open_with_key(path, &key) {
+        Ok(store) => Ok((store, key)),
+        Err(store::StoreError::WrongKey) => {
+            let Some(previous) = store::previous_key_for(path, password)? else { return Err(AppError::BadCredentials) };
+            Ok((Store::open_with_key(path, &previous)?, previous))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The password does not open the database. If the server accepts it for this device, the
+/// device's recovery secret (from the server) unlocks the database, which is re-keyed for the
+/// new password: every unsent change is kept. Otherwise it is a wrong password.
+fn recover_with_server(path: &Path, username: &str, password: &str, server_url: &str) -> Result<Account, AppError> {
+    let Some(device_id) = store::recovery_device_id(path)? else { return Err(AppError::BadCredentials) };
+    let request = LoginRequest {
+        username: username.to_string(),
+        password: password.to_string(),
+        device_id: Some(device_id),
+        device_name: device_name(),
+        signing_key: None,
+        signing_key_proof: None,
+    };
+    let session = match login_with(server_url, &request, false) {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::info!(error = %e, "the password opens neither the database nor the server");
+            return Err(AppError::BadCredentials);
+        }
+    };
+    let secret = session.device_secret.clone().filter(|_| session.device_id == device_id);
+    let Some(secret) = secret else {
+        tracing::warn!("the server gave no recovery secret for this device");
+        return Err(AppError::BadCredentials);
+    };
+    let mut store = store::recovery_keys(path, &secret)?
+        .iter()
+        .find_map(|key| Store::open_with_key(path, key).ok())
+        .ok_or(AppError::BadCredentials)?;
+    let key = store.change_key(path, password, Some((device_id, &secret)))?;
+    tracing::info!(%device_id, "the password was changed on the server; the local database is re-keyed for it");
+    let (actor, mut user) = read_user(&store, session.user_id, Some(&session.user))?;
+    user.online_sign_in = true;
+    let mut account =
+        Account { store, path: path.to_owned(), key, actor, user, server_url: server_url.to_string(), session: None };
     account.save_session(session)?;
     Ok(account)
+}
+
+/// Keeps the database key wrapped with the device's recovery secret next to the database, so a
+/// password changed on the server can open it later. A failure only costs that convenience.
+fn keep_recovery_copy(path: &Path, key: &DbKey, session: &Session) {
+    let Some(secret) = &session.device_secret else { return };
+    if let Err(e) = store::set_recovery(path, key, session.device_id, secret) {
+        tracing::warn!(error = %e, "could not keep the recovery copy of the database key");
+    }
 }
 
 fn create_new(path: &Path, username: &str, password: &str, server_url: &str) -> Result<Account, AppError> {
     let key = store::key_for(path, password)?;
     let mut store = Store::open_with_key(path, &key)?;
-    let session = match online_login(&mut store, server_url, username, password) {
+    let session = match online_login(&mut store, server_url, username, password, false) {
         Ok(session) => session,
         Err(e) => {
             // Nothing may stay behind: the next attempt must find no database for this user.
@@ -182,6 +327,7 @@ fn create_new(path: &Path, username: &str, password: &str, server_url: &str) -> 
             return Err(e);
         }
     };
+    keep_recovery_copy(path, &key, &session);
     let (actor, mut user) = read_user(&store, session.user_id, Some(&session.user))?;
     user.online_sign_in = true;
     let mut account =
@@ -192,23 +338,62 @@ fn create_new(path: &Path, username: &str, password: &str, server_url: &str) -> 
 
 /// Signs in with the sync server, registering this database as the device (with its signing
 /// key, which the server keeps for supervisors' closure sign-offs).
-fn online_login(store: &mut Store, server_url: &str, username: &str, password: &str) -> Result<Session, AppError> {
+/// `promptly`: give up after a short wait for the connection (a sign-in that can go on offline).
+fn online_login(
+    store: &mut Store,
+    server_url: &str,
+    username: &str,
+    password: &str,
+    promptly: bool,
+) -> Result<Session, AppError> {
     let signing_key = store.signing_key()?;
+    let public_key = domain::signoff::public_key_hex(&signing_key);
+    let device_id = store.device_id();
+    // The key goes with a proof of possession made for the user and this device; the user is
+    // known here once this database has synced their record.
+    let known_user =
+        store.list(EntityKind::User, None)?.into_iter().find(|u| u.get_str("username") == Some(username)).map(|u| u.id);
     let request = LoginRequest {
         username: username.to_string(),
         password: password.to_string(),
-        device_id: Some(store.device_id()),
+        device_id: Some(device_id),
         device_name: device_name(),
-        signing_key: Some(hex::encode(signing_key.verifying_key().to_bytes())),
+        signing_key: known_user.map(|_| public_key.clone()),
+        signing_key_proof: known_user.map(|user| domain::signoff::prove_key(&signing_key, user, device_id)),
     };
-    match sync_client::login(server_url, &request) {
-        Ok(session) => {
-            if session.device_id != store.device_id() {
-                tracing::warn!(server = %session.device_id, local = %store.device_id(), "the server registered another device id");
-            }
-            Ok(session)
-        }
+    let mut session = login_with(server_url, &request, promptly)?;
+    // A supervisor's first sign-in on this database: now that the user is known, once more with
+    // the key and its proof, so the server registers the key for the sign-offs.
+    let registered = session
+        .user
+        .get("signing_keys")
+        .and_then(|k| k.as_array())
+        .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(public_key.as_str())));
+    if known_user.is_none() && session.user.get_str("role") == Some("Supervisor") && !registered {
+        let with_key = LoginRequest {
+            signing_key: Some(public_key.clone()),
+            signing_key_proof: Some(domain::signoff::prove_key(&signing_key, session.user_id, device_id)),
+            ..request
+        };
+        session = login_with(server_url, &with_key, promptly)?;
+    }
+    if session.device_id != store.device_id() {
+        tracing::warn!(server = %session.device_id, local = %store.device_id(), "the server registered another device id");
+    }
+    Ok(session)
+}
+
+/// One sign-in request, its errors as the app's.
+fn login_with(server_url: &str, request: &LoginRequest, promptly: bool) -> Result<Session, AppError> {
+    let result = if promptly {
+        sync_client::login_promptly(server_url, request)
+    } else {
+        sync_client::login(server_url, request)
+    };
+    match result {
+        Ok(session) => Ok(session),
         Err(SyncError::Offline(detail)) => Err(AppError::ServerUnreachable(detail)),
+        Err(SyncError::InsecureServerUrl(e)) => Err(AppError::InsecureServerUrl(e)),
         Err(SyncError::SignInRequired(_)) => Err(AppError::BadCredentials),
         Err(SyncError::Server(api))
             if api.code == api_codes::BAD_CREDENTIALS || api.code == api_codes::UNAUTHORIZED =>
@@ -275,6 +460,9 @@ fn device_name() -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "desktop".to_string())
 }
+
+#[cfg(test)]
+mod session_tests;
 
 #[cfg(test)]
 mod tests {

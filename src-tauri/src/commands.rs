@@ -91,7 +91,13 @@ pub async fn sign_in(state: State<'_, AppState>, request: SignInRequest) -> Resu
 #[tauri::command]
 pub async fn sign_out(state: State<'_, AppState>) -> Result<(), CommandError> {
     blocking(&state, |inner| {
-        lock(&inner.account).take();
+        // Taken out first: the server is asked (briefly) without holding the account's lock.
+        let account = lock(&inner.account).take();
+        if let Some(mut account) = account
+            && let Err(e) = account.sign_out()
+        {
+            tracing::error!(error = %e, "could not remove the session from the database");
+        }
         sync_task::update_status(inner, |s| *s = SyncStatusView::default());
         Ok(())
     })

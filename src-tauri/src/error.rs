@@ -18,6 +18,14 @@ pub enum AppError {
     ServerUnreachable(String),
     #[error("the sync server refused the sign-in: {0}")]
     SignInRefused(protocol::ApiError),
+    #[error(transparent)]
+    InsecureServerUrl(sync_client::InsecureServerUrl),
+    /// Offline sign-in after more days without contact with the server than the station allows.
+    #[error("the offline lease of {days} days has run out")]
+    LeaseExpired { days: i64 },
+    /// Offline sign-in of an account the device has heard was deactivated.
+    #[error("the account was deactivated")]
+    AccountDeactivated,
     #[error("{0}")]
     Invalid(FieldError),
     #[error("{0}")]
@@ -66,6 +74,21 @@ impl From<AppError> for CommandError {
                 )
             }
             AppError::SignInRefused(api) => CommandError::new(&api.code, api.message_zh, api.message_en),
+            AppError::LeaseExpired { days } => CommandError::new(
+                "lease_expired",
+                format!("本机已超过{days}天未与同步服务器联系，本地数据已锁定。请联网后再登录，即可解锁。"),
+                format!(
+                    "This computer has not reached the sync server for more than {days} days, so its local data is locked. Connect to the network and sign in again to unlock it."
+                ),
+            ),
+            AppError::AccountDeactivated => CommandError::new(
+                "account_deactivated",
+                "该账号已停用，不能再在本机登录。如有疑问请联系管理员。",
+                "This account has been deactivated and can no longer sign in on this computer. Please contact the administrator.",
+            ),
+            AppError::InsecureServerUrl(e) => {
+                CommandError::new(sync_client::InsecureServerUrl::CODE, e.message_zh(), e.message_en())
+            }
             AppError::Invalid(field_error) => field_error_to_command(&field_error),
             AppError::Rejected(rejection) => rejection_to_command(&rejection),
             AppError::BadRequest(detail) => {
@@ -107,6 +130,7 @@ pub fn sync_error_to_command(e: &SyncError) -> CommandError {
                 .to_string()
         }
         SyncError::SignInRequired(_) => "The sign-in has expired; please sign in again.".to_string(),
+        SyncError::InsecureServerUrl(e) => e.message_en(),
         SyncError::UpdateRequired => {
             "This app is too old for the server; please update it (nothing waiting to be sent is lost).".to_string()
         }

@@ -55,6 +55,36 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Declares the commands the UI may call: [`invoke_handler`] registers them with Tauri, and
+/// `REGISTERED_COMMANDS` names them for the test that compares them with `contract::ALL` (one
+/// list, so the two cannot drift apart).
+macro_rules! registered_commands {
+    ($($name:ident),+ $(,)?) => {
+        #[cfg(test)]
+        const REGISTERED_COMMANDS: &[&str] = &[$(stringify!($name)),+];
+
+        /// Answers the UI's calls, one handler per command of `contract::ALL`.
+        fn invoke_handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(commands::$name),+]
+        }
+    };
+}
+
+registered_commands![
+    get_language,
+    set_language,
+    sign_in_defaults,
+    sign_in,
+    sign_out,
+    current_user,
+    list_villages,
+    roster,
+    add_recipient,
+    sync_status,
+    sync_now,
+    rejected_changes,
+];
+
 /// Builds and runs the app. Returns when the last window closes.
 pub fn run() {
     tracing_subscriber::fmt()
@@ -76,8 +106,10 @@ pub fn run() {
                 .ok()
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or(DEFAULT_SERVER_URL.into());
+            let settings = settings::load(&config_dir);
+            sync_client::allow_insecure_http(settings.allow_insecure_http);
             let inner = Arc::new(Inner {
-                settings: Mutex::new(settings::load(&config_dir)),
+                settings: Mutex::new(settings),
                 data_dir,
                 config_dir,
                 default_server_url,
@@ -91,23 +123,23 @@ pub fn run() {
             app.manage(AppState(inner));
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::get_language,
-            commands::set_language,
-            commands::sign_in_defaults,
-            commands::sign_in,
-            commands::sign_out,
-            commands::current_user,
-            commands::list_villages,
-            commands::roster,
-            commands::add_recipient,
-            commands::sync_status,
-            commands::sync_now,
-            commands::rejected_changes,
-        ])
+        .invoke_handler(invoke_handler())
         .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "the app failed");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every command of the contract has a handler, and every handler a command in the contract.
+    #[test]
+    fn the_registered_commands_are_the_contracts() {
+        let mut registered = super::REGISTERED_COMMANDS.to_vec();
+        let mut contract = contract::ALL.to_vec();
+        registered.sort_unstable();
+        contract.sort_unstable();
+        assert_eq!(registered, contract);
     }
 }

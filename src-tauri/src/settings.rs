@@ -11,6 +11,11 @@ use crate::dto::Language;
 pub struct Settings {
     #[serde(default)]
     pub language: Language,
+    /// Allows plain `http://` to a sync server on another computer (passwords and tokens then
+    /// cross the network unencrypted). Off: only `https://`, or `http://` on this computer. Set
+    /// by an administrator in the settings file; `SHEGONG_ALLOW_INSECURE_HTTP=1` does the same.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 pub fn settings_path(config_dir: &Path) -> PathBuf {
@@ -47,8 +52,17 @@ mod tests {
     fn the_language_is_remembered_and_chinese_is_the_default() {
         let dir = tempfile::tempdir().expect("temp dir");
         assert_eq!(load(dir.path()).language, Language::Zh);
-        save(dir.path(), &Settings { language: Language::En }).expect("save");
+        save(dir.path(), &Settings { language: Language::En, ..Settings::default() }).expect("save");
         assert_eq!(load(dir.path()).language, Language::En);
+    }
+
+    #[test]
+    fn plain_http_to_other_computers_is_off_unless_the_settings_file_says_so() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(settings_path(dir.path()), br#"{"language":"zh"}"#).expect("write");
+        assert!(!load(dir.path()).allow_insecure_http);
+        std::fs::write(settings_path(dir.path()), br#"{"allow_insecure_http":true}"#).expect("write");
+        assert!(load(dir.path()).allow_insecure_http);
     }
 
     #[test]

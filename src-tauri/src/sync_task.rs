@@ -8,7 +8,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use store::Store;
+use protocol::Session;
+use store::{DbKey, Store};
 use sync_client::{Backoff, Engine, HttpTransport, PullProgress, SyncError, SyncReport};
 
 use crate::account::Account;
@@ -62,10 +63,33 @@ pub enum RoundError {
     Sync(SyncError),
 }
 
-/// The sync rounds' own connection to the signed-in user's database, kept from round to round.
-/// Rounds run one at a time (the thread's and the one at sign-in), each holding this.
+/// The sync rounds' own connection to the signed-in user's database, kept from round to round
+/// (opened again when the database or its key changes: a sign-in may re-key it). Rounds run one
+/// at a time (the thread's and the one at sign-in), each holding this.
 #[derive(Default)]
-pub struct SyncConnection(Option<(PathBuf, Store)>);
+pub struct SyncConnection(Option<(PathBuf, DbKey, Store)>);
+
+/// Persists each session the transport refreshes, before its tokens are used, on a connection
+/// of its own (the round's is in the engine's hands): only over the session the round started
+/// with, so a sign-out or a new sign-in meanwhile is never undone. A failure keeps the new
+/// tokens unused (the server answers the old refresh token again with a new session).
+pub(crate) fn session_saver(
+    path: PathBuf,
+    key: DbKey,
+    server_url: String,
+    started_with: Option<String>,
+) -> impl FnMut(&Session) -> Result<(), String> + Send + 'static {
+    let mut expected = started_with;
+    move |session: &Session| {
+        let json = crate::account::saved_session_json(&server_url, session).map_err(|e| e.to_string())?;
+        let mut store = Store::open_with_key(&path, &key).map_err(|e| e.to_string())?;
+        if !store.swap_session_json(expected.as_deref(), Some(&json)).map_err(|e| e.to_string())? {
+            return Err("the saved session changed meanwhile (signed out or in again)".into());
+        }
+        expected = Some(json);
+        Ok(())
+    }
+}
 
 /// One sync round for the signed-in account, updating the status as it goes. The account is
 /// locked only to read what the round needs and to note its outcome: the round itself runs on a
@@ -90,19 +114,35 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
         });
         return Err(RoundError::NotSignedIn);
     };
-    if connection.0.as_ref().is_none_or(|(open, _)| *open != path) {
+    if connection.0.as_ref().is_none_or(|(open, open_key, _)| *open != path || *open_key != key) {
+        // Closed first: the old connection's key may no longer fit the file.
+        connection.0 = None;
         let store = Store::open_with_key(&path, &key).map_err(|e| RoundError::Sync(SyncError::Store(e)))?;
-        connection.0 = Some((path.clone(), store));
+        connection.0 = Some((path.clone(), key.clone(), store));
     }
-    let Some((_, store)) = connection.0.as_mut() else {
+    let Some((_, _, store)) = connection.0.as_mut() else {
         return Err(RoundError::NotSignedIn);
     };
+    // What the database holds now, if it is this session: the refreshed one replaces only that.
+    let started_with = store.session_json().ok().flatten().filter(|json| json.contains(&session.refresh_token));
+    let Some(started_with) = started_with else {
+        let error = CommandError::new(
+            "sign_in_required",
+            "登录信息已变更，请重新登录后同步",
+            "The sign-in changed meanwhile; sign in again to sync",
+        );
+        update_status(inner, |s| s.last_error = Some(error));
+        return Err(RoundError::NotSignedIn);
+    };
+    let round_refresh_token = session.refresh_token.clone();
     update_status(inner, |s| {
         s.syncing = true;
         s.pull_progress = None;
     });
     let mut refreshed = None;
+    let saver = session_saver(path.clone(), key.clone(), server_url.clone(), Some(started_with));
     let result = HttpTransport::new(&server_url, session).map_err(SyncError::from).and_then(|transport| {
+        let transport = transport.with_session_saver(saver);
         let mut engine = Engine::new(transport);
         let result = engine.sync_once(store, |progress: PullProgress| {
             update_status(inner, |s| {
@@ -117,8 +157,11 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
     let mut guard = lock(&inner.account);
     // Whoever signed out or in meanwhile: the outcome is noted only for the account it was for.
     if let Some(account) = guard.as_mut().filter(|a| a.path == path) {
-        // A refreshed token is kept whatever the round's outcome, or the next round fails.
+        // The refreshed session is on disk already (saved before use); the account takes it
+        // too, unless a new sign-in replaced the session the round started with.
+        let same_session = account.session.as_ref().is_some_and(|s| s.refresh_token == round_refresh_token);
         if let Some(refreshed) = refreshed
+            && same_session
             && let Err(e) = account.save_session(refreshed)
         {
             tracing::error!(error = %e, "could not save the refreshed session");

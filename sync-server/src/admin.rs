@@ -157,6 +157,22 @@ impl<'a> Admin<'a> {
         Ok(out)
     }
 
+    /// Gives the database a new generation: the step after restoring it from a backup. Devices
+    /// that see the new generation pull again from the start and send again what this database
+    /// lacks of theirs (see docs/sync-protocol.md, "Restored servers"). Returns the new one.
+    pub fn new_generation(&self) -> Result<String, AdminError> {
+        self.in_batch(|batch| {
+            let generation = Uuid::new_v4().simple().to_string();
+            batch.tx.set_meta(crate::server::META_GENERATION, &generation)?;
+            Ok(generation)
+        })
+    }
+
+    /// The database's generation (see [`Admin::new_generation`]).
+    pub fn generation(&self) -> Result<Option<String>, AdminError> {
+        Ok(self.server.storage().read()?.meta(crate::server::META_GENERATION)?)
+    }
+
     pub fn create_station(&self, name: &str, county: &str) -> Result<Id, AdminError> {
         let id = Uuid::now_v7();
         let write = Write::create(EntityKind::Station, id).set("name", name).set("county", county);
@@ -202,6 +218,20 @@ impl<'a> Admin<'a> {
             batch.tx.revoke_tokens(credentials.user_id, None)?;
             Ok(())
         })
+    }
+
+    /// Revokes a device: its tokens stop working at once, it can pull nothing more, and it may
+    /// only hand over its unsent work before it wipes its local data.
+    pub fn revoke_device(&self, device_id: Id) -> Result<(), AdminError> {
+        match self.server.revoke_device(device_id) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(AdminError::invalid(
+                "device",
+                format!("没有登记过设备 {device_id}"),
+                format!("no device {device_id} is registered"),
+            )),
+            Err(e) => Err(AdminError::Internal(e.to_string())),
+        }
     }
 
     /// The id of the user with this username.

@@ -15,9 +15,22 @@ use sha2::{Digest, Sha256};
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// argon2id with the crate's recommended costs (19 MiB, 2 passes, 1 lane): about 20–50 ms per
-/// sign-in on a small server, far too slow for guessing at scale.
+/// sign-in on a small server, far too slow for guessing at scale. Fixed here, not taken from the
+/// crate's defaults, so the work per sign-in cannot grow by itself.
 fn hasher() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// The most a stored hash may ask of one verification: a hash with higher costs (a damaged or
+/// planted row) is refused rather than computed.
+const MAX_M_COST_KIB: u32 = 64 * 1024;
+const MAX_T_COST: u32 = 8;
+const MAX_P_COST: u32 = 4;
+
+fn bounded(parsed: &PasswordHash<'_>) -> bool {
+    Params::try_from(parsed)
+        .is_ok_and(|p| p.m_cost() <= MAX_M_COST_KIB && p.t_cost() <= MAX_T_COST && p.p_cost() <= MAX_P_COST)
 }
 
 pub(crate) fn hash_password(password: &str) -> Result<String, String> {
@@ -27,7 +40,11 @@ pub(crate) fn hash_password(password: &str) -> Result<String, String> {
 
 pub(crate) fn verify_password(phc: &str, password: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) if bounded(&parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(_) => {
+            tracing::error!("a stored password hash asks for more work than allowed; refused");
+            false
+        }
         Err(_) => false,
     }
 }
@@ -47,6 +64,13 @@ pub(crate) fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A fresh device recovery secret: 32 random bytes in hex.
+pub(crate) fn new_device_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
 /// What is stored of a token: the hex SHA-256 of its text.
 pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -63,6 +87,16 @@ mod tests {
         assert!(verify_password(&phc, "demo1234"));
         assert!(!verify_password(&phc, "demo12345"));
         assert!(!verify_password("not a hash", "demo1234"));
+    }
+
+    #[test]
+    fn a_stored_hash_asking_for_unbounded_work_is_refused_without_computing_it() {
+        let costly = "$argon2id$v=19$m=4194304,t=100,p=1$c29tZXNhbHRzb21lc2FsdA$\
+                      YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE";
+        assert!(PasswordHash::new(costly).is_ok_and(|p| Params::try_from(&p).is_ok()), "a well-formed hash");
+        let started = std::time::Instant::now();
+        assert!(!verify_password(costly, "demo1234"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

@@ -50,6 +50,11 @@ pub struct Config {
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_secs: u64,
     pub max_clock_ahead_secs: u64,
+    pub login_max_failures_per_user: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_failure_window_secs: u64,
+    pub login_lockout_secs: u64,
+    pub max_concurrent_password_hashes: usize,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub database_key: Option<Secret>,
@@ -64,6 +69,11 @@ impl Default for Config {
             access_token_ttl_secs: 3600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             max_clock_ahead_secs: 300,
+            login_max_failures_per_user: 5,
+            login_max_failures_per_address: 50,
+            login_failure_window_secs: 900,
+            login_lockout_secs: 900,
+            max_concurrent_password_hashes: 4,
             tls_cert: None,
             tls_key: None,
             database_key: None,
@@ -134,6 +144,17 @@ impl Config {
             "access_token_ttl_secs" => self.access_token_ttl_secs = number(value)?,
             "refresh_token_ttl_secs" => self.refresh_token_ttl_secs = number(value)?,
             "max_clock_ahead_secs" => self.max_clock_ahead_secs = number(value)?,
+            "login_max_failures_per_user" => {
+                self.login_max_failures_per_user = u32::try_from(number(value)?).map_err(|e| e.to_string())?;
+            }
+            "login_max_failures_per_address" => {
+                self.login_max_failures_per_address = u32::try_from(number(value)?).map_err(|e| e.to_string())?;
+            }
+            "login_failure_window_secs" => self.login_failure_window_secs = number(value)?,
+            "login_lockout_secs" => self.login_lockout_secs = number(value)?,
+            "max_concurrent_password_hashes" => {
+                self.max_concurrent_password_hashes = usize::try_from(number(value)?).map_err(|e| e.to_string())?;
+            }
             "tls_cert" => self.tls_cert = path(value),
             "tls_key" => self.tls_key = path(value),
             "database_key" => self.database_key = (!value.is_empty()).then(|| Secret::new(value)),
@@ -162,6 +183,14 @@ impl Config {
             access_token_ttl: secs(self.access_token_ttl_secs),
             refresh_token_ttl: secs(self.refresh_token_ttl_secs),
             max_clock_ahead: secs(self.max_clock_ahead_secs),
+            login: crate::LoginLimits {
+                max_failures_per_user: self.login_max_failures_per_user,
+                max_failures_per_address: self.login_max_failures_per_address,
+                window: secs(self.login_failure_window_secs),
+                lockout: secs(self.login_lockout_secs),
+                max_concurrent_hashes: self.max_concurrent_password_hashes,
+                ..crate::LoginLimits::default()
+            },
             ..ServerSettings::default()
         }
     }

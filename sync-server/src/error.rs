@@ -21,6 +21,11 @@ pub fn status_of(code: &str) -> StatusCode {
         NOT_FOUND => StatusCode::NOT_FOUND,
         codes::TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
         codes::CLIENT_TOO_OLD => StatusCode::UPGRADE_REQUIRED,
+        codes::ACCOUNT_LOCKED | codes::TOO_MANY_ATTEMPTS => StatusCode::TOO_MANY_REQUESTS,
+        codes::SERVER_BUSY => StatusCode::SERVICE_UNAVAILABLE,
+        codes::ACCOUNT_DEACTIVATED | codes::DEVICE_REVOKED => StatusCode::FORBIDDEN,
+        codes::KEY_PROOF_INVALID => StatusCode::BAD_REQUEST,
+        codes::REQUEST_TIMEOUT => StatusCode::REQUEST_TIMEOUT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

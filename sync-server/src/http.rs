@@ -23,6 +23,9 @@ pub fn router(server: Server) -> Router {
     Router::new()
         .route(paths::LOGIN, post(login))
         .route(paths::REFRESH, post(refresh))
+        .route(paths::HANDOVER, post(handover))
+        .route(paths::LOGOUT, post(logout))
+        .route(paths::NEW_DEVICE, post(new_device))
         .route(paths::PUSH, post(push))
         .route(paths::PULL, get(pull))
         .route(paths::CHECKSUM, get(checksum))
@@ -31,7 +34,29 @@ pub fn router(server: Server) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(server.settings().request_timeout, request_timeout))
         .with_state(server)
+}
+
+/// Bounds the time spent on one request, reading its body included: a client that stalls (or
+/// sends a body a byte at a time) is answered `request_timeout` (HTTP 408) and let go.
+async fn request_timeout(
+    State(limit): State<std::time::Duration>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_ms = limit.as_millis() as u64, "request timed out");
+            HttpError(ApiError::new(
+                protocol::codes::REQUEST_TIMEOUT,
+                "请求超时，请重试",
+                format!("the request took longer than {} s; send it again", limit.as_secs()),
+            ))
+            .into_response()
+        }
+    }
 }
 
 /// An error answer: the status its code maps to, and the error as JSON.
@@ -146,13 +171,27 @@ async fn blocking<T: Serialize + Send + 'static>(
     }
 }
 
+/// The client's address, when the server was started with connection info
+/// ([`crate::serve`] always is; a router driven in-process is not).
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddr(info.map(|axum::extract::ConnectInfo(addr)| addr.ip())))
+    }
+}
+
 async fn login(
     State(server): State<Server>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Answer<protocol::Session> {
     schema(&headers)?;
-    blocking(move || server.login(body)).await
+    blocking(move || server.login_from(body, addr)).await
 }
 
 async fn refresh(
@@ -162,6 +201,34 @@ async fn refresh(
 ) -> Answer<protocol::Session> {
     schema(&headers)?;
     blocking(move || server.refresh(body)).await
+}
+
+async fn logout(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<protocol::LogoutRequest>,
+) -> Answer<serde_json::Value> {
+    schema(&headers)?;
+    blocking(move || server.logout(body).map(|()| serde_json::json!({}))).await
+}
+
+async fn handover(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<protocol::HandoverRequest>,
+) -> Answer<protocol::Session> {
+    schema(&headers)?;
+    blocking(move || server.handover(body)).await
+}
+
+async fn new_device(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<protocol::NewDeviceRequest>,
+) -> Answer<protocol::Session> {
+    let token = bearer(&headers)?;
+    schema(&headers)?;
+    blocking(move || server.new_device(&token, body)).await
 }
 
 async fn push(

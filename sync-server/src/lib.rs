@@ -22,6 +22,7 @@ mod push;
 mod scope;
 mod serve;
 mod server;
+mod signin;
 pub mod storage;
 
 pub use admin::{Admin, AdminError, DEMO_PASSWORD, DemoSeed, NewUser};
@@ -30,4 +31,5 @@ pub use config::Config;
 pub use http::router;
 pub use serve::{ServeError, open_storage, serve};
 pub use server::{Server, ServerSettings, WallClock, system_clock};
+pub use signin::{LoginLimits, MAX_PASSWORD_BYTES};
 pub use storage::{SqliteStorage, Storage, StorageError};

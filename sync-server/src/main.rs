@@ -95,6 +95,22 @@ enum AdminCommand {
     },
     /// Create the demo station, users and data (once; a second run changes nothing).
     SeedDemo,
+    /// Give the database a new generation: run it after restoring the database from a backup,
+    /// before serving, so devices sync again from the start; prints the new generation.
+    NewGeneration,
+    /// Manage registered devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// Revoke a device (a lost or stolen laptop): its tokens stop working at once; when it next
+    /// connects it hands over its unsent work, then wipes its local data.
+    Revoke {
+        /// The device's id.
+        device_id: Uuid,
+    },
 }
 
 fn role_arg(text: &str) -> Result<RoleKind, String> {
@@ -226,6 +242,11 @@ fn run_admin(server: &Server, command: AdminCommand) -> Result<(), AdminError> {
             admin.set_password(&username, &password)?;
             println!("ok");
         }
+        AdminCommand::Device(DeviceCommand::Revoke { device_id }) => {
+            admin.revoke_device(device_id)?;
+            println!("revoked {device_id}");
+        }
+        AdminCommand::NewGeneration => println!("{}", admin.new_generation()?),
         AdminCommand::SeedDemo => {
             let seed = admin.seed_demo()?;
             if seed.created {

@@ -8,7 +8,7 @@
 
 use chrono::{Duration, NaiveDate};
 use domain::change::Change;
-use domain::hlc::Hlc;
+use domain::hlc::{Hlc, HlcError, check_incoming};
 use domain::policy::Actor;
 use domain::rules::{CheckError, Rejection, RejectionInfo, check_change};
 use protocol::{ApiError, PushOutcome, PushRequest, PushResponse, PushResult, limits};
@@ -16,7 +16,7 @@ use protocol::{ApiError, PushOutcome, PushRequest, PushResponse, PushResult, lim
 use crate::batch::Batch;
 use crate::error::{check_client_schema, client_too_new, client_too_old, internal, too_large, unauthorized};
 use crate::scope::{actor_of, may_read};
-use crate::server::{Server, authenticate};
+use crate::server::{Server, authenticate_push};
 use crate::storage::{DeviceRecord, RejectedChange, StorageError, StoredAnswer};
 
 /// The rejection of a change that names another device than the one signed in.
@@ -27,6 +27,31 @@ pub(crate) fn forged_device() -> RejectionInfo {
         message_en: "the change claims another device than the one signed in".into(),
         field: None,
     }
+}
+
+/// The rejection of a change whose stamp no clock can make.
+fn bad_stamp(error: &HlcError) -> RejectionInfo {
+    RejectionInfo {
+        code: error.code().into(),
+        message_zh: error.message_zh(),
+        message_en: format!("时间戳无效 / the change's clock stamp is not valid: {error}"),
+        field: None,
+    }
+}
+
+/// The change with every stamp out of bounds replaced by the smallest stamp of its device, so
+/// the refused change can be stored (and read back) with the rest of its payload.
+fn without_bad_stamps(mut change: Change) -> Change {
+    let fix = |stamp: &mut Hlc| {
+        if !stamp.is_valid() {
+            *stamp = Hlc::new(0, 0, stamp.device);
+        }
+    };
+    fix(&mut change.hlc);
+    for write in change.fields.values_mut() {
+        write.base.iter_mut().chain(write.resolves.iter_mut()).for_each(fix);
+    }
+    change
 }
 
 pub(crate) fn push(
@@ -44,9 +69,9 @@ pub(crate) fn push(
     }
     let storage = server.storage();
     // A first look without the write lock, so requests with bad tokens never queue behind it.
-    authenticate(&*storage.read()?, bearer, server.now())?;
+    authenticate_push(&*storage.read()?, bearer, server.now())?;
     let mut batch = Batch::begin(storage.as_ref(), server.now())?;
-    let token = authenticate(batch.read(), bearer, batch.now)?;
+    let token = authenticate_push(batch.read(), bearer, batch.now)?;
     let mut device = batch
         .read()
         .device(token.device_id)?
@@ -71,18 +96,27 @@ pub(crate) fn push(
     for change in request.changes {
         let device_seq = change.device_seq;
         let change_id = change.change_id;
-        let outcome = if gap || device_seq > device.next_seq {
-            gap = true;
-            PushOutcome::Gap { expected: device.next_seq }
-        } else if device_seq < device.next_seq {
+        let outcome = if device_seq < device.next_seq {
             match batch.read().push_answer(device.id, device_seq)? {
-                Some(stored) => {
+                Some(stored) if stored.change_id == change_id => {
                     results.push(PushResult { device_seq, change_id: stored.change_id, outcome: stored.outcome });
                     continue;
+                }
+                // Another change under a number already used: the device's database went back
+                // in time or was cloned. Not a resend; nothing after it in this push is
+                // processed, so the device's changes keep their order when it renumbers them.
+                Some(stored) => {
+                    tracing::warn!(device = %device.id, seq = device_seq, held = %stored.change_id, sent = %change_id,
+                        "a device reused a sequence number");
+                    gap = true;
+                    PushOutcome::SequenceReused { expected: device.next_seq }
                 }
                 // Sequence numbers start at 1; a 0 was never processed and never will be.
                 None => PushOutcome::Gap { expected: device.next_seq },
             }
+        } else if gap || device_seq > device.next_seq {
+            gap = true;
+            PushOutcome::Gap { expected: device.next_seq }
         } else {
             let outcome = process(server, &mut batch, &actor, &mut device, change, latest_date)?;
             batch.tx.put_push_answer(device.id, device_seq, &StoredAnswer { change_id, outcome: outcome.clone() })?;
@@ -122,17 +156,30 @@ fn process(
     let mut effective_hlc = None;
     let now_millis = u64::try_from(batch.now.timestamp_millis()).unwrap_or(0);
     let max_ahead = u64::try_from(server.settings().max_clock_ahead.num_milliseconds()).unwrap_or(0);
-    if change.hlc.millis > now_millis.saturating_add(max_ahead) {
-        let tick = batch.tick();
-        let effective = Hlc::new(tick.millis, tick.counter, change.hlc.device);
-        batch.tx.put_hlc_translation(device.id, change.hlc, effective)?;
-        device.clock_skewed = true;
-        device.last_skew_ms = Some(i64::try_from(change.hlc.millis - now_millis).unwrap_or(i64::MAX));
-        tracing::warn!(device = %device.id, ahead_ms = change.hlc.millis - now_millis, "clamped a stamp from the future");
-        change.hlc = effective;
-        effective_hlc = Some(effective);
-    } else {
-        batch.observe(change.hlc);
+    match check_incoming(&change.hlc, now_millis, max_ahead) {
+        Ok(()) => {
+            batch.observe(change.hlc);
+        }
+        Err(HlcError::TooFarAhead { ahead_millis }) => {
+            let tick = batch.tick();
+            let effective = Hlc::new(tick.millis, tick.counter, change.hlc.device);
+            batch.tx.put_hlc_translation(device.id, change.hlc, effective)?;
+            device.clock_skewed = true;
+            device.last_skew_ms = Some(i64::try_from(ahead_millis).unwrap_or(i64::MAX));
+            tracing::warn!(device = %device.id, ahead_ms = ahead_millis, "clamped a stamp from the future");
+            change.hlc = effective;
+            effective_hlc = Some(effective);
+        }
+        // A stamp no clock can make (only a modified client sends one): refused, never observed
+        // nor stored as a stamp, so the server's clock and log stay writable.
+        Err(bad) => return reject(batch, actor, device, without_bad_stamps(received), bad_stamp(&bad)),
+    }
+    // Bases and resolved stamps are only compared, never adopted; one out of bounds is refused
+    // all the same, so nothing unwritable is stored.
+    if let Some(bad) =
+        change.fields.values().flat_map(|w| w.base.iter().chain(&w.resolves)).find_map(|stamp| stamp.check().err())
+    {
+        return reject(batch, actor, device, without_bad_stamps(received), bad_stamp(&bad));
     }
     // Later changes of the device name its own clamped stamps as bases; use what the server used.
     for write in change.fields.values_mut() {
@@ -154,10 +201,10 @@ fn process(
     }
 }
 
+/// The stamp the server gave in place of `stamp`, if it clamped a change of this device that
+/// had it. Looked up whatever device the stamp names: a laptop that became a new device (a
+/// cloned image) sends, under its new id, changes stamped under its old one.
 fn translate(batch: &Batch<'_>, device_id: domain::Id, stamp: Hlc) -> Result<Hlc, StorageError> {
-    if stamp.device != device_id {
-        return Ok(stamp);
-    }
     Ok(batch.read().hlc_translation(device_id, stamp)?.unwrap_or(stamp))
 }
 

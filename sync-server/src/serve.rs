@@ -46,7 +46,10 @@ pub async fn serve(
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             on_listening(&format!("http://{addr}"));
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+            // With each connection's address: sign-in failures are counted per address.
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await?;
         }
         Some(files) => {
             let config = RustlsConfig::from_pem_chain_file(&files.cert, &files.key)
@@ -60,7 +63,7 @@ pub async fn serve(
             });
             let server = axum_server::from_tcp_rustls(listener, config)?.handle(handle);
             on_listening(&format!("https://{addr}"));
-            server.serve(app.into_make_service()).await?;
+            server.serve(app.into_make_service_with_connect_info::<SocketAddr>()).await?;
         }
     }
     Ok(())

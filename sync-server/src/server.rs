@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -19,10 +20,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::admin::Admin;
-use crate::auth::{new_token, token_hash, verify_nothing, verify_password};
+use crate::auth::{new_device_secret, new_token, token_hash, verify_nothing, verify_password};
 use crate::batch::{Batch, SYSTEM_USER_ID};
 use crate::error::{bad_credentials, check_client_schema, forbidden, internal, malformed, token_expired, unauthorized};
 use crate::scope::{actor_of, reach_of};
+use crate::signin::{LoginLimits, MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, SignInGuard};
 use crate::storage::{DeviceRecord, Reach, ReadTx, Storage, TokenKind, TokenRecord, WriteTx};
 
 /// The server's notion of "now"; injected so tests and the simulation control time.
@@ -43,6 +45,13 @@ pub struct ServerSettings {
     /// How many days past the server's date a "not in the future" date may be (a device's
     /// clock and time zone may be ahead of the server's).
     pub future_date_slack_days: i64,
+    /// Sign-in throttling and the bound on password hashing.
+    pub login: LoginLimits,
+    /// The longest the HTTP layer works on one request, from its first byte until the answer
+    /// is ready (a slow client's body included): past it the request is answered
+    /// `request_timeout` (HTTP 408) and its connection's resources are freed. A push whose
+    /// transaction was already under way still commits; the device's resend gets its answer.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for ServerSettings {
@@ -52,6 +61,8 @@ impl Default for ServerSettings {
             refresh_token_ttl: Duration::days(30),
             max_clock_ahead: Duration::minutes(5),
             future_date_slack_days: 2,
+            login: LoginLimits::default(),
+            request_timeout: std::time::Duration::from_secs(120),
         }
     }
 }
@@ -66,6 +77,7 @@ struct Inner {
     storage: Arc<dyn Storage>,
     settings: ServerSettings,
     clock: WallClock,
+    signin: SignInGuard,
 }
 
 impl std::fmt::Debug for Server {
@@ -74,22 +86,75 @@ impl std::fmt::Debug for Server {
     }
 }
 
-/// Checks a bearer token: known, an access token, unused, unexpired.
+/// Checks a bearer token: known, an access token, unused, unexpired, of a device that was not
+/// revoked (`device_revoked`), of a user still active (`account_deactivated`).
 pub(crate) fn authenticate(tx: &dyn ReadTx, bearer: &str, now: DateTime<Utc>) -> Result<TokenRecord, ApiError> {
+    authenticate_as(tx, bearer, now, false)
+}
+
+/// [`authenticate`] for a push, which a revoked device's hand-over token may also make, and a
+/// deactivated user too: their changes are then refused one by one (`no_role`) and kept on the
+/// server with their payload, so nothing they typed is lost.
+pub(crate) fn authenticate_push(tx: &dyn ReadTx, bearer: &str, now: DateTime<Utc>) -> Result<TokenRecord, ApiError> {
+    authenticate_as(tx, bearer, now, true)
+}
+
+fn authenticate_as(tx: &dyn ReadTx, bearer: &str, now: DateTime<Utc>, for_push: bool) -> Result<TokenRecord, ApiError> {
     let invalid = || unauthorized("登录凭证无效，请重新登录", "the access token is not valid; sign in again");
     let token = tx.token(&token_hash(bearer))?.ok_or_else(invalid)?;
-    if token.kind != TokenKind::Access || token.used {
-        return Err(invalid());
+    let revoked = tx.device_revoked_at(token.device_id)?.is_some();
+    let usable = match token.kind {
+        TokenKind::Access => !revoked,
+        TokenKind::Handover => revoked && for_push,
+        TokenKind::Refresh => false,
+    };
+    if !usable || token.used {
+        // Whatever token a revoked device shows, it learns that it was revoked.
+        return Err(if revoked { device_revoked() } else { invalid() });
     }
     if token.expires_at <= now {
         return Err(token_expired());
     }
+    if !for_push && !user_active(tx, token.user_id)? {
+        return Err(account_deactivated());
+    }
     Ok(token)
+}
+
+/// Whether the server's record of the user says they are active.
+pub(crate) fn user_active(tx: &dyn ReadTx, user_id: Id) -> Result<bool, ApiError> {
+    Ok(tx
+        .entity(EntityKind::User, user_id)?
+        .is_some_and(|record| record.state.get("active").and_then(Value::as_bool).unwrap_or(false)))
+}
+
+pub(crate) fn account_deactivated() -> ApiError {
+    ApiError::new(
+        protocol::codes::ACCOUNT_DEACTIVATED,
+        "该账号已停用，本机将不再保留其数据；如有疑问请联系管理员",
+        "this account has been deactivated: its devices drop their data and it can no longer sign in; ask the administrator",
+    )
+}
+
+pub(crate) fn key_proof_invalid() -> ApiError {
+    ApiError::new(
+        protocol::codes::KEY_PROOF_INVALID,
+        "签名公钥的持有证明无效，未登记该公钥",
+        "the proof of possession of the signing key is not valid; the key was not registered",
+    )
+}
+
+pub(crate) fn device_revoked() -> ApiError {
+    ApiError::new(
+        protocol::codes::DEVICE_REVOKED,
+        "管理员已停用本机：未发送的工作会交给服务器，随后本机数据将被清除",
+        "an administrator revoked this device: it hands over its unsent work, then its local data is wiped",
+    )
 }
 
 impl Server {
     pub fn new(storage: Arc<dyn Storage>, settings: ServerSettings, clock: WallClock) -> Self {
-        Self { inner: Arc::new(Inner { storage, settings, clock }) }
+        Self { inner: Arc::new(Inner { storage, settings, clock, signin: SignInGuard::default() }) }
     }
 
     pub fn storage(&self) -> &Arc<dyn Storage> {
@@ -111,22 +176,48 @@ impl Server {
     /// Signs a user in on a device. Registers the device when it is new to the server (or not
     /// this user's), and for a supervisor, registers the device's signing key.
     pub fn login(&self, request: LoginRequest) -> Result<Session, ApiError> {
+        self.login_from(request, None)
+    }
+
+    /// [`Server::login`] from a client address (what the HTTP layer knows): failed sign-ins
+    /// are counted per username and per address, and too many lock them for a while.
+    pub fn login_from(&self, request: LoginRequest, addr: Option<IpAddr>) -> Result<Session, ApiError> {
         let username = request.username.trim();
         if username.is_empty() {
             return Err(malformed("用户名不能为空", "username is required"));
+        }
+        if username.len() > MAX_USERNAME_BYTES {
+            return Err(malformed("用户名过长", format!("the username is longer than {MAX_USERNAME_BYTES} bytes")));
+        }
+        if request.password.len() > MAX_PASSWORD_BYTES {
+            return Err(malformed("密码过长", format!("the password is longer than {MAX_PASSWORD_BYTES} bytes")));
         }
         let signing_key = match request.signing_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
             Some(key) => Some(parse_signing_key(key)?),
             None => None,
         };
+        let limits = &self.settings().login;
+        let guard = &self.inner.signin;
+        guard.check(username, addr, self.now())?;
         let credentials = self.storage().read()?.credentials(username)?;
-        let Some(credentials) = credentials else {
-            verify_nothing(&request.password);
-            return Err(bad_credentials());
+        let verified = {
+            let _permit = guard.hash_permit(limits)?;
+            match &credentials {
+                Some(credentials) => verify_password(&credentials.password_hash, &request.password),
+                None => {
+                    verify_nothing(&request.password);
+                    false
+                }
+            }
         };
-        if !verify_password(&credentials.password_hash, &request.password) {
-            return Err(bad_credentials());
-        }
+        let credentials = match credentials {
+            Some(credentials) if verified => credentials,
+            _ => {
+                let locked = guard.failed(limits, username, addr, self.now());
+                return Err(locked.unwrap_or_else(bad_credentials));
+            }
+        };
+        guard.succeeded(username);
 
         let mut batch = Batch::begin(self.storage().as_ref(), self.now())?;
         let now = batch.now;
@@ -137,7 +228,7 @@ impl Server {
             .state;
         let user = user_state.to_typed::<User>().map_err(internal)?;
         if !user.active {
-            return Err(unauthorized("该账号已停用", "this account is disabled"));
+            return Err(account_deactivated());
         }
 
         let known = match request.device_id {
@@ -160,6 +251,25 @@ impl Server {
             }
         };
 
+        // A key is registered only with a proof that the device holds its secret, made for this
+        // user and the device id sent. Without one (an older client) the key is not registered;
+        // a wrong one refuses the sign-in.
+        let proof = request.signing_key_proof.as_deref().map(str::trim).filter(|p| !p.is_empty());
+        let signing_key = match (signing_key, proof) {
+            (Some(key), Some(proof)) => {
+                let signed_for = request.device_id.unwrap_or(Uuid::nil());
+                if domain::signoff::verify_key_proof(user.id, signed_for, &key, proof).is_err() {
+                    tracing::warn!(user = %user.id, device = %signed_for, "a signing key with a wrong proof of possession");
+                    return Err(key_proof_invalid());
+                }
+                Some(key)
+            }
+            (Some(_), None) => {
+                tracing::warn!(user = %user.id, "a signing key without a proof of possession; not registered");
+                None
+            }
+            (None, _) => None,
+        };
         let mut user_state = user_state;
         if let Some(key) = signing_key
             && user.role == RoleKind::Supervisor
@@ -173,14 +283,32 @@ impl Server {
             user_state =
                 batch.read().entity(EntityKind::User, user.id)?.ok_or_else(|| internal("user record vanished"))?.state;
         }
-        let session = self.issue_session(&mut *batch.tx, user_state, device_id, now)?;
+        // Other sessions of the device stay valid: the app revokes the one it replaces itself
+        // (`logout`), and two copies of one laptop (a cloned image) must not knock each other
+        // out at every sign-in.
+        let device_secret = match batch.read().device_secret(device_id)? {
+            Some(secret) => secret,
+            None => {
+                let secret = new_device_secret();
+                batch.tx.put_device_secret(device_id, &secret)?;
+                secret
+            }
+        };
+        let mut session = self.issue_session(&mut *batch.tx, user_state, device_id, now)?;
+        session.device_secret = Some(device_secret);
         batch.finish()?;
         tracing::info!(user = %session.user_id, device = %session.device_id, "signed in");
         Ok(session)
     }
 
-    /// Exchanges a refresh token for a new session. Each refresh token works once: a second use
-    /// means it was copied, and every token of that user on that device is revoked.
+    /// Exchanges a refresh token for a new session. Each refresh token is exchanged once; when it
+    /// is presented again:
+    /// - if the session it was exchanged for was never used (its refresh token never exchanged in
+    ///   turn), the reply was lost (or the app quit before saving it): that unused session is
+    ///   revoked and a new one issued, so the device carries on;
+    /// - if that session's refresh token was exchanged already, two parties hold the device's
+    ///   tokens: it was copied, and every token of that user on that device is revoked;
+    /// - a token revoked otherwise (a new sign-in, a sign-out, a password change) is refused.
     pub fn refresh(&self, request: RefreshRequest) -> Result<Session, ApiError> {
         let invalid = || unauthorized("登录凭证无效，请重新登录", "the refresh token is not valid; sign in again");
         let mut batch = Batch::begin(self.storage().as_ref(), self.now())?;
@@ -189,25 +317,149 @@ impl Server {
         if token.kind != TokenKind::Refresh {
             return Err(invalid());
         }
+        if batch.read().device_revoked_at(token.device_id)?.is_some() {
+            return Err(device_revoked());
+        }
         if token.used {
-            tracing::warn!(user = %token.user_id, device = %token.device_id, "refresh token replayed; revoking the device's tokens");
-            batch.tx.revoke_tokens(token.user_id, Some(token.device_id))?;
-            batch.finish()?;
-            return Err(unauthorized(
-                "登录凭证已被使用过，请重新登录",
-                "the refresh token was already used; sign in again",
-            ));
+            if !batch.read().token_exchanged(&token.hash)? {
+                return Err(unauthorized("登录凭证已失效，请重新登录", "the refresh token was revoked; sign in again"));
+            }
+            let successors = batch.read().refresh_children(&token.hash)?;
+            if successors.iter().any(|(_, exchanged)| *exchanged) {
+                tracing::warn!(user = %token.user_id, device = %token.device_id, "refresh token replayed after its successor was used; revoking the device's tokens");
+                batch.tx.revoke_tokens(token.user_id, Some(token.device_id))?;
+                batch.finish()?;
+                return Err(unauthorized(
+                    "登录凭证已被使用过，请重新登录",
+                    "the refresh token was already used; sign in again",
+                ));
+            }
+            if !successors.iter().any(|(successor, _)| !successor.used) {
+                // Its session was revoked since (a new sign-in, a sign-out): nothing to repeat.
+                return Err(unauthorized("登录凭证已失效，请重新登录", "the refresh token was revoked; sign in again"));
+            }
+            tracing::info!(user = %token.user_id, device = %token.device_id, "refresh repeated (a lost reply); the unused session is replaced");
         }
         if token.expires_at <= now {
             return Err(token_expired());
         }
         let user = batch.read().entity(EntityKind::User, token.user_id)?.ok_or_else(invalid)?.state;
         if !user.get("active").and_then(Value::as_bool).unwrap_or(false) {
+            return Err(account_deactivated());
+        }
+        if token.used {
+            batch.tx.revoke_token_children(&token.hash)?;
+        } else {
+            batch.tx.mark_token_exchanged(&token.hash)?;
+        }
+        let session = self.issue_session(&mut *batch.tx, user, token.device_id, now)?;
+        batch.tx.set_token_parent(&token_hash(&session.refresh_token), &token.hash)?;
+        batch.finish()?;
+        Ok(session)
+    }
+
+    /// A revoked device hands over its unsent work: its last refresh token (unused, unexpired)
+    /// buys a session whose access token is a hand-over token, which pushes — checked with the
+    /// same rules, as the user's current role allows — and does nothing else. The refresh token
+    /// is not used up: a device cut off mid-hand-over asks again, for as long as that token would
+    /// have lived. A device that was not revoked refreshes as usual instead.
+    pub fn handover(&self, request: protocol::HandoverRequest) -> Result<Session, ApiError> {
+        let invalid = || unauthorized("登录凭证无效，请重新登录", "the refresh token is not valid; sign in again");
+        let mut batch = Batch::begin(self.storage().as_ref(), self.now())?;
+        let now = batch.now;
+        let token = batch.read().token(&token_hash(&request.refresh_token))?.ok_or_else(invalid)?;
+        if token.kind != TokenKind::Refresh || token.used {
+            return Err(invalid());
+        }
+        if batch.read().device_revoked_at(token.device_id)?.is_none() {
+            return Err(unauthorized("本机未被停用，请正常刷新登录", "this device is not revoked; refresh as usual"));
+        }
+        if token.expires_at <= now {
+            return Err(token_expired());
+        }
+        let user = batch.read().entity(EntityKind::User, token.user_id)?.ok_or_else(invalid)?.state;
+        let settings = self.settings();
+        let access_token = new_token();
+        let access_expires_at = now + settings.access_token_ttl;
+        batch.tx.put_token(&TokenRecord {
+            hash: token_hash(&access_token),
+            kind: TokenKind::Handover,
+            user_id: token.user_id,
+            device_id: token.device_id,
+            expires_at: access_expires_at,
+            used: false,
+        })?;
+        batch.finish()?;
+        tracing::info!(user = %token.user_id, device = %token.device_id, "a revoked device hands over its work");
+        let session = Session {
+            user_id: token.user_id,
+            device_id: token.device_id,
+            access_token,
+            access_expires_at,
+            refresh_token: request.refresh_token,
+            refresh_expires_at: token.expires_at,
+            user,
+            server_time: now,
+            device_secret: None,
+        };
+        Ok(session)
+    }
+
+    /// Revokes a device: every token of it stops working at once (`device_revoked`); it may
+    /// still hand over its unsent work ([`Server::handover`]). Returns whether the device is known.
+    pub fn revoke_device(&self, device_id: Id) -> Result<bool, ApiError> {
+        let mut batch = Batch::begin(self.storage().as_ref(), self.now())?;
+        if batch.read().device(device_id)?.is_none() || device_id == batch.server_device_id() {
+            return Ok(false);
+        }
+        let now = batch.now;
+        batch.tx.revoke_device(device_id, now)?;
+        batch.finish()?;
+        tracing::warn!(device = %device_id, "device revoked");
+        Ok(true)
+    }
+
+    /// Ends the session this refresh token belongs to (whatever its state): the token, the
+    /// access token issued with it, and the sessions it was exchanged for since (a refresh whose
+    /// reply was lost) are revoked. Other sessions of the device (a copy of the laptop, signed in
+    /// on its own) stay. Answers the same when called again.
+    pub fn logout(&self, request: protocol::LogoutRequest) -> Result<(), ApiError> {
+        let invalid = || unauthorized("登录凭证无效", "the refresh token is not valid");
+        let mut batch = Batch::begin(self.storage().as_ref(), self.now())?;
+        let token = batch.read().token(&token_hash(&request.refresh_token))?.ok_or_else(invalid)?;
+        if token.kind != TokenKind::Refresh {
+            return Err(invalid());
+        }
+        if !token.used {
+            batch.tx.mark_token_used(&token.hash)?;
+        }
+        batch.tx.revoke_token_children(&token.hash)?;
+        batch.finish()?;
+        tracing::info!(user = %token.user_id, device = %token.device_id, "signed out");
+        Ok(())
+    }
+
+    /// Registers a new device for the signed-in user and answers its session: the device the
+    /// token belongs to found that another laptop pushes under its id (a cloned image), and
+    /// becomes a new device with its unsent work. The old device's tokens stay valid for the
+    /// other copy.
+    pub fn new_device(&self, bearer: &str, request: protocol::NewDeviceRequest) -> Result<Session, ApiError> {
+        let mut batch = Batch::begin(self.storage().as_ref(), self.now())?;
+        let now = batch.now;
+        let token = authenticate(batch.read(), bearer, now)?;
+        let user = batch
+            .read()
+            .entity(EntityKind::User, token.user_id)?
+            .ok_or_else(|| unauthorized("登录凭证无效，请重新登录", "the access token is not valid; sign in again"))?
+            .state;
+        if !user.get("active").and_then(Value::as_bool).unwrap_or(false) {
             return Err(unauthorized("该账号已停用", "this account is disabled"));
         }
-        batch.tx.mark_token_used(&token.hash)?;
-        let session = self.issue_session(&mut *batch.tx, user, token.device_id, now)?;
+        let id = Uuid::now_v7();
+        register_device(&mut *batch.tx, id, user.id, &request.device_name, now)?;
+        let session = self.issue_session(&mut *batch.tx, user, id, now)?;
         batch.finish()?;
+        tracing::warn!(user = %session.user_id, from = %token.device_id, device = %id, "a cloned device became a new one");
         Ok(session)
     }
 
@@ -236,6 +488,8 @@ impl Server {
                 used: false,
             })?;
         }
+        // The access token belongs to its refresh token's session (revoked with it).
+        tx.set_token_parent(&token_hash(&access_token), &token_hash(&refresh_token))?;
         Ok(Session {
             user_id: user.id,
             device_id,
@@ -245,6 +499,7 @@ impl Server {
             refresh_expires_at,
             user,
             server_time: now,
+            device_secret: None,
         })
     }
 
@@ -265,7 +520,13 @@ impl Server {
                 Ok(PullEntry { server_seq, item })
             })
             .collect::<Result<_, ApiError>>()?;
-        Ok(PullResponse { entries, next_cursor: page.next_cursor, has_more: page.has_more, head: page.head })
+        Ok(PullResponse {
+            entries,
+            next_cursor: page.next_cursor,
+            has_more: page.has_more,
+            head: page.head,
+            generation: page.generation,
+        })
     }
 
     /// [`Server::pull`] as the JSON text of its [`PullResponse`], built from the log entries as
@@ -283,11 +544,12 @@ impl Server {
             // The stored text is the JSON of an `Incoming` the server wrote itself.
             let _ = write!(out, "{{\"server_seq\":{server_seq},\"item\":{item}}}");
         }
-        let _ = write!(
-            out,
-            "],\"next_cursor\":{},\"has_more\":{},\"head\":{}}}",
-            page.next_cursor, page.has_more, page.head
-        );
+        let _ =
+            write!(out, "],\"next_cursor\":{},\"has_more\":{},\"head\":{}", page.next_cursor, page.has_more, page.head);
+        if let Some(generation) = &page.generation {
+            let _ = write!(out, ",\"generation\":{}", serde_json::Value::from(generation.as_str()));
+        }
+        out.push('}');
         Ok(out)
     }
 
@@ -307,7 +569,8 @@ impl Server {
             (true, Some(last)) => last.0,
             _ => head,
         };
-        Ok(RawPage { entries, next_cursor, has_more, head })
+        let generation = tx.meta(META_GENERATION)?;
+        Ok(RawPage { entries, next_cursor, has_more, head, generation })
     }
 
     /// Per station in the user's scope, the checksum of what the user's devices should hold.
@@ -317,7 +580,13 @@ impl Server {
         let actor = actor_of(&*tx, token.user_id)?;
         let as_of = tx.log_head()?;
         let mut stations = Vec::new();
-        if let Reach::Stations { stations: ids, own_cases_of } = reach_of(&actor) {
+        let reach = reach_of(&actor);
+        let scope = match &reach {
+            Reach::Stations { stations, .. } => Some(stations.clone()),
+            Reach::Nothing => Some(Vec::new()),
+            Reach::Organisation => None,
+        };
+        if let Reach::Stations { stations: ids, own_cases_of } = reach {
             for station_id in ids {
                 let acc = tx.accumulators(station_id)?;
                 let cases = match own_cases_of {
@@ -327,7 +596,7 @@ impl Server {
                 stations.push(StationChecksum { station_id, checksum: format!("{:016x}", acc.roster ^ cases) });
             }
         }
-        Ok(ChecksumResponse { as_of, stations })
+        Ok(ChecksumResponse { as_of, stations, scope, generation: tx.meta(META_GENERATION)? })
     }
 
     /// The current state of one station as this user may see it, paged by (kind, id).
@@ -364,7 +633,11 @@ struct RawPage {
     next_cursor: u64,
     has_more: bool,
     head: u64,
+    generation: Option<String>,
 }
+
+/// The meta key of the database's generation (migration 0004; see [`crate::admin::Admin::new_generation`]).
+pub(crate) const META_GENERATION: &str = "generation";
 
 fn register_device(tx: &mut dyn WriteTx, id: Id, user_id: Id, name: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let name: String = name.trim().chars().take(100).collect();

@@ -19,6 +19,7 @@ fn login_request(username: &str, password: &str) -> LoginRequest {
         device_id: None,
         device_name: "laptop".into(),
         signing_key: None,
+        signing_key_proof: None,
     }
 }
 
@@ -68,23 +69,106 @@ fn an_expired_access_token_is_refused_until_refreshed() {
 }
 
 #[test]
-fn refresh_tokens_rotate_and_a_replayed_one_revokes_the_device() {
+fn refresh_tokens_rotate_and_one_reused_after_its_successor_was_used_revokes_the_device() {
     let world = World::new();
     let device = world.login("wa");
     let first = device.session.refresh_token.clone();
     let second = world.server.refresh(RefreshRequest { refresh_token: first.clone() }).expect("rotated");
     assert_ne!(second.refresh_token, first);
     assert_ne!(second.access_token, device.session.access_token);
+    let third = world.server.refresh(RefreshRequest { refresh_token: second.refresh_token.clone() }).expect("rotated");
 
+    // `first` again, after its successor was itself exchanged: two parties hold the device's
+    // tokens, so it was copied.
     let replay = world.server.refresh(RefreshRequest { refresh_token: first }).expect_err("replay refused");
     assert_eq!(replay.code, codes::UNAUTHORIZED);
-    // A replay means the token was copied: everything of that device is revoked.
-    let pull = world.server.pull(&second.access_token, domain::SCHEMA_VERSION, PullQuery { after: 0, limit: None });
+    // Everything of that device is revoked.
+    let pull = world.server.pull(&third.access_token, domain::SCHEMA_VERSION, PullQuery { after: 0, limit: None });
     assert_eq!(pull.expect_err("revoked").code, codes::UNAUTHORIZED);
-    let again = world.server.refresh(RefreshRequest { refresh_token: second.refresh_token });
+    let again = world.server.refresh(RefreshRequest { refresh_token: third.refresh_token });
     assert_eq!(again.expect_err("revoked").code, codes::UNAUTHORIZED);
     // Signing in again works.
     assert!(world.server.login(login_request("wa", PASSWORD)).is_ok());
+}
+
+#[test]
+fn a_refresh_whose_reply_was_lost_can_be_repeated_and_the_device_keeps_working() {
+    let world = World::new();
+    let device = world.login("wa");
+    let old = device.session.refresh_token.clone();
+    // The server exchanged the token, but its reply never reached the device.
+    let lost = world.server.refresh(RefreshRequest { refresh_token: old.clone() }).expect("refreshed");
+    // The device, still holding the old token, asks again.
+    let repeated = world.server.refresh(RefreshRequest { refresh_token: old }).expect("the device is not revoked");
+    let pull = |token: &str| world.server.pull(token, domain::SCHEMA_VERSION, PullQuery { after: 0, limit: None });
+    assert!(pull(&repeated.access_token).is_ok());
+    let next = world.server.refresh(RefreshRequest { refresh_token: repeated.refresh_token.clone() });
+    let next = next.expect("the repeated session refreshes in turn");
+    assert!(pull(&next.access_token).is_ok());
+    // The session that was lost on the way is dead: nobody may use it.
+    assert_eq!(pull(&lost.access_token).expect_err("replaced").code, codes::UNAUTHORIZED);
+    let stale = world.server.refresh(RefreshRequest { refresh_token: lost.refresh_token });
+    assert_eq!(stale.expect_err("replaced").code, codes::UNAUTHORIZED);
+    // ... and presenting it did not revoke the device.
+    assert!(pull(&next.access_token).is_ok());
+}
+
+#[test]
+fn signing_out_revokes_that_session_and_leaves_the_devices_other_sessions_alone() {
+    let world = World::new();
+    let device_id = Uuid::now_v7();
+    let sign_in = || {
+        world.server.login(LoginRequest { device_id: Some(device_id), ..login_request("wa", PASSWORD) }).expect("in")
+    };
+    // Two sessions of one device: a laptop and a copy of its image, each signed in.
+    let first = sign_in();
+    let second = sign_in();
+    let pull = |token: &str| world.server.pull(token, domain::SCHEMA_VERSION, PullQuery { after: 0, limit: None });
+    assert!(pull(&first.access_token).is_ok() && pull(&second.access_token).is_ok());
+
+    world.server.logout(protocol::LogoutRequest { refresh_token: first.refresh_token.clone() }).expect("signed out");
+    assert_eq!(pull(&first.access_token).expect_err("revoked").code, codes::UNAUTHORIZED);
+    let refresh = world.server.refresh(RefreshRequest { refresh_token: first.refresh_token.clone() });
+    assert_eq!(refresh.expect_err("revoked").code, codes::UNAUTHORIZED);
+    // Presenting the revoked token is no theft: the other session goes on.
+    assert!(pull(&second.access_token).is_ok());
+    assert!(world.server.refresh(RefreshRequest { refresh_token: second.refresh_token }).is_ok());
+    // Signing out again answers the same; an unknown token is refused.
+    assert!(world.server.logout(protocol::LogoutRequest { refresh_token: first.refresh_token }).is_ok());
+    let unknown = world.server.logout(protocol::LogoutRequest { refresh_token: "not a token".into() });
+    assert_eq!(unknown.expect_err("unknown").code, codes::UNAUTHORIZED);
+}
+
+#[test]
+fn signing_out_with_a_token_whose_refresh_reply_was_lost_revokes_the_session_it_became() {
+    let world = World::new();
+    let device = world.login("wa");
+    let old = device.session.refresh_token.clone();
+    let lost = world.server.refresh(RefreshRequest { refresh_token: old.clone() }).expect("refreshed");
+    world.server.logout(protocol::LogoutRequest { refresh_token: old }).expect("signed out");
+    let pull = world.server.pull(&lost.access_token, domain::SCHEMA_VERSION, PullQuery { after: 0, limit: None });
+    assert_eq!(pull.expect_err("revoked").code, codes::UNAUTHORIZED);
+    let refresh = world.server.refresh(RefreshRequest { refresh_token: lost.refresh_token });
+    assert_eq!(refresh.expect_err("revoked").code, codes::UNAUTHORIZED);
+}
+
+#[test]
+fn each_device_gets_its_own_recovery_secret_at_every_sign_in_and_only_then() {
+    let world = World::new();
+    let device_id = Uuid::now_v7();
+    let sign_in = |username: &str| {
+        world.server.login(LoginRequest { device_id: Some(device_id), ..login_request(username, PASSWORD) })
+    };
+    let first = sign_in("wa").expect("in");
+    let secret = first.device_secret.clone().expect("a secret");
+    assert_eq!(secret.len(), 64);
+    assert_eq!(sign_in("wa").expect("in").device_secret, Some(secret.clone()), "the same device, the same secret");
+    // Another user's sign-in with that id gets another device, with its own secret.
+    let other = sign_in("wb").expect("in");
+    assert_ne!(other.device_secret, Some(secret));
+    // A refresh never carries it.
+    let refreshed = world.server.refresh(RefreshRequest { refresh_token: other.refresh_token }).expect("refreshed");
+    assert_eq!(refreshed.device_secret, None);
 }
 
 #[test]

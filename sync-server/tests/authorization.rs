@@ -328,6 +328,9 @@ fn every_role_against_every_kind_of_change_in_and_out_of_its_station() {
                         Expect::Rejected(Box::leak(rejection.code.clone().into_boxed_str()))
                     }
                     PushOutcome::Gap { expected } => panic!("{actor} {action:?}: gap, expected {expected}"),
+                    PushOutcome::SequenceReused { expected } => {
+                        panic!("{actor} {action:?}: sequence reused, expected {expected}")
+                    }
                 };
                 let place_name = if in_own_station { "own station" } else { "other station" };
                 if outcome != *expected {

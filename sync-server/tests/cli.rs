@@ -121,6 +121,7 @@ fn admin_commands_create_records_and_print_their_ids() {
             device_id: None,
             device_name: "laptop".into(),
             signing_key: None,
+            signing_key_proof: None,
         })
         .expect("the new user signs in");
     assert_eq!(session.user_id, worker);
@@ -208,6 +209,7 @@ fn admin_commands_refuse_bad_input_in_both_languages() {
 
 #[test]
 fn seed_demo_is_idempotent_and_gives_a_working_station() {
+    let _deadline = shegong_tests::deadline(std::time::Duration::from_secs(180));
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path();
     let first = stdout(&shegong_sync(data, &["admin", "seed-demo"]));
@@ -232,6 +234,7 @@ fn seed_demo_is_idempotent_and_gives_a_working_station() {
                 device_id: None,
                 device_name: "laptop".into(),
                 signing_key: None,
+                signing_key_proof: None,
             })
             .expect("demo users sign in")
     };
@@ -313,6 +316,7 @@ async fn login(client: &reqwest::Client, url: &str, username: &str, device_id: O
         device_id,
         device_name: "laptop".into(),
         signing_key: None,
+        signing_key_proof: None,
     };
     let response = client.post(format!("{url}{}", paths::LOGIN)).json(&request).send().await.expect("login sent");
     assert_eq!(response.status(), reqwest::StatusCode::OK);
@@ -359,11 +363,12 @@ fn household_change(device: Uuid, author: Uuid, seq: u64, clock: &mut Clock, sta
 
 #[test]
 fn serve_announces_its_address_and_a_sigkill_loses_no_acknowledged_change() {
+    let _deadline = shegong_tests::deadline(std::time::Duration::from_secs(180));
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path();
     stdout(&shegong_sync(data, &["admin", "seed-demo"]));
     let rt = runtime();
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("client");
 
     let running = Running::start(data);
     assert!(running.url.starts_with("http://127.0.0.1:"), "{}", running.url);

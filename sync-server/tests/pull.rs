@@ -301,6 +301,7 @@ fn a_pull_with_an_old_client_is_told_to_update() {
 /// its scope, in order, none skipped, even those that committed while it was reading.
 #[test]
 fn a_reader_paging_while_writers_commit_never_skips_an_entry() {
+    let _deadline = shegong_tests::deadline(std::time::Duration::from_secs(120));
     let dir = tempfile::tempdir().expect("temp dir");
     let storage = Arc::new(SqliteStorage::open(&dir.path().join("sync.db")).expect("file database"));
     let world = World::with_storage(storage);

@@ -6,12 +6,14 @@
 //! The binaries are the ones built next to the test executable (`target/debug/`): build them
 //! first (`cargo build`; `scripts/test.sh` does).
 
+mod deadline;
 mod desktop;
 mod paths;
 mod process;
 mod server;
 pub mod webdriver;
 
+pub use deadline::{Deadline, deadline};
 pub use desktop::{APP_IDENTIFIER, AppDirs, DesktopApp, Display, TauriDriver};
 pub use paths::{binary, screenshot_dir, target_dir, workspace_root};
 pub use process::{ChildGuard, free_port};

@@ -87,6 +87,7 @@ impl SyncServer {
             device_id: None,
             device_name: "shegong-tests".into(),
             signing_key: None,
+            signing_key_proof: None,
         };
         let failed =
             |e: &dyn std::fmt::Display| HarnessError::Setup(format!("pulling from the sync server as {username}: {e}"));

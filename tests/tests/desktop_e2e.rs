@@ -8,9 +8,12 @@ use domain::entity::EntityKind;
 use shegong_tests::webdriver::{
     STEP_TIMEOUT, attribute, click, is_selected, screenshot, type_into, value_of, wait_for, wait_for_text,
 };
-use shegong_tests::{DEMO_PASSWORD, DesktopApp, SyncServer};
+use shegong_tests::{DEMO_PASSWORD, DesktopApp, SyncServer, deadline};
 use thirtyfour::prelude::*;
 use tokio::sync::Mutex;
+
+/// How long one test may take, waiting for the others included (they run one at a time).
+const TEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The tests share the machine's two cores; one app at a time keeps them unhurried.
 static ONE_APP_AT_A_TIME: Mutex<()> = Mutex::const_new(());
@@ -84,6 +87,7 @@ async fn wait_until_on_server(server: &SyncServer, name: &str) -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recipient_added_by_a_social_worker_is_in_the_roster_after_a_restart() -> TestResult {
+    let _deadline = deadline(TEST_DEADLINE);
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let mut server = SyncServer::start_with_demo_data()?;
     let app = DesktopApp::start(server.url())?;
@@ -149,6 +153,7 @@ async fn a_recipient_added_by_a_social_worker_is_in_the_roster_after_a_restart()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_id_number_is_shown_at_its_field_and_nothing_typed_is_lost() -> TestResult {
+    let _deadline = deadline(TEST_DEADLINE);
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let server = SyncServer::start_with_demo_data()?;
     let app = DesktopApp::start(server.url())?;
@@ -216,6 +221,7 @@ async fn an_invalid_id_number_is_shown_at_its_field_and_nothing_typed_is_lost() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recipient_added_while_the_server_is_away_reaches_it_once_it_is_back() -> TestResult {
+    let _deadline = deadline(TEST_DEADLINE);
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let mut server = SyncServer::start_with_demo_data()?;
     let app = DesktopApp::start(server.url())?;

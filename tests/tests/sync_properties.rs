@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use store::Store;
 use uuid::Uuid;
 
-const STATION: Uuid = Uuid::from_u128(0x5_7a7_10);
+const STATION: Uuid = Uuid::from_u128(0x0057_a710);
 const VILLAGE: Uuid = Uuid::from_u128(0x71_11a6e);
 const HOUSEHOLD: Uuid = Uuid::from_u128(0x40_05e);
 const FIELDS: [&str; 3] = ["name", "address", "notes"];

@@ -12,7 +12,7 @@ use domain::change::{Incoming, Write};
 use domain::entity::EntityKind;
 use domain::policy::Actor;
 use protocol::LoginRequest;
-use shegong_tests::{DEMO_PASSWORD, SyncServer};
+use shegong_tests::{DEMO_PASSWORD, SyncServer, deadline};
 use store::{DbKey, Store};
 use sync_client::{Backoff, Engine, HttpTransport, SyncError};
 use sync_server::SqliteStorage;
@@ -44,6 +44,7 @@ fn client(url: &str, username: &str, n: usize) -> Client {
             device_id: Some(store.device_id()),
             device_name: format!("laptop {n}"),
             signing_key: None,
+            signing_key_proof: None,
         },
     )
     .expect("signs in");
@@ -104,6 +105,7 @@ impl Client {
 
 #[test]
 fn a_server_killed_mid_push_loses_no_acknowledged_change_and_clients_finish_once_it_is_back() {
+    let _deadline = deadline(Duration::from_secs(300));
     let mut server = SyncServer::start_with_demo_data().expect("server");
     let url = server.url().to_string();
     // Three laptops: the demo worker on two, the deputy head on one.

@@ -1,12 +1,11 @@
-//! Typed wrappers around the shell's Tauri commands (`window.__TAURI__.core.invoke`). Arguments
-//! and results cross as JSON, with the types of [`crate::dto`], compiled into both sides.
+//! Calls the shell's Tauri commands (`window.__TAURI__.core.invoke`) by their type from the
+//! `contract` crate: `invoke::<command::Roster>(&RosterArgs { query })`. Arguments and results
+//! cross as JSON. Components use the hooks of [`crate::hooks`] rather than this directly when
+//! they show the result.
 
+use contract::{Command, CommandError, codes};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::json;
 use wasm_bindgen::prelude::*;
-
-use crate::dto::*;
 
 #[wasm_bindgen]
 extern "C" {
@@ -30,11 +29,11 @@ fn bad_request(detail: &str) -> CommandError {
     CommandError::new(codes::BAD_REQUEST, format!("界面出错：{detail}"), format!("The interface failed: {detail}"))
 }
 
-/// Calls a command. A rejected call carries a [`CommandError`]; anything else it carries (Tauri's
-/// own errors are plain strings) is wrapped into one.
-async fn invoke<R: DeserializeOwned>(command: &str, args: serde_json::Value) -> Result<R, CommandError> {
-    match tauri_invoke(command, to_js(&args)?).await {
-        Ok(value) => serde_json::from_str(&js_to_text(&value)).map_err(|e| bad_request(&format!("{command}: {e}"))),
+/// Calls command `C`. A rejected call carries a [`CommandError`]; anything else it carries
+/// (Tauri's own errors are plain strings) is wrapped into one.
+pub async fn invoke<C: Command>(args: &C::Args) -> Result<C::Output, CommandError> {
+    match tauri_invoke(C::NAME, to_js(args)?).await {
+        Ok(value) => serde_json::from_str(&js_to_text(&value)).map_err(|e| bad_request(&format!("{}: {e}", C::NAME))),
         Err(error) => {
             let text = js_to_text(&error);
             Err(serde_json::from_str::<CommandError>(&text).unwrap_or_else(|_| {
@@ -47,52 +46,4 @@ async fn invoke<R: DeserializeOwned>(command: &str, args: serde_json::Value) -> 
             }))
         }
     }
-}
-
-pub async fn get_language() -> Result<Language, CommandError> {
-    invoke("get_language", json!({})).await
-}
-
-pub async fn set_language(language: Language) -> Result<(), CommandError> {
-    invoke("set_language", json!({ "language": language })).await
-}
-
-pub async fn sign_in_defaults() -> Result<SignInDefaults, CommandError> {
-    invoke("sign_in_defaults", json!({})).await
-}
-
-pub async fn sign_in(request: &SignInRequest) -> Result<CurrentUser, CommandError> {
-    invoke("sign_in", json!({ "request": request })).await
-}
-
-pub async fn sign_out() -> Result<(), CommandError> {
-    invoke("sign_out", json!({})).await
-}
-
-pub async fn current_user() -> Result<Option<CurrentUser>, CommandError> {
-    invoke("current_user", json!({})).await
-}
-
-pub async fn list_villages() -> Result<Vec<ServicePointOption>, CommandError> {
-    invoke("list_villages", json!({})).await
-}
-
-pub async fn roster(query: &RosterQuery) -> Result<RosterPage, CommandError> {
-    invoke("roster", json!({ "query": query })).await
-}
-
-pub async fn add_recipient(draft: &RecipientDraft) -> Result<AddedRecipient, CommandError> {
-    invoke("add_recipient", json!({ "draft": draft })).await
-}
-
-pub async fn sync_status() -> Result<SyncStatusView, CommandError> {
-    invoke("sync_status", json!({})).await
-}
-
-pub async fn sync_now() -> Result<SyncStatusView, CommandError> {
-    invoke("sync_now", json!({})).await
-}
-
-pub async fn rejected_changes() -> Result<Vec<RejectedChangeView>, CommandError> {
-    invoke("rejected_changes", json!({})).await
 }

@@ -1,29 +1,25 @@
-//! The app's root: the shared state (language, signed-in user, current page) as a reducer in a
-//! context, and the frame every page sits in (header, page, sync status bar).
+//! The app's root: the shared state (language, signed-in user, a notice, the data version) as a
+//! reducer in a context, the screen for the current [`Route`], and the frame every screen sits in
+//! (header with the role's navigation, screen, sync status bar).
 
 use std::rc::Rc;
 
+use contract::command::{CurrentUser as GetCurrentUser, GetLanguage, NoArgs};
+use contract::{CurrentUser, Language};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::api;
+use crate::api::invoke;
 use crate::components::header::Header;
 use crate::components::status_bar::StatusBar;
-use crate::dto::{CurrentUser, Language};
 use crate::pages::add_recipient::AddRecipientPage;
+use crate::pages::not_found::NotFoundPage;
 use crate::pages::rejected::RejectedPage;
 use crate::pages::roster::RosterPage;
 use crate::pages::sign_in::SignInPage;
+use crate::route::{Route, home_for, navigate, use_route};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    SignIn,
-    Roster,
-    AddRecipient,
-    Rejected,
-}
-
-/// A message for the user shown once above the next page, in both languages.
+/// A message for the user shown once above the next screen, in both languages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     pub zh: String,
@@ -39,29 +35,24 @@ impl Notice {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AppState {
     pub language: Language,
     pub user: Option<CurrentUser>,
-    pub page: Page,
-    pub notice: Option<Notice>,
-    /// Follows the shell's count of syncs that changed local data, so pages showing data reload.
+    /// A notice and the screen it is shown above; it goes when the user goes elsewhere.
+    pub notice: Option<(Route, Notice)>,
+    /// Follows the shell's count of syncs that changed local data, so screens showing data reload.
     pub data_version: u64,
-}
-
-impl Default for AppState {
-    fn default() -> Self {
-        Self { language: Language::Zh, user: None, page: Page::SignIn, notice: None, data_version: 0 }
-    }
 }
 
 pub enum Action {
     SetLanguage(Language),
     SignedIn(CurrentUser),
     SignedOut,
-    Go(Page),
-    /// Go to a page and show a notice above it.
-    GoWithNotice(Page, Notice),
+    /// Shows a notice above a screen (see [`go_with_notice`]).
+    Notice(Route, Notice),
+    /// The user is on another screen than the notice's.
+    LeftNotice,
     DataVersion(u64),
 }
 
@@ -74,21 +65,18 @@ impl Reducible for AppState {
             Action::SetLanguage(language) => next.language = language,
             Action::SignedIn(user) => {
                 next.user = Some(user);
-                next.page = Page::Roster;
                 next.notice = None;
             }
             Action::SignedOut => {
                 next.user = None;
-                next.page = Page::SignIn;
                 next.notice = None;
             }
-            Action::Go(page) => {
-                next.page = if next.user.is_some() { page } else { Page::SignIn };
+            Action::Notice(route, notice) => next.notice = Some((route, notice)),
+            Action::LeftNotice => {
+                if next.notice.is_none() {
+                    return self;
+                }
                 next.notice = None;
-            }
-            Action::GoWithNotice(page, notice) => {
-                next.page = if next.user.is_some() { page } else { Page::SignIn };
-                next.notice = Some(notice);
             }
             Action::DataVersion(version) => {
                 if version == next.data_version {
@@ -109,22 +97,44 @@ pub fn use_app() -> AppContext {
     use_context::<AppContext>().expect("use_app is only called under <App>")
 }
 
+/// Goes to `route` and shows `notice` above it.
+pub fn go_with_notice(app: &AppContext, route: Route, notice: Notice) {
+    app.dispatch(Action::Notice(route, notice));
+    navigate(route);
+}
+
+/// Signs the user in the UI and opens their role's start screen.
+pub fn signed_in(app: &AppContext, user: CurrentUser) {
+    let home = home_for(user.role);
+    app.dispatch(Action::SignedIn(user));
+    navigate(home);
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(AppState::default);
+    let route = use_route();
     {
         // On start (and on a reload of the webview), pick up the remembered language and a session
-        // that is still open in the shell.
+        // that is still open in the shell; the screen stays the one in the URL.
         let state = state.clone();
         use_effect_with((), move |_| {
             spawn_local(async move {
-                if let Ok(language) = api::get_language().await {
+                if let Ok(language) = invoke::<GetLanguage>(&NoArgs {}).await {
                     state.dispatch(Action::SetLanguage(language));
                 }
-                if let Ok(Some(user)) = api::current_user().await {
+                if let Ok(Some(user)) = invoke::<GetCurrentUser>(&NoArgs {}).await {
                     state.dispatch(Action::SignedIn(user));
                 }
             });
+        });
+    }
+    {
+        let state = state.clone();
+        use_effect_with(route, move |route| {
+            if state.notice.as_ref().is_some_and(|(shown_on, _)| shown_on != route) {
+                state.dispatch(Action::LeftNotice);
+            }
         });
     }
     {
@@ -139,21 +149,31 @@ pub fn app() -> Html {
             }
         });
     }
-    let page = match state.page {
-        Page::SignIn => html! { <SignInPage /> },
-        Page::Roster => html! { <RosterPage /> },
-        Page::AddRecipient => html! { <AddRecipientPage /> },
-        Page::Rejected => html! { <RejectedPage /> },
+    let page = match &state.user {
+        None => html! { <SignInPage /> },
+        Some(user) => {
+            let route = if route.allowed_for(user.role) { route } else { Route::NotFound };
+            match route {
+                Route::Roster => html! { <RosterPage /> },
+                Route::AddRecipient => html! { <AddRecipientPage /> },
+                Route::Rejected => html! { <RejectedPage /> },
+                // The files and the case page are the next screens; until then their addresses
+                // lead nowhere.
+                Route::Recipient { .. } | Route::Household { .. } | Route::Case { .. } | Route::NotFound => {
+                    html! { <NotFoundPage /> }
+                }
+            }
+        }
     };
-    let notice = state.notice.as_ref().map(|n| {
+    let notice = state.notice.as_ref().filter(|(shown_on, _)| *shown_on == route).map(|(_, n)| {
         html! { <div id="notice" class="notice" role="status">{ n.text(state.language) }</div> }
     });
     html! {
         <ContextProvider<AppContext> context={state.clone()}>
             <div class="frame">
-                <Header />
+                <Header {route} />
                 <main id="main" class="page">
-                    { for notice }
+                    { notice.unwrap_or_default() }
                     { page }
                 </main>
                 <StatusBar />

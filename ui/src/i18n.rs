@@ -1,10 +1,9 @@
 //! The UI's words in Chinese (the default) and English. Labels of domain vocabularies (categories,
 //! roles, field names) come from `domain` itself, so the UI and the error messages agree.
 
+use contract::{Language, sentence};
 use domain::Labelled;
 use domain::entity::FieldSpec;
-
-use crate::dto::{Language, sentence};
 
 macro_rules! texts {
     ($($key:ident => $zh:literal, $en:literal;)+) => {
@@ -60,13 +59,15 @@ texts! {
     YearsOld => "岁", "";
     NoRecipients => "没有符合条件的服务对象。", "No recipients match.";
     Loading => "正在加载…", "Loading…";
+    Retry => "重试", "Try again";
     PreviousPage => "上一页", "Previous";
     NextPage => "下一页", "Next";
     PageLabel => "第", "Page";
     PageSuffix => "页", "";
     AddRecipientTitle => "新增服务对象", "Add a recipient";
     AddRecipientHint => "性别和出生日期根据身份证号自动填写。", "Gender and date of birth are read from the ID number.";
-    ChooseVillage => "请选择村(社区)", "Choose a village";
+    Choose => "请选择", "Choose the ";
+    DatePlaceholder => "年-月-日", "YYYY-MM-DD";
     Optional => "（选填）", " (optional)";
     Save => "保存", "Save";
     Saving => "正在保存…", "Saving…";
@@ -93,6 +94,9 @@ texts! {
     Record => "记录", "Record";
     RecordedAt => "时间", "When";
     Back => "返回", "Back";
+    NotFoundTitle => "找不到这个页面", "There is no such page";
+    NotFoundHint => "这个地址没有对应的页面。", "Nothing is shown at this address.";
+    BackToStart => "回到首页", "Back to the start";
 }
 
 /// A field's label from its spec, in the UI's language (English labels capitalized).
@@ -108,5 +112,74 @@ pub fn label<T: Labelled>(value: T, language: Language) -> &'static str {
     match language {
         Language::Zh => value.zh(),
         Language::En => value.en(),
+    }
+}
+
+/// The label of a value of a closed vocabulary, given the vocabulary's stored names as a field
+/// spec lists them (`FieldType::Enum(GENDER_NAMES)`); `None` for a vocabulary not listed here.
+pub fn vocabulary_label(names: &[&str], value: &str, language: Language) -> Option<&'static str> {
+    use domain::case::*;
+    use domain::entity::EntityKind;
+    use domain::org::{Post, RoleKind};
+    use domain::recipient::{Gender, HouseholdRelation, RecipientCategory};
+    use domain::referral::*;
+
+    fn find<T: Labelled>(names: &[&str], value: &str, language: Language) -> Option<Option<&'static str>> {
+        let same = names.len() == T::ALL.len() && T::ALL.iter().zip(names).all(|(v, n)| v.as_str() == *n);
+        same.then(|| T::parse(value).map(|v| label(v, language)))
+    }
+    None.or_else(|| find::<RecipientCategory>(names, value, language))
+        .or_else(|| find::<Gender>(names, value, language))
+        .or_else(|| find::<HouseholdRelation>(names, value, language))
+        .or_else(|| find::<RoleKind>(names, value, language))
+        .or_else(|| find::<Post>(names, value, language))
+        .or_else(|| find::<EntityKind>(names, value, language))
+        .or_else(|| find::<Stage>(names, value, language))
+        .or_else(|| find::<ClosureStatus>(names, value, language))
+        .or_else(|| find::<ScreeningSource>(names, value, language))
+        .or_else(|| find::<RiskLevel>(names, value, language))
+        .or_else(|| find::<GoalEvaluation>(names, value, language))
+        .or_else(|| find::<ResourceLinkKind>(names, value, language))
+        .or_else(|| find::<ResourceLinkStatus>(names, value, language))
+        .or_else(|| find::<ServiceType>(names, value, language))
+        .or_else(|| find::<ServiceMethod>(names, value, language))
+        .or_else(|| find::<ClosureDecisionKind>(names, value, language))
+        .or_else(|| find::<ReferralDirection>(names, value, language))
+        .or_else(|| find::<ReferralCounterpart>(names, value, language))
+        .or_else(|| find::<ReferralOutcome>(names, value, language))
+        .or_else(|| find::<ResourceKind>(names, value, language))
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::entity::{EntityKind, FieldType};
+
+    use super::*;
+
+    /// A form can label every choice of every vocabulary a field spec uses, in both languages: a
+    /// new vocabulary in `domain` fails here until it is listed in [`vocabulary_label`].
+    #[test]
+    fn every_vocabulary_of_every_field_has_labels() {
+        for kind in EntityKind::ALL {
+            for field in kind.spec().fields {
+                let (FieldType::Enum(names) | FieldType::EnumSet(names)) = field.ty else { continue };
+                for name in names {
+                    for language in [Language::Zh, Language::En] {
+                        let text = vocabulary_label(names, name, language);
+                        assert!(text.is_some_and(|t| !t.is_empty()), "{kind:?}.{} {name} in {language:?}", field.name);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn values_outside_the_vocabulary_have_no_label() {
+        use domain::recipient::{GENDER_NAMES, RECIPIENT_CATEGORY_NAMES};
+        assert_eq!(vocabulary_label(GENDER_NAMES, "Female", Language::Zh), Some("女"));
+        assert_eq!(vocabulary_label(RECIPIENT_CATEGORY_NAMES, "Dibao", Language::En), Some("Minimum living allowance"));
+        assert_eq!(vocabulary_label(GENDER_NAMES, "Other", Language::Zh), None);
+        assert_eq!(vocabulary_label(&["A", "B"], "A", Language::Zh), None);
     }
 }

@@ -2,9 +2,8 @@
 //! and sends UTC).
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use contract::Language;
 use wasm_bindgen::JsValue;
-
-use crate::dto::Language;
 
 /// Today in the local time zone.
 pub fn today() -> NaiveDate {

@@ -68,6 +68,10 @@ pub struct Case {
     pub closure_requested_on: Option<NaiveDate>,
     /// The supervisor's comments when returning a closure request.
     pub closure_comments: Option<String>,
+    /// How many times the case has been reopened (absent: never). A sign-off is bound to it
+    /// (see [`crate::signoff`]).
+    #[serde(default)]
+    pub reopen_generation: i64,
 }
 
 labelled_enum! {
@@ -253,8 +257,13 @@ pub struct ClosureDecision {
     pub decided_at: DateTime<Utc>,
     /// Hex SHA-256 of the case's canonical content when it was signed.
     pub case_digest: Option<String>,
-    /// Hex Ed25519 signature over [`crate::signoff::message`].
+    /// Hex Ed25519 signature over [`crate::signoff::message_v2`] (or [`crate::signoff::message`]
+    /// for a version 1 seal).
     pub signature: Option<String>,
     /// Hex Ed25519 public key of the signing device.
     pub public_key: Option<String>,
+    /// The case's reopen generation the sign-off was made for (seal version 2); absent on
+    /// returned closures and on sign-offs of older builds (seal version 1).
+    #[serde(default)]
+    pub case_generation: Option<i64>,
 }

@@ -129,6 +129,9 @@ impl<'de> serde::de::Visitor<'de> for FieldWriteVisitor {
             Value,
             Base,
             Resolves,
+            /// A key a newer client of the same schema version may send: ignored.
+            #[serde(other)]
+            Other,
         }
         let (mut value, mut base, mut resolves) = (None, None, None);
         while let Some(key) = map.next_key::<Key>()? {
@@ -136,6 +139,10 @@ impl<'de> serde::de::Visitor<'de> for FieldWriteVisitor {
                 Key::Value => value.replace(map.next_value::<Value>()?).is_some(),
                 Key::Base => base.replace(map.next_value::<Option<Hlc>>()?).is_some(),
                 Key::Resolves => resolves.replace(map.next_value::<Vec<Hlc>>()?).is_some(),
+                Key::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    false
+                }
             };
             if duplicate {
                 return Err(A::Error::custom("a field write names `value`, `base` or `resolves` twice"));
@@ -146,8 +153,9 @@ impl<'de> serde::de::Visitor<'de> for FieldWriteVisitor {
     }
 }
 
+/// Fields a reader does not know are ignored: a newer client of the same schema version may
+/// send more (see `docs/sync-protocol.md`, "Schema versions").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Change {
     /// UUIDv7 made on the device.
     pub change_id: Uuid,
@@ -355,8 +363,10 @@ mod tests {
 
     #[test]
     fn a_malformed_object_form_is_refused_naming_what_is_wrong() {
-        let unknown = serde_json::from_value::<FieldWrite>(json!({"value": 1, "bsae": "x"})).expect_err("typo");
-        assert!(unknown.to_string().contains("bsae"), "{unknown}");
+        // A key this version does not know is ignored: a newer client of the same schema version
+        // may send one (docs/sync-protocol.md, "Conventions").
+        let unknown = serde_json::from_value::<FieldWrite>(json!({"value": 1, "confidence": "x"})).expect("tolerated");
+        assert_eq!(unknown, FieldWrite::new(json!(1)));
         let missing =
             serde_json::from_value::<FieldWrite>(json!({"base": stamp(1).to_string()})).expect_err("no value");
         assert!(missing.to_string().contains("value"), "{missing}");

@@ -189,6 +189,8 @@ const ADDRESS: FieldType = FieldType::Text { max_chars: 200 };
 const NOTES: FieldType = FieldType::Text { max_chars: 2000 };
 const PAST: FieldType = FieldType::Date { not_future: true };
 const ANY_DATE: FieldType = FieldType::Date { not_future: false };
+/// A case's reopen generation (see `signoff`).
+const GENERATION: FieldType = FieldType::Integer { min: 0, max: 1_000_000 };
 
 const STATION_ID: FieldSpec = fixed("station_id", "所属社工站", "station", FieldType::Ref(EntityKind::Station));
 const CASE_ID: FieldSpec = fixed("case_id", "个案", "case", FieldType::Ref(EntityKind::Case));
@@ -198,8 +200,22 @@ pub static STATION: EntitySpec = EntitySpec {
     kind: EntityKind::Station,
     table: "stations",
     append_only: false,
-    fields: &[f("name", "名称", "name", SHORT), f("county", "区县", "county", SHORT)],
+    fields: &[
+        f("name", "名称", "name", SHORT),
+        f("county", "区县", "county", SHORT),
+        // Days a device may go without contacting the server before its local data locks (a
+        // lost laptop stops opening by itself); unset: `DEFAULT_OFFLINE_LEASE_DAYS`.
+        opt(
+            "offline_lease_days",
+            "离线使用期限（天）",
+            "offline lease (days)",
+            FieldType::Integer { min: 1, max: 365 },
+        ),
+    ],
 };
+
+/// A station's offline lease when it sets none.
+pub const DEFAULT_OFFLINE_LEASE_DAYS: i64 = 30;
 
 pub static SERVICE_POINT: EntitySpec = EntitySpec {
     kind: EntityKind::ServicePoint,
@@ -309,6 +325,8 @@ pub static CASE: EntitySpec = EntitySpec {
         opt("closure_summary", "结案小结", "closure summary", NOTES),
         opt("closure_requested_on", "申请结案日期", "closure requested on", PAST),
         opt("closure_comments", "督导意见", "supervisor's comments", NOTES),
+        // Set by each reopening to one more than before (see rules::check_change); absent: 0.
+        opt("reopen_generation", "重新开案次数", "times reopened", GENERATION),
     ],
 };
 
@@ -417,6 +435,8 @@ pub static CLOSURE_DECISION: EntitySpec = EntitySpec {
         fixed_opt("case_digest", "个案摘要值", "case digest", FieldType::Hex { max_chars: 64 }),
         fixed_opt("signature", "签名", "signature", FieldType::Hex { max_chars: 128 }),
         fixed_opt("public_key", "签名公钥", "public key", FieldType::Hex { max_chars: 64 }),
+        // The case's reopen generation a sign-off was made for (signoff, seal version 2).
+        fixed_opt("case_generation", "签署时的开案轮次", "case generation signed", GENERATION),
     ],
 };
 
@@ -765,7 +785,8 @@ mod tests {
     fn the_digest_covers_every_value_and_clock() {
         let state = sample();
         let digest = state.digest();
-        let mut changes: Vec<Box<dyn Fn(&mut EntityState)>> = vec![
+        type Edit = Box<dyn Fn(&mut EntityState)>;
+        let mut changes: Vec<Edit> = vec![
             Box::new(|s| s.kind = EntityKind::Household),
             Box::new(|s| s.id = Id::from_u128(2)),
             Box::new(|s| {

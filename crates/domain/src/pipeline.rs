@@ -75,6 +75,8 @@ pub enum PipelineError {
     NoClosureRequest,
     #[error("a reopened case returns to an open stage")]
     ReopenToOpenStage,
+    #[error("the case's reopen generation must be {expected}: one more with each reopening, otherwise unchanged")]
+    ReopenGeneration { expected: i64 },
 }
 
 impl PipelineError {
@@ -93,6 +95,7 @@ impl PipelineError {
             PipelineError::ClosurePending => "closure_pending",
             PipelineError::NoClosureRequest => "no_closure_request",
             PipelineError::ReopenToOpenStage => "reopen_to_open_stage",
+            PipelineError::ReopenGeneration { .. } => "reopen_generation",
         }
     }
 
@@ -113,6 +116,9 @@ impl PipelineError {
             PipelineError::ClosurePending => "已申请结案，等待督导审核".into(),
             PipelineError::NoClosureRequest => "该个案没有待审核的结案申请".into(),
             PipelineError::ReopenToOpenStage => "重新开案后应回到进行中的阶段".into(),
+            PipelineError::ReopenGeneration { expected } => {
+                format!("重新开案次数应为{expected}：每次重新开案加一，其他时候不变")
+            }
         }
     }
 }

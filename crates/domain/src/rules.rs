@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::case::{ClosureDecisionKind, ClosureStatus, Stage};
-use crate::change::{Change, Op};
+use crate::change::{Change, FieldWrite, Op};
 use crate::entity::{EntityKind, EntityState, FieldType};
 use crate::org::{RoleKind, User};
 use crate::pipeline::{self, CaseHoldings, PipelineError};
@@ -259,6 +259,20 @@ pub fn check_change(
     check_references(&normalized, spec.fields, reference_station, view)?;
 
     let actions = classify(change, current.as_ref(), &proposed)?;
+    // A reopening moves the case to its next generation, which seals are bound to. A writer that
+    // does not set it (an older client) has it set here, as if it had.
+    if kind == EntityKind::Case
+        && actions.contains(&Action::Reopen)
+        && !normalized.touches("reopen_generation")
+        && let Some(current) = &current
+    {
+        let next = Value::from(signoff::case_generation(current).saturating_add(1));
+        let base = Some(current.clock("reopen_generation").hlc);
+        normalized
+            .fields
+            .insert("reopen_generation".into(), FieldWrite { value: next.clone(), base, resolves: Vec::new() });
+        proposed.insert("reopen_generation".into(), next);
+    }
     for action in &actions {
         policy::authorize(actor, *action, &target)?;
     }
@@ -271,16 +285,18 @@ pub fn check_change(
             check_decision(actor, &proposed, case, view)?;
         }
         EntityKind::Visit | EntityKind::Intervention | EntityKind::FollowUp => {
-            if proposed_id("worker_id") != Some(actor.user_id) {
+            let worker_id = proposed.get("worker_id").and_then(Value::as_str).and_then(|s| Id::try_parse(s).ok());
+            if worker_id != Some(actor.user_id) {
                 return reject(Rejection::NotSelf { field: "worker_id".into() });
             }
         }
         _ => {}
     }
-    if kind.is_case_record() && kind != EntityKind::ClosureDecision {
-        if let Some(case) = &case {
-            check_case_open_for_records(case)?;
-        }
+    if kind.is_case_record()
+        && kind != EntityKind::ClosureDecision
+        && let Some(case) = &case
+    {
+        check_case_open_for_records(case)?;
     }
     Ok(normalized)
 }
@@ -358,6 +374,11 @@ fn classify(
                 }
             }
             (EntityKind::Case, "stage_entered_on") => continue,
+            (EntityKind::Case, "reopen_generation")
+                if !unchanged && current.get_enum::<Stage>("stage") == Some(Stage::Closed) =>
+            {
+                Action::Reopen
+            }
             _ => Action::Edit,
         };
         if !actions.contains(&action) {
@@ -444,12 +465,18 @@ fn check_case(
         }
     }
 
+    let new_generation =
+        proposed.get("reopen_generation").map_or(Some(0), |v| if v.is_null() { Some(0) } else { v.as_i64() });
     let Some(current) = current else {
         if new_stage != Stage::Identify || new_closure != ClosureStatus::Open {
             return reject(Rejection::NotANewCase);
         }
+        if new_generation != Some(0) {
+            return Err(PipelineError::ReopenGeneration { expected: 0 }.into());
+        }
         return Ok(());
     };
+    let generation = signoff::case_generation(current);
     let stage = current.get_enum::<Stage>("stage").unwrap_or(Stage::Identify);
     let closure = current.get_enum::<ClosureStatus>("closure_status").unwrap_or(ClosureStatus::Open);
     let records = view.case_records(current.id)?;
@@ -460,7 +487,15 @@ fn check_case(
         if new_closure != ClosureStatus::Open {
             return Err(PipelineError::ReopenToOpenStage.into());
         }
+        let expected = generation.saturating_add(1);
+        if new_generation != Some(expected) {
+            return Err(PipelineError::ReopenGeneration { expected }.into());
+        }
         return Ok(());
+    }
+    // Only a reopening moves the generation.
+    if new_generation != Some(generation) {
+        return Err(PipelineError::ReopenGeneration { expected: generation }.into());
     }
     if stage == Stage::Closed {
         return Err(PipelineError::CaseClosed.into());
@@ -473,7 +508,12 @@ fn check_case(
         if signed_off != (new_stage == Stage::Closed) {
             return Err(PipelineError::ClosedOnlyBySignOff.into());
         }
+        // The decision must be of this generation: one made before the case was last reopened
+        // does not close it again.
         let decision = latest_decision(&records);
+        if signed_off && decision.is_some_and(|d| !signoff::is_of_current_generation(d, current, &records)) {
+            return Err(SealError::StaleGeneration.into());
+        }
         let decided = decision.is_some_and(|d| {
             d.get_id("supervisor_id") == Some(actor.user_id)
                 && d.get_enum::<ClosureDecisionKind>("decision")
@@ -520,11 +560,10 @@ fn check_decision(
     pipeline::check_sign_off(stage, closure)?;
     let spec = EntityKind::ClosureDecision.spec();
     match get("decision").and_then(ClosureDecisionKind::parse) {
-        Some(ClosureDecisionKind::Returned) => {
-            if get("comments").is_none() {
-                return Err(FieldError::new(spec.field("comments").expect("spec"), Invalid::Required).into());
-            }
+        Some(ClosureDecisionKind::Returned) if get("comments").is_none() => {
+            return Err(FieldError::new(spec.field("comments").expect("spec"), Invalid::Required).into());
         }
+        Some(ClosureDecisionKind::Returned) => {}
         Some(ClosureDecisionKind::SignedOff) => {
             for f in ["case_digest", "signature", "public_key"] {
                 if get(f).is_none() {
@@ -539,11 +578,15 @@ fn check_decision(
             if !keys.iter().any(|k| k == key) {
                 return Err(SealError::UnknownKey.into());
             }
-            signoff::verify(key, case.id, digest, signature)?;
+            // Bound to the case's current generation: a sign-off made before the case was last
+            // reopened cannot be replayed (see `signoff::check_sealed_content`).
+            let generation = match proposed.get("case_generation").filter(|v| !v.is_null()) {
+                Some(g) => Some(g.as_i64().ok_or(SealError::Malformed)?),
+                None => None,
+            };
+            signoff::verify_sealed(key, case.id, generation, digest, signature)?;
             let records = view.case_records(case.id)?;
-            if signoff::case_digest(case, &records) != digest {
-                return Err(SealError::Tampered.into());
-            }
+            signoff::check_sealed_content(generation, digest, case, &records)?;
         }
         None => {}
     }

@@ -165,38 +165,74 @@ pub fn id_number_check_char(first17: &str) -> Option<char> {
     (first17.chars().count() == 17).then(|| CHECK_CHARS[(sum % 11) as usize])
 }
 
+/// Inputs longer than this many bytes are refused by the short-value validators (ID numbers,
+/// mobile numbers, dates, ids) before any other work: a 10 MB string costs no more than a short one.
+const SHORT_INPUT_MAX_BYTES: usize = 256;
+
+/// Full-width digits (`０`–`９`, as a Chinese IME types them) read as their ASCII digits, and
+/// `Ｘ`, `ｘ`, `x` as `X`; every other character is kept as it is.
+fn half_width(c: char) -> char {
+    match c {
+        '０'..='９' => char::from(b'0' + (u32::from(c) - u32::from('０')) as u8),
+        'x' | 'Ｘ' | 'ｘ' => 'X',
+        _ => c,
+    }
+}
+
 /// Validates a resident ID number (居民身份证号): 18 characters, a known region, a plausible
 /// date of birth no later than `today`, and the MOD 11-2 check character (`x` read as `X`).
 /// Returns the normalized number and what it says about its holder.
+///
+/// Surrounding white space (an ideographic space too) is dropped, and full-width digits and
+/// `Ｘ` (as typed with a Chinese IME) read as their ASCII forms, so the normalized number is
+/// always 17 ASCII digits and a digit or `X`. Any other character (letters, combining marks,
+/// emoji) is refused with `id_number_characters`, or `id_number_length` when there are not 18
+/// characters. Never panics, whatever the input.
 pub fn resident_id_number(input: &str, today: NaiveDate) -> Result<(String, IdNumberFacts), Invalid> {
-    let normalized = input.trim().to_uppercase();
+    if input.len() > SHORT_INPUT_MAX_BYTES {
+        return Err(Invalid::IdNumberLength);
+    }
+    let normalized: String = input.trim().chars().map(half_width).collect();
     if normalized.chars().count() != 18 {
         return Err(Invalid::IdNumberLength);
     }
-    let (first17, last) = normalized.split_at(17);
-    if !first17.chars().all(|c| c.is_ascii_digit()) || !last.chars().all(|c| c.is_ascii_digit() || c == 'X') {
+    // 18 characters; once all are ASCII, byte positions are character positions.
+    let bytes = normalized.as_bytes();
+    if bytes.len() != 18
+        || !bytes[..17].iter().all(u8::is_ascii_digit)
+        || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
+    {
         return Err(Invalid::IdNumberCharacters);
     }
-    let province: u32 = first17[..2].parse().map_err(|_| Invalid::IdNumberCharacters)?;
-    if !PROVINCE_CODES.contains(&province) || &first17[2..6] == "0000" {
+    let first17 = normalized.get(..17).ok_or(Invalid::IdNumberCharacters)?;
+    let last = bytes[17];
+    let province: u32 = first17.get(..2).and_then(|p| p.parse().ok()).ok_or(Invalid::IdNumberCharacters)?;
+    if !PROVINCE_CODES.contains(&province) || first17.get(2..6) == Some("0000") {
         return Err(Invalid::IdNumberRegion);
     }
-    let birth_date = NaiveDate::parse_from_str(&first17[6..14], "%Y%m%d").map_err(|_| Invalid::IdNumberBirthDate)?;
+    let birth = first17.get(6..14).ok_or(Invalid::IdNumberCharacters)?;
+    let birth_date = NaiveDate::parse_from_str(birth, "%Y%m%d").map_err(|_| Invalid::IdNumberBirthDate)?;
     if birth_date.year() < 1890 || birth_date > today {
         return Err(Invalid::IdNumberBirthDate);
     }
     let expected = id_number_check_char(first17).ok_or(Invalid::IdNumberCharacters)?;
-    if last.chars().next() != Some(expected) {
+    if char::from(last) != expected {
         return Err(Invalid::IdNumberCheckDigit { expected });
     }
-    let sequence_digit = first17.as_bytes()[16] - b'0';
+    let sequence_digit = bytes[16] - b'0';
     let gender = if sequence_digit % 2 == 1 { Gender::Male } else { Gender::Female };
     Ok((normalized, IdNumberFacts { birth_date, gender }))
 }
 
-/// Validates a mainland mobile number: 11 digits, `1` then `3`–`9`. Spaces and dashes are dropped.
+/// Validates a mainland mobile number: 11 digits, `1` then `3`–`9`. Spaces (an ideographic space
+/// too) and dashes (a full-width one too) are dropped and full-width digits read as ASCII ones,
+/// so the normalized number is 11 ASCII digits. Never panics, whatever the input.
 pub fn mobile_number(input: &str) -> Result<String, Invalid> {
-    let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if input.len() > SHORT_INPUT_MAX_BYTES {
+        return Err(Invalid::Mobile);
+    }
+    let digits: String =
+        input.chars().filter(|c| !matches!(c, ' ' | '-' | '\u{3000}' | '－')).map(half_width).collect();
     let bytes = digits.as_bytes();
     let ok = bytes.len() == 11
         && bytes.iter().all(u8::is_ascii_digit)
@@ -222,14 +258,15 @@ pub fn normalize_field(spec: &FieldSpec, value: &Value, today: NaiveDate) -> Res
     let normalized = match spec.ty {
         FieldType::Text { max_chars } => {
             let s = value.as_str().map(str::trim).ok_or(err(Invalid::TooLong { max: max_chars }))?;
-            if s.chars().count() > max_chars {
+            // A character is at most 4 bytes: more bytes than that are too long without counting.
+            if s.len() > max_chars.saturating_mul(4) || s.chars().count() > max_chars {
                 return Err(err(Invalid::TooLong { max: max_chars }));
             }
             Value::String(s.into())
         }
         FieldType::PersonName => {
             let s = value.as_str().map(str::trim).ok_or(err(Invalid::Required))?;
-            if s.chars().count() > 50 {
+            if s.len() > 50 * 4 || s.chars().count() > 50 {
                 return Err(err(Invalid::TooLong { max: 50 }));
             }
             Value::String(s.into())
@@ -245,7 +282,14 @@ pub fn normalize_field(spec: &FieldSpec, value: &Value, today: NaiveDate) -> Res
         }
         FieldType::Date { not_future } => {
             let s = value.as_str().map(str::trim).ok_or(err(Invalid::Date))?;
+            if s.len() > SHORT_INPUT_MAX_BYTES {
+                return Err(err(Invalid::Date));
+            }
             let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| err(Invalid::Date))?;
+            // Four-digit years only, so stored dates sort as text.
+            if !(1..=9999).contains(&date.year()) {
+                return Err(err(Invalid::Date));
+            }
             if not_future && date > today {
                 return Err(err(Invalid::DateInFuture));
             }
@@ -253,13 +297,20 @@ pub fn normalize_field(spec: &FieldSpec, value: &Value, today: NaiveDate) -> Res
         }
         FieldType::DateTime => {
             let s = value.as_str().ok_or(err(Invalid::DateTime))?;
-            let at = DateTime::parse_from_rfc3339(s.trim()).map_err(|_| err(Invalid::DateTime))?;
-            Value::String(at.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            if s.len() > SHORT_INPUT_MAX_BYTES {
+                return Err(err(Invalid::DateTime));
+            }
+            let at = DateTime::parse_from_rfc3339(s.trim()).map_err(|_| err(Invalid::DateTime))?.with_timezone(&Utc);
+            // In UTC the instant must still be a four-digit year, so its text reads back.
+            if !(1..=9999).contains(&at.year()) {
+                return Err(err(Invalid::DateTime));
+            }
+            Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         }
         FieldType::Integer { min, max } => {
             let n = match value {
                 Value::Number(n) => n.as_i64(),
-                Value::String(s) => s.trim().parse().ok(),
+                Value::String(s) if s.len() <= SHORT_INPUT_MAX_BYTES => s.trim().parse().ok(),
                 _ => None,
             }
             .ok_or(err(Invalid::Integer))?;
@@ -270,7 +321,11 @@ pub fn normalize_field(spec: &FieldSpec, value: &Value, today: NaiveDate) -> Res
         }
         FieldType::Bool => Value::Bool(value.as_bool().ok_or(err(Invalid::Bool))?),
         FieldType::Ref(_) => {
-            let id = crate::Id::try_parse(text()?).map_err(|_| err(Invalid::Reference))?;
+            let s = value.as_str().map(str::trim).ok_or(err(Invalid::Reference))?;
+            if s.len() > SHORT_INPUT_MAX_BYTES {
+                return Err(err(Invalid::Reference));
+            }
+            let id = crate::Id::try_parse(s).map_err(|_| err(Invalid::Reference))?;
             Value::String(id.to_string())
         }
         FieldType::RefList(_) => {
@@ -306,10 +361,11 @@ pub fn normalize_field(spec: &FieldSpec, value: &Value, today: NaiveDate) -> Res
             Value::from(positions.into_iter().map(|p| allowed[p]).collect::<Vec<_>>())
         }
         FieldType::Hex { max_chars } => {
-            let s = text()?.to_ascii_lowercase();
+            let s = text()?;
             if s.len() > max_chars {
                 return Err(err(Invalid::TooLong { max: max_chars }));
             }
+            let s = s.to_ascii_lowercase();
             if !s.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(err(Invalid::Hex));
             }
@@ -319,11 +375,11 @@ pub fn normalize_field(spec: &FieldSpec, value: &Value, today: NaiveDate) -> Res
             let items = value.as_array().ok_or(err(Invalid::Hex))?;
             let mut keys = Vec::with_capacity(items.len());
             for item in items {
-                let s = item.as_str().ok_or(err(Invalid::Hex))?.trim().to_ascii_lowercase();
+                let s = item.as_str().ok_or(err(Invalid::Hex))?.trim();
                 if s.is_empty() || s.len() > 128 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
                     return Err(err(Invalid::Hex));
                 }
-                keys.push(s);
+                keys.push(s.to_ascii_lowercase());
             }
             keys.sort();
             keys.dedup();
@@ -344,7 +400,8 @@ mod tests {
     /// Real-form examples: numbers as people write them, valid and not.
     #[test]
     fn resident_id_numbers() {
-        let cases: &[(&str, Result<(&str, &str, Gender), &str>)] = &[
+        type Expected<'a> = Result<(&'a str, &'a str, Gender), &'a str>;
+        let cases: &[(&str, Expected)] = &[
             ("11010519491231002X", Ok(("11010519491231002X", "1949-12-31", Gender::Female))),
             ("11010519491231002x", Ok(("11010519491231002X", "1949-12-31", Gender::Female))),
             (" 440524195801010018 ", Ok(("440524195801010018", "1958-01-01", Gender::Male))),
@@ -452,6 +509,19 @@ mod tests {
             normalize_field(&spec(ty, true), &serde_json::json!([]), today()).map_err(|e| e.invalid),
             Err(Invalid::Required)
         );
+    }
+
+    #[test]
+    fn dates_outside_four_digit_years_are_refused() {
+        let any = spec(FieldType::Date { not_future: false }, true);
+        for input in ["+12345-01-01", "12345-01-01", "-0001-01-01", "0000-01-01"] {
+            assert_eq!(
+                normalize_field(&any, &Value::from(input), today()).map_err(|e| e.invalid),
+                Err(Invalid::Date),
+                "{input}"
+            );
+        }
+        assert_eq!(normalize_field(&any, &Value::from("9999-12-31"), today()), Ok(Value::from("9999-12-31")));
     }
 
     #[test]

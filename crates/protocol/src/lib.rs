@@ -17,11 +17,17 @@ pub mod upgrade;
 pub mod paths {
     pub const LOGIN: &str = "/v1/auth/login";
     pub const REFRESH: &str = "/v1/auth/refresh";
+    /// Ends a device's session: every token of that user on that device is revoked.
+    pub const LOGOUT: &str = "/v1/auth/logout";
     pub const PUSH: &str = "/v1/push";
     pub const PULL: &str = "/v1/pull";
     pub const CHECKSUM: &str = "/v1/checksum";
     pub const SNAPSHOT: &str = "/v1/snapshot";
     pub const HEALTH: &str = "/v1/health";
+    /// A revoked device hands over its unsent work: its refresh token buys a push-only token.
+    pub const HANDOVER: &str = "/v1/auth/handover";
+    /// A device that found itself cloned (another laptop pushes under its id) becomes a new one.
+    pub const NEW_DEVICE: &str = "/v1/auth/new-device";
 }
 
 /// Header carrying the client's change format version on every request.
@@ -38,8 +44,9 @@ pub mod limits {
     pub const DEFAULT_PULL_LIMIT: u32 = 2000;
 }
 
+/// Request types tolerate fields they do not know (a newer client of the same schema version
+/// may send more), and every field added to them is optional (an older client sends fewer).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -50,6 +57,11 @@ pub struct LoginRequest {
     /// Hex Ed25519 public key of this device, registered for supervisors' sign-offs.
     #[serde(default)]
     pub signing_key: Option<String>,
+    /// Proof that the device holds the secret of `signing_key`: the hex Ed25519 signature of
+    /// `domain::signoff::key_registration_message`. Without a valid one the key is not
+    /// registered (older clients send none).
+    #[serde(default)]
+    pub signing_key_proof: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,16 +75,41 @@ pub struct Session {
     /// The signed-in user's own record, so a fresh device knows its role before its first pull.
     pub user: EntityState,
     pub server_time: DateTime<Utc>,
+    /// The device's recovery secret (hex, 32 bytes), sent on sign-in only: the device keeps a
+    /// copy of its database key wrapped with it, so that after a password change on the server
+    /// an online sign-in with the new password can still open (and re-key) the local database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+/// `POST /v1/auth/logout`: the device's refresh token, which proves whose session ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogoutRequest {
+    pub refresh_token: String,
+}
+
+/// `POST /v1/auth/handover`: a revoked device's last refresh token, exchanged for a session whose
+/// access token only pushes (see `docs/sync-protocol.md`, "Revoked devices").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct HandoverRequest {
+    pub refresh_token: String,
+}
+
+/// `POST /v1/auth/new-device`, with the access token of the device it leaves: registers a new
+/// device for the same user and answers its [`Session`]. The old device's tokens stay valid
+/// (the other copy of the laptop still uses them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewDeviceRequest {
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
     pub changes: Vec<Change>,
 }
@@ -94,6 +131,10 @@ pub struct PushResult {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a wire answer, made once and serialized: a box would only add an allocation"
+)]
 pub enum PushOutcome {
     /// Stored durably at `server_seq`. `effective_hlc` is set when the server clamped a stamp
     /// from the future: the device must adopt it in place of its own.
@@ -111,11 +152,16 @@ pub enum PushOutcome {
     },
     /// Not processed: the server expects `expected` first. Resend from there.
     Gap { expected: u64 },
+    /// Not processed: the server already holds another change (another change id) of this
+    /// device at this sequence number. The device's database went back in time (power loss, a
+    /// restored backup) or was cloned. The device renumbers its unsent changes from `expected`
+    /// (the number the server expects next) and sends them again. Every later change of the
+    /// same push is answered `gap`, so the device's changes keep their order.
+    SequenceReused { expected: u64 },
 }
 
 /// `GET /v1/pull?after=N&limit=M`
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PullQuery {
     pub after: u64,
     #[serde(default)]
@@ -137,6 +183,68 @@ pub struct PullResponse {
     /// The log head when the page was read; with the cursor, the progress of a long pull.
     #[serde(default)]
     pub head: u64,
+    /// The server database's generation: made when the database was created. A device that
+    /// sees another generation than the one it stored is talking to a server restored from a
+    /// backup (or a new one) and syncs again from the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<String>,
+}
+
+/// A [`PullResponse`] read leniently: an entry that cannot be read (a stamp no clock can make,
+/// written by a server before stamps were bounded; an item kind this client does not know) is
+/// left out and its number noted in [`PullPage::unreadable`], instead of failing the whole page:
+/// the rest of the page is applied and the cursor moves on. What the HTTP transport decodes a
+/// pull answer into; a readable page costs one extra scan of its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullPage {
+    pub response: PullResponse,
+    /// Server sequence numbers of the entries left out (0 when even that was unreadable).
+    pub unreadable: Vec<u64>,
+}
+
+impl PullPage {
+    /// Reads a pull answer's JSON text; fails only when the text is not a pull answer at all
+    /// (cut, or not JSON).
+    pub fn from_json(text: &str) -> Result<PullPage, serde_json::Error> {
+        if let Ok(response) = serde_json::from_str::<PullResponse>(text) {
+            return Ok(PullPage { response, unreadable: Vec::new() });
+        }
+        #[derive(Deserialize)]
+        struct Loose {
+            entries: Vec<serde_json::Value>,
+            next_cursor: u64,
+            has_more: bool,
+            #[serde(default)]
+            head: u64,
+            #[serde(default)]
+            generation: Option<String>,
+        }
+        let loose: Loose = serde_json::from_str(text)?;
+        let mut entries = Vec::with_capacity(loose.entries.len());
+        let mut unreadable = Vec::new();
+        for entry in loose.entries {
+            let seq = entry.get("server_seq").and_then(serde_json::Value::as_u64).unwrap_or(0);
+            match serde_json::from_value::<PullEntry>(entry) {
+                Ok(entry) => entries.push(entry),
+                Err(_) => unreadable.push(seq),
+            }
+        }
+        let response = PullResponse {
+            entries,
+            next_cursor: loose.next_cursor,
+            has_more: loose.has_more,
+            head: loose.head,
+            generation: loose.generation,
+        };
+        Ok(PullPage { response, unreadable })
+    }
+}
+
+impl<'de> Deserialize<'de> for PullPage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        PullPage::from_json(raw.get()).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The checksum of what this user's devices should hold of one station.
@@ -153,12 +261,20 @@ pub struct ChecksumResponse {
     /// cursor is exactly this and whose outbox is empty.
     pub as_of: u64,
     pub stations: Vec<StationChecksum>,
+    /// The stations whose data this user's devices may hold now. A device drops every other
+    /// station it holds (a user moved, a supervised station taken away, a deactivated user:
+    /// empty). Absent from older servers, and for administrators, whose devices hold the
+    /// organisation records of every station: then nothing is dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<Uuid>>,
+    /// The server database's generation (see [`PullResponse::generation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<String>,
 }
 
 /// `GET /v1/snapshot?station=S&after_kind=K&after_id=I&limit=M`: the current state of one
 /// station as this user may see it, by (kind, id), for a device repairing itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SnapshotQuery {
     pub station: Uuid,
     #[serde(default)]
@@ -201,4 +317,20 @@ pub mod codes {
     pub const MALFORMED: &str = "malformed";
     pub const TOO_LARGE: &str = "too_large";
     pub const INTERNAL: &str = "internal";
+    /// The server did not finish the request within its time limit (HTTP 408): send it again.
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
+    /// Too many failed sign-ins for this username: locked for a while (HTTP 429).
+    pub const ACCOUNT_LOCKED: &str = "account_locked";
+    /// Too many failed sign-ins from this address (HTTP 429).
+    pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
+    /// The server is busy checking other passwords; try again shortly (HTTP 503).
+    pub const SERVER_BUSY: &str = "server_busy";
+    /// The account was deactivated: its devices drop their data and no longer sign in (HTTP 403).
+    pub const ACCOUNT_DEACTIVATED: &str = "account_deactivated";
+    /// This device was revoked by an administrator: it hands over its unsent work and wipes its
+    /// local data (HTTP 403).
+    pub const DEVICE_REVOKED: &str = "device_revoked";
+    /// The proof of possession of a signing key is missing or wrong: the key is not registered
+    /// (HTTP 400).
+    pub const KEY_PROOF_INVALID: &str = "key_proof_invalid";
 }

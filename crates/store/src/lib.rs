@@ -8,8 +8,10 @@
 //! transaction. Pulled pages are applied together with the new cursor in one transaction
 //! ([`Store::apply_pulled`]). The screens' queries are in [`screens`].
 
+mod access;
 mod bulk;
 mod key;
+mod recovery;
 mod rows;
 mod schema;
 pub mod screens;
@@ -26,7 +28,11 @@ use domain::rules::{LookupError, Rejection, StateView};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 
-pub use key::{DbKey, KDF_M_COST_KIB, KDF_P_COST, KDF_T_COST, key_for, salt_path};
+pub use key::{
+    DbKey, KDF_M_COST_KIB, KDF_P_COST, KDF_T_COST, key_for, previous_key_for, recovery_device_id, recovery_keys,
+    salt_path, set_recovery,
+};
+pub use recovery::{DuplicateGroup, GenerationSeen, SetAsideReason, SetAsideRow};
 pub use schema::{LATEST_VERSION, MIGRATIONS};
 pub use screens::*;
 pub use sync::{AcceptedChange, ApplyReport};
@@ -65,6 +71,10 @@ pub enum StoreError {
     /// A failure injected by a test (see [`Store::fail_apply_after`]).
     #[error("injected failure")]
     Injected,
+    /// A change was about to take a device sequence number another change of this device
+    /// already has: never silently (the server would answer it with the other's answer).
+    #[error("device sequence number {0} is already taken by another change")]
+    SequenceTaken(u64),
 }
 
 impl StoreError {
@@ -80,6 +90,7 @@ impl StoreError {
             StoreError::Lookup(_) => "lookup",
             StoreError::UnknownChange(_) => "unknown_change",
             StoreError::Injected => "injected",
+            StoreError::SequenceTaken(_) => "sequence_taken",
         }
     }
 
@@ -95,6 +106,7 @@ impl StoreError {
             StoreError::Io(_) => "读写文件时出错".into(),
             StoreError::UnknownChange(n) => format!("找不到序号为{n}的本地修改"),
             StoreError::Injected => "测试注入的故障".into(),
+            StoreError::SequenceTaken(n) => format!("本机修改序号{n}已被另一条修改占用"),
         }
     }
 }
@@ -165,7 +177,13 @@ impl Store {
 
     /// This device's id, made on first open.
     pub fn device_id(&self) -> Uuid {
-        self.device_id
+        // Read from the file: another connection to it may have made this device a new one
+        // (`Store::become_device`, after the server found a cloned image).
+        self.conn
+            .query_row("SELECT device_id FROM device", [], |r| r.get::<_, String>(0))
+            .ok()
+            .and_then(|id| Uuid::try_parse(&id).ok())
+            .unwrap_or(self.device_id)
     }
 
     pub fn entity(&self, kind: EntityKind, id: Id) -> Result<Option<EntityState>, StoreError> {
@@ -184,6 +202,24 @@ impl Store {
     pub fn set_session_json(&mut self, json: Option<&str>) -> Result<(), StoreError> {
         self.conn.execute("UPDATE device SET session_json = ?1", params![json])?;
         Ok(())
+    }
+
+    /// Re-encrypts the whole database with `key` (SQLCipher's `PRAGMA rekey`), the write-ahead
+    /// log folded into the file first. See [`Store::change_key`].
+    fn rekey(&mut self, key: &DbKey) -> Result<(), StoreError> {
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.conn.execute_batch(&format!("PRAGMA rekey = {};", key.pragma_literal()))?;
+        Ok(())
+    }
+
+    /// Replaces the saved session only if it is still `expected` (compare and swap, in one
+    /// statement): a session refreshed during a sync round is not written over a sign-out or a
+    /// new sign-in that happened meanwhile. Returns whether it was replaced.
+    pub fn swap_session_json(&mut self, expected: Option<&str>, json: Option<&str>) -> Result<bool, StoreError> {
+        let changed = self
+            .conn
+            .execute("UPDATE device SET session_json = ?2 WHERE session_json IS ?1", params![expected, json])?;
+        Ok(changed == 1)
     }
 
     /// This device's Ed25519 key for closure sign-offs, made on first call and kept (secret
@@ -229,11 +265,14 @@ fn unlock(conn: &Connection, key: Option<&DbKey>) -> Result<(), StoreError> {
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
-    // WAL: readers never wait for the writer, and a commit is one append. NORMAL sync in WAL
-    // mode loses at most the last commits on power loss, never consistency.
+    // WAL: readers never wait for the writer, and a commit is one append. FULL: the log is
+    // synced at every commit, so a write the user saw saved, and a server answer the outbox
+    // noted, survive a power cut (NORMAL could lose the last commits: a laptop that then
+    // reuses a sequence number, or forgets that the server accepted a change). The cost, from
+    // the county benchmark, is in docs/sync-protocol.md ("Durability on the device").
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = NORMAL;
+        "PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -{CACHE_SIZE_KIB};

@@ -17,6 +17,9 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_checksum_digests", include_str!("../migrations/0004_checksum_digests.sql")),
     ("0005_change_previous", include_str!("../migrations/0005_change_previous.sql")),
     ("0006_digest_v2", include_str!("../migrations/0006_digest_v2.sql")),
+    ("0007_sync_recovery", include_str!("../migrations/0007_sync_recovery.sql")),
+    ("0008_access", include_str!("../migrations/0008_access.sql")),
+    ("0009_seal_generation", include_str!("../migrations/0009_seal_generation.sql")),
 ];
 
 /// The schema version this build writes and understands.

@@ -231,6 +231,10 @@ pub struct RejectedRow {
     pub hlc: Hlc,
     pub rejection: RejectionInfo,
     pub recorded_at: String,
+    /// Not refused: set aside, because the server could not take it as sent (too large, or it
+    /// failed on it). It keeps its local effect and is sent again later; `rejection` says why.
+    #[serde(default)]
+    pub set_aside: bool,
 }
 
 /// A `WHERE` clause built term by term with positional parameters.
@@ -717,9 +721,11 @@ impl Store {
         Ok(shown)
     }
 
-    /// Changes of this device the server refused, newest first.
+    /// Changes of this device the server refused, newest first, then those set aside (the
+    /// server could not take them as sent; `set_aside`), so the screen of refused changes shows
+    /// and counts every change that did not go through.
     pub fn rejected_changes(&self) -> Result<Vec<RejectedRow>, StoreError> {
-        Ok(self
+        let mut rows: Vec<RejectedRow> = self
             .rejected_local()?
             .into_iter()
             .map(|(change, rejection, recorded_at)| RejectedRow {
@@ -732,8 +738,30 @@ impl Store {
                 hlc: change.hlc,
                 rejection,
                 recorded_at,
+                set_aside: false,
             })
-            .collect())
+            .collect();
+        for aside in self.set_aside_changes()? {
+            let change = aside.change;
+            rows.push(RejectedRow {
+                device_seq: change.device_seq,
+                change_id: change.change_id,
+                entity_kind: change.entity,
+                entity_id: change.entity_id,
+                op: change.op,
+                fields: change.fields,
+                hlc: change.hlc,
+                rejection: RejectionInfo {
+                    code: aside.reason.code,
+                    message_zh: aside.reason.message_zh,
+                    message_en: aside.reason.message_en,
+                    field: None,
+                },
+                recorded_at: aside.recorded_at,
+                set_aside: true,
+            });
+        }
+        Ok(rows)
     }
 
     /// Every entity of a kind, optionally only those held for a station (as

@@ -16,7 +16,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::rows;
-use crate::write::{CHANGE_COLUMNS, Previous, change_from_row, insert_change, record_conflicts};
+use crate::write::{CHANGE_COLUMNS, Previous, change_from_row, record_conflicts};
 use crate::{DeviceState, Store, StoreError};
 
 /// What applying a pulled page did.
@@ -26,6 +26,36 @@ pub struct ApplyReport {
     /// Updates of entities this device does not hold (a sign of divergence; repair follows).
     pub skipped_unknown: usize,
     pub conflicts_opened: usize,
+    /// Entries skipped for a clock stamp no clock can make (out of the bounds of its text
+    /// form): never applied nor observed, so the device's clock stays writable.
+    pub skipped_bad_stamp: usize,
+}
+
+/// How far ahead of this device's wall clock a pulled stamp may be and still be observed by
+/// its clock. The server clamps stamps from the future to its own clock, so only a server clock
+/// far wrong gets here; a device clock behind by days still follows the station's stamps.
+/// Beyond this the entry is applied (the server accepted it) but the clock does not jump.
+pub const PULL_MAX_AHEAD_MILLIS: u64 = 366 * 24 * 3600 * 1000;
+
+/// Whether every stamp of an incoming entry is within the bounds of its text form.
+fn stamps_valid(incoming: &Incoming) -> bool {
+    match incoming {
+        Incoming::Change(change) => {
+            change.hlc.is_valid() && change.fields.values().all(|w| w.base.iter().chain(&w.resolves).all(Hlc::is_valid))
+        }
+        Incoming::Snapshot(state) => {
+            state.created.hlc.is_valid()
+                && state.clocks.values().all(|c| c.hlc.is_valid() && c.base.is_none_or(|b| b.is_valid()))
+        }
+        Incoming::Evict { .. } => true,
+    }
+}
+
+/// Observes a pulled stamp into the device clock if it is not absurdly far ahead.
+fn observe_pulled(clock: &mut domain::hlc::Clock, stamp: Hlc, now_millis: u64) {
+    if domain::hlc::check_incoming(&stamp, now_millis, PULL_MAX_AHEAD_MILLIS).is_ok() {
+        clock.observe(stamp);
+    }
 }
 
 /// A local change as the `changes` table has it.
@@ -188,7 +218,10 @@ fn drop_conflicts_that_are_current(conn: &Connection, state: &EntityState) -> Re
 impl Store {
     /// The oldest pending changes, in device sequence order.
     pub fn pending_changes(&self, limit: usize) -> Result<Vec<Change>, StoreError> {
-        let sql = format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE status = 'pending' ORDER BY device_seq LIMIT ?1");
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM changes WHERE status = 'pending' AND set_aside IS NULL
+             ORDER BY device_seq LIMIT ?1"
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params![i64::try_from(limit).unwrap_or(i64::MAX)])?;
         let mut out = Vec::new();
@@ -223,8 +256,9 @@ impl Store {
             return Ok(());
         }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let device_id = DeviceState::load(&tx)?.clock.device;
         for answer in accepted {
-            accept(&tx, self.device_id, answer)?;
+            accept(&tx, device_id, answer)?;
         }
         tx.commit()?;
         Ok(())
@@ -241,7 +275,7 @@ impl Store {
         current: Option<EntityState>,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let local = local_change(&tx, self.device_id, device_seq)?;
+        let local = local_change(&tx, DeviceState::load(&tx)?.clock.device, device_seq)?;
         let info = serde_json::to_string(&rejection).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         tx.prepare_cached("UPDATE changes SET status = 'rejected', rejection = ?1 WHERE seq = ?2")?
             .execute(params![info, local.seq])?;
@@ -286,6 +320,16 @@ impl Store {
             .execute(params![id.to_string(), local.change.hlc.to_string()])?;
         unsee(&tx, &local.change)?;
         let mut state = rows::read_entity(&tx, kind, id)?;
+        // Values pulled since the refused change was made, which lost to it here, stand again
+        // (the server never applied it): merged again on top of what was put back.
+        if local.change.op == Op::Update {
+            for change in crate::recovery::pulled_since(&tx, local.seq, &local.change)? {
+                if let Some(merged) = merge::merge(state.as_ref(), &change) {
+                    record_conflicts(&tx, kind, id, &merged.conflict_ops)?;
+                    state = Some(merged.state);
+                }
+            }
+        }
         for change in pending_of_entity(&tx, id)? {
             if let Some(merged) = merge::merge(state.as_ref(), &change) {
                 record_conflicts(&tx, kind, id, &merged.conflict_ops)?;
@@ -319,14 +363,24 @@ impl Store {
         let mut report = ApplyReport::default();
         let mut latest = rows::LatestVisits::default();
         let now = Utc::now();
+        let now_millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        crate::recovery::raise_past_own(&mut device, entries);
         for (applied, (server_seq, incoming)) in entries.iter().enumerate() {
             if self.fail_apply_after == Some(applied) {
                 // Test hook: the process dies here; the transaction is never committed.
                 return Err(StoreError::Injected);
             }
+            if !stamps_valid(incoming) {
+                // Only a server that is wrong sends one; the rest of the page goes on.
+                report.skipped_bad_stamp += 1;
+                continue;
+            }
             match incoming {
                 Incoming::Change(change) => {
-                    device.clock.observe(change.hlc);
+                    observe_pulled(&mut device.clock, change.hlc, now_millis);
+                    if change.device_id == device.clock.device {
+                        accept_own_pulled(&tx, device.clock.device, *server_seq, change)?;
+                    }
                     // Most creates (all of a first pull's) are of entities not held here:
                     // inserted straight away, without looking for the row first.
                     if change.op == Op::Create
@@ -341,9 +395,9 @@ impl Store {
                     apply_change(&tx, *server_seq, change, &mut report, &mut latest, now)?;
                 }
                 Incoming::Snapshot(state) => {
-                    device.clock.observe(state.created.hlc);
+                    observe_pulled(&mut device.clock, state.created.hlc, now_millis);
                     for clock in state.clocks.values() {
-                        device.clock.observe(clock.hlc);
+                        observe_pulled(&mut device.clock, clock.hlc, now_millis);
                     }
                     report.conflicts_opened += apply_snapshot_one(&tx, state, &mut latest)?;
                     report.applied += 1;
@@ -482,6 +536,27 @@ fn apply_snapshot_one(
 
 /// Merges a pulled change into what is held (after the insert of a create found its entity
 /// here, or for any other change).
+/// This device's own change, pulled back while it still waits here for the server's answer
+/// (the answer was lost, or the push failed after the server took it and the round pulled
+/// anyway): the log is the answer. It is marked accepted, adopting the stamp the server gave it,
+/// before it is merged, so it meets itself, not a clamped copy of itself taken for a conflict.
+fn accept_own_pulled(tx: &Connection, own: Uuid, server_seq: u64, change: &Change) -> Result<(), StoreError> {
+    let held: Option<(i64, String)> = tx
+        .prepare_cached(
+            "SELECT device_seq, hlc FROM changes WHERE change_id = ?1 AND device_id = ?2 AND status = 'pending'",
+        )?
+        .query_row(params![change.change_id.to_string(), own.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((device_seq, hlc)) = held else { return Ok(()) };
+    let device_seq = u64::try_from(device_seq).map_err(|_| StoreError::Corrupt("device_seq".into()))?;
+    let effective_hlc = (hlc != change.hlc.to_string()).then_some(change.hlc);
+    accept(tx, own, &AcceptedChange { device_seq, server_seq, effective_hlc })?;
+    // Set aside after an error the server gave once it had taken it: taken all the same.
+    tx.prepare_cached("UPDATE changes SET set_aside = NULL WHERE change_id = ?1")?
+        .execute(params![change.change_id.to_string()])?;
+    Ok(())
+}
+
 fn apply_change(
     tx: &Connection,
     server_seq: u64,
@@ -502,9 +577,19 @@ fn apply_change(
     }
     report.conflicts_opened += record_conflicts(tx, change.entity, change.entity_id, &merged.conflict_ops)?;
     // Updates are kept for the entity's history; a create's author and time are in the row
-    // itself.
+    // itself. This device's own change coming back that it no longer held (its database went
+    // back in time) is kept as accepted: it is its own, and is sent again if a server restored
+    // from a backup lacks it.
     if change.op == Op::Update {
-        insert_change(tx, change, "pulled", Some(server_seq), now)?;
+        if DeviceState::load(tx)?.clock.device == change.device_id {
+            // Its number may be held here by an unsent change that reused it, until the server
+            // says so and it is renumbered: then this history row is left out.
+            crate::write::insert_history(tx, change, "accepted", server_seq, now)?;
+        } else {
+            // History only: another device's number may already be held here by another of its
+            // changes (a server restored from a backup numbers its own changes again).
+            crate::write::insert_history(tx, change, "pulled", server_seq, now)?;
+        }
     }
     report.applied += 1;
     Ok(())

@@ -48,7 +48,9 @@ impl Store {
             }
             let change = Change {
                 change_id: Uuid::now_v7(),
-                device_id: self.device_id,
+                // The device row's id, not one kept in memory: another connection may have made
+                // this device a new one (`Store::become_device`).
+                device_id: device.clock.device,
                 device_seq: device.last_device_seq + 1,
                 author_id: actor.user_id,
                 schema_version: SCHEMA_VERSION,
@@ -180,7 +182,8 @@ fn to_i64(v: u64) -> Result<i64, StoreError> {
 }
 
 /// Appends a change to the `changes` table. A change already there (same change id) is left
-/// as it is.
+/// as it is. Another change of the same device under the same sequence number is an error
+/// ([`StoreError::SequenceTaken`]), never a silent replacement or skip.
 pub(crate) fn insert_change(
     conn: &Connection,
     change: &Change,
@@ -194,7 +197,7 @@ pub(crate) fn insert_change(
             "INSERT INTO changes (change_id, device_id, device_seq, entity_kind, entity_id, op, fields, hlc,
                                   author_id, schema_version, status, server_seq, recorded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT (change_id) DO NOTHING",
         )?
         .execute(params![
             change.change_id.to_string(),
@@ -210,8 +213,30 @@ pub(crate) fn insert_change(
             status,
             server_seq.map(to_i64).transpose()?,
             recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        ])?;
-    Ok(n)
+        ]);
+    match n {
+        Ok(n) => Ok(n),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+            Err(StoreError::SequenceTaken(change.device_seq))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// [`insert_change`] for a row kept as history only (a pulled change): a row already holding
+/// its change id or its device number is left as it is. Only the outbox must never share a
+/// number; a pulled device's numbers can repeat (its database, or the server's, went back).
+pub(crate) fn insert_history(
+    conn: &Connection,
+    change: &Change,
+    status: &str,
+    server_seq: u64,
+    recorded_at: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    match insert_change(conn, change, status, Some(server_seq), recorded_at) {
+        Err(StoreError::SequenceTaken(_)) => Ok(0),
+        other => other,
+    }
 }
 
 /// The columns [`change_from_row`] reads, in order.

@@ -104,5 +104,7 @@ fn the_database_runs_in_wal_mode_with_foreign_keys_on() {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
     let fks: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("fk");
     let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("sync");
-    assert_eq!((mode.as_str(), fks, sync), ("wal", 1, 1));
+    // synchronous = FULL (2): a commit is on disk before it returns (docs/sync-protocol.md,
+    // "Durability on the device").
+    assert_eq!((mode.as_str(), fks, sync), ("wal", 1, 2));
 }

@@ -20,7 +20,9 @@ fn insert_as_version_1(conn: &Connection, state: &EntityState) {
     let spec = state.kind.spec();
     let mut columns = vec!["id".to_string()];
     let mut values = vec![SqlValue::Text(state.id.to_string())];
-    for field in spec.fields {
+    // Fields without a value are left out: a column added by a later migration (e.g. a
+    // station's `offline_lease_days`) is not there yet, and NULL is what it would hold.
+    for field in spec.fields.iter().filter(|f| state.fields.get(f.name).is_some_and(|v| !v.is_null())) {
         columns.push(field.name.into());
         values.push(match state.fields.get(field.name) {
             None | Some(Value::Null) => SqlValue::Null,

@@ -27,8 +27,11 @@ fn batch(pages: &[Vec<(u64, Incoming)>]) -> Vec<(u64, Incoming)> {
     pages.concat()
 }
 
+/// A recipient's latest-visit columns: id, visit id, date, worker, follow-up wanted.
+type LatestVisit = (String, Option<String>, Option<String>, Option<String>, i64);
+
 /// Each recipient's latest-visit columns, as stored.
-fn latest_visits(store: &Store) -> Vec<(String, Option<String>, Option<String>, Option<String>, i64)> {
+fn latest_visits(store: &Store) -> Vec<LatestVisit> {
     let conn = store.connection();
     let mut stmt = conn
         .prepare(
@@ -43,7 +46,7 @@ fn latest_visits(store: &Store) -> Vec<(String, Option<String>, Option<String>, 
 }
 
 /// The same columns computed from scratch from the visits held.
-fn latest_visits_recomputed(store: &Store) -> Vec<(String, Option<String>, Option<String>, Option<String>, i64)> {
+fn latest_visits_recomputed(store: &Store) -> Vec<LatestVisit> {
     let conn = store.connection();
     let mut stmt = conn
         .prepare(

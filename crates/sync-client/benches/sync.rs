@@ -264,6 +264,7 @@ fn device(station: &Station, username: &str) -> Device {
             device_id: Some(store.device_id()),
             device_name: "bench".into(),
             signing_key: None,
+            signing_key_proof: None,
         },
     )
     .expect("login");
@@ -287,7 +288,7 @@ fn bulk_insert_baseline(entities: &[EntityState]) -> Duration {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut conn = rusqlite::Connection::open(dir.path().join("plain.db")).expect("plain db");
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").expect("pragmas");
-    for kind in domain::Labelled::ALL.iter().copied().collect::<Vec<EntityKind>>() {
+    for kind in <EntityKind as domain::Labelled>::ALL.iter().copied() {
         let spec = kind.spec();
         let columns: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
         conn.execute_batch(&format!("CREATE TABLE {} (id TEXT PRIMARY KEY, {})", spec.table, columns.join(", ")))
@@ -338,6 +339,7 @@ fn main() {
                 device_id: None,
                 device_name: "probe".into(),
                 signing_key: None,
+                signing_key_proof: None,
             })
             .expect("login");
         // The server's part is the page as the HTTP layer sends it (the log's stored JSON).
@@ -399,7 +401,7 @@ fn main() {
         pulls.push(start.elapsed());
         let bytes = deputy.engine.transport().bytes_received();
         let mut held = Vec::new();
-        for kind in domain::Labelled::ALL.iter().copied().collect::<Vec<EntityKind>>() {
+        for kind in <EntityKind as domain::Labelled>::ALL.iter().copied() {
             held.extend(deputy.store.list(kind, None).expect("list"));
         }
         baselines.push(bulk_insert_baseline(&held));

@@ -10,11 +10,15 @@
 mod backoff;
 mod engine;
 mod http;
+mod server_url;
 mod transport;
 
 pub use backoff::Backoff;
 pub use engine::{Engine, PullProgress, SyncReport};
-pub use http::{HttpTransport, login};
+pub use http::{HttpTransport, SIGN_IN_CONNECT_TIMEOUT, SessionSaver, login, login_promptly, logout};
+pub use server_url::{
+    ALLOW_INSECURE_HTTP_ENV, InsecureServerUrl, allow_insecure_http, check_server_url, insecure_http_allowed,
+};
 pub use transport::{Transport, TransportError};
 
 /// Why a sync round stopped.
@@ -22,6 +26,9 @@ pub use transport::{Transport, TransportError};
 pub enum SyncError {
     #[error("the server cannot be reached: {0}")]
     Offline(String),
+    /// Plain HTTP to a server on another computer, not allowed by the settings.
+    #[error(transparent)]
+    InsecureServerUrl(InsecureServerUrl),
     #[error("signing in again is needed: {0}")]
     SignInRequired(String),
     #[error("this app is too old for the server; update it (nothing waiting to be sent is lost)")]
@@ -39,6 +46,7 @@ impl SyncError {
     pub fn code(&self) -> &'static str {
         match self {
             SyncError::Offline(_) => "offline",
+            SyncError::InsecureServerUrl(_) => InsecureServerUrl::CODE,
             SyncError::SignInRequired(_) => "sign_in_required",
             SyncError::UpdateRequired => "update_required",
             SyncError::Server(_) => "server_error",
@@ -50,6 +58,7 @@ impl SyncError {
     pub fn message_zh(&self) -> String {
         match self {
             SyncError::Offline(_) => "无法连接同步服务器，数据已保存在本机，联网后会自动同步".into(),
+            SyncError::InsecureServerUrl(e) => e.message_zh(),
             SyncError::SignInRequired(_) => "登录已过期，请重新登录".into(),
             SyncError::UpdateRequired => "软件版本过旧，请更新（待发送的数据不会丢失）".into(),
             SyncError::Server(e) => e.message_zh.clone(),
@@ -60,7 +69,32 @@ impl SyncError {
 
     /// Whether trying again later may help (as opposed to needing a person).
     pub fn is_transient(&self) -> bool {
-        matches!(self, SyncError::Offline(_) | SyncError::Server(_))
+        match self {
+            SyncError::Server(_) => !self.is_device_revoked() && !self.is_account_deactivated(),
+            SyncError::Offline(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The code of the server's error answer, when the server answered with one.
+    pub fn server_code(&self) -> Option<&str> {
+        match self {
+            SyncError::Server(api) => Some(api.code.as_str()),
+            _ => None,
+        }
+    }
+
+    /// An administrator revoked this device (`device_revoked`). By the time a round answers
+    /// this, the engine has handed over the unsent work and wiped the local data if it could
+    /// (`SyncReport::wiped`, `store::Store::revoked_at`); the app signs out.
+    pub fn is_device_revoked(&self) -> bool {
+        self.server_code() == Some(protocol::codes::DEVICE_REVOKED)
+    }
+
+    /// The account was deactivated (`account_deactivated`): the engine has dropped the local data
+    /// and noted it (`store::Store::user_is_active` is false from then on); the app signs out.
+    pub fn is_account_deactivated(&self) -> bool {
+        self.server_code() == Some(protocol::codes::ACCOUNT_DEACTIVATED)
     }
 }
 
@@ -68,6 +102,7 @@ impl From<TransportError> for SyncError {
     fn from(e: TransportError) -> Self {
         match e {
             TransportError::Offline(msg) => SyncError::Offline(msg),
+            TransportError::InsecureServerUrl(e) => SyncError::InsecureServerUrl(e),
             TransportError::Unauthorized(msg) => SyncError::SignInRequired(msg),
             TransportError::ClientTooOld => SyncError::UpdateRequired,
             TransportError::Api(api) => SyncError::Server(api),

@@ -8,6 +8,9 @@ pub enum TransportError {
     /// not have been processed; resending is always safe.
     #[error("offline: {0}")]
     Offline(String),
+    /// Plain HTTP to a server on another computer, not allowed by the settings: nothing was sent.
+    #[error(transparent)]
+    InsecureServerUrl(crate::InsecureServerUrl),
     /// The session is no longer valid and could not be refreshed.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
@@ -24,4 +27,29 @@ pub trait Transport {
     fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError>;
     fn checksum(&mut self) -> Result<ChecksumResponse, TransportError>;
     fn snapshot(&mut self, query: &SnapshotQuery) -> Result<SnapshotResponse, TransportError>;
+    /// The server answered `device_revoked`: switch to a push-only hand-over session (the
+    /// device's last refresh token buys it; see `docs/sync-protocol.md`, "Revoked devices"),
+    /// so the unsent work goes to the server before the local data is wiped. A transport that
+    /// cannot hand over says so, and the device keeps its data.
+    /// The device the session is for, when the transport has one: the engine pushes only when
+    /// it is the local database's device.
+    fn device_id(&self) -> Option<uuid::Uuid> {
+        None
+    }
+
+    /// The server found another laptop pushing under this device's id (a cloned image):
+    /// registers a new device for the same user, switches to its session (persisted before it
+    /// is used) and answers it. `None` from a transport that cannot; the engine then renumbers
+    /// under the old id instead.
+    fn new_device(&mut self) -> Result<Option<protocol::Session>, TransportError> {
+        Ok(None)
+    }
+
+    fn hand_over(&mut self) -> Result<(), TransportError> {
+        Err(TransportError::Api(protocol::ApiError::new(
+            protocol::codes::DEVICE_REVOKED,
+            "本机已被停用，且无法交出未发送的工作",
+            "this device was revoked and cannot hand over its unsent work",
+        )))
+    }
 }

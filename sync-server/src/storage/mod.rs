@@ -100,6 +100,8 @@ pub struct DeviceRecord {
 pub enum TokenKind {
     Access,
     Refresh,
+    /// A revoked device's push-only token: it hands over the device's unsent work, nothing more.
+    Handover,
 }
 
 /// A bearer token, kept only as the SHA-256 of its text.
@@ -209,6 +211,13 @@ pub trait ReadTx {
     fn credentials(&self, username: &str) -> Result<Option<Credentials>, StorageError>;
     fn device(&self, id: Id) -> Result<Option<DeviceRecord>, StorageError>;
     fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StorageError>;
+    /// Whether this refresh token was exchanged for a new session (as opposed to revoked).
+    fn token_exchanged(&self, hash: &str) -> Result<bool, StorageError>;
+    /// The refresh tokens issued in exchange for the refresh token `parent` (hash), each with
+    /// whether it was exchanged in its turn.
+    fn refresh_children(&self, parent: &str) -> Result<Vec<(TokenRecord, bool)>, StorageError>;
+    /// The device's recovery secret (hex), once made.
+    fn device_secret(&self, device_id: Id) -> Result<Option<String>, StorageError>;
 
     fn push_answer(&self, device_id: Id, device_seq: u64) -> Result<Option<StoredAnswer>, StorageError>;
     fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError>;
@@ -233,6 +242,8 @@ pub trait ReadTx {
             .collect()
     }
     fn accumulators(&self, station_id: Id) -> Result<StationAccumulators, StorageError>;
+    /// When an administrator revoked this device, if they did.
+    fn device_revoked_at(&self, device_id: Id) -> Result<Option<DateTime<Utc>>, StorageError>;
     fn meta(&self, key: &str) -> Result<Option<String>, StorageError>;
 }
 
@@ -252,6 +263,15 @@ pub trait WriteTx: ReadTx {
     fn put_device(&mut self, device: &DeviceRecord) -> Result<(), StorageError>;
     fn put_token(&mut self, token: &TokenRecord) -> Result<(), StorageError>;
     fn mark_token_used(&mut self, hash: &str) -> Result<(), StorageError>;
+    /// Marks a refresh token exchanged for a new session (and so used).
+    fn mark_token_exchanged(&mut self, hash: &str) -> Result<(), StorageError>;
+    /// Notes the token `hash` belongs under the refresh token `parent`: a refresh token issued in
+    /// exchange for it, or the access token issued with it.
+    fn set_token_parent(&mut self, hash: &str, parent: &str) -> Result<(), StorageError>;
+    /// Revokes the tokens under the refresh token `parent`: the access token issued with it, the
+    /// refresh tokens it was exchanged for, and the access tokens issued with those.
+    fn revoke_token_children(&mut self, parent: &str) -> Result<(), StorageError>;
+    fn put_device_secret(&mut self, device_id: Id, secret: &str) -> Result<(), StorageError>;
     /// Marks every token of this user used: on one device (after a refresh token replay), or on
     /// all of them (`None`, after a password change).
     fn revoke_tokens(&mut self, user_id: Id, device_id: Option<Id>) -> Result<(), StorageError>;
@@ -260,6 +280,8 @@ pub trait WriteTx: ReadTx {
     fn put_rejected_change(&mut self, rejected: &RejectedChange) -> Result<(), StorageError>;
     fn put_hlc_translation(&mut self, device_id: Id, original: Hlc, effective: Hlc) -> Result<(), StorageError>;
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StorageError>;
+    /// Marks the device revoked (keeping the first time it was).
+    fn revoke_device(&mut self, device_id: Id, at: DateTime<Utc>) -> Result<(), StorageError>;
 
     /// Makes everything durable; returns once it is on disk.
     fn commit(self: Box<Self>) -> Result<(), StorageError>;

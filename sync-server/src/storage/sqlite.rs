@@ -24,7 +24,12 @@ use super::{
 };
 
 /// Numbered migrations, applied in order; the database's `user_version` is how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_sessions.sql"),
+    include_str!("migrations/0003_device_revocations.sql"),
+    include_str!("migrations/0004_generation.sql"),
+];
 
 /// How long a writer waits for another process (the admin command) to finish writing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -398,6 +403,7 @@ impl Q<'_> {
         let kind = match kind.as_str() {
             "access" => TokenKind::Access,
             "refresh" => TokenKind::Refresh,
+            "handover" => TokenKind::Handover,
             other => return Err(corrupt("token kind", other)),
         };
         Ok(Some(TokenRecord {
@@ -408,6 +414,44 @@ impl Q<'_> {
             expires_at: parse_time(&expires_at)?,
             used,
         }))
+    }
+
+    fn token_exchanged(&self, hash: &str) -> Result<bool, StorageError> {
+        let exchanged: Option<bool> = self
+            .0
+            .prepare_cached("SELECT exchanged FROM tokens WHERE hash = ?1")
+            .map_err(backend)?
+            .query_row(params![hash], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        Ok(exchanged.unwrap_or(false))
+    }
+
+    fn refresh_children(&self, parent: &str) -> Result<Vec<(TokenRecord, bool)>, StorageError> {
+        let hashes: Vec<(String, bool)> = self
+            .0
+            .prepare_cached("SELECT hash, exchanged FROM tokens WHERE parent = ?1 AND kind = 'refresh'")
+            .map_err(backend)?
+            .query_map(params![parent], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        let mut children = Vec::with_capacity(hashes.len());
+        for (hash, exchanged) in hashes {
+            if let Some(token) = self.token(&hash)? {
+                children.push((token, exchanged));
+            }
+        }
+        Ok(children)
+    }
+
+    fn device_secret(&self, device_id: Id) -> Result<Option<String>, StorageError> {
+        self.0
+            .prepare_cached("SELECT secret FROM device_secrets WHERE device_id = ?1")
+            .map_err(backend)?
+            .query_row(params![device_id.to_string()], |r| r.get(0))
+            .optional()
+            .map_err(backend)
     }
 
     fn push_answer(&self, device_id: Id, device_seq: u64) -> Result<Option<StoredAnswer>, StorageError> {
@@ -534,6 +578,17 @@ impl Q<'_> {
         Ok(out)
     }
 
+    fn device_revoked_at(&self, device_id: Id) -> Result<Option<DateTime<Utc>>, StorageError> {
+        let at: Option<String> = self
+            .0
+            .prepare_cached("SELECT revoked_at FROM device_revocations WHERE device_id = ?1")
+            .map_err(backend)?
+            .query_row(params![device_id.to_string()], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        at.as_deref().map(parse_time).transpose()
+    }
+
     fn accumulators(&self, station_id: Id) -> Result<StationAccumulators, StorageError> {
         let mut stmt =
             self.0.prepare_cached("SELECT worker_id, acc FROM checksums WHERE station_id = ?1").map_err(backend)?;
@@ -592,6 +647,15 @@ macro_rules! impl_read_tx {
             fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StorageError> {
                 Q(self.c()).token(hash)
             }
+            fn token_exchanged(&self, hash: &str) -> Result<bool, StorageError> {
+                Q(self.c()).token_exchanged(hash)
+            }
+            fn refresh_children(&self, parent: &str) -> Result<Vec<(TokenRecord, bool)>, StorageError> {
+                Q(self.c()).refresh_children(parent)
+            }
+            fn device_secret(&self, device_id: Id) -> Result<Option<String>, StorageError> {
+                Q(self.c()).device_secret(device_id)
+            }
             fn push_answer(&self, device_id: Id, device_seq: u64) -> Result<Option<StoredAnswer>, StorageError> {
                 Q(self.c()).push_answer(device_id, device_seq)
             }
@@ -617,6 +681,9 @@ macro_rules! impl_read_tx {
             }
             fn accumulators(&self, station_id: Id) -> Result<StationAccumulators, StorageError> {
                 Q(self.c()).accumulators(station_id)
+            }
+            fn device_revoked_at(&self, device_id: Id) -> Result<Option<DateTime<Utc>>, StorageError> {
+                Q(self.c()).device_revoked_at(device_id)
             }
             fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
                 Q(self.c()).meta(key)
@@ -816,6 +883,7 @@ impl WriteTx for SqliteWrite<'_> {
         let kind = match t.kind {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
+            TokenKind::Handover => "handover",
         };
         self.conn
             .prepare_cached(
@@ -839,6 +907,45 @@ impl WriteTx for SqliteWrite<'_> {
             .prepare_cached("UPDATE tokens SET used = 1 WHERE hash = ?1")
             .map_err(backend)?
             .execute(params![hash])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn mark_token_exchanged(&mut self, hash: &str) -> Result<(), StorageError> {
+        self.conn
+            .prepare_cached("UPDATE tokens SET used = 1, exchanged = 1 WHERE hash = ?1")
+            .map_err(backend)?
+            .execute(params![hash])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn set_token_parent(&mut self, hash: &str, parent: &str) -> Result<(), StorageError> {
+        self.conn
+            .prepare_cached("UPDATE tokens SET parent = ?2 WHERE hash = ?1")
+            .map_err(backend)?
+            .execute(params![hash, parent])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn revoke_token_children(&mut self, parent: &str) -> Result<(), StorageError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE tokens SET used = 1 \
+                 WHERE parent = ?1 OR parent IN (SELECT hash FROM tokens WHERE parent = ?1 AND kind = 'refresh')",
+            )
+            .map_err(backend)?
+            .execute(params![parent])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn put_device_secret(&mut self, device_id: Id, secret: &str) -> Result<(), StorageError> {
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO device_secrets (device_id, secret) VALUES (?1, ?2)")
+            .map_err(backend)?
+            .execute(params![device_id.to_string(), secret])
             .map_err(backend)?;
         Ok(())
     }
@@ -896,6 +1003,15 @@ impl WriteTx for SqliteWrite<'_> {
             )
             .map_err(backend)?
             .execute(params![device_id.to_string(), original.to_string(), effective.to_string()])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn revoke_device(&mut self, device_id: Id, at: DateTime<Utc>) -> Result<(), StorageError> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO device_revocations (device_id, revoked_at) VALUES (?1, ?2)")
+            .map_err(backend)?
+            .execute(params![device_id.to_string(), at.to_rfc3339()])
             .map_err(backend)?;
         Ok(())
     }

@@ -139,7 +139,10 @@ impl World {
         self.login_with(username, None)
     }
 
+    /// Signs in; with `signing_key`, registers it with its proof of possession, made as a device
+    /// does (for the user, and the device id sent: none here, so the nil id).
     pub fn login_with(&self, username: &str, signing_key: Option<&SigningKey>) -> Device {
+        let user_id = self.server.admin().user_id(username).ok().flatten().unwrap_or_default();
         let session = self
             .server
             .login(LoginRequest {
@@ -148,6 +151,7 @@ impl World {
                 device_id: None,
                 device_name: format!("{username}'s laptop"),
                 signing_key: signing_key.map(domain::signoff::public_key_hex),
+                signing_key_proof: signing_key.map(|key| domain::signoff::prove_key(key, user_id, Uuid::nil())),
             })
             .expect("signs in");
         Device::new(self.server.clone(), self.clock.clone(), session)
@@ -347,6 +351,11 @@ impl Device {
             }
             all.extend(response.entries);
             assert!(response.next_cursor >= self.cursor, "the cursor never goes back");
+            // Otherwise a server that keeps saying "more" would keep this loop (and CI) going.
+            assert!(
+                !response.has_more || response.next_cursor > self.cursor,
+                "a page with more to come moves the cursor"
+            );
             self.cursor = response.next_cursor;
             if !response.has_more {
                 return all;

@@ -76,10 +76,11 @@ pub fn text_field(props: &TextFieldProps) -> Html {
                 autocomplete={props.autocomplete.clone()} inputmode={props.inputmode.clone()}
                 required={props.required}
                 aria-invalid={props.error.as_ref().map(|_| "true")} aria-describedby={described_by} />
-            { for props.hint.as_ref().map(|hint| html! { <div class="hint" id={hint_id.clone()}>{ hint }</div> }) }
-            { for props.error.as_ref().map(|error| html! {
+            // One child each, shown or not, so the input is never re-created (see `spec_form`).
+            { props.hint.as_ref().map(|hint| html! { <div class="hint" id={hint_id.clone()}>{ hint }</div> }).unwrap_or_default() }
+            { props.error.as_ref().map(|error| html! {
                 <div class="error" id={error_id.clone()} role="alert">{ error }</div>
-            }) }
+            }).unwrap_or_default() }
         </div>
     }
 }

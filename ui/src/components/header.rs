@@ -1,15 +1,23 @@
-//! The header on every page: the app's name, navigation and the signed-in user once signed in,
-//! and the language switch (always).
+//! The header on every screen: the app's name, the navigation of the user's role and the user
+//! once signed in, and the language switch (always).
 
+use contract::command::{NoArgs, SetLanguage, SetLanguageArgs, SignOut};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::api;
-use crate::app::{Action, Page, use_app};
+use crate::api::invoke;
+use crate::app::{Action, use_app};
 use crate::i18n::{Text, label};
+use crate::route::{Route, nav_for, navigate};
+
+#[derive(Properties, PartialEq)]
+pub struct HeaderProps {
+    /// The screen shown, marked in the navigation.
+    pub route: Route,
+}
 
 #[function_component(Header)]
-pub fn header() -> Html {
+pub fn header(props: &HeaderProps) -> Html {
     let app = use_app();
     let language = app.language;
     let toggle_language = {
@@ -19,38 +27,36 @@ pub fn header() -> Html {
             app.dispatch(Action::SetLanguage(next));
             // Remembered by the shell for the next start; the switch works even if that fails.
             spawn_local(async move {
-                let _ = api::set_language(next).await;
+                let _ = invoke::<SetLanguage>(&SetLanguageArgs { language: next }).await;
             });
         })
-    };
-    let go = |page: Page| {
-        let app = app.clone();
-        Callback::from(move |_: MouseEvent| app.dispatch(Action::Go(page)))
     };
     let sign_out = {
         let app = app.clone();
         Callback::from(move |_: MouseEvent| {
             let app = app.clone();
             spawn_local(async move {
-                let _ = api::sign_out().await;
+                let _ = invoke::<SignOut>(&NoArgs {}).await;
                 app.dispatch(Action::SignedOut);
+                navigate(Route::Roster);
             });
         })
     };
     let nav = app.user.as_ref().map(|user| {
-        let current = |page: Page| if app.page == page { Some("page") } else { None };
+        // Links, so the keyboard reaches them with Tab and opens them with Enter.
+        let links = nav_for(user.role).into_iter().map(|item| {
+            let current = (item.route == props.route).then_some("page");
+            html! {
+                <a id={item.id} href={item.route.to_hash()} aria-current={current}>{ item.text.get(language) }</a>
+            }
+        });
         html! {
             <>
-                <nav class="nav" aria-label="main">
-                    <button type="button" id="nav-roster" aria-current={current(Page::Roster)}
-                        onclick={go(Page::Roster)}>{ Text::NavRoster.get(language) }</button>
-                    <button type="button" id="nav-add-recipient" aria-current={current(Page::AddRecipient)}
-                        onclick={go(Page::AddRecipient)}>{ Text::NavAddRecipient.get(language) }</button>
-                </nav>
+                <nav class="nav" aria-label="main">{ for links }</nav>
                 <div class="user" id="current-user">
                     <span class="user-name">{ &user.display_name }</span>
                     <span class="user-role">{ label(user.role, language) }</span>
-                    { for user.station_name.as_ref().map(|s| html! { <span class="user-station">{ s }</span> }) }
+                    { user.station_name.as_ref().map(|s| html! { <span class="user-station">{ s }</span> }).unwrap_or_default() }
                 </div>
                 <button type="button" id="sign-out" class="link" onclick={sign_out}>{ Text::SignOut.get(language) }</button>
             </>
@@ -62,7 +68,7 @@ pub fn header() -> Html {
                 <span class="brand-zh">{ "社工" }</span>
                 <span class="brand-en">{ "Shegong" }</span>
             </div>
-            { for nav }
+            { nav.unwrap_or_default() }
             <button type="button" id="lang-toggle" class="lang" lang={language.other().code()}
                 title={Text::SwitchLanguageHint.get(language)} onclick={toggle_language}>
                 { Text::SwitchLanguage.get(language) }

@@ -1,6 +1,8 @@
-//! Pieces shared by the pages: the header with navigation and the language switch, the sync
-//! status bar, and form fields that show their own error.
+//! Pieces shared by the pages: the header with the role's navigation and the language switch, the
+//! sync status bar, form fields that show their own error, and the form generated from an entity's
+//! field specs.
 
 pub mod field;
 pub mod header;
+pub mod spec_form;
 pub mod status_bar;

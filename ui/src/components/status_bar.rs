@@ -2,14 +2,16 @@
 //! (local time), how many changes wait to be sent, how many the server rejected (a click lists
 //! them with reasons), open conflicts, and the progress of a long download.
 
+use contract::SyncStatusView;
+use contract::command::{NoArgs, SyncNow, SyncStatus};
 use gloo_timers::callback::Interval;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::api;
-use crate::app::{Action, Page, use_app};
-use crate::dto::SyncStatusView;
+use crate::api::invoke;
+use crate::app::{Action, use_app};
 use crate::i18n::Text;
+use crate::route::{Route, navigate};
 use crate::time::local_date_time;
 
 /// How often the bar asks the shell for the status. Cheap: the shell answers from memory.
@@ -29,7 +31,7 @@ pub fn status_bar() -> Html {
                 let status = status.clone();
                 let app = app.clone();
                 spawn_local(async move {
-                    if let Ok(latest) = api::sync_status().await {
+                    if let Ok(latest) = invoke::<SyncStatus>(&NoArgs {}).await {
                         app.dispatch(Action::DataVersion(latest.data_version));
                         status.set(latest);
                     }
@@ -45,16 +47,13 @@ pub fn status_bar() -> Html {
         Callback::from(move |_: MouseEvent| {
             let status = status.clone();
             spawn_local(async move {
-                if let Ok(latest) = api::sync_now().await {
+                if let Ok(latest) = invoke::<SyncNow>(&NoArgs {}).await {
                     status.set(latest);
                 }
             });
         })
     };
-    let show_rejected = {
-        let app = app.clone();
-        Callback::from(move |_: MouseEvent| app.dispatch(Action::Go(Page::Rejected)))
-    };
+    let show_rejected = Callback::from(|_: MouseEvent| navigate(Route::Rejected));
     if !status.signed_in {
         return html! {
             <footer id="sync-status" class="status-bar" aria-label={Text::SyncStatus.get(language)}>
@@ -95,8 +94,9 @@ pub fn status_bar() -> Html {
                 { Text::Rejected.get(language) }{ ": " }{ status.rejected }
             </button>
             <span class="item">{ Text::Conflicts.get(language) }{ ": " }<span id="sync-conflicts">{ status.conflicts_open }</span></span>
-            { for progress }
-            { for error }
+            // One child each, shown or not, so the buttons are never re-created.
+            { progress.unwrap_or_default() }
+            { error.unwrap_or_default() }
             <button type="button" id="sync-now" class="item link" onclick={sync_now} disabled={status.syncing}>
                 { Text::SyncNow.get(language) }
             </button>

@@ -1,37 +1,30 @@
 //! The changes the server refused, with its reasons. They were undone locally; this list is
 //! where the worker learns what to redo and why.
 
-use wasm_bindgen_futures::spawn_local;
+use contract::command::{NoArgs, RejectedChanges};
+use contract::{Language, RejectedChangeView};
 use yew::prelude::*;
 
-use crate::api;
-use crate::app::{Action, Page, use_app};
-use crate::dto::{CommandError, Language, RejectedChangeView};
+use crate::app::use_app;
+use crate::hooks::use_command;
 use crate::i18n::Text;
+use crate::route::{Route, home_for, navigate};
 use crate::time::local_date_time;
 
 #[function_component(RejectedPage)]
 pub fn rejected_page() -> Html {
     let app = use_app();
     let language = app.language;
-    let list = use_state(|| None::<Result<Vec<RejectedChangeView>, CommandError>>);
-    {
-        let list = list.clone();
-        use_effect_with(app.data_version, move |_| {
-            spawn_local(async move { list.set(Some(api::rejected_changes().await)) });
-        });
-    }
-    let back = {
-        let app = app.clone();
-        Callback::from(move |_: MouseEvent| app.dispatch(Action::Go(Page::Roster)))
-    };
-    let body = match &*list {
-        None => html! { <p class="muted">{ Text::Loading.get(language) }</p> },
-        Some(Err(e)) => html! { <p class="error" role="alert">{ e.message(language) }</p> },
-        Some(Ok(rows)) if rows.is_empty() => {
+    let list = use_command::<RejectedChanges, _>(NoArgs {}, app.data_version);
+    let home = app.user.as_ref().map_or(Route::Roster, |user| home_for(user.role));
+    let back = Callback::from(move |_: MouseEvent| navigate(home));
+    let body = match (list.data(), list.error()) {
+        (_, Some(e)) => html! { <p class="error" role="alert">{ e.message(language) }</p> },
+        (None, None) => html! { <p class="muted">{ Text::Loading.get(language) }</p> },
+        (Some(rows), None) if rows.is_empty() => {
             html! { <p class="muted" id="rejected-empty">{ Text::NoRejected.get(language) }</p> }
         }
-        Some(Ok(rows)) => html! {
+        (Some(rows), None) => html! {
             <table id="rejected-list" class="roster">
                 <thead><tr>
                     <th scope="col">{ Text::Record.get(language) }</th>

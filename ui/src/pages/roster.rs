@@ -2,16 +2,16 @@
 //! and by village or service point, searched by name (or pinyin initials), ID number ending or
 //! mobile number, a page at a time.
 
+use contract::command::{ListVillages, NoArgs, Roster, RosterArgs};
+use contract::{Language, RosterEntry, RosterQuery, SearchKind};
 use domain::Labelled;
 use domain::recipient::RecipientCategory;
 use uuid::Uuid;
-use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::api;
 use crate::app::use_app;
-use crate::dto::{CommandError, Language, RosterEntry, RosterQuery, SearchKind, ServicePointOption};
+use crate::hooks::use_command;
 use crate::i18n::{Text, label};
 use crate::time::{age_on, today};
 
@@ -80,13 +80,6 @@ impl Filters {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Loaded {
-    Loading,
-    Page { entries: Vec<RosterEntry>, total: u64, has_more: bool },
-    Failed(CommandError),
-}
-
 #[function_component(RosterPage)]
 pub fn roster_page() -> Html {
     let app = use_app();
@@ -96,30 +89,10 @@ pub fn roster_page() -> Html {
     // was typed (a `use_state` handle holds the value of its render).
     let search_box = use_mut_ref(|| (SearchKind::Name, String::new()));
     let rerender = use_force_update();
-    let places = use_state(Vec::<ServicePointOption>::new);
-    let loaded = use_state(|| Loaded::Loading);
-    {
-        let places = places.clone();
-        use_effect_with(app.data_version, move |_| {
-            spawn_local(async move {
-                if let Ok(list) = api::list_villages().await {
-                    places.set(list);
-                }
-            });
-        });
-    }
-    {
-        let loaded = loaded.clone();
-        use_effect_with(((*filters).clone(), app.data_version), move |(filters, _)| {
-            let query = filters.query();
-            spawn_local(async move {
-                loaded.set(match api::roster(&query).await {
-                    Ok(page) => Loaded::Page { entries: page.entries, total: page.total, has_more: page.has_more },
-                    Err(e) => Loaded::Failed(e),
-                });
-            });
-        });
-    }
+    let places = use_command::<ListVillages, _>(NoArgs {}, app.data_version);
+    let places = places.data().map(Vec::as_slice).unwrap_or_default();
+    let roster =
+        use_command::<Roster, _>(RosterArgs { query: filters.query() }, ((*filters).clone(), app.data_version));
     let on_category = {
         let filters = filters.clone();
         Callback::from(move |e: Event| {
@@ -197,10 +170,22 @@ pub fn roster_page() -> Html {
     let kind_option = |kind: SearchKind, value: &'static str, text: Text| {
         html! { <option {value} selected={search_kind == kind}>{ text.get(language) }</option> }
     };
-    let body = match &*loaded {
-        Loaded::Loading => html! { <p class="muted" id="roster-loading">{ Text::Loading.get(language) }</p> },
-        Loaded::Failed(e) => html! { <p class="error" id="roster-error" role="alert">{ e.message(language) }</p> },
-        Loaded::Page { entries, total, has_more } => {
+    let body = match (roster.data(), roster.error()) {
+        (_, Some(e)) => {
+            let retry = {
+                let roster = roster.clone();
+                Callback::from(move |_: MouseEvent| roster.reload())
+            };
+            html! {
+                <div class="error-box">
+                    <p class="error" id="roster-error" role="alert">{ e.message(language) }</p>
+                    <button type="button" id="roster-retry" onclick={retry}>{ Text::Retry.get(language) }</button>
+                </div>
+            }
+        }
+        (None, None) => html! { <p class="muted" id="roster-loading">{ Text::Loading.get(language) }</p> },
+        (Some(page), None) => {
+            let (entries, total, has_more) = (&page.entries, page.total, page.has_more);
             let table = if entries.is_empty() {
                 html! { <p class="muted" id="roster-empty">{ Text::NoRecipients.get(language) }</p> }
             } else {
@@ -220,7 +205,7 @@ pub fn roster_page() -> Html {
                         <span id="roster-total" class="muted">
                             { match language {
                                 Language::Zh => format!("共 {total} 人"),
-                                Language::En if *total == 1 => "1 recipient".to_string(),
+                                Language::En if total == 1 => "1 recipient".to_string(),
                                 Language::En => format!("{total} recipients"),
                             } }
                         </span>
@@ -230,7 +215,7 @@ pub fn roster_page() -> Html {
         }
     };
     html! {
-        <section aria-labelledby="roster-title">
+        <section aria-labelledby="roster-title" aria-busy={roster.loading().then_some("true")}>
             <h1 id="roster-title">{ Text::RosterTitle.get(language) }</h1>
             <div class="filters">
                 <div class="field inline">

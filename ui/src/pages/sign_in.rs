@@ -1,13 +1,13 @@
 //! Sign-in: username and password. The first time on this computer the shell signs in with the
 //! sync server (whose address can be changed here); after that the local database opens offline.
 
-use wasm_bindgen_futures::spawn_local;
+use contract::command::{NoArgs, SignIn, SignInArgs, SignInDefaults};
+use contract::{SignInRequest, codes};
 use yew::prelude::*;
 
-use crate::api;
-use crate::app::{Action, use_app};
+use crate::app::{signed_in, use_app};
 use crate::components::field::TextField;
-use crate::dto::{CommandError, SignInRequest, codes};
+use crate::hooks::{use_action, use_command};
 use crate::i18n::Text;
 
 #[function_component(SignInPage)]
@@ -18,29 +18,25 @@ pub fn sign_in_page() -> Html {
     // what was typed, not what the last render saw.
     let fields = use_mut_ref(SignInRequest::default);
     let rerender = use_force_update();
-    let local_users = use_state(Vec::<String>::new);
-    let busy = use_state(|| false);
-    let error = use_state(|| None::<CommandError>);
+    let defaults = use_command::<SignInDefaults, _>(NoArgs {}, ());
+    let local_users = defaults.data().map(|d| d.local_users.clone()).unwrap_or_default();
     {
-        let (fields, rerender, local_users) = (fields.clone(), rerender.clone(), local_users.clone());
-        use_effect_with((), move |_| {
-            spawn_local(async move {
-                if let Ok(defaults) = api::sign_in_defaults().await {
-                    local_users.set(defaults.local_users);
-                    fields.borrow_mut().server_url = Some(defaults.server_url);
-                    rerender.force_update();
-                }
-            });
+        // The default server goes into its box once known, unless the user typed one already.
+        let (fields, rerender) = (fields.clone(), rerender.clone());
+        let server_url = defaults.data().map(|d| d.server_url.clone());
+        use_effect_with(server_url, move |server_url| {
+            if let Some(url) = server_url {
+                fields.borrow_mut().server_url.get_or_insert_with(|| url.clone());
+                rerender.force_update();
+            }
         });
     }
+    let sign_in = use_action::<SignIn>();
     let onsubmit = {
         let fields = fields.clone();
-        let (busy, error, app) = (busy.clone(), error.clone(), app.clone());
+        let (sign_in, app) = (sign_in.clone(), app.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if *busy {
-                return;
-            }
             let request = {
                 let f = fields.borrow();
                 SignInRequest {
@@ -49,16 +45,8 @@ pub fn sign_in_page() -> Html {
                     server_url: f.server_url.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
                 }
             };
-            let (busy, error, app) = (busy.clone(), error.clone(), app.clone());
-            busy.set(true);
-            error.set(None);
-            spawn_local(async move {
-                match api::sign_in(&request).await {
-                    Ok(user) => app.dispatch(Action::SignedIn(user)),
-                    Err(e) => error.set(Some(e)),
-                }
-                busy.set(false);
-            });
+            let app = app.clone();
+            sign_in.run(SignInArgs { request }, move |user| signed_in(&app, user));
         })
     };
     let set = |apply: fn(&mut SignInRequest, String)| {
@@ -69,7 +57,7 @@ pub fn sign_in_page() -> Html {
         })
     };
     // A wrong password is about both fields; other errors (server unreachable) about the server.
-    let (credentials_error, general_error) = match &*error {
+    let (credentials_error, general_error) = match &sign_in.error {
         Some(e) if e.code == codes::BAD_CREDENTIALS => (Some(AttrValue::from(e.message(language).to_string())), None),
         Some(e) => (None, Some(e.message(language).to_string())),
         None => (None, None),
@@ -88,15 +76,18 @@ pub fn sign_in_page() -> Html {
                 <TextField name="server-url" label={Text::ServerUrl.get(language)}
                     value={current.server_url.clone().unwrap_or_default()} oninput={set(|f, v| f.server_url = Some(v))}
                     hint={Text::ServerUrlHint.get(language)} input_type="url" />
-                { for (!local_users.is_empty()).then(|| html! {
+                // One child each, shown or not, so the fields above are never re-created.
+                if local_users.is_empty() {
+                    <></>
+                } else {
                     <p id="local-users" class="hint">{ Text::LocalUsers.get(language) }{ local_users.join(", ") }</p>
-                }) }
-                { for general_error.map(|message| html! {
+                }
+                { general_error.map(|message| html! {
                     <div id="sign-in-error" class="error form-error" role="alert">{ message }</div>
-                }) }
+                }).unwrap_or_default() }
                 <div class="actions">
-                    <button type="submit" id="sign-in" class="primary" disabled={*busy}>
-                        { if *busy { Text::SigningIn.get(language) } else { Text::SignInButton.get(language) } }
+                    <button type="submit" id="sign-in" class="primary" disabled={sign_in.busy}>
+                        { if sign_in.busy { Text::SigningIn.get(language) } else { Text::SignInButton.get(language) } }
                     </button>
                 </div>
             </form>

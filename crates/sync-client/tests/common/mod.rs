@@ -1,0 +1,250 @@
+//! A station on a real sync server over loopback HTTP, and devices with their own database
+//! files, for the engine's tests. Faults are injected by [`Faulty`], a transport wrapper.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use domain::change::Write;
+use domain::entity::EntityKind;
+use domain::org::{Post, Role, RoleKind};
+use domain::policy::Actor;
+use protocol::{
+    ChecksumResponse, PullQuery, PullResponse, PushRequest, PushResponse, Session, SnapshotQuery, SnapshotResponse,
+};
+use store::{DbKey, Store};
+use sync_client::{Engine, HttpTransport, SyncError, SyncReport, Transport, TransportError};
+use sync_server::admin::make_id_number;
+use sync_server::{NewUser, Server, ServerSettings, SqliteStorage};
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "password1";
+
+/// A sync server serving one database file on a loopback port, on a runtime of its own.
+pub struct Running {
+    pub server: Server,
+    pub url: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Running {
+    pub fn start(path: &Path) -> Running {
+        let storage = SqliteStorage::open(path).expect("server storage");
+        let server = Server::new(Arc::new(storage), ServerSettings::default(), sync_server::system_clock());
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let router = sync_server::router(server.clone());
+        runtime.spawn(async move { axum::serve(listener, router).await });
+        Running { server, url, runtime }
+    }
+
+    pub fn stop(self) {
+        self.runtime.shutdown_background();
+    }
+}
+
+/// One station (two social workers) on a running server.
+pub struct Station {
+    pub dir: tempfile::TempDir,
+    pub running: Running,
+    pub station: Uuid,
+    pub village: Uuid,
+}
+
+impl Station {
+    pub fn new() -> Station {
+        let dir = tempfile::tempdir().expect("dir");
+        let running = Running::start(&dir.path().join("server.db"));
+        let admin = running.server.admin();
+        let station = admin.create_station("城关镇社工站", "示范县").expect("station");
+        let point = admin.create_service_point(station, "东关社工点").expect("point");
+        let village = admin.create_village(station, point, "东关村").expect("village");
+        for username in ["wa", "wb"] {
+            admin
+                .create_user(&NewUser {
+                    username: username.into(),
+                    display_name: format!("社工{username}"),
+                    role: RoleKind::SocialWorker,
+                    post: Some(Post::Service),
+                    station_id: Some(station),
+                    service_point_id: None,
+                    supervised_station_ids: vec![],
+                    password: PASSWORD.into(),
+                })
+                .expect("user");
+        }
+        Station { dir, running, station, village }
+    }
+
+    pub fn url(&self) -> String {
+        self.running.url.clone()
+    }
+
+    pub fn server_db(&self) -> PathBuf {
+        self.dir.path().join("server.db")
+    }
+
+    /// A consistent copy of the server's database file, as a backup tool makes one.
+    pub fn back_up_server(&self, to: &Path) {
+        let conn = rusqlite::Connection::open(self.server_db()).expect("open server db");
+        conn.execute("VACUUM INTO ?1", [to.to_string_lossy()]).expect("backup");
+    }
+
+    /// Signs a new laptop in; its database is a file in the station's directory.
+    pub fn device(&self, username: &str, name: &str) -> Device {
+        let path = self.dir.path().join(format!("{name}.db"));
+        let store = Store::open_with_key(&path, &key()).expect("device store");
+        let request = serde_json::from_value(serde_json::json!({
+            "username": username, "password": PASSWORD, "device_id": store.device_id(), "device_name": name
+        }))
+        .expect("login request");
+        let session = sync_client::login(&self.url(), &request).expect("signs in");
+        assert_eq!(session.device_id, store.device_id());
+        let actor = Actor::new(session.user_id, Some(Role::SocialWorker { station_id: self.station }));
+        let mut device =
+            Device { path, store, session, actor, url: self.url(), station: self.station, village: self.village };
+        device.sync().expect("the first pull");
+        device
+    }
+}
+
+pub fn key() -> DbKey {
+    DbKey([7u8; 32])
+}
+
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A laptop: its database file, its session, its user.
+pub struct Device {
+    pub path: PathBuf,
+    pub store: Store,
+    pub session: Session,
+    pub actor: Actor,
+    pub url: String,
+    pub station: Uuid,
+    pub village: Uuid,
+}
+
+impl Device {
+    /// Records a new recipient; `n` makes the resident ID number.
+    pub fn add_recipient(&mut self, name: &str, n: u32) -> Uuid {
+        let birth = NaiveDate::from_ymd_opt(1950 + (n % 50) as i32, (n % 12) + 1, 15).expect("date");
+        self.add_recipient_with_id(name, &make_id_number("410522", birth, 200 + n), birth)
+    }
+
+    pub fn add_recipient_with_id(&mut self, name: &str, id_number: &str, birth: NaiveDate) -> Uuid {
+        let id = Uuid::now_v7();
+        let write = Write::create(EntityKind::Recipient, id)
+            .set("station_id", self.station.to_string())
+            .set("village_id", self.village.to_string())
+            .set("name", name)
+            .set("id_number", id_number)
+            .set("gender", if id_number.as_bytes()[16] % 2 == 1 { "Male" } else { "Female" })
+            .set("birth_date", birth.format("%Y-%m-%d").to_string())
+            .set("categories", vec!["Dibao"]);
+        self.store.record(&self.actor, vec![write], Utc::now(), today()).expect("recorded");
+        id
+    }
+
+    pub fn edit(&mut self, recipient: Uuid, field: &str, value: &str) {
+        let write = Write::update(EntityKind::Recipient, recipient).set(field, value);
+        self.store.record(&self.actor, vec![write], Utc::now(), today()).expect("recorded");
+    }
+
+    pub fn engine(&self) -> Engine<HttpTransport> {
+        Engine::new(HttpTransport::new(&self.url, self.session.clone()).expect("transport"))
+    }
+
+    /// One round; a session the transport changed to (refreshed, or a new device's) is kept,
+    /// as the app keeps it.
+    pub fn sync(&mut self) -> Result<SyncReport, SyncError> {
+        let mut engine = self.engine();
+        let result = engine.sync_once(&mut self.store, |_| {});
+        if let Some(session) = engine.transport().take_refreshed_session() {
+            self.session = session;
+        }
+        result
+    }
+
+    pub fn sync_with<T: Transport>(&mut self, transport: T) -> (Result<SyncReport, SyncError>, SyncReport) {
+        let mut engine = Engine::new(transport);
+        let result = engine.sync_once(&mut self.store, |_| {});
+        (result, engine.last_report().clone())
+    }
+
+    pub fn has(&self, recipient: Uuid) -> bool {
+        self.store.entity(EntityKind::Recipient, recipient).expect("read").is_some()
+    }
+
+    /// A copy of the database file as it is now (a backup, or a laptop image).
+    pub fn copy_to(&mut self, to: &Path) {
+        self.store.checkpoint(true).expect("checkpoint");
+        std::fs::copy(&self.path, to).expect("copy");
+    }
+
+    /// The database file replaced by `from` (a restored backup, a rollback after power loss).
+    pub fn restore_from(&mut self, from: &Path) {
+        self.store = Store::open_in_memory().expect("placeholder");
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+        std::fs::copy(from, &self.path).expect("restore");
+        self.store = Store::open_with_key(&self.path, &key()).expect("reopen");
+    }
+
+    /// Another laptop started from a copy of this one's image (same database, same session).
+    pub fn clone_image(&mut self, name: &str) -> Device {
+        let path = self.path.with_file_name(format!("{name}.db"));
+        self.copy_to(&path);
+        let store = Store::open_with_key(&path, &key()).expect("clone store");
+        Device {
+            path,
+            store,
+            session: self.session.clone(),
+            actor: self.actor.clone(),
+            url: self.url.clone(),
+            station: self.station,
+            village: self.village,
+        }
+    }
+}
+
+/// A transport that fails pushes as `fault` says, and passes everything else on.
+pub struct Faulty<T: Transport, F: FnMut(&PushRequest) -> Option<TransportError>> {
+    pub inner: T,
+    pub fault: F,
+    pub pushes: usize,
+}
+
+impl<T: Transport, F: FnMut(&PushRequest) -> Option<TransportError>> Faulty<T, F> {
+    pub fn new(inner: T, fault: F) -> Self {
+        Faulty { inner, fault, pushes: 0 }
+    }
+}
+
+impl<T: Transport, F: FnMut(&PushRequest) -> Option<TransportError>> Transport for Faulty<T, F> {
+    fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        self.pushes += 1;
+        if let Some(error) = (self.fault)(request) {
+            return Err(error);
+        }
+        self.inner.push(request)
+    }
+
+    fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
+        self.inner.pull(query)
+    }
+
+    fn checksum(&mut self) -> Result<ChecksumResponse, TransportError> {
+        self.inner.checksum()
+    }
+
+    fn snapshot(&mut self, query: &SnapshotQuery) -> Result<SnapshotResponse, TransportError> {
+        self.inner.snapshot(query)
+    }
+}

@@ -1,0 +1,165 @@
+//! Sign-in under attack: failed sign-ins lock a username and an address for a while, and say so;
+//! right passwords are never slowed down; overlong passwords are refused before any hashing.
+
+mod common;
+
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use common::*;
+use protocol::{ApiError, LoginRequest, SCHEMA_HEADER, Session, codes, paths};
+use sync_server::{LoginLimits, Server, ServerSettings};
+
+fn request(username: &str, password: &str) -> LoginRequest {
+    LoginRequest {
+        username: username.into(),
+        password: password.into(),
+        device_id: None,
+        device_name: "laptop".into(),
+        signing_key: None,
+        signing_key_proof: None,
+    }
+}
+
+/// The world's server with other sign-in limits (same storage, same clock).
+fn with_limits(world: &World, login: LoginLimits) -> Server {
+    let settings = ServerSettings { login, ..ServerSettings::default() };
+    Server::new(world.server.storage().clone(), settings, world.clock.wall())
+}
+
+#[test]
+fn five_wrong_passwords_lock_the_account_and_the_answer_says_until_when() {
+    let world = World::new();
+    for _ in 0..4 {
+        let wrong = world.server.login(request("wa", "wrong-password")).expect_err("refused");
+        assert_eq!(wrong.code, codes::BAD_CREDENTIALS);
+    }
+    let fifth = world.server.login(request("wa", "wrong-password")).expect_err("refused");
+    assert_eq!(fifth.code, codes::ACCOUNT_LOCKED);
+
+    // Locked: even the right password is refused, and the answer says until when.
+    let locked = world.server.login(request("wa", PASSWORD)).expect_err("locked");
+    assert_eq!(locked.code, codes::ACCOUNT_LOCKED);
+    let until = (world.clock.now() + Duration::minutes(15)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert!(locked.message_zh.contains("锁定") && locked.message_zh.contains(&until), "{}", locked.message_zh);
+    assert!(locked.message_en.contains("locked until") && locked.message_en.contains(&until), "{}", locked.message_en);
+    assert_eq!(sync_server::error::status_of(&locked.code), axum::http::StatusCode::TOO_MANY_REQUESTS);
+
+    // Other accounts are not affected; the lock ends by itself.
+    assert!(world.server.login(request("wb", PASSWORD)).is_ok());
+    world.clock.advance(Duration::minutes(15));
+    assert!(world.server.login(request("wa", PASSWORD)).is_ok());
+}
+
+#[test]
+fn an_unknown_username_is_locked_alike_so_lockouts_reveal_no_usernames() {
+    let world = World::new();
+    let answers = |username: &str| -> Vec<String> {
+        (0..6).map(|_| world.server.login(request(username, "wrong-password")).expect_err("refused").code).collect()
+    };
+    assert_eq!(answers("wa"), answers("nobody"));
+}
+
+#[test]
+fn a_right_password_resets_the_count_and_is_never_throttled() {
+    let world = World::new();
+    for _ in 0..4 {
+        world.server.login(request("wa", "wrong-password")).expect_err("refused");
+    }
+    world.server.login(request("wa", PASSWORD)).expect("the right password");
+    for _ in 0..4 {
+        let again = world.server.login(request("wa", "wrong-password")).expect_err("refused");
+        assert_eq!(again.code, codes::BAD_CREDENTIALS, "the count started over");
+    }
+    let fast = with_limits(&world, LoginLimits { max_failures_per_user: 1, ..LoginLimits::default() });
+    for _ in 0..30 {
+        fast.login(request("ds", PASSWORD)).expect("only failures count");
+    }
+}
+
+#[test]
+fn an_overlong_password_is_refused_before_any_hashing() {
+    let world = World::new();
+    let long = "密".repeat(sync_server::MAX_PASSWORD_BYTES);
+    let started = std::time::Instant::now();
+    let refused = world.server.login(request("wa", &long)).expect_err("refused");
+    assert_eq!(refused.code, codes::MALFORMED);
+    assert!(refused.message_en.contains("password"), "{refused:?}");
+    assert!(started.elapsed() < StdDuration::from_millis(200), "no hashing: {:?}", started.elapsed());
+}
+
+#[test]
+fn sign_ins_wait_for_a_free_hashing_slot_and_all_get_through() {
+    let world = World::new();
+    let server = with_limits(&world, LoginLimits { max_concurrent_hashes: 1, ..LoginLimits::default() });
+    let threads: Vec<_> = ["wa", "wb", "wc", "ds"]
+        .into_iter()
+        .map(|username| {
+            let server = server.clone();
+            std::thread::spawn(move || server.login(request(username, PASSWORD)).map(|s| s.user_id))
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("no panic").expect("signed in");
+    }
+}
+
+/// Starts the server on a loopback port; returns its URL and the stopper.
+async fn serve(server: Server) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let (url_tx, url_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let listen = "127.0.0.1:0".parse().expect("address");
+        let on_listening = move |url: &str| {
+            let _ = url_tx.send(url.to_owned());
+        };
+        let stopped = async move {
+            let _ = stop_rx.await;
+        };
+        if let Err(e) = sync_server::serve(server, listen, None, on_listening, stopped).await {
+            panic!("server failed: {e}");
+        }
+    });
+    (url_rx.await.expect("the server reports its address"), stop_tx)
+}
+
+async fn login_over_http(client: &reqwest::Client, url: &str, body: &LoginRequest) -> Result<Session, ApiError> {
+    let response = client
+        .post(format!("{url}{}", paths::LOGIN))
+        .header(SCHEMA_HEADER, domain::SCHEMA_VERSION.to_string())
+        .json(body)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status();
+    if status.is_success() {
+        Ok(response.json::<Session>().await.expect("a session"))
+    } else {
+        let error = response.json::<ApiError>().await.expect("an error body");
+        assert_eq!(status, sync_server::error::status_of(&error.code), "{error:?}");
+        Err(error)
+    }
+}
+
+#[tokio::test]
+async fn failures_from_one_address_lock_that_address_whatever_the_usernames() {
+    let _deadline = shegong_tests::deadline(StdDuration::from_secs(60));
+    let world = World::new();
+    let server = with_limits(&world, LoginLimits { max_failures_per_address: 3, ..LoginLimits::default() });
+    let (url, stop) = serve(server).await;
+    let client = reqwest::Client::new();
+
+    for username in ["wa", "wb"] {
+        let wrong = login_over_http(&client, &url, &request(username, "wrong-password")).await.expect_err("refused");
+        assert_eq!(wrong.code, codes::BAD_CREDENTIALS);
+    }
+    let third = login_over_http(&client, &url, &request("wc", "wrong-password")).await.expect_err("refused");
+    assert_eq!(third.code, codes::BAD_CREDENTIALS, "the username wc itself is not locked");
+    // The address is: even a right password of another user is refused from it, for a while.
+    let locked = login_over_http(&client, &url, &request("ds", PASSWORD)).await.expect_err("address locked");
+    assert_eq!(locked.code, codes::TOO_MANY_ATTEMPTS);
+    assert!(locked.message_en.contains("address"), "{locked:?}");
+    world.clock.advance(Duration::minutes(15));
+    login_over_http(&client, &url, &request("ds", PASSWORD)).await.expect("the lock ended");
+    let _ = stop.send(());
+}

@@ -1,0 +1,229 @@
+//! Where the user is: a [`Route`] per screen, kept in the URL's hash (`#/recipients/<id>`), so
+//! that it survives a reload of the webview and works under the app's custom-protocol URL (no
+//! server resolves paths there). Which screens each role has ([`nav_for`], [`Route::allowed_for`]).
+//!
+//! Parsing and writing routes are pure functions, tested on the host; [`use_route`] and
+//! [`navigate`] are the thin part that talks to the webview.
+
+use domain::org::RoleKind;
+use gloo_events::EventListener;
+use uuid::Uuid;
+use yew::prelude::*;
+
+use crate::i18n::Text;
+
+/// A screen of the app, with the ids it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    /// The roster (花名册): the home screen of everyone who sees recipients.
+    Roster,
+    AddRecipient,
+    /// One person's file (档案).
+    Recipient {
+        id: Uuid,
+    },
+    /// A household's file (一户一档).
+    Household {
+        id: Uuid,
+    },
+    /// A case and its pipeline.
+    Case {
+        id: Uuid,
+    },
+    /// The changes the server refused.
+    Rejected,
+    /// An address that names no screen.
+    NotFound,
+}
+
+impl Route {
+    /// Reads a route from a URL hash (`#/recipients/…`, with or without `#`). Anything unknown is
+    /// [`Route::NotFound`]; an empty hash is the home screen.
+    pub fn parse(hash: &str) -> Route {
+        let path = hash.strip_prefix('#').unwrap_or(hash);
+        // Query strings are not part of the route (filters may use them later).
+        let path = path.split(['?', '&']).next().unwrap_or_default();
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let id = |s: &str| Uuid::try_parse(s).ok();
+        match segments.as_slice() {
+            [] | ["roster"] => Route::Roster,
+            ["recipients", "new"] => Route::AddRecipient,
+            ["recipients", s] => id(s).map_or(Route::NotFound, |id| Route::Recipient { id }),
+            ["households", s] => id(s).map_or(Route::NotFound, |id| Route::Household { id }),
+            ["cases", s] => id(s).map_or(Route::NotFound, |id| Route::Case { id }),
+            ["rejected"] => Route::Rejected,
+            _ => Route::NotFound,
+        }
+    }
+
+    /// The route as a URL hash, `#/…`; [`Route::parse`] reads it back.
+    pub fn to_hash(self) -> String {
+        match self {
+            Route::Roster => "#/roster".into(),
+            Route::AddRecipient => "#/recipients/new".into(),
+            Route::Recipient { id } => format!("#/recipients/{id}"),
+            Route::Household { id } => format!("#/households/{id}"),
+            Route::Case { id } => format!("#/cases/{id}"),
+            Route::Rejected => "#/rejected".into(),
+            Route::NotFound => "#/not-found".into(),
+        }
+    }
+
+    /// Whether a user with `role` has this screen (what they may do on it is for the policy to
+    /// decide, in the shell and on the server). Mirrors `domain::policy::authorize`: everyone but
+    /// an administrator reads the roster and files; workers and deputy heads add recipients.
+    pub fn allowed_for(self, role: RoleKind) -> bool {
+        let reads_roster = role != RoleKind::Admin;
+        match self {
+            Route::Roster | Route::Recipient { .. } | Route::Household { .. } | Route::Case { .. } => reads_roster,
+            Route::AddRecipient => matches!(role, RoleKind::SocialWorker | RoleKind::DeputyHead),
+            Route::Rejected | Route::NotFound => true,
+        }
+    }
+}
+
+/// An entry of the navigation bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NavItem {
+    pub route: Route,
+    /// The element id (the end-to-end tests click these).
+    pub id: &'static str,
+    pub text: Text,
+}
+
+/// Every entry the navigation bar can have, in order; [`nav_for`] keeps a role's.
+const NAV: &[NavItem] = &[
+    NavItem { route: Route::Roster, id: "nav-roster", text: Text::NavRoster },
+    NavItem { route: Route::AddRecipient, id: "nav-add-recipient", text: Text::NavAddRecipient },
+];
+
+/// The navigation bar of a role: the screens it has that are reached from the bar (screens of
+/// one record, like a recipient's file, are reached from lists instead).
+pub fn nav_for(role: RoleKind) -> Vec<NavItem> {
+    NAV.iter().copied().filter(|item| item.route.allowed_for(role)).collect()
+}
+
+/// The screen a role starts on, and where a screen it does not have sends it.
+pub fn home_for(role: RoleKind) -> Route {
+    nav_for(role).first().map_or(Route::Rejected, |item| item.route)
+}
+
+fn current_hash() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
+/// The current route; the component re-renders when it changes (a link, the back key,
+/// [`navigate`]).
+#[hook]
+pub fn use_route() -> Route {
+    let route = use_state_eq(|| Route::parse(&current_hash()));
+    {
+        let route = route.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|window| {
+                EventListener::new(&window, "hashchange", move |_| route.set(Route::parse(&current_hash())))
+            });
+            move || drop(listener)
+        });
+    }
+    *route
+}
+
+/// Goes to `route` (a new entry in the webview's history, so the back key returns).
+pub fn navigate(route: Route) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_hash(&route.to_hash());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::Labelled;
+
+    use super::*;
+
+    const ID: &str = "0190e3a1-7f5c-7c3e-9a4b-1f2e3d4c5b6a";
+
+    fn id() -> Uuid {
+        Uuid::try_parse(ID).expect("a uuid")
+    }
+
+    #[test]
+    fn hashes_read_as_routes() {
+        let cases: &[(&str, Route)] = &[
+            ("", Route::Roster),
+            ("#", Route::Roster),
+            ("#/", Route::Roster),
+            ("#/roster", Route::Roster),
+            ("#/roster/", Route::Roster),
+            ("#/recipients/new", Route::AddRecipient),
+            (&format!("#/recipients/{ID}"), Route::Recipient { id: id() }),
+            (&format!("#/recipients/{}", ID.to_uppercase()), Route::Recipient { id: id() }),
+            (&format!("#/households/{ID}"), Route::Household { id: id() }),
+            (&format!("#/cases/{ID}?stage=Assess"), Route::Case { id: id() }),
+            ("#/rejected", Route::Rejected),
+            ("#/recipients/not-an-id", Route::NotFound),
+            ("#/cases/", Route::NotFound),
+            (&format!("#/cases/{ID}/extra"), Route::NotFound),
+            ("#/unknown", Route::NotFound),
+            ("#/recipients/😀", Route::NotFound),
+        ];
+        for (hash, expected) in cases {
+            assert_eq!(Route::parse(hash), *expected, "{hash}");
+        }
+    }
+
+    #[test]
+    fn every_route_reads_back_from_its_hash() {
+        let routes = [
+            Route::Roster,
+            Route::AddRecipient,
+            Route::Recipient { id: id() },
+            Route::Household { id: id() },
+            Route::Case { id: id() },
+            Route::Rejected,
+            Route::NotFound,
+        ];
+        for route in routes {
+            assert_eq!(Route::parse(&route.to_hash()), route, "{}", route.to_hash());
+        }
+    }
+
+    #[test]
+    fn each_role_has_its_own_navigation() {
+        let ids = |role| nav_for(role).iter().map(|item| item.id).collect::<Vec<_>>();
+        assert_eq!(ids(RoleKind::SocialWorker), ["nav-roster", "nav-add-recipient"]);
+        assert_eq!(ids(RoleKind::DeputyHead), ["nav-roster", "nav-add-recipient"]);
+        assert_eq!(ids(RoleKind::Supervisor), ["nav-roster"]);
+        assert!(ids(RoleKind::Admin).is_empty());
+        for role in RoleKind::ALL {
+            for item in nav_for(*role) {
+                assert!(item.route.allowed_for(*role), "{role:?} is offered {:?}", item.route);
+            }
+            assert!(home_for(*role).allowed_for(*role), "{role:?}");
+        }
+    }
+
+    /// The screens follow the policy: a role has a screen for adding recipients exactly when the
+    /// policy lets it create one in its own station.
+    #[test]
+    fn screens_agree_with_the_policy() {
+        use domain::entity::EntityKind;
+        use domain::org::Role;
+        use domain::policy::{Action, Actor, Target, authorize};
+        let station = Uuid::from_u128(1);
+        for role in RoleKind::ALL {
+            let policy_role = match role {
+                RoleKind::SocialWorker => Role::SocialWorker { station_id: station },
+                RoleKind::DeputyHead => Role::DeputyHead { station_id: station },
+                RoleKind::Supervisor => Role::Supervisor { station_ids: vec![station] },
+                RoleKind::Admin => Role::Admin,
+            };
+            let actor = Actor::new(Uuid::from_u128(2), Some(policy_role));
+            let target = Target { kind: EntityKind::Recipient, station_id: Some(station), case_worker_id: None };
+            let may = |action| authorize(&actor, action, &target).is_ok();
+            assert_eq!(Route::AddRecipient.allowed_for(*role), may(Action::Create), "{role:?} adding");
+            assert_eq!(Route::Roster.allowed_for(*role), may(Action::Read), "{role:?} reading");
+        }
+    }
+}

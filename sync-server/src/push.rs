@@ -117,6 +117,13 @@ pub(crate) fn push(
         } else if gap || device_seq > device.next_seq {
             gap = true;
             PushOutcome::Gap { expected: device.next_seq }
+        } else if let Some(earlier) = answered_elsewhere(batch.read(), token.user_id, change_id)? {
+            // The same change sent again under another device id of the same user (a cloned
+            // laptop, or one that became a new device after going back in time): it keeps the
+            // answer it had and is never applied or logged twice.
+            batch.tx.put_push_answer(device.id, device_seq, &StoredAnswer { change_id, outcome: earlier.clone() })?;
+            device.next_seq += 1;
+            earlier
         } else {
             let outcome = process(server, &mut batch, &actor, &mut device, change, latest_date)?;
             batch.tx.put_push_answer(device.id, device_seq, &StoredAnswer { change_id, outcome: outcome.clone() })?;
@@ -129,6 +136,18 @@ pub(crate) fn push(
     // Durable before the reply: the answers above are promises.
     batch.finish()?;
     Ok(PushResponse { results, next_expected_seq: device.next_seq })
+}
+
+/// The answer a change id already had from another device of `user`, if any. Only the same
+/// user's answers count: another user's would tell what is outside this one's scope.
+fn answered_elsewhere(
+    read: &dyn crate::storage::ReadTx,
+    user: domain::Id,
+    change_id: domain::Id,
+) -> Result<Option<PushOutcome>, crate::storage::StorageError> {
+    let Some((device_id, answer)) = read.answer_by_change_id(change_id)? else { return Ok(None) };
+    let same_user = read.device(device_id)?.is_some_and(|d| d.user_id == user);
+    Ok(same_user.then_some(answer.outcome))
 }
 
 /// Checks and applies one change, the next expected of its device.

@@ -113,3 +113,45 @@ fn a_database_written_by_a_newer_server_is_refused() {
         other => panic!("expected NewerSchema, got {other:?}"),
     }
 }
+
+/// A database written by the first release (schema version 1), with data in it, is brought to
+/// the latest schema by every later migration in order, and keeps what it held.
+#[test]
+fn every_migration_brings_a_populated_first_release_database_to_the_latest_schema() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("s.db");
+    let (person, head) = {
+        let world = World::with_storage(Arc::new(SqliteStorage::open(&path).expect("created")));
+        let mut a = world.login("wa");
+        let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
+        let changes = vec![a.stamp(create)];
+        accepted(&a.push(&changes).expect("push").results[0]);
+        (person, world.server.storage().read().expect("read").log_head().expect("head"))
+    };
+    // Back to what the first release wrote: undo migrations 0002.. by hand, keeping the data.
+    let conn = rusqlite::Connection::open(&path).expect("plain open");
+    conn.execute_batch(
+        "DROP INDEX push_answers_by_change;
+         DROP INDEX tokens_by_parent;
+         ALTER TABLE tokens DROP COLUMN parent;
+         ALTER TABLE tokens DROP COLUMN exchanged;
+         DROP TABLE device_secrets;
+         DROP TABLE device_revocations;
+         DELETE FROM meta WHERE key = 'generation';
+         PRAGMA user_version = 1;",
+    )
+    .expect("downgraded to version 1");
+    drop(conn);
+
+    let storage = SqliteStorage::open(&path).expect("migrated");
+    let read = storage.read().expect("read");
+    assert!(read.entity(EntityKind::Recipient, person).expect("read").is_some(), "the recipient is kept");
+    assert_eq!(read.log_head().expect("head"), head, "the log is kept");
+    let generation = read.meta("generation").expect("read").expect("a generation is made");
+    assert!(generation.len() == 32 && generation.chars().all(|c| c.is_ascii_hexdigit()), "{generation}");
+    drop(read);
+    drop(storage);
+    let conn = rusqlite::Connection::open(&path).expect("plain open");
+    let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
+    assert_eq!(version, 5, "every migration ran");
+}

@@ -220,6 +220,8 @@ pub trait ReadTx {
     fn device_secret(&self, device_id: Id) -> Result<Option<String>, StorageError>;
 
     fn push_answer(&self, device_id: Id, device_seq: u64) -> Result<Option<StoredAnswer>, StorageError>;
+    /// The answer already given to a change id, under whichever device sent it, with that device.
+    fn answer_by_change_id(&self, change_id: Id) -> Result<Option<(Id, StoredAnswer)>, StorageError>;
     fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError>;
     /// The stamp the server gave a clamped change of this device in place of `original`.
     fn hlc_translation(&self, device_id: Id, original: Hlc) -> Result<Option<Hlc>, StorageError>;

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_sessions.sql"),
     include_str!("migrations/0003_device_revocations.sql"),
     include_str!("migrations/0004_generation.sql"),
+    include_str!("migrations/0005_answers_by_change.sql"),
 ];
 
 /// How long a writer waits for another process (the admin command) to finish writing.
@@ -471,6 +472,21 @@ impl Q<'_> {
         }))
     }
 
+    fn answer_by_change_id(&self, change_id: Id) -> Result<Option<(Id, StoredAnswer)>, StorageError> {
+        let row = self
+            .0
+            .prepare_cached("SELECT device_id, outcome FROM push_answers WHERE change_id = ?1 LIMIT 1")
+            .map_err(backend)?
+            .query_row(params![change_id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .optional()
+            .map_err(backend)?;
+        let Some((device_id, outcome)) = row else { return Ok(None) };
+        Ok(Some((
+            parse_id(&device_id)?,
+            StoredAnswer { change_id, outcome: from_json::<PushOutcome>("answer", &outcome)? },
+        )))
+    }
+
     fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError> {
         let row = self
             .0
@@ -658,6 +674,9 @@ macro_rules! impl_read_tx {
             }
             fn push_answer(&self, device_id: Id, device_seq: u64) -> Result<Option<StoredAnswer>, StorageError> {
                 Q(self.c()).push_answer(device_id, device_seq)
+            }
+            fn answer_by_change_id(&self, change_id: Id) -> Result<Option<(Id, StoredAnswer)>, StorageError> {
+                Q(self.c()).answer_by_change_id(change_id)
             }
             fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError> {
                 Q(self.c()).rejected_change(device_id, device_seq)

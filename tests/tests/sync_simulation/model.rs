@@ -78,7 +78,8 @@ pub fn allowed_refusals(edit: Edit) -> &'static [&'static str] {
 pub enum Fate {
     /// Must end accepted (in the server's log) or refused for an allowed reason.
     Live,
-    /// Never reached the server before the device's files went back in time.
+    /// Gone for good: it never reached the server before the device's files went back in time
+    /// (or the server that had it was restored from a backup too).
     LostToPowerLoss,
     /// Accepted by a server that was then restored from an older backup: the device must send
     /// it again, and it ends accepted or refused (for whatever reason: it meets another state).

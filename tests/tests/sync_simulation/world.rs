@@ -447,7 +447,8 @@ impl World {
         }
         let held = local_change_ids(&self.devices[dev].store)?;
         let read = self.server.storage().read().map_err(ctx("server read"))?;
-        for t in self.model.tracked.iter_mut().filter(|t| t.dev == dev && t.fate == Fate::Live) {
+        // (A change a restored server lost and the device now lost too is gone for good.)
+        for t in self.model.tracked.iter_mut().filter(|t| t.dev == dev && t.fate != Fate::LostToPowerLoss) {
             if held.contains(&t.change_id) {
                 continue;
             }
@@ -529,9 +530,12 @@ impl World {
                 _ => None,
             })
             .collect();
+        let held = self.devices.iter().map(|d| local_change_ids(&d.store)).collect::<Result<Vec<_>, _>>()?;
         for t in self.model.tracked.iter_mut() {
             if current.contains(&t.change_id) && !backed_up.contains(&t.change_id) {
-                t.fate = Fate::LostToServerRestore;
+                // Unless its device lost it too (its files went back in time), it must be sent again.
+                t.fate =
+                    if held[t.dev].contains(&t.change_id) { Fate::LostToServerRestore } else { Fate::LostToPowerLoss };
             }
         }
         let placeholder = SqliteStorage::open(&self.dir.join("placeholder.db")).map_err(ctx("placeholder"))?;

@@ -579,7 +579,6 @@ fn a_change_sent_by_a_laptop_and_its_clone_is_logged_once() {
 /// jumped to 9999) are undone exactly: the laptop then matches the server without a repair
 /// (seed 2770 of the simulation, shrunk).
 #[test]
-#[ignore = "KNOWN BUG, issue 10 stays open for it: a deputy whose clock jumped to 9999 has four stage moves refused, and the undo leaves the device diverged (a repair follows)"]
 fn refused_changes_are_undone_exactly() {
     scenario(
         2770,

@@ -322,8 +322,18 @@ impl Store {
         let mut state = rows::read_entity(&tx, kind, id)?;
         // Values pulled since the refused change was made, which lost to it here, stand again
         // (the server never applied it): merged again on top of what was put back.
+        // Since the earliest refused change of this device to the entity, not only this one: the
+        // value put back may be from before several refused changes (`before_refused` walks
+        // back past them), and a value pulled in between lost to them all. Merging a change
+        // again changes nothing, so going back further than needed is harmless.
         if local.change.op == Op::Update {
-            for change in crate::recovery::pulled_since(&tx, local.seq, &local.change)? {
+            let since: Option<i64> = tx.query_row(
+                "SELECT min(seq) FROM changes WHERE entity_id = ?1 AND device_id = ?2 AND status = 'rejected'",
+                params![id.to_string(), local.change.device_id.to_string()],
+                |r| r.get(0),
+            )?;
+            let since = since.unwrap_or(local.seq).min(local.seq);
+            for change in crate::recovery::pulled_since(&tx, since, &local.change)? {
                 if let Some(merged) = merge::merge(state.as_ref(), &change) {
                     record_conflicts(&tx, kind, id, &merged.conflict_ops)?;
                     state = Some(merged.state);

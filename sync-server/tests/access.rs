@@ -142,6 +142,7 @@ fn a_revoked_device_is_refused_at_once_and_may_only_hand_over_its_work() {
 
 #[test]
 fn the_admin_command_revokes_a_device() {
+    let _deadline = shegong_tests::deadline(std::time::Duration::from_secs(120));
     let dir = tempfile::tempdir().expect("temp dir");
     let bin = env!("CARGO_BIN_EXE_shegong-sync");
     let run = |args: &[&str]| {

@@ -1,26 +1,15 @@
-//! The Tauri commands the UI calls. Each one parses its input, calls the store (or the account
-//! and sync code), and returns a DTO from [`crate::dto`]; errors become [`CommandError`]s.
-//! Store work runs on a blocking thread, never on the async runtime.
+//! The Tauri commands the UI calls, one per command of `contract::ALL`. Each is a few lines: it
+//! takes the app's state, calls one use case of the `app` crate on a blocking thread (never on
+//! the async runtime), and, when the use case wrote, counts the outbox again and wakes the sync
+//! thread. No rule is decided here; errors become [`CommandError`]s in `app::error`.
 
-use std::collections::BTreeMap;
-
-use chrono::{Local, Utc};
-use domain::Labelled;
-use domain::change::Write;
-use domain::entity::{EntityKind, EntityState, RECIPIENT};
-use domain::recipient::{Gender, RecipientCategory};
-use domain::validate::{FieldError, Invalid, resident_id_number};
-use store::{RosterFilter, Search};
+use app::{Account, AppError, Moment};
+use domain::recipient::HouseholdRelation;
 use tauri::State;
 use uuid::Uuid;
 
-use crate::account::{self, Account};
 use crate::dto::*;
-use crate::error::AppError;
 use crate::{AppState, Inner, lock, settings, sync_task};
-
-/// The largest roster page the UI may ask for.
-const MAX_PAGE_SIZE: u32 = 200;
 
 /// Runs `work` on a blocking thread with the app's state.
 async fn blocking<T: Send + 'static>(
@@ -39,6 +28,32 @@ fn with_account<T>(inner: &Inner, work: impl FnOnce(&mut Account) -> Result<T, A
     let mut guard = lock(&inner.account);
     let account = guard.as_mut().ok_or(AppError::NotSignedIn)?;
     work(account)
+}
+
+/// A use case that only reads, with the signed-in account.
+async fn read<T: Send + 'static>(
+    state: &State<'_, AppState>,
+    work: impl FnOnce(&Account) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, CommandError> {
+    blocking(state, |inner| with_account(inner, |account| work(account))).await
+}
+
+/// A use case that writes, with the signed-in account: afterwards the status bar's counts are
+/// brought up to date and the change is sent right away when the server can be reached.
+async fn write<T: Send + 'static>(
+    state: &State<'_, AppState>,
+    work: impl FnOnce(&mut Account) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, CommandError> {
+    let done = blocking(state, |inner| {
+        with_account(inner, |account| {
+            let done = work(account)?;
+            sync_task::refresh_counts(inner, account);
+            Ok(done)
+        })
+    })
+    .await?;
+    state.0.wake_sync();
+    Ok(done)
 }
 
 #[tauri::command]
@@ -62,7 +77,7 @@ pub async fn sign_in_defaults(state: State<'_, AppState>) -> Result<SignInDefaul
     blocking(&state, |inner| {
         Ok(SignInDefaults {
             server_url: inner.default_server_url.clone(),
-            local_users: account::local_usernames(&inner.data_dir),
+            local_users: app::account::local_usernames(&inner.data_dir),
         })
     })
     .await
@@ -73,7 +88,7 @@ pub async fn sign_in(state: State<'_, AppState>, request: SignInRequest) -> Resu
     blocking(&state, move |inner| {
         // Whoever was signed in is signed out first: one account open at a time.
         lock(&inner.account).take();
-        let account = account::sign_in(&inner.data_dir, &request, &inner.default_server_url)?;
+        let account = app::account::sign_in(&inner.data_dir, &request, &inner.default_server_url)?;
         let user = account.user.clone();
         *lock(&inner.account) = Some(account);
         sync_task::update_status(inner, |s| *s = SyncStatusView { signed_in: true, ..SyncStatusView::default() });
@@ -111,124 +126,17 @@ pub async fn current_user(state: State<'_, AppState>) -> Result<Option<CurrentUs
 
 #[tauri::command]
 pub async fn list_villages(state: State<'_, AppState>) -> Result<Vec<ServicePointOption>, CommandError> {
-    blocking(&state, |inner| with_account(inner, |account| service_points(account))).await
-}
-
-fn name_of(state: &EntityState) -> String {
-    state.get_str("name").unwrap_or_default().to_string()
-}
-
-/// The service points the user can see, each with its villages, in name order.
-fn service_points(account: &Account) -> Result<Vec<ServicePointOption>, AppError> {
-    let store = &account.store;
-    let mut points: Vec<ServicePointOption> = store
-        .list(EntityKind::ServicePoint, None)?
-        .iter()
-        .map(|p| ServicePointOption { id: p.id, name: name_of(p), villages: Vec::new() })
-        .collect();
-    points.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut villages = store.list(EntityKind::Village, None)?;
-    villages.sort_by_key(name_of);
-    for village in villages {
-        let Some(point_id) = village.get_id("service_point_id") else { continue };
-        if let Some(point) = points.iter_mut().find(|p| p.id == point_id) {
-            point.villages.push(VillageOption { id: village.id, name: name_of(&village) });
-        }
-    }
-    Ok(points)
+    read(&state, |account| app::places::service_points(&account.store)).await
 }
 
 #[tauri::command]
 pub async fn roster(state: State<'_, AppState>, query: RosterQuery) -> Result<RosterPage, CommandError> {
-    blocking(&state, move |inner| {
-        with_account(inner, |account| {
-            let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
-            let text = query.search_text.trim().to_string();
-            let search = match query.search_kind {
-                _ if text.is_empty() => None,
-                Some(SearchKind::Name) | None => Some(Search::Name(text)),
-                Some(SearchKind::IdSuffix) => Some(Search::IdSuffix(text)),
-                Some(SearchKind::Phone) => Some(Search::Phone(text)),
-            };
-            let filter = RosterFilter {
-                category: query.category,
-                village_id: query.village_id,
-                service_point_id: query.service_point_id,
-                search,
-                limit: page_size as usize,
-                offset: query.page as usize * page_size as usize,
-                ..RosterFilter::default()
-            };
-            let rows = account.store.roster(&filter)?;
-            let total = account.store.roster_count(&filter)?;
-            let entries = rows
-                .into_iter()
-                .map(|row| RosterEntry {
-                    id: row.id,
-                    name: row.name,
-                    gender: row.gender.as_deref().and_then(Gender::parse),
-                    birth_date: row.birth_date,
-                    categories: row.categories.iter().filter_map(|c| RecipientCategory::parse(c)).collect(),
-                    village_name: row.village_name.unwrap_or_default(),
-                    phone: row.phone,
-                    id_number_tail: row
-                        .id_number
-                        .map(|n| n.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect())
-                        .unwrap_or_default(),
-                })
-                .collect::<Vec<_>>();
-            let shown = query.page as u64 * page_size as u64 + entries.len() as u64;
-            Ok(RosterPage { entries, page: query.page, page_size, total, has_more: shown < total })
-        })
-    })
-    .await
-}
-
-fn recipient_field_error(field: &str, invalid: Invalid) -> AppError {
-    match RECIPIENT.field(field) {
-        Some(spec) => FieldError::new(spec, invalid).into(),
-        None => AppError::BadRequest(format!("unknown field {field}")),
-    }
+    read(&state, move |account| app::roster::roster(&account.store, &query)).await
 }
 
 #[tauri::command]
 pub async fn add_recipient(state: State<'_, AppState>, draft: RecipientDraft) -> Result<AddedRecipient, CommandError> {
-    let added = blocking(&state, move |inner| {
-        with_account(inner, |account| {
-            let today = Local::now().date_naive();
-            // Gender and date of birth are facts of the ID number; the store's rules check them
-            // against it again.
-            let (id_number, facts) =
-                resident_id_number(&draft.id_number, today).map_err(|e| recipient_field_error("id_number", e))?;
-            let village_id = draft.village_id.ok_or_else(|| recipient_field_error("village_id", Invalid::Required))?;
-            let village = account
-                .store
-                .entity(EntityKind::Village, village_id)?
-                .ok_or_else(|| recipient_field_error("village_id", Invalid::Reference))?;
-            let station_id =
-                village.get_id("station_id").ok_or_else(|| recipient_field_error("village_id", Invalid::Reference))?;
-            let phone = Some(draft.phone.trim()).filter(|p| !p.is_empty());
-            let categories: Vec<&str> = draft.categories.iter().map(|c| c.as_str()).collect();
-            let id = Uuid::now_v7();
-            let write = Write::create(EntityKind::Recipient, id)
-                .set("station_id", station_id.to_string())
-                .set("village_id", village_id.to_string())
-                .set("name", draft.name.clone())
-                .set("id_number", id_number)
-                .set("gender", facts.gender.as_str())
-                .set("birth_date", facts.birth_date.to_string())
-                .set("categories", categories)
-                .set_opt("phone", phone);
-            let actor = account.actor.clone();
-            account.store.record(&actor, vec![write], Utc::now(), today)?;
-            sync_task::refresh_counts(inner, account);
-            Ok(AddedRecipient { id, name: draft.name.trim().to_string() })
-        })
-    })
-    .await?;
-    // Sent to the server right away when it can be reached.
-    state.0.wake_sync();
-    Ok(added)
+    write(&state, move |a| app::recipient::add_recipient(&mut a.store, &a.actor, &draft, Moment::current())).await
 }
 
 #[tauri::command]
@@ -244,44 +152,185 @@ pub fn sync_now(state: State<'_, AppState>) -> SyncStatusView {
 
 #[tauri::command]
 pub async fn rejected_changes(state: State<'_, AppState>) -> Result<Vec<RejectedChangeView>, CommandError> {
-    blocking(&state, |inner| {
-        with_account(inner, |account| {
-            let rows = account.store.rejected_changes()?;
-            let mut labels: BTreeMap<Uuid, Option<String>> = BTreeMap::new();
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let label = match labels.get(&row.entity_id) {
-                    Some(label) => label.clone(),
-                    None => {
-                        // The record may be gone (an undone create); the change itself names it.
-                        let from_store = account.store.entity(row.entity_kind, row.entity_id)?;
-                        let label = from_store
-                            .as_ref()
-                            .and_then(|s| s.get_str("name").map(str::to_string))
-                            .or_else(|| row.fields.get("name").and_then(|w| w.value.as_str()).map(str::to_string));
-                        labels.insert(row.entity_id, label.clone());
-                        label
-                    }
-                };
-                out.push(RejectedChangeView {
-                    change_id: row.change_id,
-                    entity_kind_zh: row.entity_kind.zh().to_string(),
-                    entity_kind_en: row.entity_kind.en().to_string(),
-                    entity_id: row.entity_id,
-                    entity_label: label,
-                    recorded_at: chrono::DateTime::parse_from_rfc3339(&row.recorded_at)
-                        .ok()
-                        .map(|t| t.with_timezone(&Utc)),
-                    reason: CommandError {
-                        code: row.rejection.code,
-                        field: row.rejection.field,
-                        message_zh: row.rejection.message_zh,
-                        message_en: row.rejection.message_en,
-                    },
-                });
-            }
-            Ok(out)
-        })
+    read(&state, |account| app::sync_view::rejected_changes(&account.store)).await
+}
+
+#[tauri::command]
+pub async fn recipient_file(state: State<'_, AppState>, recipient_id: Uuid) -> Result<RecipientFile, CommandError> {
+    read(&state, move |account| app::recipient::recipient_file(&account.store, recipient_id)).await
+}
+
+#[tauri::command]
+pub async fn update_recipient(
+    state: State<'_, AppState>,
+    recipient_id: Uuid,
+    fields: FieldValues,
+) -> Result<RecipientFile, CommandError> {
+    write(&state, move |a| {
+        app::recipient::update_recipient(&mut a.store, &a.actor, recipient_id, &fields, Moment::current())
     })
     .await
+}
+
+#[tauri::command]
+pub async fn transfer_recipient(
+    state: State<'_, AppState>,
+    recipient_id: Uuid,
+    village_id: Uuid,
+) -> Result<RecipientFile, CommandError> {
+    write(&state, move |a| {
+        app::recipient::transfer_recipient(&mut a.store, &a.actor, recipient_id, village_id, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn household_file(state: State<'_, AppState>, household_id: Uuid) -> Result<HouseholdFile, CommandError> {
+    read(&state, move |account| app::household::household_file(&account.store, household_id)).await
+}
+
+#[tauri::command]
+pub async fn add_household(state: State<'_, AppState>, fields: FieldValues) -> Result<AddedHousehold, CommandError> {
+    write(&state, move |a| app::household::add_household(&mut a.store, &a.actor, &fields, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn update_household(
+    state: State<'_, AppState>,
+    household_id: Uuid,
+    fields: FieldValues,
+) -> Result<HouseholdFile, CommandError> {
+    write(&state, move |a| {
+        app::household::update_household(&mut a.store, &a.actor, household_id, &fields, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_household_member(
+    state: State<'_, AppState>,
+    recipient_id: Uuid,
+    household_id: Uuid,
+    relation: HouseholdRelation,
+) -> Result<(), CommandError> {
+    write(&state, move |a| {
+        let at = Moment::current();
+        app::household::set_household_member(&mut a.store, &a.actor, recipient_id, household_id, relation, at)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_household_member(state: State<'_, AppState>, recipient_id: Uuid) -> Result<(), CommandError> {
+    write(&state, move |a| {
+        app::household::remove_household_member(&mut a.store, &a.actor, recipient_id, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn record_visit(
+    state: State<'_, AppState>,
+    recipient_id: Uuid,
+    draft: VisitDraft,
+) -> Result<VisitView, CommandError> {
+    write(&state, move |a| app::visit::record_visit(&mut a.store, &a.actor, recipient_id, &draft, Moment::current()))
+        .await
+}
+
+#[tauri::command]
+pub async fn record_household_visit(
+    state: State<'_, AppState>,
+    household_id: Uuid,
+    draft: VisitDraft,
+) -> Result<VisitView, CommandError> {
+    write(&state, move |a| {
+        app::visit::record_household_visit(&mut a.store, &a.actor, household_id, &draft, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn amend_visit(
+    state: State<'_, AppState>,
+    visit_id: Uuid,
+    draft: VisitDraft,
+) -> Result<VisitView, CommandError> {
+    write(&state, move |a| app::visit::amend_visit(&mut a.store, &a.actor, visit_id, &draft, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn visits_of(state: State<'_, AppState>, recipient_id: Uuid) -> Result<Vec<VisitView>, CommandError> {
+    read(&state, move |account| app::visit::visits_of(&account.store, recipient_id)).await
+}
+
+#[tauri::command]
+pub async fn open_case(
+    state: State<'_, AppState>,
+    recipient_id: Uuid,
+    opened_on: Option<chrono::NaiveDate>,
+) -> Result<OpenedCase, CommandError> {
+    write(&state, move |a| app::case::open_case(&mut a.store, &a.actor, recipient_id, opened_on, Moment::current()))
+        .await
+}
+
+#[tauri::command]
+pub async fn case_page(state: State<'_, AppState>, case_id: Uuid) -> Result<CasePage, CommandError> {
+    read(&state, move |a| app::case::case_page(&a.store, &a.actor, case_id)).await
+}
+
+#[tauri::command]
+pub async fn save_case_record(
+    state: State<'_, AppState>,
+    case_id: Uuid,
+    kind: CaseRecordKind,
+    fields: FieldValues,
+    amends: Option<Uuid>,
+) -> Result<SavedCaseRecord, CommandError> {
+    write(&state, move |a| {
+        app::case::save_case_record(&mut a.store, &a.actor, case_id, kind, fields, amends, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn update_case_record(
+    state: State<'_, AppState>,
+    kind: CaseRecordKind,
+    record_id: Uuid,
+    fields: FieldValues,
+) -> Result<CasePage, CommandError> {
+    write(&state, move |a| {
+        app::case::update_case_record(&mut a.store, &a.actor, kind, record_id, fields, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn move_case(
+    state: State<'_, AppState>,
+    case_id: Uuid,
+    to_stage: domain::case::Stage,
+) -> Result<CasePage, CommandError> {
+    write(&state, move |a| app::case::move_case(&mut a.store, &a.actor, case_id, to_stage, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn set_plan_strategy(
+    state: State<'_, AppState>,
+    case_id: Uuid,
+    strategy: String,
+) -> Result<CasePage, CommandError> {
+    write(&state, move |a| app::case::set_plan_strategy(&mut a.store, &a.actor, case_id, &strategy, Moment::current()))
+        .await
+}
+
+#[tauri::command]
+pub async fn request_closure(
+    state: State<'_, AppState>,
+    case_id: Uuid,
+    summary: String,
+) -> Result<CasePage, CommandError> {
+    write(&state, move |a| app::case::request_closure(&mut a.store, &a.actor, case_id, &summary, Moment::current()))
+        .await
 }

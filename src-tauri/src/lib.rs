@@ -1,11 +1,10 @@
-//! Shegong's desktop app: a thin Tauri 2 shell. It opens the signed-in user's encrypted store,
-//! runs the background sync, and answers the UI's commands ([`commands`]) with the types of
-//! [`dto`]. Logic lives in `domain`, `store` and `sync-client`; nothing here decides a rule.
+//! Shegong's desktop app: a thin Tauri 2 shell. It keeps the signed-in account, runs the
+//! background sync, and answers the UI's commands ([`commands`]) with the types of [`dto`], each
+//! by calling one use case of the `app` crate. Logic lives in `app`, `domain`, `store` and
+//! `sync-client`; nothing here decides a rule.
 
-mod account;
 mod commands;
 pub mod dto;
-mod error;
 mod settings;
 mod sync_task;
 
@@ -14,7 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, mpsc};
 
 use tauri::Manager;
 
-use crate::account::Account;
+use app::Account;
+
 use crate::dto::SyncStatusView;
 use crate::settings::Settings;
 
@@ -83,6 +83,25 @@ registered_commands![
     sync_status,
     sync_now,
     rejected_changes,
+    recipient_file,
+    update_recipient,
+    transfer_recipient,
+    household_file,
+    add_household,
+    update_household,
+    set_household_member,
+    remove_household_member,
+    record_visit,
+    record_household_visit,
+    amend_visit,
+    visits_of,
+    open_case,
+    case_page,
+    save_case_record,
+    update_case_record,
+    move_case,
+    set_plan_strategy,
+    request_closure,
 ];
 
 /// Builds and runs the app. Returns when the last window closes.

@@ -8,13 +8,14 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use protocol::Session;
 use store::{DbKey, Store};
 use sync_client::{Backoff, Engine, HttpTransport, PullProgress, SyncError, SyncReport};
 
-use crate::account::Account;
-use crate::dto::{CommandError, PullProgressView, SyncStatusView};
-use crate::error::sync_error_to_command;
+use app::Account;
+use app::account::session_saver;
+use app::error::sync_error_to_command;
+
+use crate::dto::{CommandError, PullProgressView, SyncStatusView, codes};
 use crate::{Inner, lock};
 
 /// Time between rounds when all is well.
@@ -69,28 +70,6 @@ pub enum RoundError {
 #[derive(Default)]
 pub struct SyncConnection(Option<(PathBuf, DbKey, Store)>);
 
-/// Persists each session the transport refreshes, before its tokens are used, on a connection
-/// of its own (the round's is in the engine's hands): only over the session the round started
-/// with, so a sign-out or a new sign-in meanwhile is never undone. A failure keeps the new
-/// tokens unused (the server answers the old refresh token again with a new session).
-pub(crate) fn session_saver(
-    path: PathBuf,
-    key: DbKey,
-    server_url: String,
-    started_with: Option<String>,
-) -> impl FnMut(&Session) -> Result<(), String> + Send + 'static {
-    let mut expected = started_with;
-    move |session: &Session| {
-        let json = crate::account::saved_session_json(&server_url, session).map_err(|e| e.to_string())?;
-        let mut store = Store::open_with_key(&path, &key).map_err(|e| e.to_string())?;
-        if !store.swap_session_json(expected.as_deref(), Some(&json)).map_err(|e| e.to_string())? {
-            return Err("the saved session changed meanwhile (signed out or in again)".into());
-        }
-        expected = Some(json);
-        Ok(())
-    }
-}
-
 /// One sync round for the signed-in account, updating the status as it goes. The account is
 /// locked only to read what the round needs and to note its outcome: the round itself runs on a
 /// connection of its own (SQLite's WAL lets the commands read and write meanwhile), so a slow or
@@ -107,7 +86,7 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
     };
     let Some(session) = session else {
         let error =
-            CommandError::new("sign_in_required", "需要联网登录一次才能同步", "Sign in once while online to sync");
+            CommandError::new(codes::SIGN_IN_REQUIRED, "需要联网登录一次才能同步", "Sign in once while online to sync");
         update_status(inner, |s| {
             s.online = false;
             s.last_error = Some(error);
@@ -127,7 +106,7 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
     let started_with = store.session_json().ok().flatten().filter(|json| json.contains(&session.refresh_token));
     let Some(started_with) = started_with else {
         let error = CommandError::new(
-            "sign_in_required",
+            codes::SIGN_IN_REQUIRED,
             "登录信息已变更，请重新登录后同步",
             "The sign-in changed meanwhile; sign in again to sync",
         );
@@ -154,7 +133,25 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
         result
     });
     let now = Utc::now();
+    // The server has closed this account or this laptop: once nothing unsent is left here (a
+    // revoked device hands its work over first, round after round if need be), the user is
+    // signed out, and the sign-in page says why.
+    let signed_out_because = match &result {
+        Err(e) if e.is_account_deactivated() => Some(sync_error_to_command(e)),
+        Err(e) if e.is_device_revoked() && store.unsent_count().is_ok_and(|n| n == 0) => Some(sync_error_to_command(e)),
+        _ => None,
+    };
     let mut guard = lock(&inner.account);
+    if let Some(reason) = signed_out_because
+        && guard.as_ref().is_some_and(|a| a.path == path)
+    {
+        tracing::warn!(code = %reason.code, "signed out: the server closed this account or device");
+        guard.take();
+        connection.0 = None;
+        drop(guard);
+        update_status(inner, |s| *s = SyncStatusView { last_error: Some(reason), ..SyncStatusView::default() });
+        return result.map_err(RoundError::Sync);
+    }
     // Whoever signed out or in meanwhile: the outcome is noted only for the account it was for.
     if let Some(account) = guard.as_mut().filter(|a| a.path == path) {
         // The refreshed session is on disk already (saved before use); the account takes it
@@ -208,19 +205,12 @@ fn note_outcome(inner: &Inner, account: &mut Account, result: &Result<SyncReport
 
 /// Re-reads what waits to be sent, what was rejected and what conflicts are open.
 pub fn refresh_counts(inner: &Inner, account: &Account) {
-    let counts = (|| -> Result<(u64, u64, u64), store::StoreError> {
-        Ok((
-            account.store.pending_count()?,
-            account.store.rejected_changes()?.len() as u64,
-            account.store.open_conflicts()?.len() as u64,
-        ))
-    })();
-    match counts {
-        Ok((pending, rejected, conflicts_open)) => update_status(inner, |s| {
+    match app::sync_view::outbox_counts(&account.store) {
+        Ok(counts) => update_status(inner, |s| {
             s.signed_in = true;
-            s.pending = pending;
-            s.rejected = rejected;
-            s.conflicts_open = conflicts_open;
+            s.pending = counts.pending;
+            s.rejected = counts.rejected;
+            s.conflicts_open = counts.conflicts_open;
         }),
         Err(e) => tracing::error!(error = %e, "could not count the outbox"),
     }

@@ -6,12 +6,12 @@
 //! system user ([`SYSTEM_USER_ID`]) on the server's own device.
 
 use chrono::NaiveDate;
-use domain::Id;
 use domain::change::{Change, Write};
 use domain::entity::EntityKind;
 use domain::org::{Post, Role, RoleKind};
 use domain::policy::Actor;
 use domain::rules::{CheckError, RejectionInfo, check_change};
+use domain::{Id, field};
 use domain::{Labelled, validate};
 use uuid::Uuid;
 
@@ -175,15 +175,17 @@ impl<'a> Admin<'a> {
 
     pub fn create_station(&self, name: &str, county: &str) -> Result<Id, AdminError> {
         let id = Uuid::now_v7();
-        let write = Write::create(EntityKind::Station, id).set("name", name).set("county", county);
+        let write =
+            Write::create(EntityKind::Station, id).set(field::station::NAME, name).set(field::station::COUNTY, county);
         self.in_batch(|batch| record(batch, SYSTEM_USER_ID, &system_actor(), vec![write]))?;
         Ok(id)
     }
 
     pub fn create_service_point(&self, station_id: Id, name: &str) -> Result<Id, AdminError> {
         let id = Uuid::now_v7();
-        let write =
-            Write::create(EntityKind::ServicePoint, id).set("station_id", station_id.to_string()).set("name", name);
+        let write = Write::create(EntityKind::ServicePoint, id)
+            .set(field::service_point::STATION_ID, station_id.to_string())
+            .set(field::service_point::NAME, name);
         self.in_batch(|batch| record(batch, SYSTEM_USER_ID, &system_actor(), vec![write]))?;
         Ok(id)
     }
@@ -191,9 +193,9 @@ impl<'a> Admin<'a> {
     pub fn create_village(&self, station_id: Id, service_point_id: Id, name: &str) -> Result<Id, AdminError> {
         let id = Uuid::now_v7();
         let write = Write::create(EntityKind::Village, id)
-            .set("station_id", station_id.to_string())
-            .set("service_point_id", service_point_id.to_string())
-            .set("name", name);
+            .set(field::village::STATION_ID, station_id.to_string())
+            .set(field::village::SERVICE_POINT_ID, service_point_id.to_string())
+            .set(field::village::NAME, name);
         self.in_batch(|batch| record(batch, SYSTEM_USER_ID, &system_actor(), vec![write]))?;
         Ok(id)
     }
@@ -258,7 +260,7 @@ impl<'a> Admin<'a> {
 pub(crate) fn create_user_in(batch: &mut Batch<'_>, user: &NewUser, password_hash: String) -> Result<Id, AdminError> {
     let username = user.username.trim();
     if username.is_empty() {
-        return Err(AdminError::invalid("username", "用户名不能为空", "the username is required"));
+        return Err(AdminError::invalid(field::user::USERNAME, "用户名不能为空", "the username is required"));
     }
     if batch.read().credentials(username)?.is_some() {
         return Err(AdminError::UsernameTaken(username.into()));
@@ -292,16 +294,16 @@ pub(crate) fn create_user_in(batch: &mut Batch<'_>, user: &NewUser, password_has
     }
     let id = Uuid::now_v7();
     let mut write = Write::create(EntityKind::User, id)
-        .set("username", username)
-        .set("display_name", user.display_name.as_str())
-        .set("role", user.role.as_str())
-        .set("active", true)
-        .set_opt("post", user.post.map(|p| p.as_str()))
-        .set_opt("station_id", user.station_id.map(|s| s.to_string()))
-        .set_opt("service_point_id", user.service_point_id.map(|s| s.to_string()));
+        .set(field::user::USERNAME, username)
+        .set(field::user::DISPLAY_NAME, user.display_name.as_str())
+        .set(field::user::ROLE, user.role.as_str())
+        .set(field::user::ACTIVE, true)
+        .set_opt(field::user::POST, user.post.map(|p| p.as_str()))
+        .set_opt(field::user::STATION_ID, user.station_id.map(|s| s.to_string()))
+        .set_opt(field::user::SERVICE_POINT_ID, user.service_point_id.map(|s| s.to_string()));
     if !user.supervised_station_ids.is_empty() {
         let list: Vec<String> = user.supervised_station_ids.iter().map(Id::to_string).collect();
-        write = write.set("supervised_station_ids", list);
+        write = write.set(field::user::SUPERVISED_STATION_IDS, list);
     }
     record(batch, SYSTEM_USER_ID, &system_actor(), vec![write])?;
     batch.tx.put_credentials(&Credentials { user_id: id, username: username.into(), password_hash })?;

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use domain::Id;
 use domain::change::{Change, FieldWrite, Incoming, Op};
 use domain::entity::{Area, EntityKind, EntityState};
 use domain::hlc::{Clock, Hlc};
 use domain::merge::merge;
 use domain::rules::{LookupError, StateView};
+use domain::{Id, field};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -211,7 +211,7 @@ impl<'s> Batch<'s> {
         if state.station_id() == Some(to) {
             return Ok(());
         }
-        let fields = BTreeMap::from([("station_id".to_owned(), FieldWrite::new(Value::String(to.to_string())))]);
+        let fields = BTreeMap::from([(field::STATION_ID.to_owned(), FieldWrite::new(Value::String(to.to_string())))]);
         let change = self.server_change(SYSTEM_USER_ID, state.kind, state.id, Op::Update, fields)?;
         self.apply(&change)?;
         Ok(())

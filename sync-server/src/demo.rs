@@ -8,10 +8,10 @@
 //! run changes nothing.
 
 use chrono::{Duration, NaiveDate};
-use domain::Id;
 use domain::change::Write;
 use domain::entity::EntityKind;
 use domain::org::{Post, RoleKind};
+use domain::{Id, field};
 use uuid::Uuid;
 
 use crate::admin::{Admin, AdminError, NewUser, create_user_in, make_id_number, record, system_actor};
@@ -65,7 +65,7 @@ pub(crate) fn seed(admin: &Admin<'_>) -> Result<DemoSeed, AdminError> {
             let station_id = batch
                 .read()
                 .entity(EntityKind::User, worker.user_id)?
-                .and_then(|u| u.state.get_id("station_id"))
+                .and_then(|u| u.state.get_id(field::user::STATION_ID))
                 .ok_or_else(|| AdminError::Internal("the demo worker has no station".into()))?;
             return Ok(DemoSeed { station_id, created: false, users: demo_users() });
         }
@@ -91,8 +91,11 @@ fn seed_all(batch: &mut Batch<'_>, password_hash: &str) -> Result<Id, AdminError
 
 fn seed_organisation(batch: &mut Batch<'_>, password_hash: &str) -> Result<Org, AdminError> {
     let station = Uuid::now_v7();
-    let mut writes =
-        vec![Write::create(EntityKind::Station, station).set("name", DEMO_STATION).set("county", DEMO_COUNTY)];
+    let mut writes = vec![
+        Write::create(EntityKind::Station, station)
+            .set(field::station::NAME, DEMO_STATION)
+            .set(field::station::COUNTY, DEMO_COUNTY),
+    ];
     let points = [
         ("东关社工点", ["东关村", "南街社区", "北坡村"].as_slice()),
         ("西河社工点", ["西河村", "柳树湾村"].as_slice()),
@@ -104,19 +107,19 @@ fn seed_organisation(batch: &mut Batch<'_>, password_hash: &str) -> Result<Org, 
         first_point.get_or_insert(point);
         writes.push(
             Write::create(EntityKind::ServicePoint, point)
-                .set("station_id", station.to_string())
-                .set("name", point_name)
-                .set("liaison_name", "赵红梅")
-                .set("liaison_phone", "13803710000"),
+                .set(field::service_point::STATION_ID, station.to_string())
+                .set(field::service_point::NAME, point_name)
+                .set(field::service_point::LIAISON_NAME, "赵红梅")
+                .set(field::service_point::LIAISON_PHONE, "13803710000"),
         );
         for name in village_names {
             let village = Uuid::now_v7();
             villages.push(village);
             writes.push(
                 Write::create(EntityKind::Village, village)
-                    .set("station_id", station.to_string())
-                    .set("service_point_id", point.to_string())
-                    .set("name", *name),
+                    .set(field::village::STATION_ID, station.to_string())
+                    .set(field::village::SERVICE_POINT_ID, point.to_string())
+                    .set(field::village::NAME, *name),
             );
         }
     }
@@ -175,9 +178,9 @@ fn work(org: &Org, today: NaiveDate) -> Vec<Write> {
         let head = format!("{}{}", SURNAMES[h % SURNAMES.len()], GIVEN_NAMES[(h * 3) % GIVEN_NAMES.len()]);
         writes.push(
             Write::create(EntityKind::Household, id)
-                .set("station_id", station.as_str())
-                .set("village_id", village.to_string())
-                .set("name", format!("{head}户")),
+                .set(field::household::STATION_ID, station.as_str())
+                .set(field::household::VILLAGE_ID, village.to_string())
+                .set(field::household::NAME, format!("{head}户")),
         );
         households.push((id, village));
     }
@@ -216,18 +219,20 @@ fn work(org: &Org, today: NaiveDate) -> Vec<Write> {
             (org.villages[i % org.villages.len()], None)
         };
         let mut write = Write::create(EntityKind::Recipient, id)
-            .set("station_id", station.as_str())
-            .set("village_id", village.to_string())
-            .set("name", name)
-            .set("id_number", id_number)
-            .set("gender", gender)
-            .set("birth_date", birth.format("%Y-%m-%d").to_string())
-            .set("categories", categories);
+            .set(field::recipient::STATION_ID, station.as_str())
+            .set(field::recipient::VILLAGE_ID, village.to_string())
+            .set(field::recipient::NAME, name)
+            .set(field::recipient::ID_NUMBER, id_number)
+            .set(field::recipient::GENDER, gender)
+            .set(field::recipient::BIRTH_DATE, birth.format("%Y-%m-%d").to_string())
+            .set(field::recipient::CATEGORIES, categories);
         if group != 1 {
-            write = write.set("phone", format!("1380371{:04}", 1000 + i));
+            write = write.set(field::recipient::PHONE, format!("1380371{:04}", 1000 + i));
         }
         if let Some((household, relation)) = household {
-            write = write.set("household_id", household.to_string()).set("household_relation", relation);
+            write = write
+                .set(field::recipient::HOUSEHOLD_ID, household.to_string())
+                .set(field::recipient::HOUSEHOLD_RELATION, relation);
         }
         writes.push(write);
         people.push(Person { id, village });
@@ -237,15 +242,15 @@ fn work(org: &Org, today: NaiveDate) -> Vec<Write> {
     for (i, person) in people.iter().enumerate().take(20) {
         writes.push(
             Write::create(EntityKind::Visit, Uuid::now_v7())
-                .set("station_id", station.as_str())
-                .set("village_id", person.village.to_string())
-                .set("recipient_id", person.id.to_string())
-                .set("worker_id", org.worker.to_string())
-                .set("visited_on", day((i % 25) as i64 + 1))
-                .set("persons_seen", if i % 2 == 0 { "本人" } else { "本人及家属" })
-                .set("observations", "生活基本稳定，居住环境整洁；了解近期身体和收入情况。")
-                .set_opt("needs_found", (i % 4 == 0).then_some("需要协助申请临时救助"))
-                .set("follow_up_needed", i % 4 == 0),
+                .set(field::visit::STATION_ID, station.as_str())
+                .set(field::visit::VILLAGE_ID, person.village.to_string())
+                .set(field::visit::RECIPIENT_ID, person.id.to_string())
+                .set(field::visit::WORKER_ID, org.worker.to_string())
+                .set(field::visit::VISITED_ON, day((i % 25) as i64 + 1))
+                .set(field::visit::PERSONS_SEEN, if i % 2 == 0 { "本人" } else { "本人及家属" })
+                .set(field::visit::OBSERVATIONS, "生活基本稳定，居住环境整洁；了解近期身体和收入情况。")
+                .set_opt(field::visit::NEEDS_FOUND, (i % 4 == 0).then_some("需要协助申请临时救助"))
+                .set(field::visit::FOLLOW_UP_NEEDED, i % 4 == 0),
         );
     }
 
@@ -253,30 +258,30 @@ fn work(org: &Org, today: NaiveDate) -> Vec<Write> {
     let charity = Uuid::now_v7();
     writes.push(
         Write::create(EntityKind::Resource, charity)
-            .set("station_id", station.as_str())
-            .set("kind", "Charity")
-            .set("name", "示范县慈善总会")
-            .set("contact_name", "孙卫东")
-            .set("contact_phone", "0372-5551234")
-            .set("services", "困难家庭临时救助、助学金")
-            .set("active", true),
+            .set(field::resource::STATION_ID, station.as_str())
+            .set(field::resource::KIND, "Charity")
+            .set(field::resource::NAME, "示范县慈善总会")
+            .set(field::resource::CONTACT_NAME, "孙卫东")
+            .set(field::resource::CONTACT_PHONE, "0372-5551234")
+            .set(field::resource::SERVICES, "困难家庭临时救助、助学金")
+            .set(field::resource::ACTIVE, true),
     );
     writes.push(
         Write::create(EntityKind::Resource, Uuid::now_v7())
-            .set("station_id", station.as_str())
-            .set("kind", "VolunteerTeam")
-            .set("name", "城关镇青年志愿服务队")
-            .set("active", true),
+            .set(field::resource::STATION_ID, station.as_str())
+            .set(field::resource::KIND, "VolunteerTeam")
+            .set(field::resource::NAME, "城关镇青年志愿服务队")
+            .set(field::resource::ACTIVE, true),
     );
     writes.push(
         Write::create(EntityKind::Referral, Uuid::now_v7())
-            .set("station_id", station.as_str())
-            .set("recipient_id", people[29].id.to_string())
-            .set("direction", "Inbound")
-            .set("counterpart", "Hotline12345")
-            .set("reason", "市民来电反映独居老人无人照料")
-            .set("referred_on", day(10))
-            .set("outcome", "Accepted"),
+            .set(field::referral::STATION_ID, station.as_str())
+            .set(field::referral::RECIPIENT_ID, people[29].id.to_string())
+            .set(field::referral::DIRECTION, "Inbound")
+            .set(field::referral::COUNTERPART, "Hotline12345")
+            .set(field::referral::REASON, "市民来电反映独居老人无人照料")
+            .set(field::referral::REFERRED_ON, day(10))
+            .set(field::referral::OUTCOME, "Accepted"),
     );
 
     // Cases: one at each stage, the last awaiting the supervisor's sign-off.
@@ -297,85 +302,88 @@ fn case_writes(
 ) -> Vec<Write> {
     let case = Uuid::now_v7();
     let record = |kind: EntityKind| {
-        Write::create(kind, Uuid::now_v7()).set("station_id", station).set("case_id", case.to_string())
+        Write::create(kind, Uuid::now_v7()).set(field::STATION_ID, station).set(field::CASE_ID, case.to_string())
     };
-    let stage =
-        |name: &str, on: i64| Write::update(EntityKind::Case, case).set("stage", name).set("stage_entered_on", day(on));
+    let stage = |name: &str, on: i64| {
+        Write::update(EntityKind::Case, case).set(field::case::STAGE, name).set(field::case::STAGE_ENTERED_ON, day(on))
+    };
     let mut w = vec![
         Write::create(EntityKind::Case, case)
-            .set("station_id", station)
-            .set("recipient_id", recipient.to_string())
-            .set("worker_id", org.worker.to_string())
-            .set("stage", "Identify")
-            .set("stage_entered_on", day(60))
-            .set("opened_on", day(60))
-            .set("closure_status", "Open"),
-        record(EntityKind::Screening).set("source", "VisitScreening").set("found_on", day(61)),
+            .set(field::case::STATION_ID, station)
+            .set(field::case::RECIPIENT_ID, recipient.to_string())
+            .set(field::case::WORKER_ID, org.worker.to_string())
+            .set(field::case::STAGE, "Identify")
+            .set(field::case::STAGE_ENTERED_ON, day(60))
+            .set(field::case::OPENED_ON, day(60))
+            .set(field::case::CLOSURE_STATUS, "Open"),
+        record(EntityKind::Screening)
+            .set(field::screening::SOURCE, "VisitScreening")
+            .set(field::screening::FOUND_ON, day(61)),
     ];
     if n >= 1 {
         w.push(stage("Assess", 55));
         w.push(
             record(EntityKind::Assessment)
-                .set("assessed_on", day(54))
-                .set("living_conditions", "独居，住房老旧")
-                .set("health", "高血压，行动不便")
-                .set("family_support", "子女在外地务工，联系较少")
-                .set("risk_level", if n.is_multiple_of(2) { "Medium" } else { "High" })
-                .set("needs_summary", "日常照料、精神慰藉、协助申请救助"),
+                .set(field::assessment::ASSESSED_ON, day(54))
+                .set(field::assessment::LIVING_CONDITIONS, "独居，住房老旧")
+                .set(field::assessment::HEALTH, "高血压，行动不便")
+                .set(field::assessment::FAMILY_SUPPORT, "子女在外地务工，联系较少")
+                .set(field::assessment::RISK_LEVEL, if n.is_multiple_of(2) { "Medium" } else { "High" })
+                .set(field::assessment::NEEDS_SUMMARY, "日常照料、精神慰藉、协助申请救助"),
         );
     }
     let goal = Uuid::now_v7();
     if n >= 2 {
-        w.push(stage("Plan", 50).set("plan_strategy", "链接慈善资源，定期探访，联系家属加强支持"));
+        w.push(stage("Plan", 50).set(field::case::PLAN_STRATEGY, "链接慈善资源，定期探访，联系家属加强支持"));
         w.push(
             Write::create(EntityKind::Goal, goal)
-                .set("station_id", station)
-                .set("case_id", case.to_string())
-                .set("description", "三个月内落实临时救助，每月至少探访两次")
-                .set("target_date", day(-30)),
+                .set(field::goal::STATION_ID, station)
+                .set(field::goal::CASE_ID, case.to_string())
+                .set(field::goal::DESCRIPTION, "三个月内落实临时救助，每月至少探访两次")
+                .set(field::goal::TARGET_DATE, day(-30)),
         );
     }
     if n >= 3 {
         w.push(stage("Coordinate", 45));
         w.push(
             record(EntityKind::ResourceLink)
-                .set("resource_id", charity.to_string())
-                .set("kind", "Charity")
-                .set("description", "申请慈善总会临时救助金")
-                .set("status", "Secured")
-                .set("linked_on", day(44)),
+                .set(field::resource_link::RESOURCE_ID, charity.to_string())
+                .set(field::resource_link::KIND, "Charity")
+                .set(field::resource_link::DESCRIPTION, "申请慈善总会临时救助金")
+                .set(field::resource_link::STATUS, "Secured")
+                .set(field::resource_link::LINKED_ON, day(44)),
         );
         w.push(stage("Intervene", 40));
         w.push(
             record(EntityKind::Intervention)
-                .set("worker_id", org.worker.to_string())
-                .set("delivered_on", day(38))
-                .set("service_type", "EmotionalCounselling")
-                .set("method", "Casework")
-                .set("duration_minutes", 60)
-                .set("notes", "入户陪伴交谈，疏导孤独情绪，协助整理申请材料。"),
+                .set(field::intervention::WORKER_ID, org.worker.to_string())
+                .set(field::intervention::DELIVERED_ON, day(38))
+                .set(field::intervention::SERVICE_TYPE, "EmotionalCounselling")
+                .set(field::intervention::METHOD, "Casework")
+                .set(field::intervention::DURATION_MINUTES, 60)
+                .set(field::intervention::NOTES, "入户陪伴交谈，疏导孤独情绪，协助整理申请材料。"),
         );
     }
     if n >= 4 {
         w.push(stage("FollowUp", 20));
         w.push(
             record(EntityKind::FollowUp)
-                .set("worker_id", org.worker.to_string())
-                .set("visited_on", day(10))
-                .set("notes", "救助金已到位，情绪明显好转。"),
+                .set(field::follow_up::WORKER_ID, org.worker.to_string())
+                .set(field::follow_up::VISITED_ON, day(10))
+                .set(field::follow_up::NOTES, "救助金已到位，情绪明显好转。"),
         );
     }
     if n >= 5 {
         w.push(
             Write::update(EntityKind::Goal, goal)
-                .set("evaluation", "Achieved")
-                .set("evaluation_notes", "救助已落实，探访按计划完成"),
+                .set(field::goal::EVALUATION, "Achieved")
+                .set(field::goal::EVALUATION_NOTES, "救助已落实，探访按计划完成"),
         );
         w.push(
             Write::update(EntityKind::Case, case)
-                .set("closure_status", "Requested")
-                .set("closure_summary", "服务目标均已达成，申请结案。")
-                .set("closure_requested_on", day(2)),
+                .set(field::case::CLOSURE_STATUS, "Requested")
+                .set(field::case::CLOSURE_SUMMARY, "服务目标均已达成，申请结案。")
+                .set(field::case::CLOSURE_REQUESTED_ON, day(2)),
         );
     }
     w

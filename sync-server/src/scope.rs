@@ -2,10 +2,10 @@
 //! checksum accumulators, and whether a user may read an entity. All derived from the server's
 //! own records (the user's role, the entity's stations, the case's assigned worker).
 
-use domain::Id;
 use domain::entity::{Area, EntityKind, EntityState, checksum_fold};
 use domain::org::{Role, User};
 use domain::policy::{self, Action, Actor, Target};
+use domain::{Id, field};
 
 use crate::storage::{Audience, EntityRecord, Reach, ReadTx, StorageError};
 
@@ -41,10 +41,10 @@ pub(crate) fn reach_of(actor: &Actor) -> Reach {
 /// The worker whose devices hold a case-area entity: the case's assigned worker.
 pub(crate) fn case_worker_of(tx: &dyn ReadTx, state: &EntityState) -> Result<Option<Id>, StorageError> {
     match state.kind {
-        EntityKind::Case => Ok(state.get_id("worker_id")),
+        EntityKind::Case => Ok(state.get_id(field::case::WORKER_ID)),
         kind if kind.is_case_record() => {
-            let Some(case_id) = state.get_id("case_id") else { return Ok(None) };
-            Ok(tx.entity(EntityKind::Case, case_id)?.and_then(|case| case.state.get_id("worker_id")))
+            let Some(case_id) = state.get_id(field::CASE_ID) else { return Ok(None) };
+            Ok(tx.entity(EntityKind::Case, case_id)?.and_then(|case| case.state.get_id(field::case::WORKER_ID)))
         }
         _ => Ok(None),
     }

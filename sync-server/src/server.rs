@@ -7,11 +7,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::Id;
 use domain::change::{FieldWrite, Incoming, Op};
 use domain::entity::EntityKind;
 use domain::org::{Role, RoleKind, User};
 use domain::validate::normalize_field;
+use domain::{Id, field};
 use protocol::{
     ApiError, ChecksumResponse, LoginRequest, PullEntry, PullQuery, PullResponse, PushRequest, PushResponse,
     RefreshRequest, Session, SnapshotQuery, SnapshotResponse, StationChecksum, limits,
@@ -125,7 +125,7 @@ fn authenticate_as(tx: &dyn ReadTx, bearer: &str, now: DateTime<Utc>, for_push: 
 pub(crate) fn user_active(tx: &dyn ReadTx, user_id: Id) -> Result<bool, ApiError> {
     Ok(tx
         .entity(EntityKind::User, user_id)?
-        .is_some_and(|record| record.state.get("active").and_then(Value::as_bool).unwrap_or(false)))
+        .is_some_and(|record| record.state.get(field::user::ACTIVE).and_then(Value::as_bool).unwrap_or(false)))
 }
 
 pub(crate) fn account_deactivated() -> ApiError {
@@ -277,7 +277,7 @@ impl Server {
         {
             let mut keys = user.signing_keys.clone();
             keys.push(key);
-            let fields = BTreeMap::from([("signing_keys".to_owned(), FieldWrite::new(Value::from(keys)))]);
+            let fields = BTreeMap::from([(field::user::SIGNING_KEYS.to_owned(), FieldWrite::new(Value::from(keys)))]);
             let change = batch.server_change(SYSTEM_USER_ID, EntityKind::User, user.id, Op::Update, fields)?;
             batch.apply(&change)?;
             user_state =
@@ -344,7 +344,7 @@ impl Server {
             return Err(token_expired());
         }
         let user = batch.read().entity(EntityKind::User, token.user_id)?.ok_or_else(invalid)?.state;
-        if !user.get("active").and_then(Value::as_bool).unwrap_or(false) {
+        if !user.get(field::user::ACTIVE).and_then(Value::as_bool).unwrap_or(false) {
             return Err(account_deactivated());
         }
         if token.used {
@@ -452,7 +452,7 @@ impl Server {
             .entity(EntityKind::User, token.user_id)?
             .ok_or_else(|| unauthorized("登录凭证无效，请重新登录", "the access token is not valid; sign in again"))?
             .state;
-        if !user.get("active").and_then(Value::as_bool).unwrap_or(false) {
+        if !user.get(field::user::ACTIVE).and_then(Value::as_bool).unwrap_or(false) {
             return Err(unauthorized("该账号已停用", "this account is disabled"));
         }
         let id = Uuid::now_v7();
@@ -661,7 +661,8 @@ fn parse_signing_key(key: &str) -> Result<String, ApiError> {
             "signing_key is not a valid Ed25519 public key (64 hex digits)",
         )
     };
-    let spec = EntityKind::User.spec().field("signing_keys").ok_or_else(|| internal("no signing_keys field"))?;
+    let spec =
+        EntityKind::User.spec().field(field::user::SIGNING_KEYS).ok_or_else(|| internal("no signing_keys field"))?;
     normalize_field(spec, &Value::from(vec![key]), Utc::now().date_naive()).map_err(|_| bad())?;
     let bytes: [u8; 32] = hex::decode(key).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
     ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| bad())?;

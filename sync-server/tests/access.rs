@@ -11,6 +11,7 @@ use std::process::Command;
 use common::*;
 use domain::change::Write;
 use domain::entity::EntityKind;
+use domain::field;
 use protocol::{HandoverRequest, LoginRequest, PullQuery, PushRequest, RefreshRequest, codes};
 use serde_json::json;
 use sync_server::SYSTEM_USER_ID;
@@ -35,7 +36,10 @@ fn the_checksum_names_the_stations_a_user_may_hold_and_follows_a_move() {
     let world = World::new();
     let worker = world.login("wa");
     assert_eq!(scope(&world, &worker), Some(vec![world.station_s]));
-    as_admin(&world, Write::update(EntityKind::User, world.worker_a).set("station_id", world.station_t.to_string()));
+    as_admin(
+        &world,
+        Write::update(EntityKind::User, world.worker_a).set(field::user::STATION_ID, world.station_t.to_string()),
+    );
     assert_eq!(scope(&world, &worker), Some(vec![world.station_t]), "moved: T only");
     let checksum = world.server.checksum(worker.token()).expect("checksum");
     assert_eq!(checksum.stations.iter().map(|s| s.station_id).collect::<Vec<_>>(), vec![world.station_t]);
@@ -46,8 +50,10 @@ fn a_supervisor_who_loses_a_station_loses_it_from_the_scope() {
     let world = World::new();
     as_admin(
         &world,
-        Write::update(EntityKind::User, world.supervisor_s)
-            .set("supervised_station_ids", json!([world.station_s.to_string(), world.station_t.to_string()])),
+        Write::update(EntityKind::User, world.supervisor_s).set(
+            field::user::SUPERVISED_STATION_IDS,
+            json!([world.station_s.to_string(), world.station_t.to_string()]),
+        ),
     );
     let supervisor = world.login("sup");
     let mut both = vec![world.station_s, world.station_t];
@@ -56,7 +62,7 @@ fn a_supervisor_who_loses_a_station_loses_it_from_the_scope() {
     as_admin(
         &world,
         Write::update(EntityKind::User, world.supervisor_s)
-            .set("supervised_station_ids", json!([world.station_t.to_string()])),
+            .set(field::user::SUPERVISED_STATION_IDS, json!([world.station_t.to_string()])),
     );
     assert_eq!(scope(&world, &supervisor), Some(vec![world.station_t]));
 }
@@ -73,7 +79,7 @@ fn a_deactivated_account_is_answered_account_deactivated_everywhere() {
     let world = World::new();
     let mut worker = world.login("wa");
     let refresh = worker.session.refresh_token.clone();
-    as_admin(&world, Write::update(EntityKind::User, world.worker_a).set("active", false));
+    as_admin(&world, Write::update(EntityKind::User, world.worker_a).set(field::user::ACTIVE, false));
 
     assert_eq!(pull_code(&world, worker.token()).as_deref(), Some(codes::ACCOUNT_DEACTIVATED));
     assert_eq!(world.server.checksum(worker.token()).expect_err("refused").code, codes::ACCOUNT_DEACTIVATED);

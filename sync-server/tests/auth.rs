@@ -7,6 +7,7 @@ use chrono::Duration;
 use common::*;
 use domain::change::Write;
 use domain::entity::EntityKind;
+use domain::field;
 use ed25519_dalek::SigningKey;
 use protocol::{LoginRequest, PullQuery, RefreshRequest, codes};
 use serde_json::json;
@@ -40,7 +41,7 @@ fn a_session_carries_the_users_own_record() {
     let device = world.login("wa");
     assert_eq!(device.session.user_id, world.worker_a);
     assert_eq!(device.session.user.id, world.worker_a);
-    assert_eq!(device.session.user.get_str("role"), Some("SocialWorker"));
+    assert_eq!(device.session.user.get_str(field::user::ROLE), Some("SocialWorker"));
     assert_eq!(device.session.access_expires_at, world.clock.now() + Duration::hours(1));
     assert_eq!(device.session.refresh_expires_at, world.clock.now() + Duration::days(30));
     assert_eq!(device.session.server_time, world.clock.now());
@@ -207,7 +208,7 @@ fn a_supervisors_sign_in_registers_the_devices_signing_key_for_every_device_to_s
     let key = SigningKey::from_bytes(&[9u8; 32]);
     let supervisor = world.login_with("sup", Some(&key));
     let public = domain::signoff::public_key_hex(&key);
-    assert_eq!(supervisor.session.user.get("signing_keys"), Some(&json!([public])));
+    assert_eq!(supervisor.session.user.get(field::user::SIGNING_KEYS), Some(&json!([public])));
     // Again with the same key: nothing new.
     let head = world.log_head();
     world.login_with("sup", Some(&key));
@@ -215,10 +216,10 @@ fn a_supervisors_sign_in_registers_the_devices_signing_key_for_every_device_to_s
     // The station's workers pull the key, to verify sign-offs themselves.
     let worker = world.login("wa").pull_from_scratch();
     let user = worker.get(EntityKind::User, world.supervisor_s).expect("supervisor record");
-    assert_eq!(user.get("signing_keys"), Some(&json!([public])));
+    assert_eq!(user.get(field::user::SIGNING_KEYS), Some(&json!([public])));
     // A worker's key is not registered; a malformed key is refused.
     let worker_session = world.login_with("wa", Some(&key)).session;
-    assert_eq!(worker_session.user.get("signing_keys"), None);
+    assert_eq!(worker_session.user.get(field::user::SIGNING_KEYS), None);
     let bad = LoginRequest { signing_key: Some("abc".into()), ..login_request("sup", PASSWORD) };
     assert_eq!(world.server.login(bad).expect_err("malformed").code, codes::MALFORMED);
 }
@@ -244,8 +245,8 @@ fn a_sign_off_with_a_valid_signature_closes_the_case_and_verifies_on_every_devic
     supervisor.send_ok(sign_off(&world, world.supervisor_s, ids.case, &key, &digest));
 
     let case = world.state(EntityKind::Case, ids.case).expect("case");
-    assert_eq!(case.get_str("stage"), Some("Closed"));
-    assert_eq!(case.get_str("closure_status"), Some("SignedOff"));
+    assert_eq!(case.get_str(field::case::STAGE), Some("Closed"));
+    assert_eq!(case.get_str(field::case::CLOSURE_STATUS), Some("SignedOff"));
 
     // The worker's device checks the seal with what it pulled.
     worker.sync();
@@ -254,7 +255,7 @@ fn a_sign_off_with_a_valid_signature_closes_the_case_and_verifies_on_every_devic
     let records: Vec<_> = replica
         .entities
         .values()
-        .filter(|s| s.kind.is_case_record() && s.get_id("case_id") == Some(ids.case))
+        .filter(|s| s.kind.is_case_record() && s.get_id(field::CASE_ID) == Some(ids.case))
         .cloned()
         .collect();
     let decision = domain::rules::latest_decision(&records).expect("decision").clone();
@@ -266,9 +267,10 @@ fn a_sign_off_with_a_valid_signature_closes_the_case_and_verifies_on_every_devic
     assert_eq!(domain::signoff::check_seal(&decision, case, &records, &keys), Ok(()));
 
     // And nobody edits a closed case.
-    let results = worker.send(vec![Write::update(EntityKind::Case, ids.case).set("plan_strategy", "再改")]);
+    let results = worker.send(vec![Write::update(EntityKind::Case, ids.case).set(field::case::PLAN_STRATEGY, "再改")]);
     assert_eq!(rejected(&results[0]), "case_closed");
-    let results = worker.send(vec![Write::update(EntityKind::Goal, ids.goal).set("evaluation_notes", "补充")]);
+    let results =
+        worker.send(vec![Write::update(EntityKind::Goal, ids.goal).set(field::goal::EVALUATION_NOTES, "补充")]);
     assert_eq!(rejected(&results[0]), "case_closed");
 }
 
@@ -293,12 +295,12 @@ fn a_sign_off_with_an_unregistered_key_or_a_tampered_digest_is_rejected() {
     // A signature over the right digest but made for another case does not verify.
     let mut writes = sign_off(&world, world.supervisor_s, ids.case, &registered, &digest);
     let other_signature = domain::signoff::sign(&registered, Uuid::now_v7(), &digest);
-    writes[0] = writes[0].clone().set("signature", other_signature);
+    writes[0] = writes[0].clone().set(field::closure_decision::SIGNATURE, other_signature);
     let results = supervisor.send(writes);
     assert_eq!(rejected(&results[0]), "signature_invalid");
 
     let case = world.state(EntityKind::Case, ids.case).expect("case");
-    assert_eq!(case.get_str("closure_status"), Some("Requested"), "still awaiting a valid sign-off");
+    assert_eq!(case.get_str(field::case::CLOSURE_STATUS), Some("Requested"), "still awaiting a valid sign-off");
 }
 
 #[test]

@@ -13,6 +13,7 @@ use common::*;
 use domain::Id;
 use domain::change::Write;
 use domain::entity::{EntityKind, EntityState};
+use domain::field;
 use ed25519_dalek::SigningKey;
 use protocol::PushOutcome;
 use uuid::Uuid;
@@ -159,10 +160,10 @@ impl Matrix {
         let person = self.person(place);
         let (case, open) = new_case(place.station, person, place.owner);
         let screening = Write::create(EntityKind::Screening, Uuid::now_v7())
-            .set("station_id", place.station.to_string())
-            .set("case_id", case.to_string())
-            .set("source", "WalkIn")
-            .set("found_on", "2026-05-01");
+            .set(field::screening::STATION_ID, place.station.to_string())
+            .set(field::screening::CASE_ID, case.to_string())
+            .set(field::screening::SOURCE, "WalkIn")
+            .set(field::screening::FOUND_ON, "2026-05-01");
         self.seed(place.owner, vec![open, screening]);
         case
     }
@@ -192,22 +193,22 @@ impl Matrix {
             }
             Action::EditRecipient => {
                 let person = self.person(place);
-                vec![Write::update(EntityKind::Recipient, person).set("address", "三组12号")]
+                vec![Write::update(EntityKind::Recipient, person).set(field::recipient::ADDRESS, "三组12号")]
             }
             Action::TransferRecipient => {
                 let person = self.person(place);
                 let (station, village) = place.elsewhere;
                 vec![
                     Write::update(EntityKind::Recipient, person)
-                        .set("station_id", station.to_string())
-                        .set("village_id", village.to_string()),
+                        .set(field::recipient::STATION_ID, station.to_string())
+                        .set(field::recipient::VILLAGE_ID, village.to_string()),
                 ]
             }
             Action::CreateHousehold => vec![
                 Write::create(EntityKind::Household, Uuid::now_v7())
-                    .set("station_id", s)
-                    .set("village_id", place.village.to_string())
-                    .set("name", "测试户"),
+                    .set(field::household::STATION_ID, s)
+                    .set(field::household::VILLAGE_ID, place.village.to_string())
+                    .set(field::household::NAME, "测试户"),
             ],
             Action::RecordVisit => {
                 let person = self.person(place);
@@ -217,7 +218,7 @@ impl Matrix {
                 let person = self.person(place);
                 let (id, write) = visit(place.station, place.village, person, place.owner, "2026-06-01");
                 self.seed(place.owner, vec![write]);
-                vec![Write::update(EntityKind::Visit, id).set("observations", "改写")]
+                vec![Write::update(EntityKind::Visit, id).set(field::visit::OBSERVATIONS, "改写")]
             }
             Action::OpenCaseForWorkerA => {
                 let person = self.person(place);
@@ -227,15 +228,19 @@ impl Matrix {
                 let case = self.case(place);
                 vec![
                     Write::create(EntityKind::Goal, Uuid::now_v7())
-                        .set("station_id", s)
-                        .set("case_id", case.to_string())
-                        .set("description", "按时就医")
-                        .set("target_date", "2026-09-01"),
+                        .set(field::goal::STATION_ID, s)
+                        .set(field::goal::CASE_ID, case.to_string())
+                        .set(field::goal::DESCRIPTION, "按时就医")
+                        .set(field::goal::TARGET_DATE, "2026-09-01"),
                 ]
             }
             Action::MoveStage => {
                 let case = self.case(place);
-                vec![Write::update(EntityKind::Case, case).set("stage", "Assess").set("stage_entered_on", "2026-06-02")]
+                vec![
+                    Write::update(EntityKind::Case, case)
+                        .set(field::case::STAGE, "Assess")
+                        .set(field::case::STAGE_ENTERED_ON, "2026-06-02"),
+                ]
             }
             Action::RequestClosure => {
                 // Everything but the request itself, which the actor attempts.
@@ -255,49 +260,49 @@ impl Matrix {
             }
             Action::Reassign => {
                 let case = self.case(place);
-                vec![Write::update(EntityKind::Case, case).set("worker_id", place.other_worker.to_string())]
+                vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, place.other_worker.to_string())]
             }
             Action::Reopen => {
                 let case = self.closed_case(place);
                 vec![
                     Write::update(EntityKind::Case, case)
-                        .set("stage", "Assess")
-                        .set("closure_status", "Open")
-                        .set("stage_entered_on", "2026-06-15"),
+                        .set(field::case::STAGE, "Assess")
+                        .set(field::case::CLOSURE_STATUS, "Open")
+                        .set(field::case::STAGE_ENTERED_ON, "2026-06-15"),
                 ]
             }
             Action::CreateReferral => vec![
                 Write::create(EntityKind::Referral, Uuid::now_v7())
-                    .set("station_id", s)
-                    .set("direction", "Inbound")
-                    .set("counterpart", "Hotline12345")
-                    .set("reason", "独居老人无人照料")
-                    .set("referred_on", "2026-06-01")
-                    .set("outcome", "Pending"),
+                    .set(field::referral::STATION_ID, s)
+                    .set(field::referral::DIRECTION, "Inbound")
+                    .set(field::referral::COUNTERPART, "Hotline12345")
+                    .set(field::referral::REASON, "独居老人无人照料")
+                    .set(field::referral::REFERRED_ON, "2026-06-01")
+                    .set(field::referral::OUTCOME, "Pending"),
             ],
             Action::CreateResource => vec![
                 Write::create(EntityKind::Resource, Uuid::now_v7())
-                    .set("station_id", s)
-                    .set("kind", "VolunteerTeam")
-                    .set("name", "青年志愿服务队")
-                    .set("active", true),
+                    .set(field::resource::STATION_ID, s)
+                    .set(field::resource::KIND, "VolunteerTeam")
+                    .set(field::resource::NAME, "青年志愿服务队")
+                    .set(field::resource::ACTIVE, true),
             ],
             Action::CreateVillage => vec![
                 Write::create(EntityKind::Village, Uuid::now_v7())
-                    .set("station_id", s)
-                    .set("service_point_id", place.point.to_string())
-                    .set("name", "新村"),
+                    .set(field::village::STATION_ID, s)
+                    .set(field::village::SERVICE_POINT_ID, place.point.to_string())
+                    .set(field::village::NAME, "新村"),
             ],
             Action::CreateUser => {
                 self.n += 1;
                 vec![
                     Write::create(EntityKind::User, Uuid::now_v7())
-                        .set("username", format!("new{}", self.n))
-                        .set("display_name", "新社工")
-                        .set("role", "SocialWorker")
-                        .set("post", "Service")
-                        .set("station_id", s)
-                        .set("active", true),
+                        .set(field::user::USERNAME, format!("new{}", self.n))
+                        .set(field::user::DISPLAY_NAME, "新社工")
+                        .set(field::user::ROLE, "SocialWorker")
+                        .set(field::user::POST, "Service")
+                        .set(field::user::STATION_ID, s)
+                        .set(field::user::ACTIVE, true),
                 ]
             }
         }

@@ -11,6 +11,7 @@ use common::*;
 use domain::Id;
 use domain::change::Write;
 use domain::entity::{Area, EntityKind, EntityState, checksum_fold};
+use domain::field;
 use domain::hlc::Hlc;
 use ed25519_dalek::SigningKey;
 use sync_server::storage::Reach;
@@ -45,17 +46,18 @@ fn busy_world() -> World {
     // Concurrent edits of one name: one wins, the other is kept as a conflict.
     a.sync();
     deputy.sync();
-    a.send_ok(vec![Write::update(EntityKind::Recipient, people[2]).set("name", "张三丰")]);
-    deputy.send_ok(vec![Write::update(EntityKind::Recipient, people[2]).set("name", "张三峰")]);
+    a.send_ok(vec![Write::update(EntityKind::Recipient, people[2]).set(field::recipient::NAME, "张三丰")]);
+    deputy.send_ok(vec![Write::update(EntityKind::Recipient, people[2]).set(field::recipient::NAME, "张三峰")]);
 
     // A laptop a day fast.
     b.hlc.observe(Hlc::new(world.clock.millis() + 86_400_000, 0, b.id()));
     b.sync();
-    b.send_ok(vec![Write::update(EntityKind::Case, case_b).set("plan_strategy", "定期探访")]);
+    b.send_ok(vec![Write::update(EntityKind::Case, case_b).set(field::case::PLAN_STRATEGY, "定期探访")]);
 
     // Reassignment of A's case to B.
     deputy.sync();
-    deputy.send_ok(vec![Write::update(EntityKind::Case, case_a).set("worker_id", world.worker_b.to_string())]);
+    deputy
+        .send_ok(vec![Write::update(EntityKind::Case, case_a).set(field::case::WORKER_ID, world.worker_b.to_string())]);
 
     // A signed-off case, then its recipient moves to T.
     world.clock.advance(Duration::minutes(1));
@@ -63,14 +65,15 @@ fn busy_world() -> World {
     deputy.sync();
     deputy.send_ok(vec![
         Write::update(EntityKind::Recipient, people[3])
-            .set("station_id", world.station_t.to_string())
+            .set(field::recipient::STATION_ID, world.station_t.to_string())
             // A transfer names the village it goes to (domain::rules).
-            .set("village_id", world.village_t.to_string()),
+            .set(field::recipient::VILLAGE_ID, world.village_t.to_string()),
     ]);
     let mut deputy_t = world.login("dt");
     deputy_t.sync();
-    deputy_t
-        .send_ok(vec![Write::update(EntityKind::Recipient, people[3]).set("village_id", world.village_t.to_string())]);
+    deputy_t.send_ok(vec![
+        Write::update(EntityKind::Recipient, people[3]).set(field::recipient::VILLAGE_ID, world.village_t.to_string()),
+    ]);
     world
 }
 
@@ -91,14 +94,14 @@ fn server_state(world: &World) -> BTreeMap<(EntityKind, Id), EntityState> {
 /// non-case entities and the cases (with records) assigned to them; deputies and supervisors all.
 fn recompute(all: &BTreeMap<(EntityKind, Id), EntityState>, station: Id, own_cases_of: Option<Id>) -> String {
     let worker_of_case = |case_id: Option<Id>| {
-        case_id.and_then(|id| all.get(&(EntityKind::Case, id))).and_then(|case| case.get_id("worker_id"))
+        case_id.and_then(|id| all.get(&(EntityKind::Case, id))).and_then(|case| case.get_id(field::case::WORKER_ID))
     };
     let acc = all
         .values()
         .filter(|s| s.station_ids().contains(&station))
         .filter(|s| match (s.kind.area(), own_cases_of) {
             (Area::Case, Some(worker)) => {
-                let case_id = if s.kind == EntityKind::Case { Some(s.id) } else { s.get_id("case_id") };
+                let case_id = if s.kind == EntityKind::Case { Some(s.id) } else { s.get_id(field::CASE_ID) };
                 worker_of_case(case_id) == Some(worker)
             }
             _ => true,
@@ -160,11 +163,11 @@ fn a_device_that_pulled_along_the_way_agrees_with_the_checksum_too() {
     a.send_ok(writes);
     a.sync();
     deputy.sync();
-    deputy.send_ok(vec![Write::update(EntityKind::Case, case).set("worker_id", world.worker_b.to_string())]);
+    deputy.send_ok(vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, world.worker_b.to_string())]);
     deputy.send_ok(vec![
         Write::update(EntityKind::Recipient, people[1])
-            .set("station_id", world.station_t.to_string())
-            .set("village_id", world.village_t.to_string()),
+            .set(field::recipient::STATION_ID, world.station_t.to_string())
+            .set(field::recipient::VILLAGE_ID, world.village_t.to_string()),
     ]);
     a.sync();
     deputy.sync();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use domain::change::{Change, Incoming, Op};
 use domain::entity::EntityKind;
+use domain::field;
 use domain::hlc::Clock;
 use protocol::{
     LoginRequest, PullQuery, PullResponse, PushOutcome, PushRequest, PushResponse, SCHEMA_HEADER, Session, paths,
@@ -239,7 +240,7 @@ fn seed_demo_is_idempotent_and_gives_a_working_station() {
             .expect("demo users sign in")
     };
     let deputy = session("fuzhan1");
-    let station = deputy.user.get_id("station_id").expect("station");
+    let station = deputy.user.get_id(field::user::STATION_ID).expect("station");
     let held = all_entities(&server, station);
     let count = |kind: EntityKind| held.iter().filter(|e| e.kind == kind).count();
     assert_eq!(count(EntityKind::Station), 1);
@@ -249,14 +250,17 @@ fn seed_demo_is_idempotent_and_gives_a_working_station() {
     assert!(count(EntityKind::Household) >= 5);
     assert!(count(EntityKind::Visit) >= 10);
     let stages: Vec<&str> =
-        held.iter().filter(|e| e.kind == EntityKind::Case).filter_map(|e| e.get_str("stage")).collect();
+        held.iter().filter(|e| e.kind == EntityKind::Case).filter_map(|e| e.get_str(field::case::STAGE)).collect();
     for stage in ["Identify", "Assess", "Plan", "Intervene", "FollowUp"] {
         assert!(stages.contains(&stage), "a case at {stage}: {stages:?}");
     }
-    assert!(held.iter().any(|e| e.get_str("closure_status") == Some("Requested")), "a closure awaits sign-off");
+    assert!(
+        held.iter().any(|e| e.get_str(field::case::CLOSURE_STATUS) == Some("Requested")),
+        "a closure awaits sign-off"
+    );
     let station_state = held.iter().find(|e| e.kind == EntityKind::Station).expect("station");
-    assert_eq!(station_state.get_str("name"), Some("城关镇社工站"));
-    assert_eq!(station_state.get_str("county"), Some("示范县"));
+    assert_eq!(station_state.get_str(field::station::NAME), Some("城关镇社工站"));
+    assert_eq!(station_state.get_str(field::station::COUNTY), Some("示范县"));
     session("shegong1");
     session("dudao1");
     session("admin");
@@ -342,11 +346,14 @@ async fn push(
 }
 
 fn household_change(device: Uuid, author: Uuid, seq: u64, clock: &mut Clock, station: Uuid, village: Uuid) -> Change {
-    let fields =
-        [("station_id", station.to_string()), ("village_id", village.to_string()), ("name", format!("测试{seq}户"))]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), domain::change::FieldWrite::new(v)))
-            .collect();
+    let fields = [
+        (field::household::STATION_ID, station.to_string()),
+        (field::household::VILLAGE_ID, village.to_string()),
+        (field::household::NAME, format!("测试{seq}户")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), domain::change::FieldWrite::new(v)))
+    .collect();
     Change {
         change_id: Uuid::now_v7(),
         device_id: device,
@@ -374,7 +381,7 @@ fn serve_announces_its_address_and_a_sigkill_loses_no_acknowledged_change() {
     assert!(running.url.starts_with("http://127.0.0.1:"), "{}", running.url);
     let url = running.url.clone();
     let session = rt.block_on(login(&client, &url, "shegong1", None));
-    let station = session.user.get_id("station_id").expect("station");
+    let station = session.user.get_id(field::user::STATION_ID).expect("station");
     let village = {
         let server = open(data);
         all_entities(&server, station).into_iter().find(|e| e.kind == EntityKind::Village).expect("a village").id

@@ -5,13 +5,14 @@ mod common;
 
 use common::*;
 use domain::entity::EntityKind;
+use domain::field;
 use ed25519_dalek::SigningKey;
 use protocol::{LoginRequest, codes};
 use uuid::Uuid;
 
 fn keys_of(world: &World, user: domain::Id) -> Vec<String> {
     let state = world.state(EntityKind::User, user).expect("user");
-    state.get("signing_keys").and_then(|k| serde_json::from_value(k.clone()).ok()).unwrap_or_default()
+    state.get(field::user::SIGNING_KEYS).and_then(|k| serde_json::from_value(k.clone()).ok()).unwrap_or_default()
 }
 
 fn supervisor_login(key: &SigningKey, device: Uuid, proof: Option<String>) -> LoginRequest {

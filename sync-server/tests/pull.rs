@@ -10,6 +10,7 @@ use std::thread;
 use common::*;
 use domain::change::{Incoming, Write};
 use domain::entity::{Area, EntityKind};
+use domain::field;
 use ed25519_dalek::SigningKey;
 use protocol::{PullQuery, codes};
 use sync_server::SqliteStorage;
@@ -173,7 +174,9 @@ fn a_reassigned_case_leaves_the_old_workers_devices_and_reaches_the_new_workers_
     assert!(a.replica.has(EntityKind::Goal, ids.goal));
     assert!(!b.replica.has(EntityKind::Case, ids.case));
 
-    deputy.send_ok(vec![Write::update(EntityKind::Case, ids.case).set("worker_id", world.worker_b.to_string())]);
+    deputy.send_ok(vec![
+        Write::update(EntityKind::Case, ids.case).set(field::case::WORKER_ID, world.worker_b.to_string()),
+    ]);
     a.sync();
     b.sync();
     deputy.sync();
@@ -190,7 +193,7 @@ fn a_reassigned_case_leaves_the_old_workers_devices_and_reaches_the_new_workers_
     assert_eq!(deputy.replica.get(EntityKind::Case, ids.case), Some(&server_case));
 
     // B now works on it; A never hears of it again, B does.
-    b.send_ok(vec![Write::update(EntityKind::Case, ids.case).set("plan_strategy", "联系家属")]);
+    b.send_ok(vec![Write::update(EntityKind::Case, ids.case).set(field::case::PLAN_STRATEGY, "联系家属")]);
     let a_entries = a.sync();
     assert!(a_entries.iter().all(|e| !matches!(&e.item, Incoming::Change(c) if c.entity_id == ids.case)));
     assert_eq!(a.replica, a.pull_from_scratch(), "A's replica equals a fresh pull");
@@ -216,13 +219,13 @@ fn a_transferred_recipient_leaves_the_old_stations_devices_with_everything_about
         create,
         visit_write,
         Write::create(EntityKind::Referral, referral)
-            .set("station_id", world.station_s.to_string())
-            .set("recipient_id", person.to_string())
-            .set("direction", "Inbound")
-            .set("counterpart", "Police")
-            .set("reason", "街面巡查发现")
-            .set("referred_on", "2026-06-01")
-            .set("outcome", "Accepted"),
+            .set(field::referral::STATION_ID, world.station_s.to_string())
+            .set(field::referral::RECIPIENT_ID, person.to_string())
+            .set(field::referral::DIRECTION, "Inbound")
+            .set(field::referral::COUNTERPART, "Police")
+            .set(field::referral::REASON, "街面巡查发现")
+            .set(field::referral::REFERRED_ON, "2026-06-01")
+            .set(field::referral::OUTCOME, "Accepted"),
     ]);
     let case = closed_case(&world, &mut a, &mut supervisor, &key, person);
     for device in [&mut a, &mut deputy_s, &mut deputy_t, &mut worker_c, &mut supervisor] {
@@ -238,15 +241,15 @@ fn a_transferred_recipient_leaves_the_old_stations_devices_with_everything_about
     // A transfer names the village it goes to (domain::rules).
     let results = deputy_s.send(vec![
         Write::update(EntityKind::Recipient, open_person)
-            .set("station_id", world.station_t.to_string())
-            .set("village_id", world.village_t.to_string()),
+            .set(field::recipient::STATION_ID, world.station_t.to_string())
+            .set(field::recipient::VILLAGE_ID, world.village_t.to_string()),
     ]);
     assert_eq!(rejected(&results[0]), "has_open_cases");
 
     deputy_s.send_ok(vec![
         Write::update(EntityKind::Recipient, person)
-            .set("station_id", world.station_t.to_string())
-            .set("village_id", world.village_t.to_string()),
+            .set(field::recipient::STATION_ID, world.station_t.to_string())
+            .set(field::recipient::VILLAGE_ID, world.village_t.to_string()),
     ]);
     for device in [&mut a, &mut deputy_s, &mut deputy_t, &mut worker_c, &mut supervisor] {
         device.sync();
@@ -280,7 +283,7 @@ fn a_transferred_recipient_leaves_the_old_stations_devices_with_everything_about
     assert_eq!(deputy_t.replica.unknown_updates, 0);
 
     // Later edits at T never reach S's devices.
-    deputy_t.send_ok(vec![Write::update(EntityKind::Recipient, person).set("address", "新址")]);
+    deputy_t.send_ok(vec![Write::update(EntityKind::Recipient, person).set(field::recipient::ADDRESS, "新址")]);
     let to_s = deputy_s.sync();
     assert!(to_s.is_empty(), "S's deputy receives nothing of T: {to_s:?}");
     assert!(a.sync().is_empty());
@@ -345,7 +348,9 @@ fn the_page_as_sent_reads_as_the_typed_page_in_every_scope() {
     let s = scene();
     let mut deputy = s.world.login("ds");
     deputy.sync();
-    deputy.send_ok(vec![Write::update(EntityKind::Case, s.a_case).set("worker_id", s.world.worker_b.to_string())]);
+    deputy.send_ok(vec![
+        Write::update(EntityKind::Case, s.a_case).set(field::case::WORKER_ID, s.world.worker_b.to_string()),
+    ]);
     let head = s.world.log_head();
     let mut kinds = std::collections::BTreeSet::new();
     for user in ["ds", "wa", "wb", "wc"] {

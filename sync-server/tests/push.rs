@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use domain::change::{Change, FieldWrite, Incoming, Write};
 use domain::entity::EntityKind;
+use domain::field;
 use domain::hlc::Hlc;
 use protocol::{PushOutcome, PushRequest, codes};
 use serde_json::json;
@@ -21,7 +22,7 @@ fn an_accepted_change_is_answered_with_its_server_sequence_and_stored() {
     assert_eq!(results.len(), 1);
     assert_eq!(results[0].outcome, PushOutcome::Accepted { server_seq: head + 1, effective_hlc: None });
     let state = world.state(EntityKind::Recipient, id).expect("stored");
-    assert_eq!(state.get_str("name"), Some("张三"));
+    assert_eq!(state.get_str(field::recipient::NAME), Some("张三"));
     assert_eq!(state.created.author, world.worker_a);
 }
 
@@ -30,7 +31,8 @@ fn a_resend_gets_the_stored_answers_and_nothing_is_processed_twice() {
     let world = World::new();
     let mut device = world.login("wa");
     let (_, good) = recipient(world.station_s, world.village_s, "张三", 1);
-    let bad = Write::create(EntityKind::Household, Uuid::now_v7()).set("station_id", world.station_s.to_string());
+    let bad = Write::create(EntityKind::Household, Uuid::now_v7())
+        .set(field::household::STATION_ID, world.station_s.to_string());
     let changes = vec![device.stamp(good), device.stamp(bad)];
     let first = device.push(&changes).expect("first push");
     let head = world.log_head();
@@ -96,16 +98,17 @@ fn a_rejected_change_is_stored_with_its_payload_and_reason() {
     let mut device = world.login("wa");
     let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
     device.send_ok(vec![create]);
-    let bad = device.stamp(Write::update(EntityKind::Recipient, person).set("id_number", "110101199003071234"));
+    let bad = device
+        .stamp(Write::update(EntityKind::Recipient, person).set(field::recipient::ID_NUMBER, "110101199003071234"));
     let response = device.push(std::slice::from_ref(&bad)).expect("answered");
     let PushOutcome::Rejected { rejection, current } = &response.results[0].outcome else {
         panic!("expected a rejection: {:?}", response.results[0]);
     };
     assert_eq!(rejection.code, "id_number_check_digit");
-    assert_eq!(rejection.field.as_deref(), Some("id_number"));
+    assert_eq!(rejection.field.as_deref(), Some(field::recipient::ID_NUMBER));
     assert!(!rejection.message_zh.is_empty() && !rejection.message_en.is_empty());
     let current = current.as_ref().expect("the entity as the server has it, to undo the local edit");
-    assert_eq!(current.get_str("name"), Some("张三"));
+    assert_eq!(current.get_str(field::recipient::NAME), Some("张三"));
 
     let stored = world
         .server
@@ -127,7 +130,7 @@ fn a_rejection_never_shows_the_entity_to_someone_outside_its_station() {
     worker_a.send_ok(vec![create]);
 
     let mut worker_c = world.login("wc");
-    let results = worker_c.send(vec![Write::update(EntityKind::Recipient, person).set("name", "王五")]);
+    let results = worker_c.send(vec![Write::update(EntityKind::Recipient, person).set(field::recipient::NAME, "王五")]);
     let PushOutcome::Rejected { rejection, current } = &results[0].outcome else { panic!("{results:?}") };
     assert_eq!(rejection.code, "outside_station");
     assert_eq!(current, &None, "another station's person is never sent");
@@ -164,14 +167,14 @@ fn a_stamp_from_a_day_ahead_is_clamped_the_device_flagged_and_later_bases_transl
     let household = Uuid::now_v7();
     let first = device.stamp(
         Write::create(EntityKind::Household, household)
-            .set("station_id", world.station_s.to_string())
-            .set("village_id", world.village_s.to_string())
-            .set("name", "张三户"),
+            .set(field::household::STATION_ID, world.station_s.to_string())
+            .set(field::household::VILLAGE_ID, world.village_s.to_string())
+            .set(field::household::NAME, "张三户"),
     );
     assert!(first.hlc.millis >= future);
     // The next edit, made on top of the first, names the future stamp as its base.
-    let second = device.stamp(Write::update(EntityKind::Household, household).set("name", "张三家"));
-    assert_eq!(second.fields["name"].base, Some(first.hlc));
+    let second = device.stamp(Write::update(EntityKind::Household, household).set(field::household::NAME, "张三家"));
+    assert_eq!(second.fields[field::household::NAME].base, Some(first.hlc));
 
     let response = device.push(&[first.clone(), second.clone()]).expect("answered");
     let PushOutcome::Accepted { effective_hlc: Some(effective), .. } = response.results[0].outcome else {
@@ -186,8 +189,8 @@ fn a_stamp_from_a_day_ahead_is_clamped_the_device_flagged_and_later_bases_transl
 
     let state = world.state(EntityKind::Household, household).expect("stored");
     assert_eq!(state.created.hlc, effective);
-    assert_eq!(state.clock("name").hlc, effective2);
-    assert_eq!(state.clock("name").base, Some(effective), "the base follows the clamped stamp");
+    assert_eq!(state.clock(field::household::NAME).hlc, effective2);
+    assert_eq!(state.clock(field::household::NAME).base, Some(effective), "the base follows the clamped stamp");
     let conflicts = world.server.storage().read().expect("read").conflicts(household).expect("conflicts");
     assert!(
         conflicts.iter().all(|c| c.lost.is_none()),
@@ -229,12 +232,12 @@ fn a_change_from_an_older_client_is_upgraded_before_it_is_checked() {
     let (person, write) = recipient(world.station_s, world.village_s, "张三", 1);
     let mut change = device.stamp(write);
     change.schema_version = 1;
-    let categories = change.fields.remove("categories").expect("categories");
+    let categories = change.fields.remove(field::recipient::CATEGORIES).expect("categories");
     change.fields.insert("category".into(), FieldWrite { value: json!("Dibao"), ..categories });
     let response = world.server.push(device.token(), 1, PushRequest { changes: vec![change] }).expect("answered");
     accepted(&response.results[0]);
     let state = world.state(EntityKind::Recipient, person).expect("stored");
-    assert_eq!(state.get("categories"), Some(&json!(["Dibao"])));
+    assert_eq!(state.get(field::recipient::CATEGORIES), Some(&json!(["Dibao"])));
     assert!(state.get("category").is_none());
 }
 
@@ -267,21 +270,24 @@ fn the_server_checks_every_change_with_the_roles_it_derives_itself() {
     worker.send_ok(vec![create, open]);
 
     // A worker may not reassign, whatever the change claims.
-    let results = worker.send(vec![Write::update(EntityKind::Case, case).set("worker_id", world.worker_b.to_string())]);
+    let results = worker
+        .send(vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, world.worker_b.to_string())]);
     assert_eq!(rejected(&results[0]), "role_cannot");
     // Nor skip stages.
-    let results = worker.send(vec![Write::update(EntityKind::Case, case).set("stage", "Plan")]);
+    let results = worker.send(vec![Write::update(EntityKind::Case, case).set(field::case::STAGE, "Plan")]);
     assert_eq!(rejected(&results[0]), "skips_stages");
     // Another worker of the station cannot touch the case.
     let mut other = world.login("wb");
-    let results = other.send(vec![Write::update(EntityKind::Case, case).set("plan_strategy", "x")]);
+    let results = other.send(vec![Write::update(EntityKind::Case, case).set(field::case::PLAN_STRATEGY, "x")]);
     assert_eq!(rejected(&results[0]), "not_assigned");
     // A supervisor cannot edit the roster.
     let mut supervisor = world.login("sup");
-    let results = supervisor.send(vec![Write::update(EntityKind::Recipient, person).set("name", "王五")]);
+    let results =
+        supervisor.send(vec![Write::update(EntityKind::Recipient, person).set(field::recipient::NAME, "王五")]);
     assert_eq!(rejected(&results[0]), "role_cannot");
     // An update naming an entity that does not exist.
-    let results = worker.send(vec![Write::update(EntityKind::Household, Uuid::now_v7()).set("name", "x")]);
+    let results =
+        worker.send(vec![Write::update(EntityKind::Household, Uuid::now_v7()).set(field::household::NAME, "x")]);
     assert_eq!(rejected(&results[0]), "unknown_entity");
 }
 
@@ -294,7 +300,7 @@ fn a_deactivated_users_changes_are_refused() {
         .admin()
         .record_as(
             sync_server::SYSTEM_USER_ID,
-            vec![Write::update(EntityKind::User, world.worker_a).set("active", false)],
+            vec![Write::update(EntityKind::User, world.worker_a).set(field::user::ACTIVE, false)],
         )
         .expect("deactivated");
     let (_, create) = recipient(world.station_s, world.village_s, "张三", 1);
@@ -312,8 +318,8 @@ fn the_servers_conflicts_follow_the_conflict_book_of_the_accepted_changes() {
     a.sync();
     deputy.sync();
     // Both rename the person without seeing the other's edit: one value is lost to the other.
-    a.send_ok(vec![Write::update(EntityKind::Recipient, person).set("name", "张三丰")]);
-    let deputy_edit = deputy.stamp(Write::update(EntityKind::Recipient, person).set("name", "张三峰"));
+    a.send_ok(vec![Write::update(EntityKind::Recipient, person).set(field::recipient::NAME, "张三丰")]);
+    let deputy_edit = deputy.stamp(Write::update(EntityKind::Recipient, person).set(field::recipient::NAME, "张三峰"));
     accepted(&deputy.push(std::slice::from_ref(&deputy_edit)).expect("answered").results[0]);
     let open = |world: &World| {
         world
@@ -331,7 +337,7 @@ fn the_servers_conflicts_follow_the_conflict_book_of_the_accepted_changes() {
 
     // A looks at the conflict and settles it.
     a.sync();
-    let mut settle = Write::update(EntityKind::Recipient, person).set("name", "张三丰");
+    let mut settle = Write::update(EntityKind::Recipient, person).set(field::recipient::NAME, "张三丰");
     // The conflict is about whichever of the two edits lost; naming both settles it either way.
     let conflicting = world
         .server
@@ -343,7 +349,7 @@ fn the_servers_conflicts_follow_the_conflict_book_of_the_accepted_changes() {
         .into_iter()
         .map(|c| c.hlc)
         .collect::<Vec<_>>();
-    settle.fields.get_mut("name").expect("field").resolves = conflicting;
+    settle.fields.get_mut(field::recipient::NAME).expect("field").resolves = conflicting;
     a.send_ok(vec![settle]);
     assert_eq!(open(&world), 0, "settled");
 

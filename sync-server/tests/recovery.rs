@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::*;
 use domain::entity::EntityKind;
+use domain::field;
 use domain::hlc::Hlc;
 use http_body_util::BodyExt;
 use protocol::{PullQuery, PushOutcome, SCHEMA_HEADER, paths};
@@ -186,7 +187,10 @@ async fn a_newer_client_with_extra_fields_and_an_older_one_without_the_optional_
     assert!(body["entries"].as_array().is_some_and(|e| !e.is_empty()));
     let (status, body) = call(&app, get(&format!("{}?after=0&limit=5&since_hint=3", paths::PULL), &token)).await;
     assert_eq!(status, StatusCode::OK, "an extra query parameter is ignored too: {body}");
-    assert_eq!(world.state(EntityKind::Recipient, id).expect("held").get_str("phone"), Some("13800138000"));
+    assert_eq!(
+        world.state(EntityKind::Recipient, id).expect("held").get_str(field::recipient::PHONE),
+        Some("13800138000")
+    );
 }
 
 #[test]
@@ -273,9 +277,10 @@ fn stamps_of_a_laptops_old_device_id_are_translated_after_it_became_a_new_device
     let (id, write) = recipient(world.station_s, world.village_s, "张三", 1);
     let mut create = new.stamp(write);
     create.hlc = Hlc::new(far, 0, old.id());
-    let mut edit = new.stamp(domain::change::Write::update(EntityKind::Recipient, id).set("phone", "13800138000"));
+    let mut edit =
+        new.stamp(domain::change::Write::update(EntityKind::Recipient, id).set(field::recipient::PHONE, "13800138000"));
     edit.hlc = Hlc::new(far, 1, old.id());
-    if let Some(phone) = edit.fields.get_mut("phone") {
+    if let Some(phone) = edit.fields.get_mut(field::recipient::PHONE) {
         phone.base = Some(create.hlc);
     }
     let response = new.push(&[create, edit]).expect("push");
@@ -284,7 +289,7 @@ fn stamps_of_a_laptops_old_device_id_are_translated_after_it_became_a_new_device
     };
     assert!(matches!(response.results[1].outcome, PushOutcome::Accepted { .. }), "{response:?}");
     let state = world.state(EntityKind::Recipient, id).expect("held");
-    assert_eq!(state.clock("phone").base, Some(clamped), "the base is the stamp the server used");
+    assert_eq!(state.clock(field::recipient::PHONE).base, Some(clamped), "the base is the stamp the server used");
     let conflicts = world.server.storage().read().expect("read").conflicts(id).expect("conflicts");
     assert!(
         conflicts.iter().all(|c| c.lost.is_none()),

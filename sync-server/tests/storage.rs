@@ -9,6 +9,7 @@ use std::sync::Arc;
 use common::*;
 use domain::change::Write;
 use domain::entity::EntityKind;
+use domain::field;
 use protocol::PushOutcome;
 use sync_server::storage::Storage;
 use sync_server::{SqliteStorage, StorageError};
@@ -18,7 +19,7 @@ fn story(storage: Arc<dyn Storage>) {
     let world = World::with_storage(storage);
     let mut a = world.login("wa");
     let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
-    let bad = Write::update(EntityKind::Recipient, person).set("phone", "123");
+    let bad = Write::update(EntityKind::Recipient, person).set(field::recipient::PHONE, "123");
     let changes = vec![a.stamp(create), a.stamp(bad)];
     let first = a.push(&changes).expect("push");
     accepted(&first.results[0]);
@@ -27,9 +28,12 @@ fn story(storage: Arc<dyn Storage>) {
 
     let mut deputy = world.login("ds");
     deputy.sync();
-    deputy.send_ok(vec![Write::update(EntityKind::Recipient, person).set("name", "张三丰")]);
+    deputy.send_ok(vec![Write::update(EntityKind::Recipient, person).set(field::recipient::NAME, "张三丰")]);
     a.sync();
-    assert_eq!(a.replica.get(EntityKind::Recipient, person).and_then(|s| s.get_str("name")), Some("张三丰"));
+    assert_eq!(
+        a.replica.get(EntityKind::Recipient, person).and_then(|s| s.get_str(field::recipient::NAME)),
+        Some("张三丰")
+    );
     let checksums = world.server.checksum(a.token()).expect("checksums");
     assert_eq!(checksums.as_of, a.cursor);
     assert_eq!(a.replica.checksum(world.station_s), checksums.stations[0].checksum);
@@ -76,7 +80,7 @@ fn everything_survives_a_restart_and_the_device_continues_its_sequence() {
     assert_eq!(server.storage().read().expect("read").log_head().expect("head"), head);
     let replica = a.pull_from_scratch();
     assert!(replica.has(EntityKind::Recipient, person));
-    let results = a.send(vec![Write::update(EntityKind::Recipient, person).set("name", "张三丰")]);
+    let results = a.send(vec![Write::update(EntityKind::Recipient, person).set(field::recipient::NAME, "张三丰")]);
     assert!(matches!(results[0].outcome, PushOutcome::Accepted { server_seq, .. } if server_seq == head + 1));
 }
 

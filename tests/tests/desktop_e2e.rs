@@ -5,10 +5,12 @@
 
 use domain::change::Incoming;
 use domain::entity::EntityKind;
+use domain::field;
 use shegong_tests::webdriver::{
     STEP_TIMEOUT, attribute, click, is_selected, screenshot, type_into, value_of, wait_for, wait_for_text,
 };
 use shegong_tests::{DEMO_PASSWORD, DesktopApp, SyncServer, deadline};
+use test_support::{id_number_from_first17, with_wrong_check_digit};
 use thirtyfour::prelude::*;
 use tokio::sync::Mutex;
 
@@ -19,21 +21,6 @@ const TEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(600);
 static ONE_APP_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-/// A valid resident ID number (GB 11643 MOD 11-2 check character) from its first 17 digits.
-fn id_number(first17: &str) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-    let sum: u32 = first17.chars().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
-    format!("{first17}{}", CHECK[(sum % 11) as usize])
-}
-
-/// The same number with a wrong check character.
-fn with_wrong_check_digit(valid: &str) -> String {
-    let (first17, check) = valid.split_at(17);
-    let wrong = if check == "0" { '1' } else { '0' };
-    format!("{first17}{wrong}")
-}
 
 async fn sign_in(driver: &WebDriver, username: &str, password: &str) -> TestResult {
     type_into(driver, "#username", username).await?;
@@ -70,9 +57,11 @@ async fn wait_until_on_server(server: &SyncServer, name: &str) -> TestResult {
         let items = tokio::task::block_in_place(|| server.pull_everything("fuzhan1", DEMO_PASSWORD))?;
         let arrived = items.iter().any(|item| match item {
             Incoming::Change(change) => {
-                change.entity == EntityKind::Recipient && change.str_value("name") == Some(name)
+                change.entity == EntityKind::Recipient && change.str_value(field::recipient::NAME) == Some(name)
             }
-            Incoming::Snapshot(state) => state.kind == EntityKind::Recipient && state.get_str("name") == Some(name),
+            Incoming::Snapshot(state) => {
+                state.kind == EntityKind::Recipient && state.get_str(field::recipient::NAME) == Some(name)
+            }
             Incoming::Evict { .. } => false,
         });
         if arrived {
@@ -92,7 +81,7 @@ async fn a_recipient_added_by_a_social_worker_is_in_the_roster_after_a_restart()
     let mut server = SyncServer::start_with_demo_data()?;
     let app = DesktopApp::start(server.url())?;
     let name = "王测试";
-    let id = id_number("44052419580101123");
+    let id = id_number_from_first17("44052419580101123");
     let phone = "13912345678";
 
     // First start: sign in online; the first sync fills the roster with the demo station.
@@ -158,7 +147,7 @@ async fn an_invalid_id_number_is_shown_at_its_field_and_nothing_typed_is_lost() 
     let server = SyncServer::start_with_demo_data()?;
     let app = DesktopApp::start(server.url())?;
     let name = "李校验";
-    let valid = id_number("51012920100704312");
+    let valid = id_number_from_first17("51012920100704312");
     let invalid = with_wrong_check_digit(&valid);
     let phone = "13800138000";
 
@@ -226,7 +215,7 @@ async fn a_recipient_added_while_the_server_is_away_reaches_it_once_it_is_back()
     let mut server = SyncServer::start_with_demo_data()?;
     let app = DesktopApp::start(server.url())?;
     let name = "赵离线";
-    let id = id_number("44052420150305222");
+    let id = id_number_from_first17("44052420150305222");
 
     let driver = app.launch().await?;
     wait_for(&driver, "#username").await?;

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use domain::change::{Change, FieldWrite, Incoming, Op};
 use domain::entity::{EntityKind, EntityState};
+use domain::field;
 use domain::hlc::Hlc;
 use domain::merge::{ConflictBook, merge};
 use proptest::prelude::*;
@@ -14,7 +15,7 @@ use uuid::Uuid;
 const STATION: Uuid = Uuid::from_u128(0x0057_a710);
 const VILLAGE: Uuid = Uuid::from_u128(0x71_11a6e);
 const HOUSEHOLD: Uuid = Uuid::from_u128(0x40_05e);
-const FIELDS: [&str; 3] = ["name", "address", "notes"];
+const FIELDS: [&str; 3] = [field::household::NAME, field::household::ADDRESS, field::household::NOTES];
 
 fn device(n: u8) -> Uuid {
     Uuid::from_u128(0xde_0000 + u128::from(n))
@@ -22,10 +23,10 @@ fn device(n: u8) -> Uuid {
 
 fn creation() -> Change {
     let fields = [
-        ("station_id", STATION.to_string()),
-        ("village_id", VILLAGE.to_string()),
-        ("name", "张三户".to_string()),
-        ("address", "一组".to_string()),
+        (field::household::STATION_ID, STATION.to_string()),
+        (field::household::VILLAGE_ID, VILLAGE.to_string()),
+        (field::household::NAME, "张三户".to_string()),
+        (field::household::ADDRESS, "一组".to_string()),
     ];
     Change {
         change_id: Uuid::from_u128(1),

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use domain::change::{Incoming, Write};
 use domain::entity::EntityKind;
+use domain::field;
 use domain::policy::Actor;
 use protocol::LoginRequest;
 use shegong_tests::{DEMO_PASSWORD, SyncServer, deadline};
@@ -74,18 +75,18 @@ impl Client {
                 let recipients = self.store.list(EntityKind::Recipient, Some(self.station)).expect("recipients");
                 let r = &recipients[(round + i) % recipients.len()];
                 Write::create(EntityKind::Visit, Uuid::now_v7())
-                    .set("station_id", self.station.to_string())
-                    .set("village_id", r.get_str("village_id").unwrap_or_default())
-                    .set("recipient_id", r.id.to_string())
-                    .set("worker_id", self.actor.user_id.to_string())
-                    .set("visited_on", today.to_string())
-                    .set("observations", format!("{} 第{round}轮走访", self.name))
-                    .set("follow_up_needed", false)
+                    .set(field::visit::STATION_ID, self.station.to_string())
+                    .set(field::visit::VILLAGE_ID, r.get_str(field::recipient::VILLAGE_ID).unwrap_or_default())
+                    .set(field::visit::RECIPIENT_ID, r.id.to_string())
+                    .set(field::visit::WORKER_ID, self.actor.user_id.to_string())
+                    .set(field::visit::VISITED_ON, today.to_string())
+                    .set(field::visit::OBSERVATIONS, format!("{} 第{round}轮走访", self.name))
+                    .set(field::visit::FOLLOW_UP_NEEDED, false)
             } else {
                 Write::create(EntityKind::Household, Uuid::now_v7())
-                    .set("station_id", self.station.to_string())
-                    .set("village_id", self.village.to_string())
-                    .set("name", format!("{}户{round}-{i}", self.name))
+                    .set(field::household::STATION_ID, self.station.to_string())
+                    .set(field::household::VILLAGE_ID, self.village.to_string())
+                    .set(field::household::NAME, format!("{}户{round}-{i}", self.name))
             };
             self.store.record(&self.actor, vec![write], now, today).expect("recorded offline");
         }

@@ -295,15 +295,6 @@ pub fn generate(seed: u64, steps: usize) -> Vec<SimOp> {
     if enabled(Family::WriteDuringRound) {
         faults.push(Fault::WriteDuringRound { pick: 0, value: 0 });
     }
-    // KNOWN BUG (issue 10 stays open for it): a server restored from a backup can lose a change
-    // that a laptop which meanwhile took on a new identity (a clone, or a power loss that made it
-    // a new device) had sent; the laptop never sends it again (seeds 175, 280 and 6519 with
-    // `SHEGONG_SIM_KNOWN_BUGS=1`). Until it is fixed, a scenario has either those faults or a
-    // server restore, not both (restores in a third of the seeds); `SHEGONG_SIM_KNOWN_BUGS=1` mixes
-    // them again.
-    let mix = std::env::var_os("SHEGONG_SIM_KNOWN_BUGS").is_some();
-    let restore_allowed = mix || seed.is_multiple_of(3);
-    let identity_allowed = mix || !seed.is_multiple_of(3);
     // Device numbers past the first six name clones, when there are any (see `World::device`).
     let device = |rng: &mut StdRng| rng.gen_range(0..(DEVICES as u8 + 2));
     (0..steps)
@@ -326,10 +317,8 @@ pub fn generate(seed: u64, steps: usize) -> Vec<SimOp> {
                 }
                 810..=859 => SimOp::Partition { dev, online: rng.gen_bool(0.6) },
                 860..=889 => SimOp::Restart { dev },
-                890..=899 if enabled(Family::PowerLoss) && identity_allowed => SimOp::PowerLoss { dev },
-                900..=901 if enabled(Family::Clone) && identity_allowed => {
-                    SimOp::CloneDevice { dev: dev % DEVICES as u8 }
-                }
+                890..=899 if enabled(Family::PowerLoss) => SimOp::PowerLoss { dev },
+                900..=901 if enabled(Family::Clone) => SimOp::CloneDevice { dev: dev % DEVICES as u8 },
                 902..=911 if enabled(Family::ExtremeClocks) => {
                     let to = [ClockJump::Year9999, ClockJump::Year1970, ClockJump::Back, ClockJump::Back]
                         [rng.gen_range(0..4)];
@@ -344,8 +333,8 @@ pub fn generate(seed: u64, steps: usize) -> Vec<SimOp> {
                     let who = rng.gen_range(0..DEVICES as u8);
                     SimOp::Admin(AdminAction::SetActive { dev: who, active: rng.gen_bool(0.5) })
                 }
-                922..=924 if enabled(Family::ServerRestore) && restore_allowed => SimOp::ServerBackup,
-                925..=926 if enabled(Family::ServerRestore) && restore_allowed => SimOp::ServerRestore,
+                922..=924 if enabled(Family::ServerRestore) => SimOp::ServerBackup,
+                925..=926 if enabled(Family::ServerRestore) => SimOp::ServerRestore,
                 _ => SimOp::Tick { ms: rng.gen_range(1..3_600_000) },
             }
         })
@@ -598,6 +587,54 @@ fn refused_changes_are_undone_exactly() {
             SimOp::Sync { dev: 1, fault: Fault::CrashMidApply },
             SimOp::Sync { dev: 3, fault: Fault::LoseRefreshReply },
             SimOp::Write { dev: 3, edit: Edit::Advance, pick: 36674, value: 57029 },
+        ],
+    );
+}
+
+/// A laptop cloned after sign-in becomes a new device and has a change accepted under its new
+/// id; then the server is restored from a backup taken before all of it: the laptop must send
+/// that change again (seed 175 of the simulation, shrunk).
+#[test]
+fn a_new_device_sends_again_what_a_restored_server_lost() {
+    scenario(
+        175,
+        &[
+            SimOp::ServerBackup,
+            SimOp::Tick { ms: 1_986_566 },
+            SimOp::Write { dev: 6, edit: Edit::NewHousehold, pick: 408, value: 28032 },
+            SimOp::CloneDevice { dev: 1 },
+            SimOp::Sync { dev: 0, fault: Fault::LoseRefreshReply },
+            SimOp::Write { dev: 6, edit: Edit::NewRecipient, pick: 33162, value: 59034 },
+            SimOp::Sync { dev: 1, fault: Fault::CutReply(1) },
+            SimOp::Tick { ms: 2_812_296 },
+            SimOp::Write { dev: 1, edit: Edit::EditHousehold, pick: 22464, value: 4432 },
+            SimOp::Sync { dev: 1, fault: Fault::None },
+            SimOp::ServerRestore,
+        ],
+    );
+}
+
+/// A laptop's change is accepted, its files go back in time (power loss), it records again under
+/// the same number and becomes a new device; the change it had sent comes back by pull under its
+/// old id. The server is then restored from a backup from before all of it: the laptop must
+/// send that change again too (seed 280 of the simulation, shrunk).
+#[test]
+fn a_laptop_that_became_a_new_device_after_a_power_loss_sends_again_what_a_restored_server_lost() {
+    scenario(
+        280,
+        &[
+            SimOp::Write { dev: 7, edit: Edit::NewRecipient, pick: 39148, value: 15432 },
+            SimOp::ServerBackup,
+            SimOp::Write { dev: 5, edit: Edit::NewRecipient, pick: 56131, value: 7335 },
+            SimOp::Admin(AdminAction::MoveUser { dev: 1 }),
+            SimOp::Sync { dev: 5, fault: Fault::None },
+            SimOp::Sync { dev: 7, fault: Fault::CrashMidApply },
+            SimOp::Write { dev: 7, edit: Edit::EditRecipient, pick: 22980, value: 264 },
+            SimOp::Sync { dev: 7, fault: Fault::Stale },
+            SimOp::PowerLoss { dev: 7 },
+            SimOp::Write { dev: 1, edit: Edit::EditRecipient, pick: 16716, value: 14622 },
+            SimOp::Sync { dev: 1, fault: Fault::Duplicate },
+            SimOp::ServerRestore,
         ],
     );
 }

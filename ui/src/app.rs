@@ -13,7 +13,10 @@ use crate::api::invoke;
 use crate::components::header::Header;
 use crate::components::status_bar::StatusBar;
 use crate::pages::add_recipient::AddRecipientPage;
+use crate::pages::household_file::HouseholdFilePage;
 use crate::pages::not_found::NotFoundPage;
+use crate::pages::recipient_file::RecipientFilePage;
+use crate::pages::record_visit::{RecordVisitPage, VisitTarget};
 use crate::pages::rejected::RejectedPage;
 use crate::pages::roster::RosterPage;
 use crate::pages::sign_in::SignInPage;
@@ -157,11 +160,16 @@ pub fn app() -> Html {
                 Route::Roster => html! { <RosterPage /> },
                 Route::AddRecipient => html! { <AddRecipientPage /> },
                 Route::Rejected => html! { <RejectedPage /> },
-                // The files and the case page are the next screens; until then their addresses
-                // lead nowhere.
-                Route::Recipient { .. } | Route::Household { .. } | Route::Case { .. } | Route::NotFound => {
-                    html! { <NotFoundPage /> }
+                Route::Recipient { id } => html! { <RecipientFilePage {id} /> },
+                Route::Household { id } => html! { <HouseholdFilePage {id} /> },
+                Route::RecordVisit { recipient_id } => {
+                    html! { <RecordVisitPage target={VisitTarget::Recipient(recipient_id)} /> }
                 }
+                Route::RecordHouseholdVisit { household_id } => {
+                    html! { <RecordVisitPage target={VisitTarget::Household(household_id)} /> }
+                }
+                // The case page is the next screen; until then its address leads nowhere.
+                Route::Case { .. } | Route::NotFound => html! { <NotFoundPage /> },
             }
         }
     };

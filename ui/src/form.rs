@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use contract::{CommandError, Language, sentence};
+use contract::{CommandError, FieldValues, Language, sentence};
 use domain::Labelled;
 use domain::entity::{FieldSpec, FieldType};
 use domain::validate::{FieldError, Invalid, normalize_field};
@@ -31,6 +31,23 @@ impl Input {
             FieldType::EnumSet(_) | FieldType::RefList(_) | FieldType::HexList => Input::Choices(Vec::new()),
             FieldType::Bool => Input::Flag(false),
             _ => Input::Text(String::new()),
+        }
+    }
+
+    /// The input a stored value puts in a field of type `ty` (an edit form's starting values):
+    /// text as it is, numbers as text, lists as the ticked choices, booleans as the flag. A value
+    /// of an unexpected shape becomes text the field's check then refuses, never a panic.
+    pub fn from_value(ty: FieldType, value: &Value) -> Input {
+        match (Input::empty(ty), value) {
+            (_, Value::Null) => Input::empty(ty),
+            (Input::Choices(_), Value::Array(items)) => {
+                Input::Choices(items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect())
+            }
+            (Input::Flag(_), Value::Bool(flag)) => Input::Flag(*flag),
+            (Input::Flag(_), _) => Input::Flag(false),
+            (Input::Choices(_), Value::String(one)) => Input::Choices(vec![one.clone()]),
+            (_, Value::String(text)) => Input::Text(text.clone()),
+            (_, other) => Input::Text(other.to_string()),
         }
     }
 
@@ -147,6 +164,22 @@ impl Values {
         self.get(field).as_str().unwrap_or_default().to_string()
     }
 
+    /// The values as a command's `FieldValues` (field name → JSON value), every field of the
+    /// form included (an update writes only those that change).
+    pub fn field_values(&self) -> FieldValues {
+        self.0.iter().map(|(name, value)| ((*name).to_string(), value.clone())).collect()
+    }
+
+    /// A yes/no field's value; `false` when empty.
+    pub fn flag(&self, field: &str) -> bool {
+        self.get(field).as_bool().unwrap_or(false)
+    }
+
+    /// A date field's value, when it holds one.
+    pub fn date(&self, field: &str) -> Option<NaiveDate> {
+        self.get(field).as_str().and_then(|s| s.parse().ok())
+    }
+
     /// A reference field's id.
     pub fn id(&self, field: &str) -> Option<Uuid> {
         self.get(field).as_str().and_then(|s| Uuid::try_parse(s).ok())
@@ -174,10 +207,17 @@ pub struct FormState {
 impl FormState {
     /// An empty form over `fields`, validated against `today` (dates of birth, visit dates).
     pub fn new(fields: &[&'static FieldSpec], today: NaiveDate) -> Self {
+        Self::with_initial(fields, today, &FieldValues::new())
+    }
+
+    /// A form over `fields` starting from `initial` (a record's stored values, by field name;
+    /// fields it lacks start empty). Nothing shows as an error until the user edits or leaves
+    /// a field, or saves.
+    pub fn with_initial(fields: &[&'static FieldSpec], today: NaiveDate, initial: &FieldValues) -> Self {
         let fields = fields
             .iter()
             .map(|spec| {
-                let input = Input::empty(spec.ty);
+                let input = initial.get(spec.name).map_or_else(|| Input::empty(spec.ty), |v| Input::from_value(spec.ty, v));
                 let check = normalize_field(spec, &input.to_json(), today);
                 Field { spec, input, check, touched: false }
             })
@@ -282,6 +322,7 @@ impl FormState {
 mod tests {
     use domain::entity::RECIPIENT;
     use domain::recipient::RecipientCategory;
+    use serde_json::json;
 
     use super::*;
 
@@ -293,9 +334,10 @@ mod tests {
         RECIPIENT.field(name).expect("a recipient field")
     }
 
+    const FIELDS: [&str; 5] = ["name", "id_number", "categories", "village_id", "phone"];
+
     fn recipient_form() -> FormState {
-        let names = ["name", "id_number", "categories", "village_id", "phone"];
-        FormState::new(&names.map(spec), today())
+        FormState::new(&FIELDS.map(spec), today())
     }
 
     const VILLAGE: &str = "0190e3a1-7f5c-7c3e-9a4b-1f2e3d4c5b6a";
@@ -413,6 +455,95 @@ mod tests {
         let elsewhere = CommandError::new("immutable", "x", "x").at_field("birth_date");
         form.command_failed(Some(elsewhere.clone()));
         assert_eq!(form.form_error(), Some(&elsewhere));
+    }
+
+    fn stored(pairs: &[(&str, Value)]) -> FieldValues {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    /// An edit form starts from the stored values, shows no error before the user acts, and
+    /// gives back the same values when saved unchanged.
+    #[test]
+    fn a_form_starts_from_stored_values() {
+        let initial = stored(&[
+            ("name", json!("王测试")),
+            ("id_number", json!("44052419580101001X")),
+            ("categories", json!(["Dibao", "VulnerableElderly"])),
+            ("village_id", json!(VILLAGE)),
+            ("phone", json!("13800138000")),
+            ("station_id", json!("not a field of the form")),
+        ]);
+        let mut form = FormState::with_initial(&recipient_form().specs().collect::<Vec<_>>(), today(), &initial);
+        assert_eq!(form.input("name"), Some(&Input::Text("王测试".into())));
+        assert_eq!(form.input("categories"), Some(&Input::Choices(vec!["Dibao".into(), "VulnerableElderly".into()])));
+        assert_eq!(form.input("village_id"), Some(&Input::Text(VILLAGE.into())));
+        for field in FIELDS {
+            assert_eq!(form.error(field), None, "{field}");
+        }
+        let values = form.submit().expect("stored values are valid");
+        let sent = values.field_values();
+        assert_eq!(sent.keys().map(String::as_str).collect::<Vec<_>>(), ["categories", "id_number", "name", "phone", "village_id"]);
+        assert_eq!(sent["categories"], json!(["Dibao", "VulnerableElderly"]));
+        assert_eq!(sent["phone"], json!("13800138000"));
+    }
+
+    /// A field the record lacks starts empty; a required one is refused on save.
+    #[test]
+    fn a_form_missing_a_stored_value_starts_that_field_empty() {
+        let initial = stored(&[("name", json!("王测试"))]);
+        let mut form = FormState::with_initial(&recipient_form().specs().collect::<Vec<_>>(), today(), &initial);
+        assert_eq!(form.input("phone"), Some(&Input::Text(String::new())));
+        assert_eq!(form.input("categories"), Some(&Input::Choices(Vec::new())));
+        assert_eq!(form.error("id_number"), None);
+        assert_eq!(form.submit(), None);
+        assert_eq!(form.error("id_number").map(|e| e.code), Some("required".into()));
+    }
+
+    /// (field type, stored value, the input it gives)
+    #[test]
+    fn stored_values_of_any_shape_become_inputs() {
+        use domain::entity::FieldType as T;
+        let text = T::Text { max_chars: 10 };
+        let set = T::EnumSet(&["A", "B"]);
+        let cases: Vec<(FieldType, Value, Input)> = vec![
+            (text, json!("abc"), Input::Text("abc".into())),
+            (text, Value::Null, Input::Text(String::new())),
+            (text, json!(12), Input::Text("12".into())),
+            (text, json!(["x"]), Input::Text("[\"x\"]".into())),
+            (T::Integer { min: 0, max: 9 }, json!(3), Input::Text("3".into())),
+            (T::Bool, json!(true), Input::Flag(true)),
+            (T::Bool, json!("yes"), Input::Flag(false)),
+            (set, json!(["B", "A"]), Input::Choices(vec!["B".into(), "A".into()])),
+            (set, json!(["A", 1]), Input::Choices(vec!["A".into(), "1".into()])),
+            (set, json!("A"), Input::Choices(vec!["A".into()])),
+            (set, json!({"a": 1}), Input::Choices(Vec::new())),
+        ];
+        for (ty, value, expected) in cases {
+            let input = Input::from_value(ty, &value);
+            assert_eq!(input, expected, "{ty:?} {value}");
+        }
+    }
+
+    /// A visit form: today's date to start with, the flag, and the values a draft is made of.
+    #[test]
+    fn visit_values_read_back_as_typed() {
+        use domain::entity::VISIT;
+        let names = ["visited_on", "persons_seen", "observations", "needs_found", "follow_up_needed"];
+        let specs: Vec<&'static FieldSpec> = names.iter().filter_map(|n| VISIT.field(n)).collect();
+        let initial = stored(&[("visited_on", json!(today().to_string()))]);
+        let mut form = FormState::with_initial(&specs, today(), &initial);
+        assert_eq!(form.submit(), None, "observations are required");
+        form.set("observations", Input::Text(" 老人身体尚可 ".into()));
+        form.set("follow_up_needed", Input::Flag(true));
+        let values = form.submit().expect("valid");
+        assert_eq!(values.date("visited_on"), Some(today()));
+        assert_eq!(values.text("observations"), "老人身体尚可");
+        assert!(values.flag("follow_up_needed"));
+        assert_eq!(values.text("persons_seen"), "");
+        form.set("visited_on", Input::Text("2026-12-06".into()));
+        assert_eq!(form.error("visited_on").map(|e| e.code), Some("date_in_future".into()));
+        form.set("observations", Input::Text("走".repeat(10_000)));
+        assert_eq!(form.error("observations").map(|e| e.code), Some("too_long".into()));
     }
 
     /// Whatever lands in a field, checking it never panics and what was typed stays.

@@ -188,6 +188,13 @@ where
     }
 }
 
+impl<C> UseActionHandle<C> {
+    /// Forgets the last run's error (a form opened again starts clean).
+    pub fn clear_error(&self) {
+        self.set_error.set(None);
+    }
+}
+
 /// A command that changes something, run when the user asks ([`UseActionHandle::run`]).
 #[hook]
 pub fn use_action<C>() -> UseActionHandle<C>

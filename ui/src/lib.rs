@@ -8,6 +8,7 @@
 mod api;
 mod app;
 mod components;
+mod focus;
 mod form;
 mod hooks;
 mod i18n;

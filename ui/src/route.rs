@@ -26,6 +26,14 @@ pub enum Route {
     Household {
         id: Uuid,
     },
+    /// Recording home visits (入户走访) to one person, one after another.
+    RecordVisit {
+        recipient_id: Uuid,
+    },
+    /// Recording home visits to a household (under its head).
+    RecordHouseholdVisit {
+        household_id: Uuid,
+    },
     /// A case and its pipeline.
     Case {
         id: Uuid,
@@ -50,6 +58,12 @@ impl Route {
             ["recipients", "new"] => Route::AddRecipient,
             ["recipients", s] => id(s).map_or(Route::NotFound, |id| Route::Recipient { id }),
             ["households", s] => id(s).map_or(Route::NotFound, |id| Route::Household { id }),
+            ["recipients", s, "visit"] => {
+                id(s).map_or(Route::NotFound, |recipient_id| Route::RecordVisit { recipient_id })
+            }
+            ["households", s, "visit"] => {
+                id(s).map_or(Route::NotFound, |household_id| Route::RecordHouseholdVisit { household_id })
+            }
             ["cases", s] => id(s).map_or(Route::NotFound, |id| Route::Case { id }),
             ["rejected"] => Route::Rejected,
             _ => Route::NotFound,
@@ -63,6 +77,8 @@ impl Route {
             Route::AddRecipient => "#/recipients/new".into(),
             Route::Recipient { id } => format!("#/recipients/{id}"),
             Route::Household { id } => format!("#/households/{id}"),
+            Route::RecordVisit { recipient_id } => format!("#/recipients/{recipient_id}/visit"),
+            Route::RecordHouseholdVisit { household_id } => format!("#/households/{household_id}/visit"),
             Route::Case { id } => format!("#/cases/{id}"),
             Route::Rejected => "#/rejected".into(),
             Route::NotFound => "#/not-found".into(),
@@ -76,10 +92,19 @@ impl Route {
         let reads_roster = role != RoleKind::Admin;
         match self {
             Route::Roster | Route::Recipient { .. } | Route::Household { .. } | Route::Case { .. } => reads_roster,
-            Route::AddRecipient => matches!(role, RoleKind::SocialWorker | RoleKind::DeputyHead),
+            Route::AddRecipient | Route::RecordVisit { .. } | Route::RecordHouseholdVisit { .. } => {
+                writes_roster(role)
+            }
             Route::Rejected | Route::NotFound => true,
         }
     }
+}
+
+/// Whether a role adds and edits recipients, households and visits (the file pages offer their
+/// edit buttons and the roster its "record visit" action only to these roles). Mirrors
+/// `domain::policy::authorize` for the roster's entities in the user's own station.
+pub fn writes_roster(role: RoleKind) -> bool {
+    matches!(role, RoleKind::SocialWorker | RoleKind::DeputyHead)
 }
 
 /// An entry of the navigation bar.
@@ -160,6 +185,12 @@ mod tests {
             (&format!("#/recipients/{ID}"), Route::Recipient { id: id() }),
             (&format!("#/recipients/{}", ID.to_uppercase()), Route::Recipient { id: id() }),
             (&format!("#/households/{ID}"), Route::Household { id: id() }),
+            (&format!("#/recipients/{ID}/visit"), Route::RecordVisit { recipient_id: id() }),
+            (&format!("#/households/{ID}/visit"), Route::RecordHouseholdVisit { household_id: id() }),
+            (&format!("#/households/{ID}/visit/"), Route::RecordHouseholdVisit { household_id: id() }),
+            ("#/recipients/new/visit", Route::NotFound),
+            (&format!("#/recipients/{ID}/visits"), Route::NotFound),
+            (&format!("#/cases/{ID}/visit"), Route::NotFound),
             (&format!("#/cases/{ID}?stage=Assess"), Route::Case { id: id() }),
             ("#/rejected", Route::Rejected),
             ("#/recipients/not-an-id", Route::NotFound),
@@ -180,6 +211,8 @@ mod tests {
             Route::AddRecipient,
             Route::Recipient { id: id() },
             Route::Household { id: id() },
+            Route::RecordVisit { recipient_id: id() },
+            Route::RecordHouseholdVisit { household_id: id() },
             Route::Case { id: id() },
             Route::Rejected,
             Route::NotFound,
@@ -224,6 +257,15 @@ mod tests {
             let may = |action| authorize(&actor, action, &target).is_ok();
             assert_eq!(Route::AddRecipient.allowed_for(*role), may(Action::Create), "{role:?} adding");
             assert_eq!(Route::Roster.allowed_for(*role), may(Action::Read), "{role:?} reading");
+            assert_eq!(writes_roster(*role), may(Action::Edit), "{role:?} editing");
+            let visit = Target { kind: EntityKind::Visit, ..target };
+            let may_visit = authorize(&actor, Action::Create, &visit).is_ok();
+            assert_eq!(Route::RecordVisit { recipient_id: station }.allowed_for(*role), may_visit, "{role:?} visiting");
+            assert_eq!(
+                Route::RecordHouseholdVisit { household_id: station }.allowed_for(*role),
+                may_visit,
+                "{role:?} visiting a household"
+            );
         }
     }
 }

@@ -9,8 +9,10 @@
 //! To add a command: write its `#[tauri::command]` function in the shell, register it there, and
 //! add a line to [`commands!`](self) below (plus an `…Args` struct when it takes arguments).
 
+use domain::recipient::HouseholdRelation;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::dto::*;
 
@@ -56,6 +58,151 @@ pub struct AddRecipientArgs {
     pub draft: RecipientDraft,
 }
 
+/// The arguments of a command about one recipient ([`RecipientFile`], [`VisitsOf`],
+/// [`RemoveHouseholdMember`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientIdArgs {
+    pub recipient_id: Uuid,
+}
+
+/// [`UpdateRecipient`]'s arguments: the fields to change (others are left as they are).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateRecipientArgs {
+    pub recipient_id: Uuid,
+    pub fields: FieldValues,
+}
+
+/// [`TransferRecipient`]'s arguments: the village the person moves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferRecipientArgs {
+    pub recipient_id: Uuid,
+    pub village_id: Uuid,
+}
+
+/// [`HouseholdFile`]'s arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HouseholdIdArgs {
+    pub household_id: Uuid,
+}
+
+/// [`AddHousehold`]'s arguments: the household's fields (`village_id`, `name`, optionally
+/// `address` and `notes`); its station follows the village.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddHouseholdArgs {
+    pub fields: FieldValues,
+}
+
+/// [`UpdateHousehold`]'s arguments: the fields to change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateHouseholdArgs {
+    pub household_id: Uuid,
+    pub fields: FieldValues,
+}
+
+/// [`SetHouseholdMember`]'s arguments: the person joins the household (leaving any other) with
+/// this relation to its head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetHouseholdMemberArgs {
+    pub recipient_id: Uuid,
+    pub household_id: Uuid,
+    pub relation: HouseholdRelation,
+}
+
+/// [`RecordVisit`]'s arguments: the person visited and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordVisitArgs {
+    pub recipient_id: Uuid,
+    pub draft: VisitDraft,
+}
+
+/// [`RecordHouseholdVisit`]'s arguments: the household visited and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordHouseholdVisitArgs {
+    pub household_id: Uuid,
+    pub draft: VisitDraft,
+}
+
+/// [`AmendVisit`]'s arguments: the visit corrected and the corrected record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AmendVisitArgs {
+    pub visit_id: Uuid,
+    pub draft: VisitDraft,
+}
+
+/// [`OpenCase`]'s arguments: the person the case is for, and the day it was opened (today when
+/// absent; never in the future).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenCaseArgs {
+    pub recipient_id: Uuid,
+    #[serde(default)]
+    pub opened_on: Option<chrono::NaiveDate>,
+}
+
+/// The arguments of a command about one case ([`CasePage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseIdArgs {
+    pub case_id: Uuid,
+}
+
+/// [`SaveCaseRecord`]'s arguments: a new stage record of the case, its fields as the kind's
+/// spec names them (the case, the station and the worker are set by the app), and for an
+/// intervention or a follow-up visit, the earlier record it corrects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SaveCaseRecordArgs {
+    pub case_id: Uuid,
+    pub kind: CaseRecordKind,
+    pub fields: FieldValues,
+    #[serde(default)]
+    pub amends: Option<Uuid>,
+}
+
+/// [`UpdateCaseRecord`]'s arguments: the fields of a stage record to change (a goal's
+/// evaluation, a resource link's status...); others are left as they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateCaseRecordArgs {
+    pub kind: CaseRecordKind,
+    pub record_id: Uuid,
+    pub fields: FieldValues,
+}
+
+/// [`MoveCase`]'s arguments: the stage the case moves to (forward one stage, or back to any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MoveCaseArgs {
+    pub case_id: Uuid,
+    pub to_stage: domain::case::Stage,
+}
+
+/// [`SetPlanStrategy`]'s arguments: the intervention strategy of the plan (`""` clears it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetPlanStrategyArgs {
+    pub case_id: Uuid,
+    pub strategy: String,
+}
+
+/// [`RequestClosure`]'s arguments: the worker's closure summary (required).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestClosureArgs {
+    pub case_id: Uuid,
+    pub summary: String,
+}
+
 /// Declares each command: a unit struct, its [`Command`] impl, and its name in [`ALL`].
 macro_rules! commands {
     ($($(#[$meta:meta])* $command:ident = $name:literal ($args:ty) -> $output:ty;)+) => {
@@ -97,6 +244,47 @@ commands! {
     /// Asks for a sync round now; returns the status as it is.
     SyncNow = "sync_now" (NoArgs) -> SyncStatusView;
     RejectedChanges = "rejected_changes" (NoArgs) -> Vec<RejectedChangeView>;
+    /// A person's file (档案): fields, household, ledger, history, open cases.
+    RecipientFile = "recipient_file" (RecipientIdArgs) -> crate::dto::RecipientFile;
+    /// Edits a person's fields (each checked; nothing is saved when one is wrong). Returns the
+    /// file as it now stands.
+    UpdateRecipient = "update_recipient" (UpdateRecipientArgs) -> crate::dto::RecipientFile;
+    /// Moves a person to another village (the station follows the village).
+    TransferRecipient = "transfer_recipient" (TransferRecipientArgs) -> crate::dto::RecipientFile;
+    /// A household's file (一户一档): fields, members, the members' ledger, history.
+    HouseholdFile = "household_file" (HouseholdIdArgs) -> crate::dto::HouseholdFile;
+    AddHousehold = "add_household" (AddHouseholdArgs) -> AddedHousehold;
+    /// Edits a household's fields. Returns the file as it now stands.
+    UpdateHousehold = "update_household" (UpdateHouseholdArgs) -> crate::dto::HouseholdFile;
+    /// Puts a person in a household with their relation to the head.
+    SetHouseholdMember = "set_household_member" (SetHouseholdMemberArgs) -> ();
+    /// Takes a person out of their household.
+    RemoveHouseholdMember = "remove_household_member" (RecipientIdArgs) -> ();
+    /// Records a home visit to a person.
+    RecordVisit = "record_visit" (RecordVisitArgs) -> VisitView;
+    /// Records a home visit to a household, under its head.
+    RecordHouseholdVisit = "record_household_visit" (RecordHouseholdVisitArgs) -> VisitView;
+    /// Corrects a visit: a new visit that amends it (visits are never edited).
+    AmendVisit = "amend_visit" (AmendVisitArgs) -> VisitView;
+    /// Every visit to a person, newest first, corrected ones marked.
+    VisitsOf = "visits_of" (RecipientIdArgs) -> Vec<VisitView>;
+    /// Opens a case for a person, at 识别对象, assigned to the signed-in worker.
+    OpenCase = "open_case" (OpenCaseArgs) -> OpenedCase;
+    /// The case page: the case, its stepper and records, what is missing before the next step,
+    /// and the supervisor's latest decision.
+    CasePage = "case_page" (CaseIdArgs) -> crate::dto::CasePage;
+    /// Records a stage record of a case (a correction of an intervention or follow-up visit
+    /// names the record it amends).
+    SaveCaseRecord = "save_case_record" (SaveCaseRecordArgs) -> SavedCaseRecord;
+    /// Edits a stage record that may change (not interventions or follow-up visits). Returns the
+    /// case page as it now stands.
+    UpdateCaseRecord = "update_case_record" (UpdateCaseRecordArgs) -> crate::dto::CasePage;
+    /// Moves a case to another stage, as the pipeline allows. Returns the case page.
+    MoveCase = "move_case" (MoveCaseArgs) -> crate::dto::CasePage;
+    /// Writes the plan's intervention strategy. Returns the case page.
+    SetPlanStrategy = "set_plan_strategy" (SetPlanStrategyArgs) -> crate::dto::CasePage;
+    /// Asks the supervisor to close the case. Returns the case page.
+    RequestClosure = "request_closure" (RequestClosureArgs) -> crate::dto::CasePage;
 }
 
 #[cfg(test)]
@@ -172,6 +360,113 @@ mod tests {
         check::<SyncStatus>(NoArgs {}, json!({}));
         check::<SyncNow>(NoArgs {}, json!({}));
         check::<RejectedChanges>(NoArgs {}, json!({}));
+        let (person, household, visit) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        check::<RecipientFile>(RecipientIdArgs { recipient_id: person }, json!({ "recipientId": person.to_string() }));
+        check::<UpdateRecipient>(
+            UpdateRecipientArgs {
+                recipient_id: person,
+                fields: FieldValues::from([("phone".to_string(), json!("13800138000"))]),
+            },
+            json!({ "recipientId": person.to_string(), "fields": { "phone": "13800138000" } }),
+        );
+        check::<TransferRecipient>(
+            TransferRecipientArgs { recipient_id: person, village_id: village },
+            json!({ "recipientId": person.to_string(), "villageId": village.to_string() }),
+        );
+        check::<HouseholdFile>(
+            HouseholdIdArgs { household_id: household },
+            json!({ "householdId": household.to_string() }),
+        );
+        check::<AddHousehold>(
+            AddHouseholdArgs { fields: FieldValues::from([("name".to_string(), json!("张三户"))]) },
+            json!({ "fields": { "name": "张三户" } }),
+        );
+        check::<UpdateHousehold>(
+            UpdateHouseholdArgs { household_id: household, fields: FieldValues::new() },
+            json!({ "householdId": household.to_string(), "fields": {} }),
+        );
+        check::<SetHouseholdMember>(
+            SetHouseholdMemberArgs {
+                recipient_id: person,
+                household_id: household,
+                relation: HouseholdRelation::Spouse,
+            },
+            json!({ "recipientId": person.to_string(), "householdId": household.to_string(), "relation": "Spouse" }),
+        );
+        check::<RemoveHouseholdMember>(
+            RecipientIdArgs { recipient_id: person },
+            json!({ "recipientId": person.to_string() }),
+        );
+        let draft = VisitDraft {
+            visited_on: None,
+            persons_seen: "本人".into(),
+            observations: "身体尚可".into(),
+            needs_found: String::new(),
+            follow_up_needed: true,
+        };
+        let draft_json = json!({
+            "visited_on": null, "persons_seen": "本人", "observations": "身体尚可", "needs_found": "",
+            "follow_up_needed": true,
+        });
+        check::<RecordVisit>(
+            RecordVisitArgs { recipient_id: person, draft: draft.clone() },
+            json!({ "recipientId": person.to_string(), "draft": draft_json.clone() }),
+        );
+        check::<RecordHouseholdVisit>(
+            RecordHouseholdVisitArgs { household_id: household, draft: draft.clone() },
+            json!({ "householdId": household.to_string(), "draft": draft_json.clone() }),
+        );
+        check::<AmendVisit>(
+            AmendVisitArgs { visit_id: visit, draft },
+            json!({ "visitId": visit.to_string(), "draft": draft_json }),
+        );
+        check::<VisitsOf>(RecipientIdArgs { recipient_id: person }, json!({ "recipientId": person.to_string() }));
+    }
+
+    #[test]
+    fn case_arguments_are_objects_keyed_by_the_parameter_names() {
+        let (case, person, record) = (Uuid::from_u128(11), Uuid::from_u128(12), Uuid::from_u128(13));
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
+        check::<OpenCase>(
+            OpenCaseArgs { recipient_id: person, opened_on: Some(day) },
+            json!({ "recipientId": person.to_string(), "openedOn": "2026-11-25" }),
+        );
+        check::<CasePage>(CaseIdArgs { case_id: case }, json!({ "caseId": case.to_string() }));
+        check::<SaveCaseRecord>(
+            SaveCaseRecordArgs {
+                case_id: case,
+                kind: CaseRecordKind::FollowUp,
+                fields: FieldValues::from([("notes".to_string(), json!("情况稳定"))]),
+                amends: Some(record),
+            },
+            json!({
+                "caseId": case.to_string(), "kind": "follow_up", "fields": { "notes": "情况稳定" },
+                "amends": record.to_string(),
+            }),
+        );
+        check::<UpdateCaseRecord>(
+            UpdateCaseRecordArgs {
+                kind: CaseRecordKind::Goal,
+                record_id: record,
+                fields: FieldValues::from([("evaluation".to_string(), json!("Achieved"))]),
+            },
+            json!({ "kind": "goal", "recordId": record.to_string(), "fields": { "evaluation": "Achieved" } }),
+        );
+        check::<MoveCase>(
+            MoveCaseArgs { case_id: case, to_stage: domain::case::Stage::FollowUp },
+            json!({ "caseId": case.to_string(), "toStage": "FollowUp" }),
+        );
+        check::<SetPlanStrategy>(
+            SetPlanStrategyArgs { case_id: case, strategy: "陪伴与资源链接".into() },
+            json!({ "caseId": case.to_string(), "strategy": "陪伴与资源链接" }),
+        );
+        check::<RequestClosure>(
+            RequestClosureArgs { case_id: case, summary: "目标达成".into() },
+            json!({ "caseId": case.to_string(), "summary": "目标达成" }),
+        );
+        // What older forms leave out reads as absent.
+        let opened: OpenCaseArgs = serde_json::from_value(json!({ "recipientId": person.to_string() })).expect("reads");
+        assert_eq!(opened.opened_on, None);
     }
 
     #[test]
@@ -189,6 +484,25 @@ mod tests {
             SyncStatus::NAME,
             SyncNow::NAME,
             RejectedChanges::NAME,
+            RecipientFile::NAME,
+            UpdateRecipient::NAME,
+            TransferRecipient::NAME,
+            HouseholdFile::NAME,
+            AddHousehold::NAME,
+            UpdateHousehold::NAME,
+            SetHouseholdMember::NAME,
+            RemoveHouseholdMember::NAME,
+            RecordVisit::NAME,
+            RecordHouseholdVisit::NAME,
+            AmendVisit::NAME,
+            VisitsOf::NAME,
+            OpenCase::NAME,
+            CasePage::NAME,
+            SaveCaseRecord::NAME,
+            UpdateCaseRecord::NAME,
+            MoveCase::NAME,
+            SetPlanStrategy::NAME,
+            RequestClosure::NAME,
         ];
         assert_eq!(ALL, names.as_slice());
         let mut unique = ALL.to_vec();

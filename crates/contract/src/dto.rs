@@ -1,11 +1,20 @@
 //! The types each command takes and returns, as JSON: what the UI shows and sends. They may only
 //! use crates both sides have: serde, chrono, uuid and `domain`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::case::{ClosureStatus, Stage};
+use domain::change::Op;
+use domain::entity::EntityKind;
 use domain::org::RoleKind;
-use domain::recipient::{Gender, RecipientCategory};
+use domain::recipient::{Gender, HouseholdRelation, RecipientCategory};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
+
+mod case;
+pub use case::*;
 
 /// Every command's error: a stable `code` the UI acts on, the field it concerns (if any), and
 /// messages in both languages. The UI never matches message text.
@@ -58,6 +67,21 @@ pub mod codes {
     pub const BAD_REQUEST: &str = "bad_request";
     /// Something failed underneath (database, file system); details are in the log.
     pub const INTERNAL: &str = "internal";
+    /// Offline sign-in after more days without the server than the station allows: the local
+    /// data stays locked until an online sign-in.
+    pub const LEASE_EXPIRED: &str = "lease_expired";
+    /// The account was deactivated; it no longer signs in on this computer.
+    pub const ACCOUNT_DEACTIVATED: &str = "account_deactivated";
+    /// Sync needs an online sign-in first (no session, or the session changed meanwhile).
+    pub const SIGN_IN_REQUIRED: &str = "sign_in_required";
+    /// The record asked for is not on this computer (never synced here, or out of the user's
+    /// scope now).
+    pub const NOT_FOUND: &str = "not_found";
+    /// A household visit needs a member recorded as the head of the household.
+    pub const NO_HOUSEHOLD_HEAD: &str = "no_household_head";
+    /// The field is changed by its own command, not by a general edit (a recipient's village by
+    /// `transfer_recipient`, their household by `set_household_member`); `field` names it.
+    pub const NOT_EDITABLE_HERE: &str = "not_editable_here";
 }
 
 /// The UI's language. Chinese by default.
@@ -232,4 +256,207 @@ pub struct RejectedChangeView {
     pub entity_label: Option<String>,
     pub recorded_at: Option<DateTime<Utc>>,
     pub reason: CommandError,
+}
+
+/// Field values as a spec-driven form sends them (`ui::form::Values`): each field's name, as in
+/// the entity's `FieldSpec` (`phone`, `categories`, ...), with its JSON value: text, `true` or
+/// `false`, a list of vocabulary names (`["Dibao"]`), a record's id as text. `null`, `""` and
+/// `[]` clear an optional field. A file's `fields` are the stored values in the same shape.
+pub type FieldValues = BTreeMap<String, Value>;
+
+/// A record named for display: its id and its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Where a recipient or a household lives: the village, its service point and its station
+/// (each `None` while its record has not reached this computer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceView {
+    pub village: Option<NamedRef>,
+    pub service_point: Option<NamedRef>,
+    pub station: Option<NamedRef>,
+}
+
+/// A person's file (档案): everything the file screen shows about one recipient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecipientFile {
+    pub id: Uuid,
+    pub name: String,
+    /// The full resident ID number (the file screen shows it; the roster only its tail).
+    pub id_number: String,
+    pub gender: Option<Gender>,
+    pub birth_date: Option<NaiveDate>,
+    pub categories: Vec<RecipientCategory>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub notes: Option<String>,
+    pub place: PlaceView,
+    /// The household the person belongs to, with its members; `None` when not in one.
+    pub household: Option<HouseholdSummary>,
+    pub household_relation: Option<HouseholdRelation>,
+    /// Every stored field of the recipient by name (the edit form's starting values).
+    pub fields: FieldValues,
+    /// The service ledger (台账): everything done for the person, newest first.
+    pub ledger: Vec<LedgerItem>,
+    /// Who changed the file, what, when and on which device, oldest first.
+    pub history: Vec<HistoryItem>,
+    /// The person's cases not closed.
+    pub open_cases: Vec<CaseSummary>,
+}
+
+/// A household in a member's file: its name and its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+    pub members: Vec<HouseholdMember>,
+}
+
+/// One member of a household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdMember {
+    pub recipient_id: Uuid,
+    pub name: String,
+    /// How the member relates to the head (the head is `Head`); `None` when not recorded.
+    pub relation: Option<HouseholdRelation>,
+    pub gender: Option<Gender>,
+    pub birth_date: Option<NaiveDate>,
+    pub categories: Vec<RecipientCategory>,
+}
+
+/// A household's file (一户一档).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdFile {
+    pub id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+    pub notes: Option<String>,
+    pub place: PlaceView,
+    /// The members, by name.
+    pub members: Vec<HouseholdMember>,
+    /// Every stored field of the household by name (the edit form's starting values).
+    pub fields: FieldValues,
+    /// The members' ledgers together, newest first; each item names its member.
+    pub ledger: Vec<LedgerItem>,
+    /// Who changed the household record, what and when, oldest first.
+    pub history: Vec<HistoryItem>,
+}
+
+/// One line of a ledger (台账): a visit, a case opened, a case's stage record, a referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerItem {
+    /// What it is (`Visit`, `Case`, `Assessment`, ...); its labels are `EntityKind::zh`/`en`.
+    pub kind: EntityKind,
+    pub id: Uuid,
+    /// The person it was done for.
+    pub recipient_id: Uuid,
+    pub recipient_name: String,
+    /// The case it belongs to, for a case and its stage records.
+    pub case_id: Option<Uuid>,
+    /// The day it was done.
+    pub date: NaiveDate,
+    /// Its main text (a visit's observations, a case's stage, a referral's reason...).
+    pub summary: String,
+    /// Who did it (the worker, the supervisor, the author).
+    pub author_name: Option<String>,
+    /// A visit only: the earlier visit this one corrects.
+    pub amends: Option<Uuid>,
+    /// A visit only: the later visit that corrects this one (this one is then shown as
+    /// corrected, and kept: visits are never edited).
+    pub corrected_by: Option<Uuid>,
+}
+
+/// One field as an edit set it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    /// The field's label in Chinese and in English (the field's name when the spec lacks it).
+    pub label_zh: String,
+    pub label_en: String,
+    /// The value written (`null`: cleared).
+    pub value: Value,
+}
+
+/// Whether an edit has reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryStatus {
+    /// Made here, waiting to be sent.
+    Pending,
+    /// Made here and accepted by the server.
+    Accepted,
+    /// Made elsewhere and pulled from the server (or known only from the record itself).
+    Synced,
+}
+
+/// One edit of a record, for the change history (who changed what, when, on which device).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryItem {
+    /// `create` for the record's creation, `update` for an edit.
+    pub op: Op,
+    pub at: DateTime<Utc>,
+    pub author_id: Uuid,
+    pub author_name: Option<String>,
+    pub device_id: Uuid,
+    pub status: HistoryStatus,
+    pub fields: Vec<FieldChange>,
+}
+
+/// A case in a recipient's file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    pub case_id: Uuid,
+    pub stage: Option<Stage>,
+    pub closure_status: Option<ClosureStatus>,
+    pub worker_name: Option<String>,
+    pub opened_on: Option<NaiveDate>,
+    pub stage_entered_on: Option<NaiveDate>,
+}
+
+/// A newly added household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedHousehold {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A home visit (入户走访) as typed. The person (or household) visited is the command's argument.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitDraft {
+    /// The day of the visit; today when absent. Never in the future.
+    #[serde(default)]
+    pub visited_on: Option<NaiveDate>,
+    /// Who was seen, e.g. 本人及母亲 (optional).
+    #[serde(default)]
+    pub persons_seen: String,
+    /// What was observed (required).
+    pub observations: String,
+    /// Needs found (optional).
+    #[serde(default)]
+    pub needs_found: String,
+    #[serde(default)]
+    pub follow_up_needed: bool,
+}
+
+/// A visit as the file and the visit list show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitView {
+    pub id: Uuid,
+    pub recipient_id: Uuid,
+    pub recipient_name: String,
+    pub village_name: Option<String>,
+    pub worker_name: Option<String>,
+    pub visited_on: Option<NaiveDate>,
+    pub persons_seen: Option<String>,
+    pub observations: String,
+    pub needs_found: Option<String>,
+    pub follow_up_needed: bool,
+    /// The earlier visit this one corrects.
+    pub amends: Option<Uuid>,
+    /// The later visit that corrects this one: shown as corrected, never removed.
+    pub corrected_by: Option<Uuid>,
 }

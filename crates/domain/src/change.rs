@@ -317,6 +317,7 @@ impl<'de> serde::de::Visitor<'de> for IncomingVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::field;
     use serde_json::json;
 
     fn stamp(n: u64) -> Hlc {
@@ -402,9 +403,9 @@ mod tests {
             entity_id: Uuid::from_u128(5),
             op: Op::Update,
             fields: BTreeMap::from([
-                ("name".to_owned(), FieldWrite::new("李四")),
+                (field::recipient::NAME.to_owned(), FieldWrite::new("李四")),
                 (
-                    "phone".to_owned(),
+                    field::recipient::PHONE.to_owned(),
                     FieldWrite { value: json!("13800000000"), base: Some(stamp(3)), resolves: vec![] },
                 ),
             ]),

@@ -192,284 +192,270 @@ const ANY_DATE: FieldType = FieldType::Date { not_future: false };
 /// A case's reopen generation (see `signoff`).
 const GENERATION: FieldType = FieldType::Integer { min: 0, max: 1_000_000 };
 
-const STATION_ID: FieldSpec = fixed("station_id", "所属社工站", "station", FieldType::Ref(EntityKind::Station));
-const CASE_ID: FieldSpec = fixed("case_id", "个案", "case", FieldType::Ref(EntityKind::Case));
-const WORKER_ID: FieldSpec = fixed("worker_id", "社工", "social worker", FieldType::Ref(EntityKind::User));
+/// The station an entity belongs to, set when it is made.
+const fn station(name: &'static str) -> FieldSpec {
+    fixed(name, "所属社工站", "station", FieldType::Ref(EntityKind::Station))
+}
+/// The case a stage record belongs to.
+const fn case_of_record(name: &'static str) -> FieldSpec {
+    fixed(name, "个案", "case", FieldType::Ref(EntityKind::Case))
+}
+/// The worker who made a record.
+const fn worker_of_record(name: &'static str) -> FieldSpec {
+    fixed(name, "社工", "social worker", FieldType::Ref(EntityKind::User))
+}
 
-pub static STATION: EntitySpec = EntitySpec {
-    kind: EntityKind::Station,
-    table: "stations",
-    append_only: false,
-    fields: &[
-        f("name", "名称", "name", SHORT),
-        f("county", "区县", "county", SHORT),
+/// Declares every entity kind's [`EntitySpec`] and, in [`field`], a module per kind with one
+/// constant per field name: each name is written once, and the spec is built from the same
+/// constants the rest of the code names fields by.
+///
+/// A kind: `SPEC, module: Kind in "table", append_only: bool { CONSTANT = "name" =>
+/// constructor(zh, en, type), ... }`; the constructor (`f`, `opt`, `fixed`, ...) gets the name
+/// first. Names several kinds share and code reads across kinds (`station_id`, ...) are declared
+/// in the `common` list and given as `super::CONSTANT`.
+macro_rules! entity_specs {
+    (
+        common { $( $(#[$common_meta:meta])* $common:ident = $common_name:literal ),* $(,)? }
+        $(
+            $spec:ident, $module:ident: $kind:ident in $table:literal, append_only: $append_only:literal {
+                $( $konst:ident = $name:expr => $make:ident($($arg:expr),* $(,)?) ),* $(,)?
+            }
+        )*
+    ) => {
+        /// The field names of every entity kind, one module per kind (`field::recipient::NAME`),
+        /// and the names several kinds share, for code that reads any kind (`field::STATION_ID`).
+        /// Name a field by these constants, never by a string literal.
+        pub mod field {
+            $( $(#[$common_meta])* pub const $common: &str = $common_name; )*
+            $(
+                #[doc = concat!("The fields of [`EntityKind::", stringify!($kind), "`](crate::entity::EntityKind), in the spec's order.")]
+                pub mod $module {
+                    $( pub const $konst: &str = $name; )*
+                    /// Every field of the kind, in the spec's order.
+                    pub const ALL: &[&str] = &[$($konst),*];
+                    /// The constants' own names with their values, for the test that they agree.
+                    #[cfg(test)]
+                    pub(crate) const DECLARED: &[(&str, &str)] = &[$((stringify!($konst), $konst)),*];
+                }
+            )*
+            /// Every kind's module: its kind, its fields and their constants' names.
+            #[cfg(test)]
+            pub(crate) const KINDS: &[(crate::entity::EntityKind, &[&str], &[(&str, &str)])] =
+                &[$((crate::entity::EntityKind::$kind, $module::ALL, $module::DECLARED)),*];
+        }
+        $(
+            pub static $spec: EntitySpec = EntitySpec {
+                kind: EntityKind::$kind,
+                table: $table,
+                append_only: $append_only,
+                fields: &[$( $make(field::$module::$konst, $($arg),*) ),*],
+            };
+        )*
+    };
+}
+
+entity_specs! {
+    common {
+        /// Every kind but the station itself: the station the entity belongs to.
+        STATION_ID = "station_id",
+        /// Every stage record of a case: the case.
+        CASE_ID = "case_id",
+        /// Visits, cases and the records a worker makes: the worker.
+        WORKER_ID = "worker_id",
+        /// Visits, cases and referrals: the recipient.
+        RECIPIENT_ID = "recipient_id",
+        /// Append-only records: the record a correction amends.
+        AMENDS = "amends",
+    }
+
+    STATION, station: Station in "stations", append_only: false {
+        NAME = "name" => f("名称", "name", SHORT),
+        COUNTY = "county" => f("区县", "county", SHORT),
         // Days a device may go without contacting the server before its local data locks (a
         // lost laptop stops opening by itself); unset: `DEFAULT_OFFLINE_LEASE_DAYS`.
-        opt(
-            "offline_lease_days",
-            "离线使用期限（天）",
+        OFFLINE_LEASE_DAYS = "offline_lease_days" => opt("离线使用期限（天）",
             "offline lease (days)",
             FieldType::Integer { min: 1, max: 365 },
         ),
-    ],
-};
+    }
+
+    SERVICE_POINT, service_point: ServicePoint in "service_points", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        NAME = "name" => f("名称", "name", SHORT),
+        LIAISON_NAME = "liaison_name" => opt("联络员", "liaison", FieldType::PersonName),
+        LIAISON_PHONE = "liaison_phone" => opt("联络员手机号", "liaison's mobile number", FieldType::Mobile),
+    }
+
+    VILLAGE, village: Village in "villages", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        SERVICE_POINT_ID = "service_point_id" => f("所属社工点", "service point", FieldType::Ref(EntityKind::ServicePoint)),
+        NAME = "name" => f("名称", "name", SHORT),
+    }
+
+    USER, user: User in "users", append_only: false {
+        USERNAME = "username" => fixed("登录名", "username", FieldType::Text { max_chars: 50 }),
+        DISPLAY_NAME = "display_name" => f("姓名", "name", FieldType::PersonName),
+        ROLE = "role" => f("角色", "role", FieldType::Enum(ROLE_NAMES)),
+        POST = "post" => opt("岗位", "post", FieldType::Enum(POST_NAMES)),
+        STATION_ID = super::STATION_ID => opt("所属社工站", "station", FieldType::Ref(EntityKind::Station)),
+        SERVICE_POINT_ID = "service_point_id" => opt("所在社工点", "service point", FieldType::Ref(EntityKind::ServicePoint)),
+        SUPERVISED_STATION_IDS = "supervised_station_ids" => opt("督导的社工站", "supervised stations", FieldType::RefList(EntityKind::Station)),
+        SIGNING_KEYS = "signing_keys" => opt("签名公钥", "signing keys", FieldType::HexList),
+        ACTIVE = "active" => f("在职", "active", FieldType::Bool),
+    }
+
+    RECIPIENT, recipient: Recipient in "recipients", append_only: false {
+        // Mutable: a recipient may be transferred to another station (see rules::check_change).
+        STATION_ID = super::STATION_ID => f("所属社工站", "station", FieldType::Ref(EntityKind::Station)),
+        VILLAGE_ID = "village_id" => f("所在村(社区)", "village", FieldType::Ref(EntityKind::Village)),
+        NAME = "name" => f("姓名", "name", FieldType::PersonName),
+        ID_NUMBER = "id_number" => f("身份证号", "resident ID number", FieldType::IdNumber),
+        GENDER = "gender" => f("性别", "gender", FieldType::Enum(GENDER_NAMES)),
+        BIRTH_DATE = "birth_date" => f("出生日期", "date of birth", PAST),
+        PHONE = "phone" => opt("手机号", "mobile number", FieldType::Mobile),
+        CATEGORIES = "categories" => f("对象类别", "categories", FieldType::EnumSet(RECIPIENT_CATEGORY_NAMES)),
+        HOUSEHOLD_ID = "household_id" => opt("所属家庭", "household", FieldType::Ref(EntityKind::Household)),
+        HOUSEHOLD_RELATION = "household_relation" => opt("与户主关系", "relation to the head", FieldType::Enum(HOUSEHOLD_RELATION_NAMES)),
+        ADDRESS = "address" => opt("住址", "address", ADDRESS),
+        NOTES = "notes" => opt("备注", "notes", NOTES),
+    }
+
+    HOUSEHOLD, household: Household in "households", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        VILLAGE_ID = "village_id" => f("所在村(社区)", "village", FieldType::Ref(EntityKind::Village)),
+        NAME = "name" => f("户名", "household name", SHORT),
+        ADDRESS = "address" => opt("住址", "address", ADDRESS),
+        NOTES = "notes" => opt("备注", "notes", NOTES),
+    }
+
+    VISIT, visit: Visit in "visits", append_only: true {
+        STATION_ID = super::STATION_ID => station(),
+        VILLAGE_ID = "village_id" => fixed("所在村(社区)", "village", FieldType::Ref(EntityKind::Village)),
+        RECIPIENT_ID = super::RECIPIENT_ID => fixed("服务对象", "recipient", FieldType::Ref(EntityKind::Recipient)),
+        WORKER_ID = super::WORKER_ID => worker_of_record(),
+        VISITED_ON = "visited_on" => fixed("走访日期", "visit date", PAST),
+        PERSONS_SEEN = "persons_seen" => fixed_opt("见到的人", "persons seen", SHORT),
+        OBSERVATIONS = "observations" => fixed("走访情况", "observations", NOTES),
+        NEEDS_FOUND = "needs_found" => fixed_opt("发现的需求", "needs found", NOTES),
+        FOLLOW_UP_NEEDED = "follow_up_needed" => fixed("需要跟进", "follow-up needed", FieldType::Bool),
+        AMENDS = super::AMENDS => fixed_opt("更正的走访", "amended visit", FieldType::Ref(EntityKind::Visit)),
+    }
+
+    CASE, case: Case in "cases", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        RECIPIENT_ID = super::RECIPIENT_ID => fixed("服务对象", "recipient", FieldType::Ref(EntityKind::Recipient)),
+        WORKER_ID = super::WORKER_ID => f("负责社工", "assigned worker", FieldType::Ref(EntityKind::User)),
+        STAGE = "stage" => f("阶段", "stage", FieldType::Enum(STAGE_NAMES)),
+        STAGE_ENTERED_ON = "stage_entered_on" => f("进入阶段日期", "stage entered on", PAST),
+        OPENED_ON = "opened_on" => fixed("开案日期", "opened on", PAST),
+        PLAN_STRATEGY = "plan_strategy" => opt("介入策略", "intervention strategy", NOTES),
+        CLOSURE_STATUS = "closure_status" => f("结案状态", "closure status", FieldType::Enum(CLOSURE_STATUS_NAMES)),
+        CLOSURE_SUMMARY = "closure_summary" => opt("结案小结", "closure summary", NOTES),
+        CLOSURE_REQUESTED_ON = "closure_requested_on" => opt("申请结案日期", "closure requested on", PAST),
+        CLOSURE_COMMENTS = "closure_comments" => opt("督导意见", "supervisor's comments", NOTES),
+        // Set by each reopening to one more than before (see rules::check_change); absent: 0.
+        REOPEN_GENERATION = "reopen_generation" => opt("重新开案次数", "times reopened", GENERATION),
+    }
+
+    SCREENING, screening: Screening in "screenings", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        CASE_ID = super::CASE_ID => case_of_record(),
+        SOURCE = "source" => f("发现途径", "source", FieldType::Enum(SCREENING_SOURCE_NAMES)),
+        FOUND_ON = "found_on" => f("发现日期", "found on", PAST),
+        NOTES = "notes" => opt("备注", "notes", NOTES),
+    }
+
+    ASSESSMENT, assessment: Assessment in "assessments", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        CASE_ID = super::CASE_ID => case_of_record(),
+        ASSESSED_ON = "assessed_on" => f("评估日期", "assessed on", PAST),
+        LIVING_CONDITIONS = "living_conditions" => opt("生活状况", "living conditions", NOTES),
+        HEALTH = "health" => opt("健康状况", "health", NOTES),
+        PSYCHOLOGY = "psychology" => opt("心理状况", "psychology", NOTES),
+        FAMILY_SUPPORT = "family_support" => opt("家庭支持", "family support", NOTES),
+        SOCIAL_SUPPORT = "social_support" => opt("社会支持", "social support", NOTES),
+        RISK_LEVEL = "risk_level" => f("风险等级", "risk level", FieldType::Enum(RISK_LEVEL_NAMES)),
+        NEEDS_SUMMARY = "needs_summary" => f("需求小结", "needs summary", NOTES),
+    }
+
+    GOAL, goal: Goal in "goals", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        CASE_ID = super::CASE_ID => case_of_record(),
+        DESCRIPTION = "description" => f("服务目标", "goal", FieldType::Text { max_chars: 500 }),
+        TARGET_DATE = "target_date" => f("目标日期", "target date", ANY_DATE),
+        EVALUATION = "evaluation" => opt("目标评估", "evaluation", FieldType::Enum(GOAL_EVALUATION_NAMES)),
+        EVALUATION_NOTES = "evaluation_notes" => opt("评估说明", "evaluation notes", NOTES),
+    }
+
+    RESOURCE_LINK, resource_link: ResourceLink in "resource_links", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        CASE_ID = super::CASE_ID => case_of_record(),
+        RESOURCE_ID = "resource_id" => opt("资源", "resource", FieldType::Ref(EntityKind::Resource)),
+        KIND = "kind" => f("资源类型", "kind", FieldType::Enum(RESOURCE_LINK_KIND_NAMES)),
+        DESCRIPTION = "description" => f("说明", "description", FieldType::Text { max_chars: 500 }),
+        STATUS = "status" => f("进展", "status", FieldType::Enum(RESOURCE_LINK_STATUS_NAMES)),
+        LINKED_ON = "linked_on" => f("链接日期", "linked on", PAST),
+    }
+
+    INTERVENTION, intervention: Intervention in "interventions", append_only: true {
+        STATION_ID = super::STATION_ID => station(),
+        CASE_ID = super::CASE_ID => case_of_record(),
+        WORKER_ID = super::WORKER_ID => worker_of_record(),
+        DELIVERED_ON = "delivered_on" => fixed("服务日期", "service date", PAST),
+        SERVICE_TYPE = "service_type" => fixed("服务内容", "service type", FieldType::Enum(SERVICE_TYPE_NAMES)),
+        METHOD = "method" => fixed("服务方法", "method", FieldType::Enum(SERVICE_METHOD_NAMES)),
+        DURATION_MINUTES = "duration_minutes" => fixed("时长(分钟)", "duration (minutes)", FieldType::Integer { min: 1, max: 24 * 60 }),
+        NOTES = "notes" => fixed("服务记录", "notes", NOTES),
+        AMENDS = super::AMENDS => fixed_opt("更正的记录", "amended record", FieldType::Ref(EntityKind::Intervention)),
+    }
+
+    FOLLOW_UP, follow_up: FollowUp in "follow_ups", append_only: true {
+        STATION_ID = super::STATION_ID => station(),
+        CASE_ID = super::CASE_ID => case_of_record(),
+        WORKER_ID = super::WORKER_ID => worker_of_record(),
+        VISITED_ON = "visited_on" => fixed("回访日期", "visit date", PAST),
+        NOTES = "notes" => fixed("回访情况", "notes", NOTES),
+        AMENDS = super::AMENDS => fixed_opt("更正的记录", "amended record", FieldType::Ref(EntityKind::FollowUp)),
+    }
+
+    CLOSURE_DECISION, closure_decision: ClosureDecision in "closure_decisions", append_only: true {
+        STATION_ID = super::STATION_ID => station(),
+        CASE_ID = super::CASE_ID => case_of_record(),
+        SUPERVISOR_ID = "supervisor_id" => fixed("督导", "supervisor", FieldType::Ref(EntityKind::User)),
+        DECISION = "decision" => fixed("审核结果", "decision", FieldType::Enum(CLOSURE_DECISION_KIND_NAMES)),
+        COMMENTS = "comments" => fixed_opt("督导意见", "comments", NOTES),
+        DECIDED_AT = "decided_at" => fixed("审核时间", "decided at", FieldType::DateTime),
+        CASE_DIGEST = "case_digest" => fixed_opt("个案摘要值", "case digest", FieldType::Hex { max_chars: 64 }),
+        SIGNATURE = "signature" => fixed_opt("签名", "signature", FieldType::Hex { max_chars: 128 }),
+        PUBLIC_KEY = "public_key" => fixed_opt("签名公钥", "public key", FieldType::Hex { max_chars: 64 }),
+        // The case's reopen generation a sign-off was made for (signoff, seal version 2).
+        CASE_GENERATION = "case_generation" => fixed_opt("签署时的开案轮次", "case generation signed", GENERATION),
+    }
+
+    REFERRAL, referral: Referral in "referrals", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        RECIPIENT_ID = super::RECIPIENT_ID => opt("服务对象", "recipient", FieldType::Ref(EntityKind::Recipient)),
+        DIRECTION = "direction" => fixed("方向", "direction", FieldType::Enum(REFERRAL_DIRECTION_NAMES)),
+        COUNTERPART = "counterpart" => f("转介单位", "counterpart", FieldType::Enum(REFERRAL_COUNTERPART_NAMES)),
+        REASON = "reason" => f("转介事由", "reason", NOTES),
+        REFERRED_ON = "referred_on" => f("转介日期", "referred on", PAST),
+        OUTCOME = "outcome" => f("结果", "outcome", FieldType::Enum(REFERRAL_OUTCOME_NAMES)),
+        OUTCOME_NOTES = "outcome_notes" => opt("结果说明", "outcome notes", NOTES),
+    }
+
+    RESOURCE, resource: Resource in "resources", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        KIND = "kind" => f("类型", "kind", FieldType::Enum(RESOURCE_KIND_NAMES)),
+        NAME = "name" => f("名称", "name", SHORT),
+        CONTACT_NAME = "contact_name" => opt("联系人", "contact", FieldType::PersonName),
+        CONTACT_PHONE = "contact_phone" => opt("联系电话", "contact phone", FieldType::Text { max_chars: 30 }),
+        SERVICES = "services" => opt("可提供的服务", "services offered", NOTES),
+        ACTIVE = "active" => f("可用", "active", FieldType::Bool),
+    }
+}
 
 /// A station's offline lease when it sets none.
 pub const DEFAULT_OFFLINE_LEASE_DAYS: i64 = 30;
-
-pub static SERVICE_POINT: EntitySpec = EntitySpec {
-    kind: EntityKind::ServicePoint,
-    table: "service_points",
-    append_only: false,
-    fields: &[
-        STATION_ID,
-        f("name", "名称", "name", SHORT),
-        opt("liaison_name", "联络员", "liaison", FieldType::PersonName),
-        opt("liaison_phone", "联络员手机号", "liaison's mobile number", FieldType::Mobile),
-    ],
-};
-
-pub static VILLAGE: EntitySpec = EntitySpec {
-    kind: EntityKind::Village,
-    table: "villages",
-    append_only: false,
-    fields: &[
-        STATION_ID,
-        f("service_point_id", "所属社工点", "service point", FieldType::Ref(EntityKind::ServicePoint)),
-        f("name", "名称", "name", SHORT),
-    ],
-};
-
-pub static USER: EntitySpec = EntitySpec {
-    kind: EntityKind::User,
-    table: "users",
-    append_only: false,
-    fields: &[
-        fixed("username", "登录名", "username", FieldType::Text { max_chars: 50 }),
-        f("display_name", "姓名", "name", FieldType::PersonName),
-        f("role", "角色", "role", FieldType::Enum(ROLE_NAMES)),
-        opt("post", "岗位", "post", FieldType::Enum(POST_NAMES)),
-        opt("station_id", "所属社工站", "station", FieldType::Ref(EntityKind::Station)),
-        opt("service_point_id", "所在社工点", "service point", FieldType::Ref(EntityKind::ServicePoint)),
-        opt("supervised_station_ids", "督导的社工站", "supervised stations", FieldType::RefList(EntityKind::Station)),
-        opt("signing_keys", "签名公钥", "signing keys", FieldType::HexList),
-        f("active", "在职", "active", FieldType::Bool),
-    ],
-};
-
-pub static RECIPIENT: EntitySpec = EntitySpec {
-    kind: EntityKind::Recipient,
-    table: "recipients",
-    append_only: false,
-    fields: &[
-        // Mutable: a recipient may be transferred to another station (see rules::check_change).
-        f("station_id", "所属社工站", "station", FieldType::Ref(EntityKind::Station)),
-        f("village_id", "所在村(社区)", "village", FieldType::Ref(EntityKind::Village)),
-        f("name", "姓名", "name", FieldType::PersonName),
-        f("id_number", "身份证号", "resident ID number", FieldType::IdNumber),
-        f("gender", "性别", "gender", FieldType::Enum(GENDER_NAMES)),
-        f("birth_date", "出生日期", "date of birth", PAST),
-        opt("phone", "手机号", "mobile number", FieldType::Mobile),
-        f("categories", "对象类别", "categories", FieldType::EnumSet(RECIPIENT_CATEGORY_NAMES)),
-        opt("household_id", "所属家庭", "household", FieldType::Ref(EntityKind::Household)),
-        opt("household_relation", "与户主关系", "relation to the head", FieldType::Enum(HOUSEHOLD_RELATION_NAMES)),
-        opt("address", "住址", "address", ADDRESS),
-        opt("notes", "备注", "notes", NOTES),
-    ],
-};
-
-pub static HOUSEHOLD: EntitySpec = EntitySpec {
-    kind: EntityKind::Household,
-    table: "households",
-    append_only: false,
-    fields: &[
-        STATION_ID,
-        f("village_id", "所在村(社区)", "village", FieldType::Ref(EntityKind::Village)),
-        f("name", "户名", "household name", SHORT),
-        opt("address", "住址", "address", ADDRESS),
-        opt("notes", "备注", "notes", NOTES),
-    ],
-};
-
-pub static VISIT: EntitySpec = EntitySpec {
-    kind: EntityKind::Visit,
-    table: "visits",
-    append_only: true,
-    fields: &[
-        STATION_ID,
-        fixed("village_id", "所在村(社区)", "village", FieldType::Ref(EntityKind::Village)),
-        fixed("recipient_id", "服务对象", "recipient", FieldType::Ref(EntityKind::Recipient)),
-        WORKER_ID,
-        fixed("visited_on", "走访日期", "visit date", PAST),
-        fixed_opt("persons_seen", "见到的人", "persons seen", SHORT),
-        fixed("observations", "走访情况", "observations", NOTES),
-        fixed_opt("needs_found", "发现的需求", "needs found", NOTES),
-        fixed("follow_up_needed", "需要跟进", "follow-up needed", FieldType::Bool),
-        fixed_opt("amends", "更正的走访", "amended visit", FieldType::Ref(EntityKind::Visit)),
-    ],
-};
-
-pub static CASE: EntitySpec = EntitySpec {
-    kind: EntityKind::Case,
-    table: "cases",
-    append_only: false,
-    fields: &[
-        STATION_ID,
-        fixed("recipient_id", "服务对象", "recipient", FieldType::Ref(EntityKind::Recipient)),
-        f("worker_id", "负责社工", "assigned worker", FieldType::Ref(EntityKind::User)),
-        f("stage", "阶段", "stage", FieldType::Enum(STAGE_NAMES)),
-        f("stage_entered_on", "进入阶段日期", "stage entered on", PAST),
-        fixed("opened_on", "开案日期", "opened on", PAST),
-        opt("plan_strategy", "介入策略", "intervention strategy", NOTES),
-        f("closure_status", "结案状态", "closure status", FieldType::Enum(CLOSURE_STATUS_NAMES)),
-        opt("closure_summary", "结案小结", "closure summary", NOTES),
-        opt("closure_requested_on", "申请结案日期", "closure requested on", PAST),
-        opt("closure_comments", "督导意见", "supervisor's comments", NOTES),
-        // Set by each reopening to one more than before (see rules::check_change); absent: 0.
-        opt("reopen_generation", "重新开案次数", "times reopened", GENERATION),
-    ],
-};
-
-pub static SCREENING: EntitySpec = EntitySpec {
-    kind: EntityKind::Screening,
-    table: "screenings",
-    append_only: false,
-    fields: &[
-        STATION_ID,
-        CASE_ID,
-        f("source", "发现途径", "source", FieldType::Enum(SCREENING_SOURCE_NAMES)),
-        f("found_on", "发现日期", "found on", PAST),
-        opt("notes", "备注", "notes", NOTES),
-    ],
-};
-
-pub static ASSESSMENT: EntitySpec = EntitySpec {
-    kind: EntityKind::Assessment,
-    table: "assessments",
-    append_only: false,
-    fields: &[
-        STATION_ID,
-        CASE_ID,
-        f("assessed_on", "评估日期", "assessed on", PAST),
-        opt("living_conditions", "生活状况", "living conditions", NOTES),
-        opt("health", "健康状况", "health", NOTES),
-        opt("psychology", "心理状况", "psychology", NOTES),
-        opt("family_support", "家庭支持", "family support", NOTES),
-        opt("social_support", "社会支持", "social support", NOTES),
-        f("risk_level", "风险等级", "risk level", FieldType::Enum(RISK_LEVEL_NAMES)),
-        f("needs_summary", "需求小结", "needs summary", NOTES),
-    ],
-};
-
-pub static GOAL: EntitySpec = EntitySpec {
-    kind: EntityKind::Goal,
-    table: "goals",
-    append_only: false,
-    fields: &[
-        STATION_ID,
-        CASE_ID,
-        f("description", "服务目标", "goal", FieldType::Text { max_chars: 500 }),
-        f("target_date", "目标日期", "target date", ANY_DATE),
-        opt("evaluation", "目标评估", "evaluation", FieldType::Enum(GOAL_EVALUATION_NAMES)),
-        opt("evaluation_notes", "评估说明", "evaluation notes", NOTES),
-    ],
-};
-
-pub static RESOURCE_LINK: EntitySpec = EntitySpec {
-    kind: EntityKind::ResourceLink,
-    table: "resource_links",
-    append_only: false,
-    fields: &[
-        STATION_ID,
-        CASE_ID,
-        opt("resource_id", "资源", "resource", FieldType::Ref(EntityKind::Resource)),
-        f("kind", "资源类型", "kind", FieldType::Enum(RESOURCE_LINK_KIND_NAMES)),
-        f("description", "说明", "description", FieldType::Text { max_chars: 500 }),
-        f("status", "进展", "status", FieldType::Enum(RESOURCE_LINK_STATUS_NAMES)),
-        f("linked_on", "链接日期", "linked on", PAST),
-    ],
-};
-
-pub static INTERVENTION: EntitySpec = EntitySpec {
-    kind: EntityKind::Intervention,
-    table: "interventions",
-    append_only: true,
-    fields: &[
-        STATION_ID,
-        CASE_ID,
-        WORKER_ID,
-        fixed("delivered_on", "服务日期", "service date", PAST),
-        fixed("service_type", "服务内容", "service type", FieldType::Enum(SERVICE_TYPE_NAMES)),
-        fixed("method", "服务方法", "method", FieldType::Enum(SERVICE_METHOD_NAMES)),
-        fixed("duration_minutes", "时长(分钟)", "duration (minutes)", FieldType::Integer { min: 1, max: 24 * 60 }),
-        fixed("notes", "服务记录", "notes", NOTES),
-        fixed_opt("amends", "更正的记录", "amended record", FieldType::Ref(EntityKind::Intervention)),
-    ],
-};
-
-pub static FOLLOW_UP: EntitySpec = EntitySpec {
-    kind: EntityKind::FollowUp,
-    table: "follow_ups",
-    append_only: true,
-    fields: &[
-        STATION_ID,
-        CASE_ID,
-        WORKER_ID,
-        fixed("visited_on", "回访日期", "visit date", PAST),
-        fixed("notes", "回访情况", "notes", NOTES),
-        fixed_opt("amends", "更正的记录", "amended record", FieldType::Ref(EntityKind::FollowUp)),
-    ],
-};
-
-pub static CLOSURE_DECISION: EntitySpec = EntitySpec {
-    kind: EntityKind::ClosureDecision,
-    table: "closure_decisions",
-    append_only: true,
-    fields: &[
-        STATION_ID,
-        CASE_ID,
-        fixed("supervisor_id", "督导", "supervisor", FieldType::Ref(EntityKind::User)),
-        fixed("decision", "审核结果", "decision", FieldType::Enum(CLOSURE_DECISION_KIND_NAMES)),
-        fixed_opt("comments", "督导意见", "comments", NOTES),
-        fixed("decided_at", "审核时间", "decided at", FieldType::DateTime),
-        fixed_opt("case_digest", "个案摘要值", "case digest", FieldType::Hex { max_chars: 64 }),
-        fixed_opt("signature", "签名", "signature", FieldType::Hex { max_chars: 128 }),
-        fixed_opt("public_key", "签名公钥", "public key", FieldType::Hex { max_chars: 64 }),
-        // The case's reopen generation a sign-off was made for (signoff, seal version 2).
-        fixed_opt("case_generation", "签署时的开案轮次", "case generation signed", GENERATION),
-    ],
-};
-
-pub static REFERRAL: EntitySpec = EntitySpec {
-    kind: EntityKind::Referral,
-    table: "referrals",
-    append_only: false,
-    fields: &[
-        STATION_ID,
-        opt("recipient_id", "服务对象", "recipient", FieldType::Ref(EntityKind::Recipient)),
-        fixed("direction", "方向", "direction", FieldType::Enum(REFERRAL_DIRECTION_NAMES)),
-        f("counterpart", "转介单位", "counterpart", FieldType::Enum(REFERRAL_COUNTERPART_NAMES)),
-        f("reason", "转介事由", "reason", NOTES),
-        f("referred_on", "转介日期", "referred on", PAST),
-        f("outcome", "结果", "outcome", FieldType::Enum(REFERRAL_OUTCOME_NAMES)),
-        opt("outcome_notes", "结果说明", "outcome notes", NOTES),
-    ],
-};
-
-pub static RESOURCE: EntitySpec = EntitySpec {
-    kind: EntityKind::Resource,
-    table: "resources",
-    append_only: false,
-    fields: &[
-        STATION_ID,
-        f("kind", "类型", "kind", FieldType::Enum(RESOURCE_KIND_NAMES)),
-        f("name", "名称", "name", SHORT),
-        opt("contact_name", "联系人", "contact", FieldType::PersonName),
-        opt("contact_phone", "联系电话", "contact phone", FieldType::Text { max_chars: 30 }),
-        opt("services", "可提供的服务", "services offered", NOTES),
-        f("active", "可用", "active", FieldType::Bool),
-    ],
-};
 
 /// Who set a field and when, and which earlier value of it the author had seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -522,7 +508,7 @@ impl EntityState {
     pub fn station_id(&self) -> Option<Id> {
         match self.kind {
             EntityKind::Station => Some(self.id),
-            _ => self.get_id("station_id"),
+            _ => self.get_id(field::STATION_ID),
         }
     }
 
@@ -532,15 +518,15 @@ impl EntityState {
         match self.kind {
             EntityKind::Station => vec![self.id],
             EntityKind::User => {
-                let mut ids: Vec<Id> = self.get_id("station_id").into_iter().collect();
-                if let Some(Value::Array(list)) = self.get("supervised_station_ids") {
+                let mut ids: Vec<Id> = self.get_id(field::user::STATION_ID).into_iter().collect();
+                if let Some(Value::Array(list)) = self.get(field::user::SUPERVISED_STATION_IDS) {
                     ids.extend(list.iter().filter_map(Value::as_str).filter_map(|s| Id::try_parse(s).ok()));
                 }
                 ids.sort();
                 ids.dedup();
                 ids
             }
-            _ => self.get_id("station_id").into_iter().collect(),
+            _ => self.get_id(field::STATION_ID).into_iter().collect(),
         }
     }
 
@@ -728,7 +714,7 @@ mod tests {
     #[test]
     fn every_kind_but_the_station_itself_names_its_station() {
         for kind in EntityKind::ALL {
-            let has_station = kind.spec().field("station_id").is_some();
+            let has_station = kind.spec().field(field::STATION_ID).is_some();
             assert_eq!(has_station, *kind != EntityKind::Station, "{kind:?}");
         }
     }
@@ -739,12 +725,12 @@ mod tests {
             kind: EntityKind::User,
             id: Id::from_u128(1),
             fields: [
-                ("username", Value::from("shegong1")),
-                ("display_name", Value::from("张社工")),
-                ("role", Value::from("SocialWorker")),
-                ("station_id", Value::from(Id::from_u128(2).to_string())),
-                ("signing_keys", Value::Null),
-                ("active", Value::Bool(true)),
+                (field::user::USERNAME, Value::from("shegong1")),
+                (field::user::DISPLAY_NAME, Value::from("张社工")),
+                (field::user::ROLE, Value::from("SocialWorker")),
+                (field::user::STATION_ID, Value::from(Id::from_u128(2).to_string())),
+                (field::user::SIGNING_KEYS, Value::Null),
+                (field::user::ACTIVE, Value::Bool(true)),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
@@ -848,7 +834,27 @@ mod tests {
     #[test]
     fn every_case_record_names_its_case() {
         for kind in EntityKind::ALL.iter().filter(|k| k.is_case_record()) {
-            assert!(kind.spec().field("case_id").is_some(), "{kind:?}");
+            assert!(kind.spec().field(field::CASE_ID).is_some(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn the_field_constants_of_each_kind_are_its_specs_fields() {
+        let mut kinds: Vec<EntityKind> = field::KINDS.iter().map(|(kind, _, _)| *kind).collect();
+        kinds.sort_by_key(|kind| kind.as_str());
+        let mut all: Vec<EntityKind> = EntityKind::ALL.to_vec();
+        all.sort_by_key(|kind| kind.as_str());
+        assert_eq!(kinds, all, "one module per kind");
+        for (kind, names, declared) in field::KINDS {
+            let spec: Vec<&str> = kind.spec().fields.iter().map(|f| f.name).collect();
+            assert_eq!(&spec, names, "{kind:?}: the constants and the spec's fields");
+            let mut distinct = spec.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), spec.len(), "{kind:?}: a field declared twice");
+            for (constant, name) in *declared {
+                assert_eq!(*constant, name.to_uppercase(), "{kind:?}: a constant named unlike its field");
+            }
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod signoff;
 pub mod validate;
 pub mod visit;
 
+pub use entity::field;
 pub use labelled::Labelled;
 
 /// Every entity is named by a UUIDv7 made on the device that created it.

@@ -123,6 +123,7 @@ mod tests {
     use super::*;
     use crate::change::FieldWrite;
     use crate::entity::EntityKind;
+    use crate::field;
     use std::collections::BTreeMap;
     use uuid::Uuid;
 
@@ -167,22 +168,22 @@ mod tests {
 
     #[test]
     fn the_later_stamp_wins_whatever_the_arrival_order() {
-        let create = change(Op::Create, 1, 1, &[("name", "张三户", None)]);
+        let create = change(Op::Create, 1, 1, &[(field::household::NAME, "张三户", None)]);
         let base = Some(create.hlc);
-        let a = change(Op::Update, 10, 2, &[("name", "张三家", base)]);
-        let b = change(Op::Update, 20, 3, &[("name", "张三之家", base)]);
+        let a = change(Op::Update, 10, 2, &[(field::household::NAME, "张三家", base)]);
+        let b = change(Op::Update, 20, 3, &[(field::household::NAME, "张三之家", base)]);
         let (s1, c1) = apply_all(&[&create, &a, &b]);
         let (s2, c2) = apply_all(&[&create, &b, &a]);
         assert_eq!(s1, s2);
-        assert_eq!(s1.get_str("name"), Some("张三之家"));
+        assert_eq!(s1.get_str(field::household::NAME), Some("张三之家"));
         assert_eq!(c1, c2);
     }
 
     #[test]
     fn a_value_overwritten_by_an_edit_that_never_saw_it_is_kept_as_a_conflict() {
-        let create = change(Op::Create, 1, 1, &[("name", "张三户", None)]);
-        let a = change(Op::Update, 10, 2, &[("name", "张三家", Some(create.hlc))]);
-        let b = change(Op::Update, 20, 3, &[("name", "张三之家", Some(create.hlc))]);
+        let create = change(Op::Create, 1, 1, &[(field::household::NAME, "张三户", None)]);
+        let a = change(Op::Update, 10, 2, &[(field::household::NAME, "张三家", Some(create.hlc))]);
+        let b = change(Op::Update, 20, 3, &[(field::household::NAME, "张三之家", Some(create.hlc))]);
         let (_, book) = apply_all(&[&create, &a, &b]);
         let open = book.open();
         assert_eq!(open.len(), 1);
@@ -192,9 +193,9 @@ mod tests {
 
     #[test]
     fn an_edit_made_on_top_of_another_leaves_no_conflict() {
-        let create = change(Op::Create, 1, 1, &[("name", "张三户", None)]);
-        let a = change(Op::Update, 10, 2, &[("name", "张三家", Some(create.hlc))]);
-        let b = change(Op::Update, 20, 3, &[("name", "张三之家", Some(a.hlc))]);
+        let create = change(Op::Create, 1, 1, &[(field::household::NAME, "张三户", None)]);
+        let a = change(Op::Update, 10, 2, &[(field::household::NAME, "张三家", Some(create.hlc))]);
+        let b = change(Op::Update, 20, 3, &[(field::household::NAME, "张三之家", Some(a.hlc))]);
         for order in [[&create, &a, &b], [&create, &b, &a]] {
             let (_, book) = apply_all(&order);
             assert!(book.open().is_empty(), "{:?}", book.open());
@@ -203,9 +204,9 @@ mod tests {
 
     #[test]
     fn applying_a_change_twice_changes_nothing() {
-        let create = change(Op::Create, 1, 1, &[("name", "张三户", None)]);
-        let a = change(Op::Update, 10, 2, &[("name", "张三家", Some(create.hlc))]);
-        let b = change(Op::Update, 5, 3, &[("name", "李四家", Some(create.hlc))]);
+        let create = change(Op::Create, 1, 1, &[(field::household::NAME, "张三户", None)]);
+        let a = change(Op::Update, 10, 2, &[(field::household::NAME, "张三家", Some(create.hlc))]);
+        let b = change(Op::Update, 5, 3, &[(field::household::NAME, "李四家", Some(create.hlc))]);
         let once = apply_all(&[&create, &a, &b]);
         let twice = apply_all(&[&create, &a, &a, &b, &b, &create]);
         assert_eq!(once, twice);
@@ -213,19 +214,19 @@ mod tests {
 
     #[test]
     fn resolving_a_conflict_marks_it_seen() {
-        let create = change(Op::Create, 1, 1, &[("name", "张三户", None)]);
-        let a = change(Op::Update, 10, 2, &[("name", "张三家", Some(create.hlc))]);
-        let b = change(Op::Update, 20, 3, &[("name", "张三之家", Some(create.hlc))]);
-        let mut resolve = change(Op::Update, 30, 2, &[("name", "张三家", Some(b.hlc))]);
-        resolve.fields.get_mut("name").expect("field").resolves = vec![a.hlc];
+        let create = change(Op::Create, 1, 1, &[(field::household::NAME, "张三户", None)]);
+        let a = change(Op::Update, 10, 2, &[(field::household::NAME, "张三家", Some(create.hlc))]);
+        let b = change(Op::Update, 20, 3, &[(field::household::NAME, "张三之家", Some(create.hlc))]);
+        let mut resolve = change(Op::Update, 30, 2, &[(field::household::NAME, "张三家", Some(b.hlc))]);
+        resolve.fields.get_mut(field::household::NAME).expect("field").resolves = vec![a.hlc];
         let (state, book) = apply_all(&[&create, &a, &b, &resolve]);
         assert!(book.open().is_empty());
-        assert_eq!(state.get_str("name"), Some("张三家"));
+        assert_eq!(state.get_str(field::household::NAME), Some("张三家"));
     }
 
     #[test]
     fn an_update_of_an_unknown_entity_is_left_to_the_caller() {
-        let a = change(Op::Update, 10, 2, &[("name", "张三家", None)]);
+        let a = change(Op::Update, 10, 2, &[(field::household::NAME, "张三家", None)]);
         assert!(merge(None, &a).is_none());
     }
 }

@@ -7,9 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Labelled;
 use crate::case::{ClosureStatus, Stage};
 use crate::entity::{EntityKind, EntityState};
+use crate::{Labelled, field};
 
 /// What a case holds, counted from its stage records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,7 +32,7 @@ impl CaseHoldings {
                 EntityKind::Assessment => h.assessments += 1,
                 EntityKind::Goal => {
                     h.goals += 1;
-                    if r.get("evaluation").is_some() {
+                    if r.get(field::goal::EVALUATION).is_some() {
                         h.goals_evaluated += 1;
                     }
                 }
@@ -121,16 +121,71 @@ impl PipelineError {
             }
         }
     }
+
+    /// The kind of stage record that would supply what this error says is missing (a goal
+    /// also for one still to be evaluated), if adding or editing one is the cure.
+    pub fn record_to_add(&self) -> Option<EntityKind> {
+        match self {
+            PipelineError::NeedsScreening => Some(EntityKind::Screening),
+            PipelineError::NeedsAssessment => Some(EntityKind::Assessment),
+            PipelineError::NeedsGoal | PipelineError::GoalsNotEvaluated { .. } => Some(EntityKind::Goal),
+            PipelineError::NeedsIntervention => Some(EntityKind::Intervention),
+            PipelineError::NeedsFollowUp => Some(EntityKind::FollowUp),
+            _ => None,
+        }
+    }
+}
+
+/// Everything leaving `stage` forward still requires the case to hold (empty: nothing).
+fn missing_to_leave(stage: Stage, holdings: &CaseHoldings) -> Vec<PipelineError> {
+    match stage {
+        Stage::Identify if holdings.screenings == 0 => vec![PipelineError::NeedsScreening],
+        Stage::Assess if holdings.assessments == 0 => vec![PipelineError::NeedsAssessment],
+        Stage::Plan | Stage::Coordinate if holdings.goals == 0 => vec![PipelineError::NeedsGoal],
+        Stage::Intervene if holdings.interventions == 0 => vec![PipelineError::NeedsIntervention],
+        _ => Vec::new(),
+    }
 }
 
 /// What leaving `stage` forward requires the case to hold.
 fn ready_to_leave(stage: Stage, holdings: &CaseHoldings) -> Result<(), PipelineError> {
-    match stage {
-        Stage::Identify if holdings.screenings == 0 => Err(PipelineError::NeedsScreening),
-        Stage::Assess if holdings.assessments == 0 => Err(PipelineError::NeedsAssessment),
-        Stage::Plan | Stage::Coordinate if holdings.goals == 0 => Err(PipelineError::NeedsGoal),
-        Stage::Intervene if holdings.interventions == 0 => Err(PipelineError::NeedsIntervention),
-        _ => Ok(()),
+    first_missing(missing_to_leave(stage, holdings))
+}
+
+/// Everything a closure request from the follow-up stage still requires, in the order it is
+/// reported: a follow-up visit, then a goal, every one evaluated (empty: nothing).
+fn missing_for_closure(holdings: &CaseHoldings) -> Vec<PipelineError> {
+    let mut missing = Vec::new();
+    if holdings.follow_ups == 0 {
+        missing.push(PipelineError::NeedsFollowUp);
+    }
+    if holdings.goals == 0 {
+        missing.push(PipelineError::NeedsGoal);
+    } else if holdings.goals_evaluated < holdings.goals {
+        missing.push(PipelineError::GoalsNotEvaluated { unevaluated: holdings.goals - holdings.goals_evaluated });
+    }
+    missing
+}
+
+fn first_missing(missing: Vec<PipelineError>) -> Result<(), PipelineError> {
+    match missing.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// Everything that still stands between the case and its next step, all of it at once, for the
+/// worker to see: before the follow-up stage, what moving forward from `stage` requires
+/// ([`check_move`]); at follow-up, what a closure request requires ([`check_closure_request`]).
+/// Both checks refuse with the first of these. A case awaiting the supervisor has nothing to add
+/// ([`PipelineError::ClosurePending`]), nor has a closed one ([`PipelineError::CaseClosed`]).
+/// Empty: the next step may be taken now.
+pub fn missing_before_next_step(stage: Stage, closure: ClosureStatus, holdings: &CaseHoldings) -> Vec<PipelineError> {
+    match (stage, closure) {
+        (Stage::Closed, _) => vec![PipelineError::CaseClosed],
+        (_, ClosureStatus::Requested) => vec![PipelineError::ClosurePending],
+        (Stage::FollowUp, _) => missing_for_closure(holdings),
+        _ => missing_to_leave(stage, holdings),
     }
 }
 
@@ -169,12 +224,7 @@ pub fn check_closure_request(
     match (stage, closure) {
         (Stage::Closed, _) => Err(PipelineError::CaseClosed),
         (_, ClosureStatus::Requested) => Err(PipelineError::ClosurePending),
-        (Stage::FollowUp, _) if holdings.follow_ups == 0 => Err(PipelineError::NeedsFollowUp),
-        (Stage::FollowUp, _) if holdings.goals == 0 => Err(PipelineError::NeedsGoal),
-        (Stage::FollowUp, _) if holdings.goals_evaluated < holdings.goals => {
-            Err(PipelineError::GoalsNotEvaluated { unevaluated: holdings.goals - holdings.goals_evaluated })
-        }
-        (Stage::FollowUp, _) => Ok(()),
+        (Stage::FollowUp, _) => first_missing(missing_for_closure(holdings)),
         _ => Err(PipelineError::NotInFollowUp),
     }
 }
@@ -287,6 +337,67 @@ mod tests {
         assert_eq!(check_sign_off(Stage::FollowUp, ClosureStatus::Open), Err(PipelineError::NoClosureRequest));
         assert_eq!(check_reopen(Stage::Closed, Stage::Assess), Ok(()));
         assert_eq!(check_reopen(Stage::Closed, Stage::Closed), Err(PipelineError::ReopenToOpenStage));
+    }
+
+    #[test]
+    fn everything_missing_before_the_next_step_is_listed_at_once() {
+        let empty = CaseHoldings::default();
+        let expected: [(Stage, ClosureStatus, &CaseHoldings, Vec<PipelineError>); 10] = [
+            (Stage::Identify, ClosureStatus::Open, &empty, vec![PipelineError::NeedsScreening]),
+            (Stage::Assess, ClosureStatus::Open, &empty, vec![PipelineError::NeedsAssessment]),
+            (Stage::Plan, ClosureStatus::Open, &empty, vec![PipelineError::NeedsGoal]),
+            (Stage::Coordinate, ClosureStatus::Open, &empty, vec![PipelineError::NeedsGoal]),
+            (Stage::Intervene, ClosureStatus::Open, &empty, vec![PipelineError::NeedsIntervention]),
+            (
+                Stage::FollowUp,
+                ClosureStatus::Open,
+                &empty,
+                vec![PipelineError::NeedsFollowUp, PipelineError::NeedsGoal],
+            ),
+            (
+                Stage::FollowUp,
+                ClosureStatus::Returned,
+                &CaseHoldings { follow_ups: 0, goals_evaluated: 0, ..full() },
+                vec![PipelineError::NeedsFollowUp, PipelineError::GoalsNotEvaluated { unevaluated: 2 }],
+            ),
+            (Stage::FollowUp, ClosureStatus::Open, &full(), vec![]),
+            (Stage::FollowUp, ClosureStatus::Requested, &full(), vec![PipelineError::ClosurePending]),
+            (Stage::Closed, ClosureStatus::SignedOff, &full(), vec![PipelineError::CaseClosed]),
+        ];
+        for (stage, closure, holdings, missing) in expected {
+            assert_eq!(missing_before_next_step(stage, closure, holdings), missing, "{stage:?} {closure:?}");
+        }
+    }
+
+    /// The list and the checks are one set of rules: each check refuses with the list's first.
+    #[test]
+    fn the_checks_refuse_with_the_first_thing_missing() {
+        let holdings = [
+            CaseHoldings::default(),
+            full(),
+            CaseHoldings { follow_ups: 0, ..full() },
+            CaseHoldings { goals_evaluated: 1, ..full() },
+            CaseHoldings { goals: 0, goals_evaluated: 0, ..full() },
+            CaseHoldings { screenings: 1, ..CaseHoldings::default() },
+        ];
+        for h in &holdings {
+            for stage in &Stage::ALL[..6] {
+                let first = missing_before_next_step(*stage, ClosureStatus::Open, h).into_iter().next();
+                let check = match stage.next() {
+                    Some(next) => check_move(*stage, next, ClosureStatus::Open, h),
+                    None => check_closure_request(*stage, ClosureStatus::Open, h),
+                };
+                assert_eq!(check.err(), first, "{stage:?} {h:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_missing_requirement_names_the_record_that_supplies_it() {
+        assert_eq!(PipelineError::NeedsScreening.record_to_add(), Some(EntityKind::Screening));
+        assert_eq!(PipelineError::GoalsNotEvaluated { unevaluated: 1 }.record_to_add(), Some(EntityKind::Goal));
+        assert_eq!(PipelineError::NeedsFollowUp.record_to_add(), Some(EntityKind::FollowUp));
+        assert_eq!(PipelineError::ClosurePending.record_to_add(), None);
     }
 
     #[test]

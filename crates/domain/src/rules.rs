@@ -17,7 +17,7 @@ use crate::policy::{self, Action, Actor, Denied, Target};
 use crate::recipient::Gender;
 use crate::signoff::{self, SealError};
 use crate::validate::{self, FieldError, Invalid};
-use crate::{Id, Labelled};
+use crate::{Id, Labelled, field};
 
 /// Read access to the current state, as the rules need it. Implemented by the device store and
 /// by the server's storage.
@@ -67,6 +67,8 @@ pub enum Rejection {
     NotANewCase,
     #[error("a recipient with open cases cannot be transferred")]
     HasOpenCases,
+    #[error("an amendment corrects a record of the same {0:?}, not of another")]
+    AmendsElsewhere(EntityKind),
 }
 
 impl Rejection {
@@ -87,6 +89,7 @@ impl Rejection {
             Rejection::IneligibleWorker => "ineligible_worker",
             Rejection::NotANewCase => "not_a_new_case",
             Rejection::HasOpenCases => "has_open_cases",
+            Rejection::AmendsElsewhere(_) => "amends_elsewhere",
         }
     }
 
@@ -107,6 +110,7 @@ impl Rejection {
             Rejection::IneligibleWorker => "个案只能分派给本站的社工或副站长".into(),
             Rejection::NotANewCase => "新个案应从「识别对象」阶段开始".into(),
             Rejection::HasOpenCases => "该服务对象还有未结案的个案，不能转移".into(),
+            Rejection::AmendsElsewhere(k) => format!("更正只能针对同一{}的记录", k.zh()),
         }
     }
 
@@ -117,6 +121,7 @@ impl Rejection {
             Rejection::UnknownReference { field }
             | Rejection::OutsideReference { field }
             | Rejection::NotSelf { field } => Some(field),
+            Rejection::AmendsElsewhere(_) => Some(field::AMENDS),
             _ => None,
         }
     }
@@ -228,50 +233,53 @@ pub fn check_change(
     // station it leaves), and for case records, the case and its worker.
     let station_id = match kind {
         EntityKind::Station => Some(change.entity_id),
-        EntityKind::User => proposed_id("station_id").or_else(|| first_supervised(&proposed)),
-        _ => current_id("station_id").or_else(|| proposed_id("station_id")),
+        EntityKind::User => proposed_id(field::user::STATION_ID).or_else(|| first_supervised(&proposed)),
+        _ => current_id(field::STATION_ID).or_else(|| proposed_id(field::STATION_ID)),
     };
     let case = match kind {
         EntityKind::Case => current.clone(),
         _ if kind.is_case_record() => {
-            let case_id = proposed_id("case_id").ok_or(Rejection::UnknownReference { field: "case_id".into() })?;
+            let case_id =
+                proposed_id(field::CASE_ID).ok_or(Rejection::UnknownReference { field: field::CASE_ID.into() })?;
             let case = view.entity(EntityKind::Case, case_id)?;
-            let case = case.ok_or(Rejection::UnknownReference { field: "case_id".into() })?;
+            let case = case.ok_or(Rejection::UnknownReference { field: field::CASE_ID.into() })?;
             if case.station_id() != station_id {
-                return reject(Rejection::OutsideReference { field: "case_id".into() });
+                return reject(Rejection::OutsideReference { field: field::CASE_ID.into() });
             }
             Some(case)
         }
         _ => None,
     };
     let case_worker_id = match kind {
-        EntityKind::Case => current_id("worker_id").or_else(|| proposed_id("worker_id")),
-        _ => case.as_ref().and_then(|c| c.get_id("worker_id")),
+        EntityKind::Case => current_id(field::case::WORKER_ID).or_else(|| proposed_id(field::case::WORKER_ID)),
+        _ => case.as_ref().and_then(|c| c.get_id(field::case::WORKER_ID)),
     };
     let target = Target { kind, station_id, case_worker_id };
 
     // References must name known records of the same station — for a transfer, the station it
     // goes to, which must then also name the village there.
     let reference_station = match kind {
-        EntityKind::Recipient => proposed_id("station_id").or(station_id),
+        EntityKind::Recipient => proposed_id(field::recipient::STATION_ID).or(station_id),
         _ => station_id,
     };
     check_references(&normalized, spec.fields, reference_station, view)?;
+    check_amendment(kind, &normalized, &proposed, view)?;
 
     let actions = classify(change, current.as_ref(), &proposed)?;
     // A reopening moves the case to its next generation, which seals are bound to. A writer that
     // does not set it (an older client) has it set here, as if it had.
     if kind == EntityKind::Case
         && actions.contains(&Action::Reopen)
-        && !normalized.touches("reopen_generation")
+        && !normalized.touches(field::case::REOPEN_GENERATION)
         && let Some(current) = &current
     {
         let next = Value::from(signoff::case_generation(current).saturating_add(1));
-        let base = Some(current.clock("reopen_generation").hlc);
-        normalized
-            .fields
-            .insert("reopen_generation".into(), FieldWrite { value: next.clone(), base, resolves: Vec::new() });
-        proposed.insert("reopen_generation".into(), next);
+        let base = Some(current.clock(field::case::REOPEN_GENERATION).hlc);
+        normalized.fields.insert(
+            field::case::REOPEN_GENERATION.into(),
+            FieldWrite { value: next.clone(), base, resolves: Vec::new() },
+        );
+        proposed.insert(field::case::REOPEN_GENERATION.into(), next);
     }
     for action in &actions {
         policy::authorize(actor, *action, &target)?;
@@ -281,13 +289,13 @@ pub fn check_change(
         EntityKind::Recipient => check_recipient(&normalized, current.as_ref(), &proposed, latest_date, view)?,
         EntityKind::Case => check_case(actor, &normalized, current.as_ref(), &proposed, &actions, view)?,
         EntityKind::ClosureDecision => {
-            let case = case.as_ref().ok_or(Rejection::UnknownReference { field: "case_id".into() })?;
+            let case = case.as_ref().ok_or(Rejection::UnknownReference { field: field::CASE_ID.into() })?;
             check_decision(actor, &proposed, case, view)?;
         }
         EntityKind::Visit | EntityKind::Intervention | EntityKind::FollowUp => {
-            let worker_id = proposed.get("worker_id").and_then(Value::as_str).and_then(|s| Id::try_parse(s).ok());
+            let worker_id = proposed.get(field::WORKER_ID).and_then(Value::as_str).and_then(|s| Id::try_parse(s).ok());
             if worker_id != Some(actor.user_id) {
-                return reject(Rejection::NotSelf { field: "worker_id".into() });
+                return reject(Rejection::NotSelf { field: field::WORKER_ID.into() });
             }
         }
         _ => {}
@@ -301,9 +309,34 @@ pub fn check_change(
     Ok(normalized)
 }
 
+/// An amendment corrects a record about the same person (a visit) or the same case (a service
+/// record or a follow-up): a correction filed under another case would show in neither.
+fn check_amendment(
+    kind: EntityKind,
+    change: &Change,
+    proposed: &BTreeMap<String, Value>,
+    view: &dyn StateView,
+) -> Result<(), CheckError> {
+    let Some(amended_id) = change.id_value(field::AMENDS) else { return Ok(()) };
+    let (owner_field, owner_kind) = match kind {
+        EntityKind::Visit => (field::visit::RECIPIENT_ID, EntityKind::Recipient),
+        EntityKind::Intervention | EntityKind::FollowUp => (field::CASE_ID, EntityKind::Case),
+        _ => return Ok(()),
+    };
+    // check_references has made sure the amended record exists.
+    let Some(amended) = view.entity(kind, amended_id)? else {
+        return reject(Rejection::UnknownReference { field: field::AMENDS.into() });
+    };
+    let owner = proposed.get(owner_field).and_then(Value::as_str).and_then(|s| Id::try_parse(s).ok());
+    if owner.is_none() || amended.get_id(owner_field) != owner {
+        return reject(Rejection::AmendsElsewhere(owner_kind));
+    }
+    Ok(())
+}
+
 fn first_supervised(fields: &BTreeMap<String, Value>) -> Option<Id> {
     fields
-        .get("supervised_station_ids")
+        .get(field::user::SUPERVISED_STATION_IDS)
         .and_then(Value::as_array)
         .and_then(|a| a.first())
         .and_then(Value::as_str)
@@ -351,31 +384,35 @@ fn classify(
     for field in change.fields.keys() {
         let unchanged = current.fields.get(field) == proposed.get(field);
         let action = match (kind, field.as_str()) {
-            (EntityKind::Recipient, "station_id") if !unchanged => Action::Transfer,
-            (EntityKind::Case, "worker_id") if !unchanged => Action::Reassign,
-            (EntityKind::Case, "stage") if !unchanged => {
-                if current.get_enum::<Stage>("stage") == Some(Stage::Closed) {
+            (EntityKind::Recipient, field::recipient::STATION_ID) if !unchanged => Action::Transfer,
+            (EntityKind::Case, field::case::WORKER_ID) if !unchanged => Action::Reassign,
+            (EntityKind::Case, field::case::STAGE) if !unchanged => {
+                if current.get_enum::<Stage>(field::case::STAGE) == Some(Stage::Closed) {
                     Action::Reopen
-                } else if proposed_str("stage") == Some(Stage::Closed.as_str()) {
+                } else if proposed_str(field::case::STAGE) == Some(Stage::Closed.as_str()) {
                     Action::DecideClosure
                 } else {
                     Action::MoveStage
                 }
             }
-            (EntityKind::Case, "closure_status" | "closure_summary" | "closure_requested_on" | "closure_comments") => {
-                match proposed_str("closure_status").and_then(ClosureStatus::parse) {
-                    Some(ClosureStatus::Requested) => Action::RequestClosure,
-                    Some(ClosureStatus::Returned | ClosureStatus::SignedOff) => Action::DecideClosure,
-                    Some(ClosureStatus::Open) if current.get_enum::<Stage>("stage") == Some(Stage::Closed) => {
-                        Action::Reopen
-                    }
-                    Some(ClosureStatus::Open) => Action::RequestClosure,
-                    None => Action::Edit,
+            (
+                EntityKind::Case,
+                field::case::CLOSURE_STATUS
+                | field::case::CLOSURE_SUMMARY
+                | field::case::CLOSURE_REQUESTED_ON
+                | field::case::CLOSURE_COMMENTS,
+            ) => match proposed_str(field::case::CLOSURE_STATUS).and_then(ClosureStatus::parse) {
+                Some(ClosureStatus::Requested) => Action::RequestClosure,
+                Some(ClosureStatus::Returned | ClosureStatus::SignedOff) => Action::DecideClosure,
+                Some(ClosureStatus::Open) if current.get_enum::<Stage>(field::case::STAGE) == Some(Stage::Closed) => {
+                    Action::Reopen
                 }
-            }
-            (EntityKind::Case, "stage_entered_on") => continue,
-            (EntityKind::Case, "reopen_generation")
-                if !unchanged && current.get_enum::<Stage>("stage") == Some(Stage::Closed) =>
+                Some(ClosureStatus::Open) => Action::RequestClosure,
+                None => Action::Edit,
+            },
+            (EntityKind::Case, field::case::STAGE_ENTERED_ON) => continue,
+            (EntityKind::Case, field::case::REOPEN_GENERATION)
+                if !unchanged && current.get_enum::<Stage>(field::case::STAGE) == Some(Stage::Closed) =>
             {
                 Action::Reopen
             }
@@ -397,32 +434,48 @@ fn check_recipient(
 ) -> Result<(), CheckError> {
     let spec = EntityKind::Recipient.spec();
     // Gender and date of birth must agree with the ID number.
-    if ["id_number", "gender", "birth_date"].iter().any(|f| change.touches(f)) {
-        let id_number = proposed.get("id_number").and_then(Value::as_str).unwrap_or_default();
+    if [field::recipient::ID_NUMBER, field::recipient::GENDER, field::recipient::BIRTH_DATE]
+        .iter()
+        .any(|f| change.touches(f))
+    {
+        let id_number = proposed.get(field::recipient::ID_NUMBER).and_then(Value::as_str).unwrap_or_default();
         let facts = validate::resident_id_number(id_number, latest_date)
             .map(|(_, facts)| facts)
-            .map_err(|invalid| FieldError::new(spec.field("id_number").expect("spec"), invalid))?;
-        let gender = proposed.get("gender").and_then(Value::as_str).and_then(Gender::parse);
+            .map_err(|invalid| FieldError::new(spec.field(field::recipient::ID_NUMBER).expect("spec"), invalid))?;
+        let gender = proposed.get(field::recipient::GENDER).and_then(Value::as_str).and_then(Gender::parse);
         if gender != Some(facts.gender) {
-            return Err(FieldError::new(spec.field("gender").expect("spec"), Invalid::DisagreesWithIdNumber).into());
+            return Err(FieldError::new(
+                spec.field(field::recipient::GENDER).expect("spec"),
+                Invalid::DisagreesWithIdNumber,
+            )
+            .into());
         }
-        let birth = proposed.get("birth_date").and_then(Value::as_str);
+        let birth = proposed.get(field::recipient::BIRTH_DATE).and_then(Value::as_str);
         if birth != Some(facts.birth_date.format("%Y-%m-%d").to_string().as_str()) {
-            return Err(FieldError::new(spec.field("birth_date").expect("spec"), Invalid::DisagreesWithIdNumber).into());
+            return Err(FieldError::new(
+                spec.field(field::recipient::BIRTH_DATE).expect("spec"),
+                Invalid::DisagreesWithIdNumber,
+            )
+            .into());
         }
     }
     // A transfer takes the recipient out of the station: only without open cases.
     if let Some(current) = current {
-        let moving = change.touches("station_id") && current.fields.get("station_id") != proposed.get("station_id");
+        let moving = change.touches(field::recipient::STATION_ID)
+            && current.fields.get(field::recipient::STATION_ID) != proposed.get(field::recipient::STATION_ID);
         if moving {
             // The village is of the station it leaves; the transfer names one of the new station.
-            if !change.touches("village_id") {
-                return Err(FieldError::new(spec.field("village_id").expect("spec"), Invalid::Required).into());
+            if !change.touches(field::recipient::VILLAGE_ID) {
+                return Err(FieldError::new(
+                    spec.field(field::recipient::VILLAGE_ID).expect("spec"),
+                    Invalid::Required,
+                )
+                .into());
             }
             let open = view
                 .cases_of_recipient(current.id)?
                 .iter()
-                .any(|c| c.get_enum::<Stage>("stage") != Some(Stage::Closed));
+                .any(|c| c.get_enum::<Stage>(field::case::STAGE) != Some(Stage::Closed));
             if open {
                 return reject(Rejection::HasOpenCases);
             }
@@ -444,13 +497,15 @@ fn check_case(
     view: &dyn StateView,
 ) -> Result<(), CheckError> {
     let proposed_enum = |f: &str| proposed.get(f).and_then(Value::as_str).map(str::to_owned);
-    let new_stage = proposed_enum("stage").and_then(|s| Stage::parse(&s)).unwrap_or(Stage::Identify);
-    let new_closure =
-        proposed_enum("closure_status").and_then(|s| ClosureStatus::parse(&s)).unwrap_or(ClosureStatus::Open);
-    let station_id = proposed.get("station_id").and_then(Value::as_str).and_then(|s| Id::try_parse(s).ok());
+    let new_stage = proposed_enum(field::case::STAGE).and_then(|s| Stage::parse(&s)).unwrap_or(Stage::Identify);
+    let new_closure = proposed_enum(field::case::CLOSURE_STATUS)
+        .and_then(|s| ClosureStatus::parse(&s))
+        .unwrap_or(ClosureStatus::Open);
+    let station_id = proposed.get(field::case::STATION_ID).and_then(Value::as_str).and_then(|s| Id::try_parse(s).ok());
 
-    if change.touches("worker_id") {
-        let worker_id = proposed.get("worker_id").and_then(Value::as_str).and_then(|s| Id::try_parse(s).ok());
+    if change.touches(field::case::WORKER_ID) {
+        let worker_id =
+            proposed.get(field::case::WORKER_ID).and_then(Value::as_str).and_then(|s| Id::try_parse(s).ok());
         let eligible = match worker_id {
             Some(id) => user(view, id)?.is_some_and(|u| {
                 u.active
@@ -465,8 +520,9 @@ fn check_case(
         }
     }
 
-    let new_generation =
-        proposed.get("reopen_generation").map_or(Some(0), |v| if v.is_null() { Some(0) } else { v.as_i64() });
+    let new_generation = proposed
+        .get(field::case::REOPEN_GENERATION)
+        .map_or(Some(0), |v| if v.is_null() { Some(0) } else { v.as_i64() });
     let Some(current) = current else {
         if new_stage != Stage::Identify || new_closure != ClosureStatus::Open {
             return reject(Rejection::NotANewCase);
@@ -477,8 +533,8 @@ fn check_case(
         return Ok(());
     };
     let generation = signoff::case_generation(current);
-    let stage = current.get_enum::<Stage>("stage").unwrap_or(Stage::Identify);
-    let closure = current.get_enum::<ClosureStatus>("closure_status").unwrap_or(ClosureStatus::Open);
+    let stage = current.get_enum::<Stage>(field::case::STAGE).unwrap_or(Stage::Identify);
+    let closure = current.get_enum::<ClosureStatus>(field::case::CLOSURE_STATUS).unwrap_or(ClosureStatus::Open);
     let records = view.case_records(current.id)?;
     let holdings = CaseHoldings::count(&records);
 
@@ -515,8 +571,8 @@ fn check_case(
             return Err(SealError::StaleGeneration.into());
         }
         let decided = decision.is_some_and(|d| {
-            d.get_id("supervisor_id") == Some(actor.user_id)
-                && d.get_enum::<ClosureDecisionKind>("decision")
+            d.get_id(field::closure_decision::SUPERVISOR_ID) == Some(actor.user_id)
+                && d.get_enum::<ClosureDecisionKind>(field::closure_decision::DECISION)
                     == Some(if signed_off { ClosureDecisionKind::SignedOff } else { ClosureDecisionKind::Returned })
         });
         if !decided {
@@ -532,8 +588,8 @@ fn check_case(
     }
     if actions.contains(&Action::RequestClosure) && new_closure == ClosureStatus::Requested {
         pipeline::check_closure_request(stage, closure, &holdings)?;
-        if proposed.get("closure_summary").is_none_or(Value::is_null) {
-            let spec = EntityKind::Case.spec().field("closure_summary").expect("spec");
+        if proposed.get(field::case::CLOSURE_SUMMARY).is_none_or(Value::is_null) {
+            let spec = EntityKind::Case.spec().field(field::case::CLOSURE_SUMMARY).expect("spec");
             return Err(FieldError::new(spec, Invalid::Required).into());
         }
     }
@@ -552,26 +608,37 @@ fn check_decision(
     view: &dyn StateView,
 ) -> Result<(), CheckError> {
     let get = |f: &str| proposed.get(f).and_then(Value::as_str);
-    if get("supervisor_id").and_then(|s| Id::try_parse(s).ok()) != Some(actor.user_id) {
-        return reject(Rejection::NotSelf { field: "supervisor_id".into() });
+    if get(field::closure_decision::SUPERVISOR_ID).and_then(|s| Id::try_parse(s).ok()) != Some(actor.user_id) {
+        return reject(Rejection::NotSelf { field: field::closure_decision::SUPERVISOR_ID.into() });
     }
-    let stage = case.get_enum::<Stage>("stage").unwrap_or(Stage::Identify);
-    let closure = case.get_enum::<ClosureStatus>("closure_status").unwrap_or(ClosureStatus::Open);
+    let stage = case.get_enum::<Stage>(field::case::STAGE).unwrap_or(Stage::Identify);
+    let closure = case.get_enum::<ClosureStatus>(field::case::CLOSURE_STATUS).unwrap_or(ClosureStatus::Open);
     pipeline::check_sign_off(stage, closure)?;
     let spec = EntityKind::ClosureDecision.spec();
-    match get("decision").and_then(ClosureDecisionKind::parse) {
-        Some(ClosureDecisionKind::Returned) if get("comments").is_none() => {
-            return Err(FieldError::new(spec.field("comments").expect("spec"), Invalid::Required).into());
+    match get(field::closure_decision::DECISION).and_then(ClosureDecisionKind::parse) {
+        Some(ClosureDecisionKind::Returned) if get(field::closure_decision::COMMENTS).is_none() => {
+            return Err(FieldError::new(
+                spec.field(field::closure_decision::COMMENTS).expect("spec"),
+                Invalid::Required,
+            )
+            .into());
         }
         Some(ClosureDecisionKind::Returned) => {}
         Some(ClosureDecisionKind::SignedOff) => {
-            for f in ["case_digest", "signature", "public_key"] {
+            for f in [
+                field::closure_decision::CASE_DIGEST,
+                field::closure_decision::SIGNATURE,
+                field::closure_decision::PUBLIC_KEY,
+            ] {
                 if get(f).is_none() {
                     return Err(FieldError::new(spec.field(f).expect("spec"), Invalid::Required).into());
                 }
             }
-            let (Some(digest), Some(signature), Some(key)) = (get("case_digest"), get("signature"), get("public_key"))
-            else {
+            let (Some(digest), Some(signature), Some(key)) = (
+                get(field::closure_decision::CASE_DIGEST),
+                get(field::closure_decision::SIGNATURE),
+                get(field::closure_decision::PUBLIC_KEY),
+            ) else {
                 return Err(SealError::Malformed.into());
             };
             let keys = user(view, actor.user_id)?.map(|u| u.signing_keys).unwrap_or_default();
@@ -580,7 +647,7 @@ fn check_decision(
             }
             // Bound to the case's current generation: a sign-off made before the case was last
             // reopened cannot be replayed (see `signoff::check_sealed_content`).
-            let generation = match proposed.get("case_generation").filter(|v| !v.is_null()) {
+            let generation = match proposed.get(field::closure_decision::CASE_GENERATION).filter(|v| !v.is_null()) {
                 Some(g) => Some(g.as_i64().ok_or(SealError::Malformed)?),
                 None => None,
             };
@@ -595,7 +662,7 @@ fn check_decision(
 
 /// Stage records can be added or edited only while the case is open and not awaiting sign-off.
 fn check_case_open_for_records(case: &EntityState) -> Result<(), CheckError> {
-    match (case.get_enum::<Stage>("stage"), case.get_enum::<ClosureStatus>("closure_status")) {
+    match (case.get_enum::<Stage>(field::case::STAGE), case.get_enum::<ClosureStatus>(field::case::CLOSURE_STATUS)) {
         (Some(Stage::Closed), _) => Err(PipelineError::CaseClosed.into()),
         (_, Some(ClosureStatus::Requested)) => Err(PipelineError::ClosurePending.into()),
         _ => Ok(()),

@@ -33,10 +33,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::entity::{EntityKind, EntityState};
-use crate::{Id, Labelled};
+use crate::{Id, Labelled, field};
 
 /// Case fields set by the decision itself, so not part of what is signed.
-const DECISION_FIELDS: &[&str] = &["stage", "stage_entered_on", "closure_status", "closure_comments"];
+const DECISION_FIELDS: &[&str] =
+    &[field::case::STAGE, field::case::STAGE_ENTERED_ON, field::case::CLOSURE_STATUS, field::case::CLOSURE_COMMENTS];
 
 /// The seal version this build signs.
 pub const SEAL_VERSION: u32 = 2;
@@ -45,7 +46,7 @@ const DIGEST_TAG_V2: &str = "shegong closure digest v2\n";
 
 /// The case's reopen generation: its `reopen_generation` field, 0 when absent (never reopened).
 pub fn case_generation(case: &EntityState) -> i64 {
-    case.get("reopen_generation").and_then(Value::as_i64).unwrap_or(0)
+    case.get(field::case::REOPEN_GENERATION).and_then(Value::as_i64).unwrap_or(0)
 }
 
 /// Writes `value` as canonical JSON text: no white space; object keys in byte order of their
@@ -195,7 +196,7 @@ fn case_digests_v1(case: &EntityState, records: &[EntityState]) -> [String; 2] {
         out.push_str(",\"fields\":");
         // Version 1 builds had no generation field: a reopened case's other content compares.
         let mut fields = signed_case_fields(case);
-        fields.remove("reopen_generation");
+        fields.remove(field::case::REOPEN_GENERATION);
         write_json(&mut out, &Value::Object(fields));
         out.push_str(",\"records\":[");
         for (i, r) in signed.iter().enumerate() {
@@ -258,10 +259,10 @@ impl Seal {
     /// Sets the seal's fields on a decision's write.
     pub fn set_on(self, write: crate::change::Write) -> crate::change::Write {
         write
-            .set("case_digest", self.case_digest)
-            .set("signature", self.signature)
-            .set("public_key", self.public_key)
-            .set("case_generation", self.case_generation)
+            .set(field::closure_decision::CASE_DIGEST, self.case_digest)
+            .set(field::closure_decision::SIGNATURE, self.signature)
+            .set(field::closure_decision::PUBLIC_KEY, self.public_key)
+            .set(field::closure_decision::CASE_GENERATION, self.case_generation)
     }
 }
 
@@ -356,7 +357,7 @@ pub fn verify_v2(
 /// The generation a decision's seal names: `Some(g)` for a version 2 seal, `None` for one
 /// without `case_generation` (version 1); `Err` when the field is not a number.
 fn signed_generation(decision: &EntityState) -> Result<Option<i64>, SealError> {
-    match decision.get("case_generation") {
+    match decision.get(field::closure_decision::CASE_GENERATION) {
         Some(value) => value.as_i64().map(Some).ok_or(SealError::Malformed),
         None => Ok(None),
     }
@@ -408,7 +409,7 @@ pub fn check_sealed_content(
 /// Whether a signed-off decision was made for the case's current generation (see
 /// [`check_sealed_content`]); a decision without a digest (a returned closure) never is.
 pub fn is_of_current_generation(decision: &EntityState, case: &EntityState, records: &[EntityState]) -> bool {
-    let Some(digest) = decision.get_str("case_digest") else { return false };
+    let Some(digest) = decision.get_str(field::closure_decision::CASE_DIGEST) else { return false };
     match signed_generation(decision) {
         Ok(generation) => check_sealed_content(generation, digest, case, records) != Err(SealError::StaleGeneration),
         Err(_) => false,
@@ -426,9 +427,9 @@ pub fn check_seal(
     records: &[EntityState],
     supervisor_keys: &[String],
 ) -> Result<(), SealError> {
-    let public_key = decision.get_str("public_key").ok_or(SealError::Malformed)?;
-    let signature = decision.get_str("signature").ok_or(SealError::Malformed)?;
-    let signed_digest = decision.get_str("case_digest").ok_or(SealError::Malformed)?;
+    let public_key = decision.get_str(field::closure_decision::PUBLIC_KEY).ok_or(SealError::Malformed)?;
+    let signature = decision.get_str(field::closure_decision::SIGNATURE).ok_or(SealError::Malformed)?;
+    let signed_digest = decision.get_str(field::closure_decision::CASE_DIGEST).ok_or(SealError::Malformed)?;
     if !supervisor_keys.iter().any(|k| k == public_key) {
         return Err(SealError::UnknownKey);
     }
@@ -482,28 +483,32 @@ mod tests {
 
     #[test]
     fn a_signed_case_verifies_until_its_content_changes() {
-        let case = state(EntityKind::Case, 1, &[("stage", json!("FollowUp")), ("plan_strategy", json!("陪伴"))]);
-        let goal = state(EntityKind::Goal, 2, &[("description", json!("恢复上学"))]);
+        let case = state(
+            EntityKind::Case,
+            1,
+            &[(field::case::STAGE, json!("FollowUp")), (field::case::PLAN_STRATEGY, json!("陪伴"))],
+        );
+        let goal = state(EntityKind::Goal, 2, &[(field::goal::DESCRIPTION, json!("恢复上学"))]);
         let digest = case_digest(&case, std::slice::from_ref(&goal));
         let signature = sign(&key(), case.id, &digest);
         let decision = state(
             EntityKind::ClosureDecision,
             3,
             &[
-                ("public_key", json!(public_key_hex(&key()))),
-                ("signature", json!(signature)),
-                ("case_digest", json!(digest)),
+                (field::closure_decision::PUBLIC_KEY, json!(public_key_hex(&key()))),
+                (field::closure_decision::SIGNATURE, json!(signature)),
+                (field::closure_decision::CASE_DIGEST, json!(digest)),
             ],
         );
         let keys = vec![public_key_hex(&key())];
 
         // Closing the case (the decision's own fields) keeps the seal intact.
         let mut closed = case.clone();
-        closed.fields.insert("stage".into(), json!("Closed"));
+        closed.fields.insert(field::case::STAGE.into(), json!("Closed"));
         assert_eq!(check_seal(&decision, &closed, std::slice::from_ref(&goal), &keys), Ok(()));
 
         let mut edited_goal = goal.clone();
-        edited_goal.fields.insert("description".into(), json!("已恢复上学"));
+        edited_goal.fields.insert(field::goal::DESCRIPTION.into(), json!("已恢复上学"));
         assert_eq!(check_seal(&decision, &closed, &[edited_goal], &keys), Err(SealError::Tampered));
         assert_eq!(
             check_seal(&decision, &closed, std::slice::from_ref(&goal), &["00".repeat(32)]),
@@ -522,8 +527,8 @@ mod tests {
     #[test]
     fn the_digest_ignores_record_order() {
         let case = state(EntityKind::Case, 1, &[]);
-        let a = state(EntityKind::Goal, 2, &[("description", json!("a"))]);
-        let b = state(EntityKind::Intervention, 3, &[("notes", json!("b"))]);
+        let a = state(EntityKind::Goal, 2, &[(field::goal::DESCRIPTION, json!("a"))]);
+        let b = state(EntityKind::Intervention, 3, &[(field::intervention::NOTES, json!("b"))]);
         assert_eq!(case_digest(&case, &[a.clone(), b.clone()]), case_digest(&case, &[b, a]));
     }
 
@@ -534,34 +539,38 @@ mod tests {
             EntityKind::Case,
             0x0190_0000_0000_7000_8000_0000_0000_0001,
             &[
-                ("station_id", json!("01900000-0000-7000-8000-000000000002")),
-                ("recipient_id", json!("01900000-0000-7000-8000-000000000003")),
-                ("worker_id", json!("01900000-0000-7000-8000-000000000004")),
-                ("stage", json!("FollowUp")),
-                ("stage_entered_on", json!("2026-10-01")),
-                ("opened_on", json!("2026-09-01")),
-                ("plan_strategy", json!("陪伴 \"小组\"\n每周一次\t\u{1}")),
-                ("closure_status", json!("Requested")),
-                ("closure_summary", json!("目标达成")),
-                ("closure_comments", Value::Null),
-                ("reopen_generation", json!(2)),
+                (field::case::STATION_ID, json!("01900000-0000-7000-8000-000000000002")),
+                (field::case::RECIPIENT_ID, json!("01900000-0000-7000-8000-000000000003")),
+                (field::case::WORKER_ID, json!("01900000-0000-7000-8000-000000000004")),
+                (field::case::STAGE, json!("FollowUp")),
+                (field::case::STAGE_ENTERED_ON, json!("2026-10-01")),
+                (field::case::OPENED_ON, json!("2026-09-01")),
+                (field::case::PLAN_STRATEGY, json!("陪伴 \"小组\"\n每周一次\t\u{1}")),
+                (field::case::CLOSURE_STATUS, json!("Requested")),
+                (field::case::CLOSURE_SUMMARY, json!("目标达成")),
+                (field::case::CLOSURE_COMMENTS, Value::Null),
+                (field::case::REOPEN_GENERATION, json!(2)),
             ],
         );
         let records = vec![
             state(
                 EntityKind::Intervention,
                 0x0190_0000_0000_7000_8000_0000_0000_0011,
-                &[("duration_minutes", json!(45)), ("notes", json!("心理疏导")), ("amends", Value::Null)],
+                &[
+                    (field::intervention::DURATION_MINUTES, json!(45)),
+                    (field::intervention::NOTES, json!("心理疏导")),
+                    (field::intervention::AMENDS, Value::Null),
+                ],
             ),
             state(
                 EntityKind::Goal,
                 0x0190_0000_0000_7000_8000_0000_0000_0010,
-                &[("description", json!("恢复上学")), ("evaluation", json!("Achieved"))],
+                &[(field::goal::DESCRIPTION, json!("恢复上学")), (field::goal::EVALUATION, json!("Achieved"))],
             ),
             state(
                 EntityKind::ClosureDecision,
                 0x0190_0000_0000_7000_8000_0000_0000_0012,
-                &[("decision", json!("Returned"))],
+                &[(field::closure_decision::DECISION, json!("Returned"))],
             ),
         ];
         (case, records)
@@ -610,12 +619,12 @@ mod tests {
 
         // Reopened since: the seal is of an earlier generation.
         let mut reopened = case.clone();
-        reopened.fields.insert("reopen_generation".into(), json!(3));
+        reopened.fields.insert(field::case::REOPEN_GENERATION.into(), json!(3));
         assert_eq!(check_seal(&decision, &reopened, &records, &keys), Err(SealError::StaleGeneration));
 
         // Claiming the new generation breaks the signature, which names the old one.
         let mut replayed = decision.clone();
-        replayed.fields.insert("case_generation".into(), json!(3));
+        replayed.fields.insert(field::closure_decision::CASE_GENERATION.into(), json!(3));
         assert_eq!(check_seal(&replayed, &reopened, &records, &keys), Err(SealError::BadSignature));
     }
 
@@ -625,7 +634,7 @@ mod tests {
         let decision = decision_of(&seal(&key(), &case, &records));
         let keys = vec![public_key_hex(&key())];
         let mut edited = case.clone();
-        edited.fields.insert("closure_summary".into(), json!("目标部分达成"));
+        edited.fields.insert(field::case::CLOSURE_SUMMARY.into(), json!("目标部分达成"));
         assert_eq!(check_seal(&decision, &edited, &records, &keys), Err(SealError::Tampered));
         let mut fewer = records.clone();
         fewer.remove(0);
@@ -663,7 +672,7 @@ mod tests {
     #[test]
     fn version_1_seals_of_either_build_still_verify_for_a_case_never_reopened() {
         let (mut case, records) = fixed_case();
-        case.fields.remove("reopen_generation");
+        case.fields.remove(field::case::REOPEN_GENERATION);
         let keys = vec![public_key_hex(&key())];
         // The old code itself, in this build (whichever key order it has).
         let old = {
@@ -682,14 +691,14 @@ mod tests {
                 EntityKind::ClosureDecision,
                 3,
                 &[
-                    ("public_key", json!(public_key_hex(&key()))),
-                    ("signature", json!(sign(&key(), case.id, &digest))),
-                    ("case_digest", json!(digest)),
+                    (field::closure_decision::PUBLIC_KEY, json!(public_key_hex(&key()))),
+                    (field::closure_decision::SIGNATURE, json!(sign(&key(), case.id, &digest))),
+                    (field::closure_decision::CASE_DIGEST, json!(digest)),
                 ],
             );
             assert_eq!(check_seal(&decision, &case, &records, &keys), Ok(()), "kind first: {kind_first}");
             let mut reopened = case.clone();
-            reopened.fields.insert("reopen_generation".into(), json!(1));
+            reopened.fields.insert(field::case::REOPEN_GENERATION.into(), json!(1));
             assert_eq!(check_seal(&decision, &reopened, &records, &keys), Err(SealError::StaleGeneration));
         }
     }
@@ -730,10 +739,10 @@ mod tests {
             EntityKind::ClosureDecision,
             3,
             &[
-                ("public_key", json!(seal.public_key)),
-                ("signature", json!(seal.signature)),
-                ("case_digest", json!(seal.case_digest)),
-                ("case_generation", json!(seal.case_generation)),
+                (field::closure_decision::PUBLIC_KEY, json!(seal.public_key)),
+                (field::closure_decision::SIGNATURE, json!(seal.signature)),
+                (field::closure_decision::CASE_DIGEST, json!(seal.case_digest)),
+                (field::closure_decision::CASE_GENERATION, json!(seal.case_generation)),
             ],
         )
     }

@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use domain::Id;
 use domain::change::{Change, FieldWrite, Op};
 use domain::entity::{EntityKind, EntityState, FieldClock};
 use domain::hlc::{Clock, Hlc};
 use domain::policy::Actor;
 use domain::rules::{self, CheckError, LookupError, StateView};
 use domain::signoff::{self, SealError};
+use domain::{Id, field};
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 
@@ -193,7 +193,7 @@ impl StateView for World {
         Ok(self
             .entities
             .values()
-            .filter(|e| e.kind.is_case_record() && e.get_id("case_id") == Some(case_id))
+            .filter(|e| e.kind.is_case_record() && e.get_id(field::CASE_ID) == Some(case_id))
             .cloned()
             .collect())
     }
@@ -201,7 +201,7 @@ impl StateView for World {
         Ok(self
             .entities
             .values()
-            .filter(|e| e.kind == EntityKind::Case && e.get_id("recipient_id") == Some(recipient_id))
+            .filter(|e| e.kind == EntityKind::Case && e.get_id(field::case::RECIPIENT_ID) == Some(recipient_id))
             .cloned()
             .collect())
     }
@@ -223,7 +223,7 @@ fn a_closed_case_reopened_is_in_its_next_generation() {
     // The supervisor's reopening does not name the generation (as an older client's would not):
     // the rules add it, so the change recorded and sent carries it.
     let reopened = w.reopen().expect("reopened");
-    assert_eq!(reopened.value("reopen_generation"), Some(&json!(1)));
+    assert_eq!(reopened.value(field::case::REOPEN_GENERATION), Some(&json!(1)));
     assert_eq!(signoff::case_generation(&w.case()), 1);
 }
 
@@ -282,14 +282,14 @@ fn a_sign_off_replayed_onto_a_reopened_case_is_refused() {
 
     // Claiming the current generation breaks its signature.
     let mut claimed = replay.clone();
-    claimed["case_generation"] = json!(1);
+    claimed[field::closure_decision::CASE_GENERATION] = json!(1);
     let result = w.record(SUPERVISOR, EntityKind::ClosureDecision, id(32), Op::Create, claimed);
     assert_eq!(code(result), "signature_invalid");
 
     // Without a generation (as a version 1 seal): its digest covers generation 0.
     let mut legacy = replay;
-    legacy.as_object_mut().expect("object").remove("case_generation");
-    legacy["signature"] = json!(signoff::sign(&key(), id(CASE), &first.case_digest));
+    legacy.as_object_mut().expect("object").remove(field::closure_decision::CASE_GENERATION);
+    legacy[field::closure_decision::SIGNATURE] = json!(signoff::sign(&key(), id(CASE), &first.case_digest));
     let result = w.record(SUPERVISOR, EntityKind::ClosureDecision, id(33), Op::Create, legacy);
     assert_eq!(code(result), "case_tampered");
 }
@@ -329,7 +329,7 @@ fn a_sign_off_over_a_case_changed_since_is_refused_as_tampered() {
     let mut seal = signoff::seal(&key(), &w.case(), &w.records());
     // Signed over other content than the case holds.
     let mut other = w.case();
-    other.fields.insert("closure_summary".into(), json!("别的内容"));
+    other.fields.insert(field::case::CLOSURE_SUMMARY.into(), json!("别的内容"));
     seal.case_digest = signoff::case_digest(&other, &w.records());
     seal.signature = signoff::sign_v2(&key(), id(CASE), 0, &seal.case_digest);
     let fields = w.decision_fields(&seal);

@@ -6,7 +6,7 @@
 
 use domain::change::{Change, FieldWrite};
 use domain::entity::EntityKind;
-use domain::{OLDEST_SUPPORTED_SCHEMA_VERSION, SCHEMA_VERSION};
+use domain::{OLDEST_SUPPORTED_SCHEMA_VERSION, SCHEMA_VERSION, field};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -40,12 +40,12 @@ fn v1_to_v2(mut change: Change) -> Change {
                     single @ Value::String(_) => Value::Array(vec![single]),
                     other => other,
                 };
-                change.fields.insert("categories".into(), FieldWrite { value: list, ..write });
+                change.fields.insert(field::recipient::CATEGORIES.into(), FieldWrite { value: list, ..write });
             }
         }
         EntityKind::Visit => {
             if let Some(write) = change.fields.remove("notes") {
-                change.fields.insert("observations".into(), write);
+                change.fields.insert(field::visit::OBSERVATIONS.into(), write);
             }
         }
         _ => {}
@@ -81,19 +81,19 @@ mod tests {
     fn a_version_1_recipient_category_becomes_a_list() {
         let up = upgrade(v1(EntityKind::Recipient, &[("category", Value::from("Dibao"))])).expect("upgrades");
         assert_eq!(up.schema_version, 2);
-        assert_eq!(up.value("categories"), Some(&serde_json::json!(["Dibao"])));
+        assert_eq!(up.value(field::recipient::CATEGORIES), Some(&serde_json::json!(["Dibao"])));
         assert!(!up.touches("category"));
     }
 
     #[test]
     fn a_version_1_visit_keeps_its_notes_as_observations() {
         let up = upgrade(v1(EntityKind::Visit, &[("notes", Value::from("老人独居"))])).expect("upgrades");
-        assert_eq!(up.str_value("observations"), Some("老人独居"));
+        assert_eq!(up.str_value(field::visit::OBSERVATIONS), Some("老人独居"));
     }
 
     #[test]
     fn a_current_change_is_left_alone() {
-        let mut c = v1(EntityKind::Visit, &[("observations", Value::from("x"))]);
+        let mut c = v1(EntityKind::Visit, &[(field::visit::OBSERVATIONS, Value::from("x"))]);
         c.schema_version = SCHEMA_VERSION;
         assert_eq!(upgrade(c.clone()), Ok(c));
     }

@@ -12,44 +12,27 @@
 //! Run: `cargo bench -p store --bench county`. `SHEGONG_BENCH_SCALE=0.02` shrinks the county
 //! (the test script's smoke run); `SHEGONG_BENCH_ITERATIONS` sets the runs per query (200).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::Labelled;
-use domain::case::{STAGE_NAMES, Stage};
+use domain::case::Stage;
 use domain::change::Write;
-use domain::entity::{EntityKind, EntityState, FieldClock};
-use domain::hlc::Hlc;
+use domain::entity::{EntityKind, EntityState};
+use domain::field;
 use domain::org::User;
 use domain::policy::Actor;
-use domain::recipient::RECIPIENT_CATEGORY_NAMES;
-use domain::validate::id_number_check_char;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
-use serde_json::{Value, json};
+use serde_json::Value;
 use store::{CaseBoardFilter, DbKey, RosterFilter, Search, Store};
+use test_support::county::{GIVEN, OBSERVATIONS, Person, SEED, generate, today};
 use uuid::Uuid;
 
-const SEED: u64 = 20_261_125;
 const TARGET_QUERY_P95_MS: f64 = 20.0;
 const TARGET_RECORD_P95_MS: f64 = 5.0;
-
-const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单";
-const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥建国志宏春梅海燕小云金凤文辉德福家豪子涵浩然欣怡梓轩雨桐一诺思远佳琪俊杰晓东立新淑珍凤英翠花来福长生";
-const OBSERVATIONS: &[&str] = &[
-    "老人独居，身体尚可，家中卫生较差，冬季取暖需关注",
-    "孩子在校表现稳定，祖母照料，情绪较低落，需要陪伴",
-    "残疾人康复训练坚持中，轮椅需维修，已联系残联",
-    "低保待遇按时发放，家庭收入仍不稳定，建议就业帮扶",
-    "慢性病用药规律，家属支持较好，近期血压偏高",
-    "留守妇女照顾两名子女，农忙时压力大，邻里关系融洽",
-    "特困人员集中供养意愿不强，居家安全隐患已提醒",
-    "临时救助已申请，等待审批，情绪平稳",
-];
 
 fn scale() -> f64 {
     std::env::var("SHEGONG_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).filter(|s: &f64| *s > 0.0).unwrap_or(1.0)
@@ -57,349 +40,6 @@ fn scale() -> f64 {
 
 fn iterations() -> usize {
     std::env::var("SHEGONG_BENCH_ITERATIONS").ok().and_then(|s| s.parse().ok()).filter(|n| *n > 0).unwrap_or(200)
-}
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
-}
-
-/// Generated organisation and people, with what the queries pick their parameters from.
-struct County {
-    entities: Vec<EntityState>,
-    stations: Vec<Uuid>,
-    points: Vec<Uuid>,
-    villages: Vec<(Uuid, Uuid)>,
-    /// (worker id, station)
-    workers: Vec<(Uuid, Uuid)>,
-    recipients: Vec<Person>,
-    counts: BTreeMap<&'static str, usize>,
-}
-
-/// A generated recipient, as the queries pick their parameters.
-#[derive(Clone)]
-struct Person {
-    id: Uuid,
-    station: Uuid,
-    village: Uuid,
-    name: String,
-    id_number: String,
-    phone: Option<String>,
-}
-
-struct Gen {
-    rng: StdRng,
-    millis: u64,
-    author: Uuid,
-}
-
-impl Gen {
-    fn id(&mut self) -> Uuid {
-        let bytes: [u8; 10] = self.rng.r#gen();
-        uuid::Builder::from_unix_timestamp_millis(self.millis, &bytes).into_uuid()
-    }
-
-    /// A state created a little after the previous one.
-    fn state(&mut self, kind: EntityKind, fields: Vec<(&str, Value)>) -> EntityState {
-        self.millis += self.rng.gen_range(1..2_000);
-        let device = Uuid::from_u128(0xde71ce);
-        EntityState {
-            kind,
-            id: self.id(),
-            fields: fields.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_owned(), v)).collect(),
-            created: FieldClock { hlc: Hlc::new(self.millis, 0, device), base: None, author: self.author },
-            clocks: BTreeMap::new(),
-        }
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        items.choose(&mut self.rng).expect("not empty")
-    }
-
-    fn chars(&mut self, from: &str, n: usize) -> String {
-        let all: Vec<char> = from.chars().collect();
-        (0..n).map(|_| *all.choose(&mut self.rng).expect("chars")).collect()
-    }
-
-    fn date_within(&mut self, days: i64) -> NaiveDate {
-        today() - chrono::Duration::days(self.rng.gen_range(0..days.max(1)))
-    }
-}
-
-fn generate(scale: f64) -> County {
-    let n = |full: usize| ((full as f64 * scale).round() as usize).max(1);
-    let mut g = Gen { rng: StdRng::seed_from_u64(SEED), millis: 1_700_000_000_000, author: Uuid::from_u128(1) };
-    let mut entities = Vec::new();
-    let (mut stations, mut points, mut villages, mut workers) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut villages_of: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
-    let mut workers_of: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
-
-    for s in 0..20 {
-        let station = g.state(
-            EntityKind::Station,
-            vec![("name", json!(format!("第{}社工站", s + 1))), ("county", json!("宁乡市"))],
-        );
-        let sid = station.id;
-        stations.push(sid);
-        entities.push(station);
-        for p in 0..5 {
-            let point = g.state(
-                EntityKind::ServicePoint,
-                vec![("station_id", json!(sid.to_string())), ("name", json!(format!("第{}社工点", p + 1)))],
-            );
-            let pid = point.id;
-            points.push(pid);
-            entities.push(point);
-            for v in 0..3 {
-                let name = format!("{}{}村", g.chars(GIVEN, 2), v + 1);
-                let village = g.state(
-                    EntityKind::Village,
-                    vec![
-                        ("station_id", json!(sid.to_string())),
-                        ("service_point_id", json!(pid.to_string())),
-                        ("name", json!(name)),
-                    ],
-                );
-                villages.push((village.id, sid));
-                villages_of.entry(sid).or_default().push(village.id);
-                entities.push(village);
-            }
-        }
-        for (i, role) in [
-            "DeputyHead",
-            "SocialWorker",
-            "SocialWorker",
-            "SocialWorker",
-            "SocialWorker",
-            "SocialWorker",
-            "SocialWorker",
-            "SocialWorker",
-            "SocialWorker",
-        ]
-        .iter()
-        .enumerate()
-        {
-            let name = format!("{}{}", g.chars(SURNAMES, 1), g.chars(GIVEN, 1));
-            let user = g.state(
-                EntityKind::User,
-                vec![
-                    ("username", json!(format!("s{s}u{i}"))),
-                    ("display_name", json!(name)),
-                    ("role", json!(role)),
-                    ("station_id", json!(sid.to_string())),
-                    ("active", json!(true)),
-                ],
-            );
-            workers.push((user.id, sid));
-            workers_of.entry(sid).or_default().push(user.id);
-            entities.push(user);
-        }
-    }
-    for (i, chunk) in stations.chunks(5).enumerate() {
-        let supervised: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
-        entities.push(g.state(
-            EntityKind::User,
-            vec![
-                ("username", json!(format!("dudao{i}"))),
-                ("display_name", json!(format!("督导{i}"))),
-                ("role", json!("Supervisor")),
-                ("supervised_station_ids", json!(supervised)),
-                ("active", json!(true)),
-            ],
-        ));
-    }
-
-    // Households, per village.
-    let mut households_of: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
-    for _ in 0..n(20_000) {
-        let (village, station) = *g.pick(&villages);
-        let name = format!("{}{}户", g.chars(SURNAMES, 1), g.chars(GIVEN, 1));
-        let address = format!("{}组{}号", g.rng.gen_range(1..12), g.rng.gen_range(1..80));
-        let house = g.state(
-            EntityKind::Household,
-            vec![
-                ("station_id", json!(station.to_string())),
-                ("village_id", json!(village.to_string())),
-                ("name", json!(name)),
-                ("address", json!(address)),
-            ],
-        );
-        households_of.entry(village).or_default().push(house.id);
-        entities.push(house);
-    }
-
-    let mut recipients = Vec::new();
-    for _ in 0..n(50_000) {
-        let (village, station) = *g.pick(&villages);
-        let given = g.rng.gen_range(1..=2);
-        let name = format!("{}{}", g.chars(SURNAMES, 1), g.chars(GIVEN, given));
-        let birth =
-            NaiveDate::from_ymd_opt(1930, 1, 1).expect("date") + chrono::Duration::days(g.rng.gen_range(0..33_000));
-        let male = g.rng.gen_bool(0.5);
-        let sequence = g.rng.gen_range(0..500) * 2 + u32::from(male);
-        let first17 = format!("430124{}{sequence:03}", birth.format("%Y%m%d"));
-        let id_number = format!("{first17}{}", id_number_check_char(&first17).expect("check"));
-        let phone = g
-            .rng
-            .gen_bool(0.7)
-            .then(|| format!("1{}{:09}", g.rng.gen_range(3..10), g.rng.gen_range(0..1_000_000_000u64)));
-        let mut categories: Vec<usize> = (0..g.rng.gen_range(1..=3)).map(|_| g.rng.gen_range(0..10)).collect();
-        categories.sort_unstable();
-        categories.dedup();
-        let categories: Vec<&str> = categories.into_iter().map(|i| RECIPIENT_CATEGORY_NAMES[i]).collect();
-        let address = format!("{}组", g.rng.gen_range(1..12));
-        let household =
-            households_of.get(&village).filter(|_| g.rng.gen_bool(0.8)).map(|h| *h.choose(&mut g.rng).expect("house"));
-        let state = g.state(
-            EntityKind::Recipient,
-            vec![
-                ("station_id", json!(station.to_string())),
-                ("village_id", json!(village.to_string())),
-                ("name", json!(name)),
-                ("id_number", json!(id_number)),
-                ("gender", json!(if male { "Male" } else { "Female" })),
-                ("birth_date", json!(birth.to_string())),
-                ("phone", phone.clone().map(Value::from).unwrap_or(Value::Null)),
-                ("categories", json!(categories)),
-                ("household_id", household.map(|h| json!(h.to_string())).unwrap_or(Value::Null)),
-                ("household_relation", household.map(|_| json!("Head")).unwrap_or(Value::Null)),
-                ("address", json!(address)),
-            ],
-        );
-        recipients.push(Person { id: state.id, station, village, name, id_number, phone });
-        entities.push(state);
-    }
-
-    for _ in 0..n(500_000) {
-        let Person { id: recipient, station, village, .. } = g.pick(&recipients).clone();
-        let worker = *g.pick(&workers_of[&station]);
-        let date = g.date_within(3 * 365);
-        let observations = g.pick(OBSERVATIONS).to_string();
-        let needs = g.rng.gen_bool(0.3).then(|| "需要链接助餐服务".to_string());
-        let follow_up = g.rng.gen_bool(0.1);
-        entities.push(g.state(
-            EntityKind::Visit,
-            vec![
-                ("station_id", json!(station.to_string())),
-                ("village_id", json!(village.to_string())),
-                ("recipient_id", json!(recipient.to_string())),
-                ("worker_id", json!(worker.to_string())),
-                ("visited_on", json!(date.to_string())),
-                ("persons_seen", json!("本人")),
-                ("observations", json!(observations)),
-                ("needs_found", needs.map(Value::from).unwrap_or(Value::Null)),
-                ("follow_up_needed", json!(follow_up)),
-            ],
-        ));
-    }
-
-    for _ in 0..n(5_000) {
-        let Person { id: recipient, station, .. } = g.pick(&recipients).clone();
-        let worker = *g.pick(&workers_of[&station][1..]);
-        let stage_index = g.rng.gen_range(0..STAGE_NAMES.len());
-        let stage = Stage::ALL[stage_index];
-        let opened = g.date_within(700);
-        let entered = opened + chrono::Duration::days(g.rng.gen_range(0..=(today() - opened).num_days().max(0)));
-        let closed = stage == Stage::Closed;
-        let case = g.state(
-            EntityKind::Case,
-            vec![
-                ("station_id", json!(station.to_string())),
-                ("recipient_id", json!(recipient.to_string())),
-                ("worker_id", json!(worker.to_string())),
-                ("stage", json!(stage.as_str())),
-                ("stage_entered_on", json!(entered.to_string())),
-                ("opened_on", json!(opened.to_string())),
-                ("closure_status", json!(if closed { "SignedOff" } else { "Open" })),
-            ],
-        );
-        let cid = case.id;
-        entities.push(case);
-        let base = |_: &mut Gen| vec![("station_id", json!(station.to_string())), ("case_id", json!(cid.to_string()))];
-        let mut records = Vec::new();
-        let day = |g: &mut Gen| json!((opened + chrono::Duration::days(g.rng.gen_range(0..30))).to_string());
-        if stage_index >= 1 {
-            let mut f = base(&mut g);
-            f.extend([("source", json!("VisitScreening")), ("found_on", day(&mut g))]);
-            records.push((EntityKind::Screening, f));
-        }
-        if stage_index >= 2 {
-            let mut f = base(&mut g);
-            f.extend([
-                ("assessed_on", day(&mut g)),
-                ("risk_level", json!("Medium")),
-                ("needs_summary", json!("生活照料与心理支持")),
-            ]);
-            records.push((EntityKind::Assessment, f));
-        }
-        if stage_index >= 3 {
-            for _ in 0..g.rng.gen_range(1..=3) {
-                let mut f = base(&mut g);
-                let target = (today() + chrono::Duration::days(g.rng.gen_range(-120..120))).to_string();
-                let evaluated = closed || g.rng.gen_bool(0.3);
-                f.extend([
-                    ("description", json!("改善日常生活能力")),
-                    ("target_date", json!(target)),
-                    ("evaluation", if evaluated { json!("Achieved") } else { Value::Null }),
-                ]);
-                records.push((EntityKind::Goal, f));
-            }
-        }
-        if stage_index >= 4 {
-            let mut f = base(&mut g);
-            f.extend([
-                ("kind", json!("Volunteer")),
-                ("description", json!("志愿者定期探访")),
-                ("status", json!("Secured")),
-                ("linked_on", day(&mut g)),
-            ]);
-            records.push((EntityKind::ResourceLink, f));
-        }
-        if stage_index >= 5 {
-            for _ in 0..g.rng.gen_range(1..=4) {
-                let mut f = base(&mut g);
-                f.extend([
-                    ("worker_id", json!(worker.to_string())),
-                    ("delivered_on", day(&mut g)),
-                    ("service_type", json!("EmotionalCounselling")),
-                    ("method", json!("Casework")),
-                    ("duration_minutes", json!(45)),
-                    ("notes", json!("情绪疏导")),
-                ]);
-                records.push((EntityKind::Intervention, f));
-            }
-            if g.rng.gen_bool(0.7) {
-                let mut f = base(&mut g);
-                let visited =
-                    entered + chrono::Duration::days(g.rng.gen_range(0..=(today() - entered).num_days().max(0)));
-                f.extend([
-                    ("worker_id", json!(worker.to_string())),
-                    ("visited_on", json!(visited.to_string())),
-                    ("notes", json!("回访稳定")),
-                ]);
-                records.push((EntityKind::FollowUp, f));
-            }
-        }
-        if closed {
-            let mut f = base(&mut g);
-            f.extend([
-                ("supervisor_id", json!(Uuid::from_u128(2).to_string())),
-                ("decision", json!("SignedOff")),
-                ("decided_at", json!(format!("{}T09:00:00.000Z", entered))),
-                ("case_digest", json!("ab".repeat(32))),
-                ("signature", json!("cd".repeat(64))),
-                ("public_key", json!("ef".repeat(32))),
-            ]);
-            records.push((EntityKind::ClosureDecision, f));
-        }
-        for (kind, fields) in records {
-            entities.push(g.state(kind, fields));
-        }
-    }
-    let mut counts = BTreeMap::new();
-    for e in &entities {
-        *counts.entry(e.kind.spec().table).or_insert(0) += 1;
-    }
-    County { entities, stations, points, villages, workers, recipients, counts }
 }
 
 /// The plain-SQLite baseline: one table per kind with the spec's columns, no index but the
@@ -482,7 +122,7 @@ fn main() {
     println!("Shegong store benchmark — county at scale {scale} (SHEGONG_BENCH_SCALE), {runs} runs per query");
 
     let started = Instant::now();
-    let county = generate(scale);
+    let county = generate(scale, None);
     println!("generated {} rows in {:.1} s (seed {SEED}):", county.entities.len(), started.elapsed().as_secs_f64());
     for (table, n) in &county.counts {
         println!("  {table:<18} {n:>8}");
@@ -648,7 +288,9 @@ fn main() {
     let (worker, worker_station) = *county
         .workers
         .iter()
-        .find(|(id, _)| county.entities.iter().any(|e| e.id == *id && e.get_str("role") == Some("SocialWorker")))
+        .find(|(id, _)| {
+            county.entities.iter().any(|e| e.id == *id && e.get_str(field::user::ROLE) == Some("SocialWorker"))
+        })
         .expect("a worker");
     let user: User = store.entity(EntityKind::User, worker).expect("read").expect("worker").to_typed().expect("typed");
     let actor = Actor::new(worker, user.role());
@@ -658,14 +300,14 @@ fn main() {
     let record = time("record a visit (Store::record)", runs, |i| {
         let r = theirs[i % theirs.len()];
         let write = Write::create(EntityKind::Visit, Uuid::now_v7())
-            .set("station_id", worker_station.to_string())
-            .set("village_id", r.village.to_string())
-            .set("recipient_id", r.id.to_string())
-            .set("worker_id", worker.to_string())
-            .set("visited_on", today().to_string())
-            .set("persons_seen", "本人")
-            .set("observations", OBSERVATIONS[i % OBSERVATIONS.len()])
-            .set("follow_up_needed", i % 10 == 0);
+            .set(field::visit::STATION_ID, worker_station.to_string())
+            .set(field::visit::VILLAGE_ID, r.village.to_string())
+            .set(field::visit::RECIPIENT_ID, r.id.to_string())
+            .set(field::visit::WORKER_ID, worker.to_string())
+            .set(field::visit::VISITED_ON, today().to_string())
+            .set(field::visit::PERSONS_SEEN, "本人")
+            .set(field::visit::OBSERVATIONS, OBSERVATIONS[i % OBSERVATIONS.len()])
+            .set(field::visit::FOLLOW_UP_NEEDED, i % 10 == 0);
         let now = base_time + chrono::Duration::milliseconds(i as i64);
         store.record(&actor, vec![write], now, today()).expect("recorded").len()
     });
@@ -675,14 +317,14 @@ fn main() {
     let record_normal = time("record a visit, synchronous = NORMAL", runs, |i| {
         let r = theirs[i % theirs.len()];
         let write = Write::create(EntityKind::Visit, Uuid::now_v7())
-            .set("station_id", worker_station.to_string())
-            .set("village_id", r.village.to_string())
-            .set("recipient_id", r.id.to_string())
-            .set("worker_id", worker.to_string())
-            .set("visited_on", today().to_string())
-            .set("persons_seen", "本人")
-            .set("observations", OBSERVATIONS[i % OBSERVATIONS.len()])
-            .set("follow_up_needed", i % 10 == 0);
+            .set(field::visit::STATION_ID, worker_station.to_string())
+            .set(field::visit::VILLAGE_ID, r.village.to_string())
+            .set(field::visit::RECIPIENT_ID, r.id.to_string())
+            .set(field::visit::WORKER_ID, worker.to_string())
+            .set(field::visit::VISITED_ON, today().to_string())
+            .set(field::visit::PERSONS_SEEN, "本人")
+            .set(field::visit::OBSERVATIONS, OBSERVATIONS[i % OBSERVATIONS.len()])
+            .set(field::visit::FOLLOW_UP_NEEDED, i % 10 == 0);
         let now = base_time + chrono::Duration::milliseconds((runs + i) as i64);
         store.record(&actor, vec![write], now, today()).expect("recorded").len()
     });

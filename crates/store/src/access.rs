@@ -5,8 +5,8 @@
 //! which the local data locks.
 
 use chrono::{DateTime, Duration, Utc};
-use domain::Labelled;
 use domain::entity::{DEFAULT_OFFLINE_LEASE_DAYS, EntityKind};
+use domain::{Labelled, field};
 use rusqlite::{Connection, TransactionBehavior, params};
 use uuid::Uuid;
 
@@ -184,7 +184,7 @@ impl Store {
             return Ok(false);
         }
         let record = self.entity(EntityKind::User, user_id)?;
-        Ok(record.is_none_or(|user| user.get("active").and_then(serde_json::Value::as_bool) != Some(false)))
+        Ok(record.is_none_or(|user| user.get(field::user::ACTIVE).and_then(serde_json::Value::as_bool) != Some(false)))
     }
 
     /// Changes not yet accepted or refused by the server (set-aside ones included).

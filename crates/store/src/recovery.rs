@@ -104,6 +104,56 @@ pub(crate) fn raise_past_own(device: &mut DeviceState, entries: &[(u64, Incoming
     }
 }
 
+/// Inside [`Store::note_server_generation`]'s transaction (or [`Store::requeue_own_history`]'s):
+/// every change of this database's own that a server had taken (accepted, or its own pulled
+/// back from the log) becomes pending again, under the device's current id, in stamp order
+/// (the order it was made in), ahead of the changes still unsent, numbered after every number
+/// the device has used. Set-aside and refused changes stay as they are. Returns how many
+/// changes wait now.
+///
+/// A restored server may have lost any of them, and only their change ids tell which: the
+/// numbers it still holds for this device may now be another laptop's changes (a clone
+/// sharing the id pushed since the restore), and a database that became a new device keeps
+/// its history under the old id. The server answers a change it holds under any device of the
+/// same user with the answer it gave (found by change id), logging nothing twice.
+///
+/// "Its own": under this database's current id or an id it had before it became a new device
+/// (`former_device_ids`): pulled back after its files went back in time, they may be its only
+/// copy. (Those of a clone that kept the old id are sent too; the server takes each change id
+/// once.)
+fn requeue_own_history(tx: &Connection) -> Result<u64, StoreError> {
+    let mut device = DeviceState::load(tx)?;
+    let own = device.clock.device.to_string();
+    let out = to_i64(OUT_OF_SEQUENCE)?;
+    let history: Vec<i64> = tx
+        .prepare_cached(
+            "SELECT seq FROM changes WHERE set_aside IS NULL AND (status = 'accepted' OR (status = 'pulled'
+               AND (device_id = ?1 OR device_id IN (SELECT device_id FROM former_device_ids))))
+             ORDER BY hlc, seq",
+        )?
+        .query_map(params![own], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let unsent: Vec<i64> = tx
+        .prepare_cached("SELECT seq FROM changes WHERE status = 'pending' AND set_aside IS NULL ORDER BY device_seq")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let used: Option<i64> = tx.query_row(
+        "SELECT max(device_seq) FROM changes WHERE device_id = ?1 AND device_seq < ?2",
+        params![own, out],
+        |r| r.get(0),
+    )?;
+    let from = device.last_device_seq.max(used.and_then(|u| u64::try_from(u).ok()).unwrap_or(0)) + 1;
+    let mut move_here = tx.prepare_cached("UPDATE changes SET device_id = ?1, device_seq = -seq WHERE seq = ?2")?;
+    for seq in &history {
+        move_here.execute(params![own, seq])?;
+    }
+    let rows: Vec<i64> = history.into_iter().chain(unsent).collect();
+    renumber(tx, &rows, from)?;
+    device.last_device_seq = from - 1 + rows.len() as u64;
+    device.save(tx)?;
+    Ok(rows.len() as u64)
+}
+
 /// Changes of other devices pulled after the local change `refused` (row `after_seq`) was
 /// recorded, of the same entity and touching one of its fields, in stamp order: what
 /// [`Store::mark_rejected`] merges again once the refused change is undone.
@@ -253,6 +303,16 @@ impl Store {
         Ok(retried)
     }
 
+    /// [`requeue_own_history`] in a transaction of its own: a server without a generation
+    /// turned out restored (its log is shorter than this device's cursor). Returns how many
+    /// changes wait now.
+    pub fn requeue_own_history(&mut self) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let waiting = requeue_own_history(&tx)?;
+        tx.commit()?;
+        Ok(waiting)
+    }
+
     /// The server database generation this device last synced with.
     pub fn server_generation(&self) -> Result<Option<String>, StoreError> {
         Ok(self.conn.query_row("SELECT server_generation FROM device", [], |r| r.get(0))?)
@@ -261,7 +321,9 @@ impl Store {
     /// Notes the server's generation. Another one than the device knew means the server was
     /// restored from a backup (or replaced): in the same transaction the pull cursor goes back
     /// to 0, so the device pulls everything again (merging twice changes nothing) and nothing
-    /// the restored server numbers anew is skipped.
+    /// the restored server numbers anew is skipped, and every change of this database's own
+    /// that the server had taken waits to be sent again (see [`Store::requeue_own_history`]),
+    /// so a round cut right after this still sends them.
     pub fn note_server_generation(&mut self, generation: &str) -> Result<GenerationSeen, StoreError> {
         // Every pulled page says it: known, it costs one read and no write lock.
         if self.server_generation()?.as_deref() == Some(generation) {
@@ -273,6 +335,7 @@ impl Store {
             Some(known) if known == generation => return Ok(GenerationSeen::Known),
             Some(_) => {
                 tx.execute("UPDATE device SET pull_cursor = 0", [])?;
+                requeue_own_history(&tx)?;
                 GenerationSeen::Changed
             }
             None => GenerationSeen::Known,
@@ -346,6 +409,7 @@ impl Store {
         tx.prepare_cached("UPDATE changes SET device_id = ?1 WHERE device_id = ?2 AND status = 'pending'")?
             .execute(params![new_id.to_string(), old])?;
         renumber(&tx, &rows, 1)?;
+        tx.prepare_cached("INSERT OR IGNORE INTO former_device_ids (device_id) VALUES (?1)")?.execute(params![old])?;
         tx.prepare_cached("UPDATE device SET device_id = ?1")?.execute(params![new_id.to_string()])?;
         device.clock.device = new_id;
         device.last_device_seq = rows.len() as u64;

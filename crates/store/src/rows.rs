@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use domain::entity::{EntityKind, EntityState, FieldClock, FieldSpec, FieldType, checksum_fold, digest_of};
 use domain::hlc::HLC_TEXT_MAX;
 use domain::rules::{LookupError, StateView};
-use domain::{Id, Labelled};
+use domain::{Id, Labelled, field};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Row, Statement, params};
 use serde_json::Value;
@@ -240,13 +240,13 @@ impl RecipientColumns {
     /// From a recipient's field values (`None`: no value).
     fn from_fields<'a>(get: impl Fn(&str) -> Option<&'a Value>) -> Self {
         let text = |name| get(name).and_then(Value::as_str);
-        let name = text("name").unwrap_or_default();
+        let name = text(field::recipient::NAME).unwrap_or_default();
         Self {
             initials: search::name_initials(name),
             initials_alt: search::name_initials_alt(name),
-            category_mask: get("categories").map(search::category_mask).unwrap_or(0),
-            id_number_rev: text("id_number").map(search::reversed),
-            phone_rev: text("phone").map(search::reversed),
+            category_mask: get(field::recipient::CATEGORIES).map(search::category_mask).unwrap_or(0),
+            id_number_rev: text(field::recipient::ID_NUMBER).map(search::reversed),
+            phone_rev: text(field::recipient::PHONE).map(search::reversed),
         }
     }
 
@@ -371,7 +371,7 @@ pub(crate) fn write_entity(conn: &Connection, state: &EntityState) -> Result<(),
     match state.kind {
         EntityKind::Recipient => refresh_visit_summary(conn, state.id)?,
         EntityKind::Visit => {
-            if let Some(recipient) = state.get_id("recipient_id") {
+            if let Some(recipient) = state.get_id(field::visit::RECIPIENT_ID) {
                 refresh_visit_summary(conn, recipient)?;
             }
         }
@@ -425,10 +425,10 @@ fn update_row(
             .iter()
             .copied()
             .filter(|column| match *column {
-                "name_initials" | "name_initials_alt" => changed.contains(&"name"),
-                "category_mask" => changed.contains(&"categories"),
-                "id_number_rev" => changed.contains(&"id_number"),
-                _ => changed.contains(&"phone"),
+                "name_initials" | "name_initials_alt" => changed.contains(&field::recipient::NAME),
+                "category_mask" => changed.contains(&field::recipient::CATEGORIES),
+                "id_number_rev" => changed.contains(&field::recipient::ID_NUMBER),
+                _ => changed.contains(&field::recipient::PHONE),
             })
             .collect()
     } else {
@@ -460,16 +460,19 @@ fn update_row(
         stmt.raw_bind_parameter(index, clocks)?;
         index += 1;
     }
-    let name = state.get_str("name").unwrap_or_default();
+    let name = state.get_str(field::recipient::NAME).unwrap_or_default();
     for column in &derived {
         match *column {
             "name_initials" => stmt.raw_bind_parameter(index, search::name_initials(name))?,
             "name_initials_alt" => stmt.raw_bind_parameter(index, search::name_initials_alt(name))?,
-            "category_mask" => {
-                stmt.raw_bind_parameter(index, state.get("categories").map(search::category_mask).unwrap_or(0))?
+            "category_mask" => stmt.raw_bind_parameter(
+                index,
+                state.get(field::recipient::CATEGORIES).map(search::category_mask).unwrap_or(0),
+            )?,
+            "id_number_rev" => {
+                stmt.raw_bind_parameter(index, state.get_str(field::recipient::ID_NUMBER).map(search::reversed))?
             }
-            "id_number_rev" => stmt.raw_bind_parameter(index, state.get_str("id_number").map(search::reversed))?,
-            _ => stmt.raw_bind_parameter(index, state.get_str("phone").map(search::reversed))?,
+            _ => stmt.raw_bind_parameter(index, state.get_str(field::recipient::PHONE).map(search::reversed))?,
         }
         index += 1;
     }
@@ -498,13 +501,22 @@ fn derive(
             let summarized = |s: &EntityState| {
                 (
                     s.created.hlc,
-                    ["recipient_id", "visited_on", "worker_id", "follow_up_needed"].map(|f| s.get(f).cloned()),
+                    [
+                        field::visit::RECIPIENT_ID,
+                        field::visit::VISITED_ON,
+                        field::visit::WORKER_ID,
+                        field::visit::FOLLOW_UP_NEEDED,
+                    ]
+                    .map(|f| s.get(f).cloned()),
                 )
             };
             if summarized(before) != summarized(state) {
                 // Recomputed from the rows: what is noted but not yet written must be in them.
                 latest.flush(conn)?;
-                for recipient in [before.get_id("recipient_id"), state.get_id("recipient_id")].into_iter().flatten() {
+                for recipient in [before.get_id(field::visit::RECIPIENT_ID), state.get_id(field::visit::RECIPIENT_ID)]
+                    .into_iter()
+                    .flatten()
+                {
                     refresh_visit_summary(conn, recipient)?;
                 }
             }
@@ -546,15 +558,15 @@ impl NewVisit {
         get: impl Fn(&str) -> Option<&'a Value>,
     ) -> Option<(Id, NewVisit)> {
         let text = |name| get(name).and_then(Value::as_str);
-        let recipient = text("recipient_id").and_then(|s| Id::try_parse(s).ok())?;
+        let recipient = text(field::visit::RECIPIENT_ID).and_then(|s| Id::try_parse(s).ok())?;
         Some((
             recipient,
             NewVisit {
-                visited_on: text("visited_on").map(str::to_owned),
+                visited_on: text(field::visit::VISITED_ON).map(str::to_owned),
                 created_hlc: created.hlc.to_string(),
                 id,
-                worker_id: text("worker_id").map(str::to_owned),
-                follow_up: get("follow_up_needed").and_then(Value::as_bool).unwrap_or(false),
+                worker_id: text(field::visit::WORKER_ID).map(str::to_owned),
+                follow_up: get(field::visit::FOLLOW_UP_NEEDED).and_then(Value::as_bool).unwrap_or(false),
             },
         ))
     }
@@ -611,7 +623,7 @@ impl LatestVisits {
 /// Removes an entity; for a case, its stage records too.
 pub(crate) fn delete_entity(conn: &Connection, kind: EntityKind, id: Id) -> Result<(), StoreError> {
     let recipient = if kind == EntityKind::Visit {
-        read_entity(conn, kind, id)?.and_then(|v| v.get_id("recipient_id"))
+        read_entity(conn, kind, id)?.and_then(|v| v.get_id(field::visit::RECIPIENT_ID))
     } else {
         None
     };

@@ -776,6 +776,27 @@ impl Store {
         }
     }
 
+    /// The recipients whose household is `household_id`, by name (the household's file).
+    pub fn household_members(&self, household_id: Uuid) -> Result<Vec<EntityState>, StoreError> {
+        rows::read_where(
+            &self.conn,
+            EntityKind::Recipient,
+            "household_id = ?1 ORDER BY name, id",
+            &[&household_id.to_string()],
+        )
+    }
+
+    /// Every visit to a recipient, newest first (by visit date, then as recorded), amendments
+    /// and the visits they amend alike.
+    pub fn visits_of_recipient(&self, recipient_id: Uuid) -> Result<Vec<EntityState>, StoreError> {
+        rows::read_where(
+            &self.conn,
+            EntityKind::Visit,
+            "recipient_id = ?1 ORDER BY visited_on DESC, created_hlc DESC",
+            &[&recipient_id.to_string()],
+        )
+    }
+
     fn find_entity(&self, id: Uuid) -> Result<Option<EntityState>, StoreError> {
         for kind in EntityKind::ALL {
             if let Some(state) = self.entity(*kind, id)? {

@@ -9,6 +9,7 @@ use common::World;
 use domain::Labelled;
 use domain::change::Write;
 use domain::entity::EntityKind;
+use domain::field;
 use serde_json::json;
 use store::AcceptedChange;
 use uuid::Uuid;
@@ -44,11 +45,11 @@ fn a_scope_without_a_station_drops_all_of_that_stations_data_and_keeps_unsent_wo
         &admin,
         vec![
             Write::create(EntityKind::User, both)
-                .set("username", "both")
-                .set("display_name", "钱督导")
-                .set("role", "Supervisor")
-                .set("active", true)
-                .set("supervised_station_ids", json!([w.a.id.to_string(), w.b.id.to_string()])),
+                .set(field::user::USERNAME, "both")
+                .set(field::user::DISPLAY_NAME, "钱督导")
+                .set(field::user::ROLE, "Supervisor")
+                .set(field::user::ACTIVE, true)
+                .set(field::user::SUPERVISED_STATION_IDS, json!([w.a.id.to_string(), w.b.id.to_string()])),
         ],
     )
     .expect("supervisor of both");
@@ -81,8 +82,11 @@ fn dropping_a_station_also_drops_the_history_of_what_was_dropped() {
     let mut w = World::new();
     let recipient = w.add_zhang_san();
     let worker = w.a.worker.clone();
-    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13803711234")])
-        .expect("update");
+    w.record(
+        &worker,
+        vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::PHONE, "13803711234")],
+    )
+    .expect("update");
     all_sent(&mut w);
     let history = |w: &World| -> i64 {
         w.store
@@ -116,7 +120,7 @@ fn a_user_record_held_as_inactive_no_longer_opens_offline() {
     let mut w = World::new();
     let me = w.a.worker.user_id;
     let admin = w.admin.clone();
-    w.record(&admin, vec![Write::update(EntityKind::User, me).set("active", false)]).expect("deactivated");
+    w.record(&admin, vec![Write::update(EntityKind::User, me).set(field::user::ACTIVE, false)]).expect("deactivated");
     assert!(!w.store.user_is_active(me).expect("read"));
     assert!(w.store.user_is_active(w.a.worker2.user_id).expect("read"));
 }
@@ -132,7 +136,7 @@ fn the_offline_lease_runs_out_after_the_days_the_station_sets() {
 
     let admin = w.admin.clone();
     let station = w.a.id;
-    w.record(&admin, vec![Write::update(EntityKind::Station, station).set("offline_lease_days", 7)])
+    w.record(&admin, vec![Write::update(EntityKind::Station, station).set(field::station::OFFLINE_LEASE_DAYS, 7)])
         .expect("the station sets its lease");
     assert_eq!(w.store.offline_lease_days().expect("days"), 7);
     assert!(!w.store.lease_expired(t0() + Duration::days(6)).expect("read"));

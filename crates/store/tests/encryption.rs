@@ -5,6 +5,7 @@ mod common;
 
 use common::World;
 use domain::entity::EntityKind;
+use domain::field;
 use rusqlite::Connection;
 use store::{DbKey, LATEST_VERSION, Store, StoreError};
 
@@ -47,7 +48,7 @@ fn the_file_is_unreadable_without_the_key() {
     // The right secret reads it back.
     let store = Store::open(&path, "correct horse battery").expect("reopen");
     let state = store.entity(EntityKind::Recipient, recipient).expect("read").expect("there");
-    assert_eq!(state.get_str("name"), Some("张三"));
+    assert_eq!(state.get_str(field::recipient::NAME), Some("张三"));
 }
 
 #[test]

@@ -9,6 +9,7 @@ use common::{World, today};
 use domain::Labelled;
 use domain::change::Write;
 use domain::entity::{EntityKind, EntityState, FieldType};
+use domain::field;
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
@@ -51,21 +52,22 @@ fn populated() -> (World, Vec<EntityState>) {
     let zhang = w.add_zhang_san();
     let (zeng, write) = w.recipient_write("曾小明", "440524195801010018", "1958-01-01", "Male");
     let worker = w.a.worker.clone();
-    w.record(&worker, vec![write.set("phone", "13912348000")]).expect("recipient");
+    w.record(&worker, vec![write.set(field::recipient::PHONE, "13912348000")]).expect("recipient");
     let case = w.open_case(zhang);
     w.record(&worker, vec![w.record_write(EntityKind::Screening, case)]).expect("screening");
     for (recipient, days, follow_up) in [(zhang, 40, false), (zhang, 30, true), (zeng, 5, false)] {
         let visit = Write::create(EntityKind::Visit, Uuid::now_v7())
-            .set("station_id", w.a.id.to_string())
-            .set("village_id", w.a.village.to_string())
-            .set("recipient_id", recipient.to_string())
-            .set("worker_id", worker.user_id.to_string())
-            .set("visited_on", common::days_ago(days))
-            .set("observations", "老人独居，身体尚可")
-            .set("follow_up_needed", follow_up);
+            .set(field::visit::STATION_ID, w.a.id.to_string())
+            .set(field::visit::VILLAGE_ID, w.a.village.to_string())
+            .set(field::visit::RECIPIENT_ID, recipient.to_string())
+            .set(field::visit::WORKER_ID, worker.user_id.to_string())
+            .set(field::visit::VISITED_ON, common::days_ago(days))
+            .set(field::visit::OBSERVATIONS, "老人独居，身体尚可")
+            .set(field::visit::FOLLOW_UP_NEEDED, follow_up);
         w.record(&worker, vec![visit]).expect("visit");
     }
-    w.record(&worker, vec![Write::update(EntityKind::Recipient, zhang).set("notes", "需关注冬季取暖")]).expect("edit");
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, zhang).set(field::recipient::NOTES, "需关注冬季取暖")])
+        .expect("edit");
     let mut all = Vec::new();
     for kind in EntityKind::ALL {
         all.extend(w.store.list(*kind, None).expect("list"));
@@ -98,7 +100,7 @@ fn every_migration_brings_a_populated_database_to_the_latest_schema() {
             assert_eq!(store.entity(state.kind, state.id).expect("read").as_ref(), Some(state), "from {start}");
         }
         // ...and the derived columns are filled in.
-        let zhang = entities.iter().find(|e| e.get_str("name") == Some("张三")).expect("张三");
+        let zhang = entities.iter().find(|e| e.get_str(field::recipient::NAME) == Some("张三")).expect("张三");
         let (initials, alt, mask, rev, last_visit, follow_up): (String, Option<String>, i64, String, String, i64) = store
             .connection()
             .query_row(

@@ -10,6 +10,7 @@ use domain::Labelled;
 use domain::case::{ClosureStatus, Stage};
 use domain::change::Write;
 use domain::entity::{EntityKind, EntityState};
+use domain::field;
 use domain::org::User;
 use domain::pipeline::CaseHoldings;
 use domain::policy::Actor;
@@ -99,7 +100,7 @@ impl Scene {
     }
 
     fn actor(&self, index: usize) -> Actor {
-        let assigned = self.case().get_id("worker_id").expect("worker");
+        let assigned = self.case().get_id(field::case::WORKER_ID).expect("worker");
         let a = &self.w.a;
         let worker = if assigned == a.worker.user_id { a.worker.clone() } else { a.worker2.clone() };
         let other = if assigned == a.worker.user_id { a.worker2.clone() } else { a.worker.clone() };
@@ -115,7 +116,7 @@ impl Scene {
     fn writes(&mut self, command: &Command, actor: &Actor) -> Vec<Write> {
         let case = self.case;
         let station = self.w.a.id.to_string();
-        let stage = self.case().get_enum::<Stage>("stage").expect("stage");
+        let stage = self.case().get_enum::<Stage>(field::case::STAGE).expect("stage");
         match command {
             Command::Advance => match stage.next() {
                 Some(next) => vec![self.w.move_stage(case, next.as_str())],
@@ -135,8 +136,8 @@ impl Scene {
             Command::MoveStage(to) => vec![self.w.move_stage(case, Stage::ALL[*to].as_str())],
             Command::AddRecord(kind) => {
                 let mut write = self.w.record_write(*kind, case);
-                if write.fields.contains_key("worker_id") {
-                    write = write.set("worker_id", actor.user_id.to_string());
+                if write.fields.contains_key(field::case::WORKER_ID) {
+                    write = write.set(field::case::WORKER_ID, actor.user_id.to_string());
                 }
                 vec![write]
             }
@@ -144,49 +145,53 @@ impl Scene {
                 .records()
                 .iter()
                 .filter(|r| r.kind == EntityKind::Goal)
-                .map(|g| Write::update(EntityKind::Goal, g.id).set("evaluation", "PartlyAchieved"))
+                .map(|g| Write::update(EntityKind::Goal, g.id).set(field::goal::EVALUATION, "PartlyAchieved"))
                 .collect(),
             Command::RequestClosure => vec![
                 Write::update(EntityKind::Case, case)
-                    .set("closure_status", "Requested")
-                    .set("closure_summary", "申请结案")
-                    .set("closure_requested_on", today().to_string()),
+                    .set(field::case::CLOSURE_STATUS, "Requested")
+                    .set(field::case::CLOSURE_SUMMARY, "申请结案")
+                    .set(field::case::CLOSURE_REQUESTED_ON, today().to_string()),
             ],
             Command::SignOff { forged } => {
                 let mut writes = self.w.sign_off_writes(case);
-                writes[0] = writes[0].clone().set("supervisor_id", actor.user_id.to_string());
+                writes[0] = writes[0].clone().set(field::closure_decision::SUPERVISOR_ID, actor.user_id.to_string());
                 if *forged {
                     let stranger = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
-                    let digest = writes[0].fields["case_digest"].value.as_str().unwrap_or_default().to_owned();
+                    let digest = writes[0].fields[field::closure_decision::CASE_DIGEST]
+                        .value
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
                     writes[0] = writes[0]
                         .clone()
-                        .set("signature", signoff::sign(&stranger, case, &digest))
-                        .set("public_key", signoff::public_key_hex(&stranger));
+                        .set(field::closure_decision::SIGNATURE, signoff::sign(&stranger, case, &digest))
+                        .set(field::closure_decision::PUBLIC_KEY, signoff::public_key_hex(&stranger));
                 }
                 writes
             }
             Command::Return => vec![
                 Write::create(EntityKind::ClosureDecision, Uuid::now_v7())
-                    .set("station_id", station)
-                    .set("case_id", case.to_string())
-                    .set("supervisor_id", actor.user_id.to_string())
-                    .set("decision", "Returned")
-                    .set("comments", "请补充材料")
-                    .set("decided_at", "2026-11-25T10:00:00Z"),
+                    .set(field::closure_decision::STATION_ID, station)
+                    .set(field::closure_decision::CASE_ID, case.to_string())
+                    .set(field::closure_decision::SUPERVISOR_ID, actor.user_id.to_string())
+                    .set(field::closure_decision::DECISION, "Returned")
+                    .set(field::closure_decision::COMMENTS, "请补充材料")
+                    .set(field::closure_decision::DECIDED_AT, "2026-11-25T10:00:00Z"),
                 Write::update(EntityKind::Case, case)
-                    .set("closure_status", "Returned")
-                    .set("closure_comments", "请补充材料"),
+                    .set(field::case::CLOSURE_STATUS, "Returned")
+                    .set(field::case::CLOSURE_COMMENTS, "请补充材料"),
             ],
             Command::Reopen(to) => {
-                vec![self.w.move_stage(case, Stage::ALL[*to].as_str()).set("closure_status", "Open")]
+                vec![self.w.move_stage(case, Stage::ALL[*to].as_str()).set(field::case::CLOSURE_STATUS, "Open")]
             }
             Command::EditPlan => {
-                vec![Write::update(EntityKind::Case, case).set("plan_strategy", "陪伴与资源链接")]
+                vec![Write::update(EntityKind::Case, case).set(field::case::PLAN_STRATEGY, "陪伴与资源链接")]
             }
             Command::Reassign => {
-                let assigned = self.case().get_id("worker_id").expect("worker");
+                let assigned = self.case().get_id(field::case::WORKER_ID).expect("worker");
                 let to = if assigned == self.w.a.worker.user_id { &self.w.a.worker2 } else { &self.w.a.worker };
-                vec![Write::update(EntityKind::Case, case).set("worker_id", to.user_id.to_string())]
+                vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, to.user_id.to_string())]
             }
         }
     }
@@ -196,8 +201,8 @@ impl Scene {
         let case = self.case();
         let records = self.records();
         let holdings = CaseHoldings::count(&records);
-        let stage = case.get_enum::<Stage>("stage").expect("stage");
-        let closure = case.get_enum::<ClosureStatus>("closure_status").expect("closure status");
+        let stage = case.get_enum::<Stage>(field::case::STAGE).expect("stage");
+        let closure = case.get_enum::<ClosureStatus>(field::case::CLOSURE_STATUS).expect("closure status");
         let at_least = |s: Stage| stage.index() >= s.index();
         prop_assert!(!at_least(Stage::Assess) || holdings.screenings > 0, "past Identify without a screening");
         prop_assert!(!at_least(Stage::Plan) || holdings.assessments > 0, "past Assess without an assessment");
@@ -210,8 +215,8 @@ impl Scene {
         }
         if stage == Stage::Closed {
             let decision = latest_decision(&records).expect("a closed case has a decision");
-            prop_assert_eq!(decision.get_str("decision"), Some("SignedOff"));
-            let supervisor = decision.get_id("supervisor_id").expect("supervisor");
+            prop_assert_eq!(decision.get_str(field::closure_decision::DECISION), Some("SignedOff"));
+            let supervisor = decision.get_id(field::closure_decision::SUPERVISOR_ID).expect("supervisor");
             let keys = self.w.get(EntityKind::User, supervisor).to_typed::<User>().expect("user").signing_keys;
             prop_assert_eq!(signoff::check_seal(decision, &case, &records, &keys), Ok(()));
         }
@@ -267,7 +272,7 @@ proptest! {
         let writes = scene.w.sign_off_writes(case);
         scene.w.record(&supervisor, writes).expect("signed off");
         let closed = scene.case();
-        prop_assert_eq!(closed.get_str("stage"), Some("Closed"));
+        prop_assert_eq!(closed.get_str(field::case::STAGE), Some("Closed"));
         scene.check_legal()?;
     }
 }

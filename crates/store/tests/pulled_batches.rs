@@ -6,10 +6,11 @@
 
 mod common;
 
-use common::{World, days_ago, id_number};
+use common::{World, date, days_ago, id_number};
 use domain::Labelled;
 use domain::change::{Change, Incoming, Write};
 use domain::entity::{EntityKind, EntityState, checksum_fold};
+use domain::field;
 use domain::recipient::RecipientCategory;
 use store::{RosterFilter, Search, Store};
 use uuid::Uuid;
@@ -65,13 +66,13 @@ fn latest_visits_recomputed(store: &Store) -> Vec<LatestVisit> {
 
 fn visit(w: &World, recipient: Uuid, days: i64, follow_up: bool) -> Write {
     Write::create(EntityKind::Visit, Uuid::now_v7())
-        .set("station_id", w.a.id.to_string())
-        .set("village_id", w.a.village.to_string())
-        .set("recipient_id", recipient.to_string())
-        .set("worker_id", w.a.worker.user_id.to_string())
-        .set("visited_on", days_ago(days))
-        .set("observations", format!("{days}天前走访"))
-        .set("follow_up_needed", follow_up)
+        .set(field::visit::STATION_ID, w.a.id.to_string())
+        .set(field::visit::VILLAGE_ID, w.a.village.to_string())
+        .set(field::visit::RECIPIENT_ID, recipient.to_string())
+        .set(field::visit::WORKER_ID, w.a.worker.user_id.to_string())
+        .set(field::visit::VISITED_ON, days_ago(days))
+        .set(field::visit::OBSERVATIONS, format!("{days}天前走访"))
+        .set(field::visit::FOLLOW_UP_NEEDED, follow_up)
 }
 
 /// A station's worth of work: recipients, several visits each in no date order, an edit, a case
@@ -79,7 +80,7 @@ fn visit(w: &World, recipient: Uuid, days: i64, follow_up: bool) -> Write {
 fn some_work(w: &mut World) -> Vec<Change> {
     let worker = w.a.worker.clone();
     let zhang = w.add_zhang_san();
-    let (li, write) = w.recipient_write("李四", &id_number("110105", "1951-03-02", 11), "1951-03-02", "Male");
+    let (li, write) = w.recipient_write("李四", &id_number("110105", date("1951-03-02"), 11), "1951-03-02", "Male");
     w.record(&worker, vec![write]).expect("li");
     for (recipient, days, follow_up) in
         [(zhang, 30, false), (li, 3, true), (zhang, 90, true), (zhang, 7, true), (li, 40, false)]
@@ -87,7 +88,8 @@ fn some_work(w: &mut World) -> Vec<Change> {
         let write = visit(w, recipient, days, follow_up);
         w.record(&worker, vec![write]).expect("visit");
     }
-    w.record(&worker, vec![Write::update(EntityKind::Recipient, zhang).set("phone", "13800138000")]).expect("edit");
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, zhang).set(field::recipient::PHONE, "13800138000")])
+        .expect("edit");
     let case = w.open_case(zhang);
     let screening = w.record_write(EntityKind::Screening, case);
     w.record(&worker, vec![screening]).expect("screening");
@@ -171,7 +173,7 @@ fn the_latest_visit_is_right_whatever_order_visits_arrive_in_and_after_one_is_ev
     // Recipients first, then their visits newest first, then the rest.
     let mut order: Vec<Change> = changes.iter().filter(|c| c.entity != EntityKind::Visit).cloned().collect();
     let mut visits: Vec<Change> = changes.iter().filter(|c| c.entity == EntityKind::Visit).cloned().collect();
-    visits.sort_by_key(|v| std::cmp::Reverse(v.str_value("visited_on").map(str::to_owned)));
+    visits.sort_by_key(|v| std::cmp::Reverse(v.str_value(field::visit::VISITED_ON).map(str::to_owned)));
     order.extend(visits.iter().cloned());
     other.apply_pulled(&batch(&[entries(&order, 1)]), order.len() as u64).expect("batch");
     assert_eq!(latest_visits(&other), latest_visits(&w.store));
@@ -179,7 +181,7 @@ fn the_latest_visit_is_right_whatever_order_visits_arrive_in_and_after_one_is_ev
     // A batch that adds a newer visit of 张三 and evicts it again, and evicts his latest one:
     // what is left decides.
     let zhang = changes.iter().find(|c| c.entity == EntityKind::Recipient).expect("zhang").entity_id;
-    let newest = visits.iter().find(|v| v.id_value("recipient_id") == Some(zhang)).expect("his newest");
+    let newest = visits.iter().find(|v| v.id_value(field::visit::RECIPIENT_ID) == Some(zhang)).expect("his newest");
     let worker = w.a.worker.clone();
     let extra = visit(&w, zhang, 1, false);
     let extra = w.record(&worker, vec![extra]).expect("newer visit").remove(0);
@@ -220,9 +222,9 @@ fn an_edit_writes_only_what_changed_and_keeps_the_search_columns_in_step() {
     let zhang = changes.iter().find(|c| c.entity == EntityKind::Recipient).expect("zhang").entity_id;
     let worker = w.a.worker.clone();
     let edit = Write::update(EntityKind::Recipient, zhang)
-        .set("name", "王五")
-        .set("phone", "13912345678")
-        .set("categories", serde_json::json!(["Disability"]));
+        .set(field::recipient::NAME, "王五")
+        .set(field::recipient::PHONE, "13912345678")
+        .set(field::recipient::CATEGORIES, serde_json::json!(["Disability"]));
     let edits = w.record(&worker, vec![edit]).expect("edit");
     let next = changes.len() as u64 + 1;
     other.apply_pulled(&batch(&[entries(&edits, next)]), next).expect("edit pulled");

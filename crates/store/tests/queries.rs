@@ -3,10 +3,11 @@
 
 mod common;
 
-use common::{World, days_ago, id_number, today};
+use common::{World, date, days_ago, id_number, today};
 use domain::case::Stage;
 use domain::change::Write;
 use domain::entity::EntityKind;
+use domain::field;
 use domain::recipient::RecipientCategory;
 use serde_json::json;
 use store::{CaseBoardFilter, OverdueReason, RosterFilter, Search};
@@ -29,19 +30,25 @@ fn fixture() -> Fixture {
     let worker = w.a.worker.clone();
     let add = |w: &mut World, name: &str, birth: &str, seq: u32, village: Uuid, extra: fn(Write) -> Write| {
         let gender = if seq % 2 == 1 { "Male" } else { "Female" };
-        let (id, write) = w.recipient_write(name, &id_number("430124", birth, seq), birth, gender);
-        w.record(&worker, vec![extra(write.set("village_id", village.to_string()))]).expect("recipient");
+        let (id, write) = w.recipient_write(name, &id_number("430124", date(birth), seq), birth, gender);
+        w.record(&worker, vec![extra(write.set(field::recipient::VILLAGE_ID, village.to_string()))])
+            .expect("recipient");
         id
     };
     let (v1, v2) = (w.a.village, w.a.village2);
     let li = add(&mut w, "李四", "1958-01-01", 11, v1, |w| w);
-    let zeng = add(&mut w, "曾小明", "2012-05-06", 23, v2, |w| w.set("categories", json!(["LeftBehindChild"])));
+    let zeng = add(&mut w, "曾小明", "2012-05-06", 23, v2, |w| {
+        w.set(field::recipient::CATEGORIES, json!(["LeftBehindChild"]))
+    });
     let zhao = add(&mut w, "赵六", "1940-02-03", 35, v2, |w| {
-        w.set("phone", "13912348000").set("categories", json!(["Disability", "VulnerableElderly"]))
+        w.set(field::recipient::PHONE, "13912348000")
+            .set(field::recipient::CATEGORIES, json!(["Disability", "VulnerableElderly"]))
     });
     let b_worker = w.b.worker.clone();
-    let (sun, write) = w.recipient_write("孙七", &id_number("430124", "1950-03-04", 47), "1950-03-04", "Male");
-    let write = write.set("station_id", w.b.id.to_string()).set("village_id", w.b.village.to_string());
+    let (sun, write) = w.recipient_write("孙七", &id_number("430124", date("1950-03-04"), 47), "1950-03-04", "Male");
+    let write = write
+        .set(field::recipient::STATION_ID, w.b.id.to_string())
+        .set(field::recipient::VILLAGE_ID, w.b.village.to_string());
     w.record(&b_worker, vec![write]).expect("recipient of B");
     Fixture { w, zhang, li, zeng, zhao, sun }
 }
@@ -115,7 +122,7 @@ fn an_id_number_search_matches_the_end_of_the_number() {
     assert_eq!(search(&f, Search::IdSuffix("002X".into())), ["张三"]);
     assert_eq!(search(&f, Search::IdSuffix("002x".into())), ["张三"]);
     let li = f.w.get(EntityKind::Recipient, f.li);
-    let li_number = li.get_str("id_number").expect("number");
+    let li_number = li.get_str(field::recipient::ID_NUMBER).expect("number");
     assert_eq!(search(&f, Search::IdSuffix(li_number[12..].into())), ["李四"]);
     assert!(search(&f, Search::IdSuffix("1101".into())).is_empty(), "the beginning is not the end");
     assert!(search(&f, Search::IdSuffix("*".into())).is_empty(), "GLOB wildcards are literal");
@@ -158,7 +165,7 @@ fn the_case_board_shows_cases_by_stage_worker_and_village_with_days_in_stage() {
     f.w.record(&worker, steps).expect("moved");
     let deputy = f.w.a.deputy.clone();
     let worker2 = f.w.a.worker2.user_id;
-    f.w.record(&deputy, vec![Write::update(EntityKind::Case, c1).set("worker_id", worker2.to_string())])
+    f.w.record(&deputy, vec![Write::update(EntityKind::Case, c1).set(field::case::WORKER_ID, worker2.to_string())])
         .expect("reassigned");
 
     let board = |filter: CaseBoardFilter| f.w.store.case_board(&filter, today()).expect("board");
@@ -196,13 +203,13 @@ fn closed_cases_leave_the_board_unless_asked_for() {
 
 fn visit(f: &Fixture, recipient: Uuid, days: i64, follow_up: bool) -> Write {
     Write::create(EntityKind::Visit, Uuid::now_v7())
-        .set("station_id", f.w.a.id.to_string())
-        .set("village_id", f.w.a.village.to_string())
-        .set("recipient_id", recipient.to_string())
-        .set("worker_id", f.w.a.worker.user_id.to_string())
-        .set("visited_on", days_ago(days))
-        .set("observations", format!("{days}天前走访"))
-        .set("follow_up_needed", follow_up)
+        .set(field::visit::STATION_ID, f.w.a.id.to_string())
+        .set(field::visit::VILLAGE_ID, f.w.a.village.to_string())
+        .set(field::visit::RECIPIENT_ID, recipient.to_string())
+        .set(field::visit::WORKER_ID, f.w.a.worker.user_id.to_string())
+        .set(field::visit::VISITED_ON, days_ago(days))
+        .set(field::visit::OBSERVATIONS, format!("{days}天前走访"))
+        .set(field::visit::FOLLOW_UP_NEEDED, follow_up)
 }
 
 #[test]
@@ -215,12 +222,12 @@ fn overdue_work_lists_stale_follow_ups_goals_past_their_date_and_visits_nobody_f
         vec![f.w.record_write(EntityKind::Screening, case), f.w.move_stage(case, "Assess")],
         vec![f.w.record_write(EntityKind::Assessment, case), f.w.move_stage(case, "Plan")],
         vec![
-            f.w.record_write(EntityKind::Goal, case).set("target_date", days_ago(5)),
+            f.w.record_write(EntityKind::Goal, case).set(field::goal::TARGET_DATE, days_ago(5)),
             f.w.move_stage(case, "Coordinate"),
         ],
         vec![f.w.move_stage(case, "Intervene")],
         vec![f.w.record_write(EntityKind::Intervention, case), f.w.move_stage(case, "FollowUp")],
-        vec![f.w.record_write(EntityKind::FollowUp, case).set("visited_on", days_ago(45))],
+        vec![f.w.record_write(EntityKind::FollowUp, case).set(field::follow_up::VISITED_ON, days_ago(45))],
     ];
     for step in steps {
         f.w.record(&worker, step).expect("step");
@@ -275,13 +282,13 @@ fn the_ledger_lists_everything_done_for_a_recipient_newest_first() {
     let v_new = visit(&f, f.zhang, 2, true);
     let other = visit(&f, f.li, 1, false);
     let referral = Write::create(EntityKind::Referral, Uuid::now_v7())
-        .set("station_id", f.w.a.id.to_string())
-        .set("recipient_id", f.zhang.to_string())
-        .set("direction", "Outbound")
-        .set("counterpart", "Health")
-        .set("reason", "需要慢病随访")
-        .set("referred_on", days_ago(50))
-        .set("outcome", "Pending");
+        .set(field::referral::STATION_ID, f.w.a.id.to_string())
+        .set(field::referral::RECIPIENT_ID, f.zhang.to_string())
+        .set(field::referral::DIRECTION, "Outbound")
+        .set(field::referral::COUNTERPART, "Health")
+        .set(field::referral::REASON, "需要慢病随访")
+        .set(field::referral::REFERRED_ON, days_ago(50))
+        .set(field::referral::OUTCOME, "Pending");
     f.w.record(&worker, vec![v_old, v_new, other, referral]).expect("writes");
 
     let ledger = f.w.store.ledger(f.zhang, 50).expect("ledger");

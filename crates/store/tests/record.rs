@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use common::{World, code, today};
 use domain::change::{Op, Write};
 use domain::entity::EntityKind;
+use domain::field;
 use serde_json::json;
 use store::{DbKey, Store};
 
@@ -30,7 +31,7 @@ fn a_recorded_write_lands_with_its_outbox_entry() {
     let pending = w.store.pending_changes(10_000).expect("pending");
     assert_eq!(pending.last(), Some(change), "the outbox holds exactly the stamped change");
     let state = w.get(EntityKind::Recipient, id);
-    assert_eq!(state.get_str("name"), Some("李四"));
+    assert_eq!(state.get_str(field::recipient::NAME), Some("李四"));
     assert_eq!(state.created.author, worker.user_id);
     assert_eq!(state.created.hlc, change.hlc);
 }
@@ -45,7 +46,7 @@ fn a_rejected_write_leaves_no_row_and_no_outbox_entry() {
     let result = w.record(&worker, vec![write]);
     match &result {
         Err(store::StoreError::Rejected(domain::rules::Rejection::Invalid(e))) => {
-            assert_eq!(e.field, "id_number");
+            assert_eq!(e.field, field::recipient::ID_NUMBER);
             assert_eq!(e.code(), "id_number_check_digit");
         }
         other => panic!("expected a field error, got {other:?}"),
@@ -77,13 +78,13 @@ fn later_writes_of_a_batch_see_the_earlier_ones() {
     let case = uuid::Uuid::now_v7();
     let worker = w.a.worker.clone();
     let case_write = Write::create(EntityKind::Case, case)
-        .set("station_id", w.a.id.to_string())
-        .set("recipient_id", recipient.to_string())
-        .set("worker_id", worker.user_id.to_string())
-        .set("stage", "Identify")
-        .set("stage_entered_on", today().to_string())
-        .set("opened_on", today().to_string())
-        .set("closure_status", "Open");
+        .set(field::case::STATION_ID, w.a.id.to_string())
+        .set(field::case::RECIPIENT_ID, recipient.to_string())
+        .set(field::case::WORKER_ID, worker.user_id.to_string())
+        .set(field::case::STAGE, "Identify")
+        .set(field::case::STAGE_ENTERED_ON, today().to_string())
+        .set(field::case::OPENED_ON, today().to_string())
+        .set(field::case::CLOSURE_STATUS, "Open");
     let changes = w.record(&worker, vec![write, case_write]).expect("both");
     assert_eq!(changes[1].device_seq, changes[0].device_seq + 1);
     assert!(changes[0].hlc < changes[1].hlc);
@@ -115,7 +116,7 @@ fn device_sequence_numbers_are_dense_across_restarts() {
         .list(EntityKind::User, None)
         .expect("users")
         .into_iter()
-        .find(|u| u.get_str("role") == Some("SocialWorker"))
+        .find(|u| u.get_str(field::user::ROLE) == Some("SocialWorker"))
         .map(|u| u.id)
         .expect("worker");
     let worker_state = store.entity(EntityKind::User, worker_id).expect("read").expect("worker");
@@ -123,9 +124,12 @@ fn device_sequence_numbers_are_dense_across_restarts() {
     let actor = domain::policy::Actor::new(worker_id, user.role());
     let households = uuid::Uuid::now_v7();
     let write = Write::create(EntityKind::Household, households)
-        .set("station_id", user.station_id.expect("station").to_string())
-        .set("village_id", store.list(EntityKind::Village, user.station_id).expect("villages")[0].id.to_string())
-        .set("name", "李四户");
+        .set(field::household::STATION_ID, user.station_id.expect("station").to_string())
+        .set(
+            field::household::VILLAGE_ID,
+            store.list(EntityKind::Village, user.station_id).expect("villages")[0].id.to_string(),
+        )
+        .set(field::village::NAME, "李四户");
     let after = store.record(&actor, vec![write], Utc::now(), today()).expect("after restart");
     seqs.push(after[0].device_seq);
     let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
@@ -156,9 +160,9 @@ fn the_clock_only_moves_forward_and_is_persisted() {
     let household = uuid::Uuid::now_v7();
     let village = store.list(EntityKind::Village, None).expect("villages")[0].clone();
     let write = Write::create(EntityKind::Household, household)
-        .set("station_id", village.get_str("station_id").expect("station"))
-        .set("village_id", village.id.to_string())
-        .set("name", "王芳户");
+        .set(field::household::STATION_ID, village.get_str(field::village::STATION_ID).expect("station"))
+        .set(field::household::VILLAGE_ID, village.id.to_string())
+        .set(field::household::NAME, "王芳户");
     let c = store.record(&worker, vec![write], early, today()).expect("third")[0].hlc;
     assert!(c > b, "after a restart the clock still orders after {b}: {c}");
 }
@@ -169,15 +173,17 @@ fn an_update_names_the_stamp_it_was_made_on_top_of() {
     let id = w.add_zhang_san();
     let created = w.get(EntityKind::Recipient, id).created.hlc;
     let worker = w.a.worker.clone();
-    let first =
-        w.record(&worker, vec![Write::update(EntityKind::Recipient, id).set("phone", "13800138000")]).expect("edit");
-    assert_eq!(first[0].fields["phone"].base, Some(created));
-    let second =
-        w.record(&worker, vec![Write::update(EntityKind::Recipient, id).set("phone", "13900139000")]).expect("edit");
-    assert_eq!(second[0].fields["phone"].base, Some(first[0].hlc));
+    let first = w
+        .record(&worker, vec![Write::update(EntityKind::Recipient, id).set(field::recipient::PHONE, "13800138000")])
+        .expect("edit");
+    assert_eq!(first[0].fields[field::recipient::PHONE].base, Some(created));
+    let second = w
+        .record(&worker, vec![Write::update(EntityKind::Recipient, id).set(field::recipient::PHONE, "13900139000")])
+        .expect("edit");
+    assert_eq!(second[0].fields[field::recipient::PHONE].base, Some(first[0].hlc));
     let state = w.get(EntityKind::Recipient, id);
-    assert_eq!(state.clock("phone").hlc, second[0].hlc);
-    assert_eq!(state.clock("phone").base, Some(first[0].hlc));
+    assert_eq!(state.clock(field::recipient::PHONE).hlc, second[0].hlc);
+    assert_eq!(state.clock(field::recipient::PHONE).base, Some(first[0].hlc));
     assert!(w.store.open_conflicts().expect("conflicts").is_empty(), "edits on top of each other are not conflicts");
 }
 
@@ -186,19 +192,20 @@ fn the_history_shows_who_changed_what_and_when() {
     let mut w = World::new();
     let id = w.add_zhang_san();
     let deputy = w.a.deputy.clone();
-    let edit =
-        w.record(&deputy, vec![Write::update(EntityKind::Recipient, id).set("address", "青山村3组")]).expect("edit");
+    let edit = w
+        .record(&deputy, vec![Write::update(EntityKind::Recipient, id).set(field::recipient::ADDRESS, "青山村3组")])
+        .expect("edit");
     let history = w.store.history(id).expect("history");
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].op, Op::Create);
     assert_eq!(history[0].author_id, w.a.worker.user_id);
     assert_eq!(history[0].author_name.as_deref(), Some("张社工"));
-    assert_eq!(history[0].fields["name"], json!("张三"));
+    assert_eq!(history[0].fields[field::recipient::NAME], json!("张三"));
     assert_eq!(history[1].op, Op::Update);
     assert_eq!(history[1].author_name.as_deref(), Some("张副站长"));
     assert_eq!(history[1].hlc, edit[0].hlc);
     assert_eq!(history[1].at.timestamp_millis() as u64, edit[0].hlc.millis);
-    assert_eq!(history[1].fields, [("address".to_string(), json!("青山村3组"))].into_iter().collect());
+    assert_eq!(history[1].fields, [(field::recipient::ADDRESS.to_string(), json!("青山村3组"))].into_iter().collect());
     assert_eq!(history[1].status, "pending");
 }
 
@@ -210,22 +217,60 @@ fn reading_a_row_gives_back_the_merged_state() {
     w.record(
         &worker,
         vec![
-            Write::update(EntityKind::Recipient, id).set("categories", json!(["Disability", "Dibao"])).set("notes", ""),
+            Write::update(EntityKind::Recipient, id)
+                .set(field::recipient::CATEGORIES, json!(["Disability", "Dibao"]))
+                .set(field::recipient::NOTES, ""),
         ],
     )
     .expect("edit");
     let state = w.get(EntityKind::Recipient, id);
-    assert_eq!(state.fields["categories"], json!(["Dibao", "Disability"]), "stored in vocabulary order");
-    assert!(!state.fields.contains_key("notes"), "an empty value is no value");
-    assert!(state.clocks.contains_key("notes"), "but its clearing is remembered");
+    assert_eq!(
+        state.fields[field::recipient::CATEGORIES],
+        json!(["Dibao", "Disability"]),
+        "stored in vocabulary order"
+    );
+    assert!(!state.fields.contains_key(field::recipient::NOTES), "an empty value is no value");
+    assert!(state.clocks.contains_key(field::recipient::NOTES), "but its clearing is remembered");
     // Bools and integers come back typed.
     let user = w.get(EntityKind::User, w.a.worker.user_id);
-    assert_eq!(user.fields["active"], json!(true));
+    assert_eq!(user.fields[field::user::ACTIVE], json!(true));
     let case = w.open_case(id);
     let intervention = w.record_write(EntityKind::Intervention, case);
     let intervention_id = intervention.entity_id;
     let mut steps = vec![w.record_write(EntityKind::Screening, case), w.move_stage(case, "Assess")];
     steps.push(intervention);
     w.record(&worker, steps).expect("records");
-    assert_eq!(w.get(EntityKind::Intervention, intervention_id).fields["duration_minutes"], json!(45));
+    assert_eq!(
+        w.get(EntityKind::Intervention, intervention_id).fields[field::intervention::DURATION_MINUTES],
+        json!(45)
+    );
+}
+
+fn visit_write(w: &World, recipient: uuid::Uuid, amends: Option<uuid::Uuid>) -> Write {
+    Write::create(EntityKind::Visit, uuid::Uuid::now_v7())
+        .set(field::visit::STATION_ID, w.a.id.to_string())
+        .set(field::visit::VILLAGE_ID, w.a.village.to_string())
+        .set(field::visit::RECIPIENT_ID, recipient.to_string())
+        .set(field::visit::WORKER_ID, w.a.worker.user_id.to_string())
+        .set(field::visit::VISITED_ON, common::days_ago(1))
+        .set(field::visit::OBSERVATIONS, "老人独居")
+        .set(field::visit::FOLLOW_UP_NEEDED, false)
+        .set_opt(field::visit::AMENDS, amends.map(|id| id.to_string()))
+}
+
+#[test]
+fn a_visit_amends_only_a_visit_to_the_same_person() {
+    let mut w = World::new();
+    let zhang_san = w.add_zhang_san();
+    let (li_si, write) = w.recipient_write("李四", "440524195801010018", "1958-01-01", "Male");
+    let worker = w.a.worker.clone();
+    w.record(&worker, vec![write]).expect("recipient");
+    let to_li_si = visit_write(&w, li_si, None);
+    let to_li_si_id = to_li_si.entity_id;
+    w.record(&worker, vec![to_li_si]).expect("visit");
+
+    let filed_elsewhere = visit_write(&w, zhang_san, Some(to_li_si_id));
+    assert_eq!(code(w.record(&worker, vec![filed_elsewhere])), "amends_elsewhere");
+    let correction = visit_write(&w, li_si, Some(to_li_si_id));
+    w.record(&worker, vec![correction]).expect("a correction of the same person's visit");
 }

@@ -8,6 +8,7 @@ use chrono::Utc;
 use common::World;
 use domain::change::{Change, FieldWrite, Incoming, Op, Write};
 use domain::entity::{EntityKind, EntityState};
+use domain::field;
 use domain::hlc::Hlc;
 use domain::rules::RejectionInfo;
 use serde_json::{Value, json};
@@ -69,23 +70,26 @@ fn own_changes_pulled_back_raise_the_counter_past_them() {
     let before = w.store.last_device_seq().expect("seq");
     // Sent and accepted, then lost: the database went back to before these two edits.
     let lost: Vec<Change> =
-        ["13800138000", "13900139000"].iter().map(|p| edit(&mut w, recipient, "phone", p)).collect();
+        ["13800138000", "13900139000"].iter().map(|p| edit(&mut w, recipient, field::recipient::PHONE, p)).collect();
     w.store.connection().execute("DELETE FROM changes WHERE device_seq > ?1", [before as i64]).expect("roll back");
     w.store.connection().execute("UPDATE device SET last_device_seq = ?1", [before as i64]).expect("roll back");
     // Typed after the rollback, before any pull: takes the first lost number again (the
     // server will say so, and it is renumbered then).
-    let typed = edit(&mut w, recipient, "address", "青山村5组");
+    let typed = edit(&mut w, recipient, field::recipient::ADDRESS, "青山村5组");
     assert_eq!(typed.device_seq, lost[0].device_seq, "the rolled-back database reuses a number");
 
     let report = w.store.apply_pulled(&page(&lost, 50), 51).expect("pulled");
     assert_eq!(report.applied, 2);
 
-    let next = edit(&mut w, recipient, "notes", "之后");
+    let next = edit(&mut w, recipient, field::recipient::NOTES, "之后");
     assert_eq!(next.device_seq, lost[1].device_seq + 1, "numbered after the device's own changes");
     let pending: Vec<Uuid> = w.store.pending_changes(10).expect("outbox").iter().map(|c| c.change_id).collect();
     assert_eq!(pending, vec![typed.change_id, next.change_id], "what was typed is kept, in order");
     let state = w.get(EntityKind::Recipient, recipient);
-    assert_eq!((state.get_str("address"), state.get_str("phone")), (Some("青山村5组"), Some("13900139000")));
+    assert_eq!(
+        (state.get_str(field::recipient::ADDRESS), state.get_str(field::recipient::PHONE)),
+        (Some("青山村5组"), Some("13900139000"))
+    );
 }
 
 #[test]
@@ -95,9 +99,16 @@ fn an_outbox_insert_on_a_taken_sequence_number_fails_loudly() {
     let last = w.store.last_device_seq().expect("seq");
     w.store.connection().execute("UPDATE device SET last_device_seq = ?1", [(last - 1) as i64]).expect("counter back");
     let worker = w.a.worker.clone();
-    let result = w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")]);
+    let result = w.record(
+        &worker,
+        vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::PHONE, "13800138000")],
+    );
     assert!(matches!(result, Err(StoreError::SequenceTaken(n)) if n == last), "{result:?}");
-    assert_eq!(w.get(EntityKind::Recipient, recipient).get_str("phone"), None, "nothing of the write is left");
+    assert_eq!(
+        w.get(EntityKind::Recipient, recipient).get_str(field::recipient::PHONE),
+        None,
+        "nothing of the write is left"
+    );
 }
 
 #[test]
@@ -106,9 +117,9 @@ fn a_change_set_aside_leaves_the_sequence_dense_and_comes_back_at_the_end_when_r
     let recipient = w.add_zhang_san();
     accept_everything(&mut w);
     let first = 0;
-    let a = edit(&mut w, recipient, "phone", "13800138000");
-    let b = edit(&mut w, recipient, "address", "青山村5组");
-    let c = edit(&mut w, recipient, "notes", "独居");
+    let a = edit(&mut w, recipient, field::recipient::PHONE, "13800138000");
+    let b = edit(&mut w, recipient, field::recipient::ADDRESS, "青山村5组");
+    let c = edit(&mut w, recipient, field::recipient::NOTES, "独居");
     let why = SetAsideReason {
         code: "too_large".into(),
         message_zh: "太大".into(),
@@ -123,7 +134,11 @@ fn a_change_set_aside_leaves_the_sequence_dense_and_comes_back_at_the_end_when_r
     assert_eq!(pending[first + 1].device_seq, b.device_seq, "the next change moved up into its number");
     let aside = w.store.set_aside_changes().expect("set aside");
     assert_eq!((aside.len(), aside[0].change.change_id, aside[0].reason.code.as_str()), (1, b.change_id, "too_large"));
-    assert_eq!(w.get(EntityKind::Recipient, recipient).get_str("address"), Some("青山村5组"), "kept locally");
+    assert_eq!(
+        w.get(EntityKind::Recipient, recipient).get_str(field::recipient::ADDRESS),
+        Some("青山村5组"),
+        "kept locally"
+    );
     assert_eq!(w.store.set_aside_count().expect("count"), 1);
     // Shown and counted with the refused ones, marked as set aside.
     let shown = w.store.rejected_changes().expect("list");
@@ -143,9 +158,9 @@ fn resending_from_the_servers_number_makes_accepted_changes_it_lost_wait_again_i
     let mut w = World::new();
     let recipient = w.add_zhang_san();
     accept_everything(&mut w);
-    let a = edit(&mut w, recipient, "phone", "13800138000");
-    let b = edit(&mut w, recipient, "address", "青山村5组");
-    let c = edit(&mut w, recipient, "notes", "独居");
+    let a = edit(&mut w, recipient, field::recipient::PHONE, "13800138000");
+    let b = edit(&mut w, recipient, field::recipient::ADDRESS, "青山村5组");
+    let c = edit(&mut w, recipient, field::recipient::NOTES, "独居");
     for (n, change) in [&a, &b].into_iter().enumerate() {
         w.store.mark_accepted(change.device_seq, 10 + n as u64, None).expect("accepted");
     }
@@ -162,18 +177,22 @@ fn undoing_a_refused_change_keeps_a_value_pulled_meanwhile() {
     let mut w = World::new();
     let recipient = w.add_zhang_san();
     let created = w.get(EntityKind::Recipient, recipient);
-    let refused = edit(&mut w, recipient, "phone", "13800138000");
+    let refused = edit(&mut w, recipient, field::recipient::PHONE, "13800138000");
     // Another device's edit of the same field, stamped before the refused one (its clock was
     // behind), pulled while the refused change waited: here it lost to the refused value.
-    let theirs = update_from(9, &created, "phone", json!("13900139000"), refused.hlc.millis - 5, 0);
+    let theirs = update_from(9, &created, field::recipient::PHONE, json!("13900139000"), refused.hlc.millis - 5, 0);
     w.store.apply_pulled(&page(std::slice::from_ref(&theirs), 20), 20).expect("pulled");
-    assert_eq!(w.get(EntityKind::Recipient, recipient).get_str("phone"), Some("13800138000"));
+    assert_eq!(w.get(EntityKind::Recipient, recipient).get_str(field::recipient::PHONE), Some("13800138000"));
 
     w.store.mark_rejected(refused.device_seq, reason(), None).expect("rejected");
 
     let state = w.get(EntityKind::Recipient, recipient);
-    assert_eq!(state.get_str("phone"), Some("13900139000"), "the pulled value stands, as on the server");
-    assert_eq!(state.clock("phone").hlc, theirs.hlc);
+    assert_eq!(
+        state.get_str(field::recipient::PHONE),
+        Some("13900139000"),
+        "the pulled value stands, as on the server"
+    );
+    assert_eq!(state.clock(field::recipient::PHONE).hlc, theirs.hlc);
     assert!(w.store.open_conflicts().expect("conflicts").is_empty(), "{:?}", w.store.open_conflicts());
 }
 
@@ -183,19 +202,19 @@ fn a_pulled_entry_with_a_stamp_no_clock_can_make_is_skipped_and_the_page_goes_on
     let recipient = w.add_zhang_san();
     let created = w.get(EntityKind::Recipient, recipient);
     let now = u64::try_from(Utc::now().timestamp_millis()).expect("after 1970");
-    let bad = update_from(9, &created, "phone", json!("13900139000"), now, Hlc::MAX_COUNTER + 1);
-    let far = update_from(8, &created, "address", json!("远方"), Hlc::MAX_MILLIS, 0);
-    let good = update_from(7, &created, "notes", json!("正常"), now, 3);
+    let bad = update_from(9, &created, field::recipient::PHONE, json!("13900139000"), now, Hlc::MAX_COUNTER + 1);
+    let far = update_from(8, &created, field::recipient::ADDRESS, json!("远方"), Hlc::MAX_MILLIS, 0);
+    let good = update_from(7, &created, field::recipient::NOTES, json!("正常"), now, 3);
     let report = w.store.apply_pulled(&page(&[bad, far, good], 30), 32).expect("the page is applied");
     assert_eq!(report.skipped_bad_stamp, 1);
     let state = w.get(EntityKind::Recipient, recipient);
-    assert_eq!(state.get_str("phone"), None, "the unwritable one is skipped");
-    assert_eq!(state.get_str("notes"), Some("正常"), "the rest of the page is applied");
+    assert_eq!(state.get_str(field::recipient::PHONE), None, "the unwritable one is skipped");
+    assert_eq!(state.get_str(field::recipient::NOTES), Some("正常"), "the rest of the page is applied");
     assert_eq!(w.store.pull_cursor().expect("cursor"), 32);
     let clock = w.store.clock().expect("clock");
     assert!(clock.last_millis < Hlc::MAX_MILLIS, "the clock did not jump to the far stamp: {clock:?}");
     // And the device keeps writing stamps that parse.
-    let next = edit(&mut w, recipient, "phone", "13700137000");
+    let next = edit(&mut w, recipient, field::recipient::PHONE, "13700137000");
     assert_eq!(next.hlc.to_string().parse::<Hlc>(), Ok(next.hlc));
 }
 
@@ -232,7 +251,7 @@ fn an_own_change_pulled_back_before_its_answer_is_taken_as_accepted_with_the_ser
     let mut w = World::new();
     let recipient = w.add_zhang_san();
     accept_everything(&mut w);
-    let mine = edit(&mut w, recipient, "phone", "13800138000");
+    let mine = edit(&mut w, recipient, field::recipient::PHONE, "13800138000");
     // The server clamped its stamp (this laptop's clock is a day ahead); the answer was lost,
     // and the round pulled anyway.
     let mut as_logged = mine.clone();
@@ -242,7 +261,10 @@ fn an_own_change_pulled_back_before_its_answer_is_taken_as_accepted_with_the_ser
     assert_eq!(w.store.pending_count().expect("outbox"), 0, "the log was the answer");
     assert!(w.store.open_conflicts().expect("conflicts").is_empty(), "it is not its own conflict");
     let state = w.get(EntityKind::Recipient, recipient);
-    assert_eq!((state.get_str("phone"), state.clock("phone").hlc), (Some("13800138000"), as_logged.hlc));
+    assert_eq!(
+        (state.get_str(field::recipient::PHONE), state.clock(field::recipient::PHONE).hlc),
+        (Some("13800138000"), as_logged.hlc)
+    );
     // The stored answer, when it comes, changes nothing.
     w.store.mark_accepted(mine.device_seq, 90, Some(as_logged.hlc)).expect("answer");
     assert!(w.store.open_conflicts().expect("conflicts").is_empty());
@@ -256,11 +278,14 @@ fn a_pulled_change_under_a_number_another_pulled_change_of_its_device_has_does_n
     // A server restored from a backup numbers its own changes again: two changes of its device
     // under one number, pulled one after the other.
     let at = created.created.hlc.millis + 1000;
-    let first = update_from(0x5e, &created, "notes", json!("第一次"), at, 0);
-    let mut again = update_from(0x5e, &created, "phone", json!("13800138000"), at + 100, 0);
+    let first = update_from(0x5e, &created, field::recipient::NOTES, json!("第一次"), at, 0);
+    let mut again = update_from(0x5e, &created, field::recipient::PHONE, json!("13800138000"), at + 100, 0);
     again.device_seq = first.device_seq;
     w.store.apply_pulled(&page(std::slice::from_ref(&first), 40), 40).expect("pulled");
     w.store.apply_pulled(&page(std::slice::from_ref(&again), 1), 41).expect("the pull goes on");
     let state = w.get(EntityKind::Recipient, recipient);
-    assert_eq!((state.get_str("notes"), state.get_str("phone")), (Some("第一次"), Some("13800138000")));
+    assert_eq!(
+        (state.get_str(field::recipient::NOTES), state.get_str(field::recipient::PHONE)),
+        (Some("第一次"), Some("13800138000"))
+    );
 }

@@ -7,6 +7,7 @@ mod common;
 use common::{World, code, today};
 use domain::change::Write;
 use domain::entity::EntityKind;
+use domain::field;
 use domain::org::User;
 use domain::policy::Actor;
 use domain::rules::{StateView, latest_decision};
@@ -30,7 +31,11 @@ fn a_worker_keeps_the_roster_and_works_only_their_own_cases() {
     let recipient = w.add_zhang_san();
     let worker = w.a.worker.clone();
     let worker2 = w.a.worker2.clone();
-    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")]).expect("edit");
+    w.record(
+        &worker,
+        vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::PHONE, "13800138000")],
+    )
+    .expect("edit");
     let case = w.open_case(recipient);
     w.record(&worker, vec![w.record_write(EntityKind::Screening, case)]).expect("own case");
 
@@ -39,29 +44,29 @@ fn a_worker_keeps_the_roster_and_works_only_their_own_cases() {
     refused(&mut w, &worker2, writes, "not_assigned");
     let writes = vec![w.move_stage(case, "Assess")];
     refused(&mut w, &worker2, writes, "not_assigned");
-    let reassign = Write::update(EntityKind::Case, case).set("worker_id", worker2.user_id.to_string());
+    let reassign = Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, worker2.user_id.to_string());
     refused(&mut w, &worker, vec![reassign], "role_cannot");
     let village = Write::create(EntityKind::Village, Uuid::now_v7())
-        .set("station_id", w.a.id.to_string())
-        .set("service_point_id", w.a.point.to_string())
-        .set("name", "新村");
+        .set(field::village::STATION_ID, w.a.id.to_string())
+        .set(field::village::SERVICE_POINT_ID, w.a.point.to_string())
+        .set(field::village::NAME, "新村");
     refused(&mut w, &worker, vec![village], "role_cannot");
     let other_station = w.b.worker.clone();
     refused(
         &mut w,
         &other_station,
-        vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13900139000")],
+        vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::PHONE, "13900139000")],
         "outside_station",
     );
     // A visit is recorded in one's own name only.
     let visit = Write::create(EntityKind::Visit, Uuid::now_v7())
-        .set("station_id", w.a.id.to_string())
-        .set("village_id", w.a.village.to_string())
-        .set("recipient_id", recipient.to_string())
-        .set("worker_id", worker2.user_id.to_string())
-        .set("visited_on", today().to_string())
-        .set("observations", "在家")
-        .set("follow_up_needed", false);
+        .set(field::visit::STATION_ID, w.a.id.to_string())
+        .set(field::visit::VILLAGE_ID, w.a.village.to_string())
+        .set(field::visit::RECIPIENT_ID, recipient.to_string())
+        .set(field::visit::WORKER_ID, worker2.user_id.to_string())
+        .set(field::visit::VISITED_ON, today().to_string())
+        .set(field::visit::OBSERVATIONS, "在家")
+        .set(field::visit::FOLLOW_UP_NEEDED, false);
     refused(&mut w, &worker, vec![visit.clone()], "not_self");
     w.record(&worker2, vec![visit]).expect("own visit");
 }
@@ -74,7 +79,7 @@ fn a_worker_cannot_sign_off_their_own_case() {
     w.walk_to_closure_request(case);
     let worker = w.a.worker.clone();
     let mut writes = w.sign_off_writes(case);
-    let decision = writes.remove(0).set("supervisor_id", worker.user_id.to_string());
+    let decision = writes.remove(0).set(field::closure_decision::SUPERVISOR_ID, worker.user_id.to_string());
     refused(&mut w, &worker, vec![decision], "role_cannot");
     refused(&mut w, &worker, writes, "role_cannot");
 }
@@ -86,41 +91,46 @@ fn a_deputy_head_reassigns_and_transfers_but_requests_closure_only_for_own_cases
     let case = w.open_case(recipient);
     let deputy = w.a.deputy.clone();
     let worker2 = w.a.worker2.clone();
-    w.record(&deputy, vec![Write::update(EntityKind::Case, case).set("worker_id", worker2.user_id.to_string())])
-        .expect("reassigned");
-    assert_eq!(w.get(EntityKind::Case, case).get_id("worker_id"), Some(worker2.user_id));
+    w.record(
+        &deputy,
+        vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, worker2.user_id.to_string())],
+    )
+    .expect("reassigned");
+    assert_eq!(w.get(EntityKind::Case, case).get_id(field::case::WORKER_ID), Some(worker2.user_id));
     // Only to a worker or deputy head of the station.
     let supervisor = w.a.supervisor.user_id.to_string();
     refused(
         &mut w,
         &deputy,
-        vec![Write::update(EntityKind::Case, case).set("worker_id", supervisor)],
+        vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, supervisor)],
         "ineligible_worker",
     );
     let other_worker = w.b.worker.user_id.to_string();
     refused(
         &mut w,
         &deputy,
-        vec![Write::update(EntityKind::Case, case).set("worker_id", other_worker)],
+        vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, other_worker)],
         "ineligible_worker",
     );
-    let request = Write::update(EntityKind::Case, case).set("closure_status", "Requested").set("closure_summary", "x");
+    let request = Write::update(EntityKind::Case, case)
+        .set(field::case::CLOSURE_STATUS, "Requested")
+        .set(field::case::CLOSURE_SUMMARY, "x");
     refused(&mut w, &deputy, vec![request], "role_cannot");
     // A recipient with an open case stays; one without moves.
     let transfer = |id: Uuid, station: Uuid, village: Uuid| {
         Write::update(EntityKind::Recipient, id)
-            .set("station_id", station.to_string())
-            .set("village_id", village.to_string())
+            .set(field::recipient::STATION_ID, station.to_string())
+            .set(field::recipient::VILLAGE_ID, village.to_string())
     };
     let (b, b_village) = (w.b.id, w.b.village);
-    let writes = vec![Write::update(EntityKind::Recipient, recipient).set("station_id", b.to_string())];
+    let writes = vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::STATION_ID, b.to_string())];
     refused(&mut w, &deputy, writes, "required");
     let writes = vec![transfer(recipient, b, b_village)];
     refused(&mut w, &deputy, writes, "has_open_cases");
     let (other, write) = w.recipient_write("李四", "440524195801010018", "1958-01-01", "Male");
     w.record(&deputy, vec![write]).expect("added");
     w.record(&deputy, vec![transfer(other, b, b_village)]).expect("transferred");
-    assert_eq!(w.get(EntityKind::Recipient, other).get_id("station_id"), Some(w.b.id));
+    assert_eq!(w.get(EntityKind::Recipient, other).get_id(field::recipient::STATION_ID), Some(w.b.id));
     let worker = w.a.worker.clone();
     let (third, write) = w.recipient_write("王芳", "510129201007043126", "2010-07-04", "Female");
     w.record(&worker, vec![write]).expect("added");
@@ -147,7 +157,7 @@ fn a_supervisor_reads_and_decides_closures_but_edits_nothing() {
     w.walk_to_closure_request(case);
     let other = w.b.supervisor.clone();
     let writes = w.sign_off_writes(case);
-    let decision = writes[0].clone().set("supervisor_id", other.user_id.to_string());
+    let decision = writes[0].clone().set(field::closure_decision::SUPERVISOR_ID, other.user_id.to_string());
     refused(&mut w, &other, vec![decision], "outside_station");
 }
 
@@ -160,13 +170,14 @@ fn an_administrator_manages_the_organisation_but_never_case_content() {
         &admin,
         vec![
             Write::create(EntityKind::Village, village)
-                .set("station_id", w.a.id.to_string())
-                .set("service_point_id", w.a.point.to_string())
-                .set("name", "新村"),
+                .set(field::village::STATION_ID, w.a.id.to_string())
+                .set(field::village::SERVICE_POINT_ID, w.a.point.to_string())
+                .set(field::village::NAME, "新村"),
         ],
     )
     .expect("village");
-    w.record(&admin, vec![Write::update(EntityKind::User, w.a.worker2.user_id).set("active", false)]).expect("user");
+    w.record(&admin, vec![Write::update(EntityKind::User, w.a.worker2.user_id).set(field::user::ACTIVE, false)])
+        .expect("user");
     let (_, write) = w.recipient_write("李四", "440524195801010018", "1958-01-01", "Male");
     refused(&mut w, &admin, vec![write], "role_cannot");
     let recipient = w.add_zhang_san();
@@ -179,7 +190,7 @@ fn an_administrator_manages_the_organisation_but_never_case_content() {
     refused(
         &mut w,
         &deputy,
-        vec![Write::update(EntityKind::Case, case).set("worker_id", inactive)],
+        vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, inactive)],
         "ineligible_worker",
     );
 }
@@ -203,8 +214,8 @@ fn a_signed_off_case_closes_with_a_seal_that_verifies_and_reveals_tampering() {
     w.record(&supervisor, writes).expect("signed off");
 
     let closed = w.get(EntityKind::Case, case);
-    assert_eq!(closed.get_str("stage"), Some("Closed"));
-    assert_eq!(closed.get_str("closure_status"), Some("SignedOff"));
+    assert_eq!(closed.get_str(field::case::STAGE), Some("Closed"));
+    assert_eq!(closed.get_str(field::case::CLOSURE_STATUS), Some("SignedOff"));
     let records = w.store.case_records(case).expect("records");
     let decision = latest_decision(&records).expect("decision").clone();
     let keys = w.get(EntityKind::User, supervisor.user_id).to_typed::<User>().expect("user").signing_keys;
@@ -215,7 +226,7 @@ fn a_signed_off_case_closes_with_a_seal_that_verifies_and_reveals_tampering() {
     refused(
         &mut w,
         &worker,
-        vec![Write::update(EntityKind::Goal, goal).set("evaluation_notes", "补充")],
+        vec![Write::update(EntityKind::Goal, goal).set(field::goal::EVALUATION_NOTES, "补充")],
         "case_closed",
     );
     // ...until someone edits the file behind the rules' back.
@@ -237,21 +248,24 @@ fn a_sign_off_must_be_signed_by_a_registered_key_over_the_case_as_it_stands() {
 
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
     let mut writes = w.sign_off_writes(case);
-    let digest = writes[0].fields["case_digest"].value.as_str().expect("digest").to_owned();
+    let digest = writes[0].fields[field::closure_decision::CASE_DIGEST].value.as_str().expect("digest").to_owned();
     writes[0] = writes[0]
         .clone()
-        .set("signature", signoff::sign(&stranger, case, &digest))
-        .set("public_key", signoff::public_key_hex(&stranger));
+        .set(field::closure_decision::SIGNATURE, signoff::sign(&stranger, case, &digest))
+        .set(field::closure_decision::PUBLIC_KEY, signoff::public_key_hex(&stranger));
     refused(&mut w, &supervisor, writes, "signature_unknown_key");
 
     let mut writes = w.sign_off_writes(case);
     let key = w.store.signing_key().expect("key");
     let stale = "0".repeat(64);
-    writes[0] = writes[0].clone().set("case_digest", stale.clone()).set("signature", signoff::sign(&key, case, &stale));
+    writes[0] = writes[0]
+        .clone()
+        .set(field::closure_decision::CASE_DIGEST, stale.clone())
+        .set(field::closure_decision::SIGNATURE, signoff::sign(&key, case, &stale));
     refused(&mut w, &supervisor, writes, "case_tampered");
 
     let mut writes = w.sign_off_writes(case);
-    writes[0] = writes[0].clone().set("signature", "ab".repeat(64));
+    writes[0] = writes[0].clone().set(field::closure_decision::SIGNATURE, "ab".repeat(64));
     refused(&mut w, &supervisor, writes, "signature_invalid");
 
     // The case closes only together with the decision.
@@ -268,37 +282,37 @@ fn a_returned_closure_goes_back_to_the_worker_and_a_deputy_may_reopen_a_closed_c
     let supervisor = w.a.supervisor.clone();
     let returned = vec![
         Write::create(EntityKind::ClosureDecision, Uuid::now_v7())
-            .set("station_id", w.a.id.to_string())
-            .set("case_id", case.to_string())
-            .set("supervisor_id", supervisor.user_id.to_string())
-            .set("decision", "Returned")
-            .set("comments", "请补充回访记录")
-            .set("decided_at", "2026-11-25T09:00:00Z"),
+            .set(field::closure_decision::STATION_ID, w.a.id.to_string())
+            .set(field::closure_decision::CASE_ID, case.to_string())
+            .set(field::closure_decision::SUPERVISOR_ID, supervisor.user_id.to_string())
+            .set(field::closure_decision::DECISION, "Returned")
+            .set(field::closure_decision::COMMENTS, "请补充回访记录")
+            .set(field::closure_decision::DECIDED_AT, "2026-11-25T09:00:00Z"),
         Write::update(EntityKind::Case, case)
-            .set("closure_status", "Returned")
-            .set("closure_comments", "请补充回访记录"),
+            .set(field::case::CLOSURE_STATUS, "Returned")
+            .set(field::case::CLOSURE_COMMENTS, "请补充回访记录"),
     ];
     w.record(&supervisor, returned).expect("returned");
-    assert_eq!(w.get(EntityKind::Case, case).get_str("closure_status"), Some("Returned"));
+    assert_eq!(w.get(EntityKind::Case, case).get_str(field::case::CLOSURE_STATUS), Some("Returned"));
 
     let worker = w.a.worker.clone();
     w.record(&worker, vec![w.record_write(EntityKind::FollowUp, case)]).expect("more follow-up");
     let request = Write::update(EntityKind::Case, case)
-        .set("closure_status", "Requested")
-        .set("closure_summary", "已补充回访")
-        .set("closure_requested_on", today().to_string());
+        .set(field::case::CLOSURE_STATUS, "Requested")
+        .set(field::case::CLOSURE_SUMMARY, "已补充回访")
+        .set(field::case::CLOSURE_REQUESTED_ON, today().to_string());
     w.record(&worker, vec![request]).expect("requested again");
     let writes = w.sign_off_writes(case);
     w.record(&supervisor, writes).expect("signed off");
 
     let reopen = Write::update(EntityKind::Case, case)
-        .set("stage", "FollowUp")
-        .set("closure_status", "Open")
-        .set("stage_entered_on", today().to_string());
+        .set(field::case::STAGE, "FollowUp")
+        .set(field::case::CLOSURE_STATUS, "Open")
+        .set(field::case::STAGE_ENTERED_ON, today().to_string());
     refused(&mut w, &worker, vec![reopen.clone()], "role_cannot");
-    let bad_reopen = reopen.clone().set("stage", "Identify");
+    let bad_reopen = reopen.clone().set(field::case::STAGE, "Identify");
     let deputy = w.a.deputy.clone();
     refused(&mut w, &deputy, vec![bad_reopen], "reopen_to_open_stage");
     w.record(&deputy, vec![reopen]).expect("reopened");
-    assert_eq!(w.get(EntityKind::Case, case).get_str("stage"), Some("FollowUp"));
+    assert_eq!(w.get(EntityKind::Case, case).get_str(field::case::STAGE), Some("FollowUp"));
 }

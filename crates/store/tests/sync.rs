@@ -10,6 +10,7 @@ use common::World;
 use domain::Labelled;
 use domain::change::{Change, FieldWrite, Incoming, Op, Write};
 use domain::entity::{EntityKind, EntityState, checksum_fold};
+use domain::field;
 use domain::hlc::Hlc;
 use domain::merge::{ConflictBook, merge};
 use domain::rules::RejectionInfo;
@@ -66,7 +67,11 @@ fn a_pulled_page_brings_another_device_to_the_same_state() {
     let mut w = World::new();
     let recipient = w.add_zhang_san();
     let worker = w.a.worker.clone();
-    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")]).expect("edit");
+    w.record(
+        &worker,
+        vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::PHONE, "13800138000")],
+    )
+    .expect("edit");
     let changes = w.store.pending_changes(1000).expect("outbox");
 
     let mut other = Store::open_in_memory().expect("other device");
@@ -99,7 +104,14 @@ fn an_update_of_an_entity_not_held_is_skipped_and_counted() {
     let recipient = w.add_zhang_san();
     let state = w.get(EntityKind::Recipient, recipient);
     let mut other = Store::open_in_memory().expect("other");
-    let update = remote_update(&state, "phone", json!("13800138000"), Some(state.created.hlc), 9_000_000_000_000, 7);
+    let update = remote_update(
+        &state,
+        field::recipient::PHONE,
+        json!("13800138000"),
+        Some(state.created.hlc),
+        9_000_000_000_000,
+        7,
+    );
     let report = other.apply_pulled(&page(&[update], 5), 5).expect("applied");
     assert_eq!((report.applied, report.skipped_unknown), (0, 1));
     assert!(other.entity(EntityKind::Recipient, recipient).expect("read").is_none());
@@ -133,7 +145,7 @@ fn an_eviction_removes_the_entity_and_a_case_takes_its_records_along() {
     assert_eq!(w.store.case_board(&Default::default(), common::today()).expect("board").len(), 1);
     // A remote edit made without seeing the case's plan leaves a conflict about the case.
     let state = w.get(EntityKind::Case, case);
-    let remote = remote_update(&state, "plan_strategy", json!("别的计划"), None, 9_000_000_000_000, 8);
+    let remote = remote_update(&state, field::case::PLAN_STRATEGY, json!("别的计划"), None, 9_000_000_000_000, 8);
     w.store.apply_pulled(&page(&[remote], 1), 1).expect("pulled");
     assert_eq!(w.store.open_conflicts().expect("conflicts").len(), 1);
     let evict = vec![(2, Incoming::Evict { entity: EntityKind::Case, entity_id: case })];
@@ -156,16 +168,25 @@ fn a_snapshot_replaces_what_is_absent_and_merges_field_by_field_what_is_held() {
     // Here the phone was edited later than the server's copy knows; there the address.
     let worker = w.a.worker.clone();
     let local = w
-        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")])
+        .record(
+            &worker,
+            vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::PHONE, "13800138000")],
+        )
         .expect("local edit");
     let mut server_copy = held.clone();
-    let remote =
-        remote_update(&held, "address", json!("绿水村5组"), Some(held.created.hlc), local[0].hlc.millis - 1, 9);
+    let remote = remote_update(
+        &held,
+        field::recipient::ADDRESS,
+        json!("绿水村5组"),
+        Some(held.created.hlc),
+        local[0].hlc.millis - 1,
+        9,
+    );
     server_copy = merge(Some(&server_copy), &remote).expect("merge").state;
     w.store.apply_snapshot(std::slice::from_ref(&server_copy)).expect("snapshot");
     let merged = w.get(EntityKind::Recipient, recipient);
-    assert_eq!(merged.get_str("phone"), Some("13800138000"));
-    assert_eq!(merged.get_str("address"), Some("绿水村5组"));
+    assert_eq!(merged.get_str(field::recipient::PHONE), Some("13800138000"));
+    assert_eq!(merged.get_str(field::recipient::ADDRESS), Some("绿水村5组"));
     assert!(w.store.open_conflicts().expect("conflicts").is_empty(), "both edits knew what they replaced");
 }
 
@@ -176,18 +197,31 @@ fn an_accepted_change_with_a_clamped_stamp_adopts_it_everywhere() {
     let worker = w.a.worker.clone();
     let created_seq = w.store.pending_changes(1000).expect("outbox").last().expect("create").device_seq;
     let edit = w
-        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("address", "青山村1组")])
+        .record(
+            &worker,
+            vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::ADDRESS, "青山村1组")],
+        )
         .expect("edit")
         .remove(0);
     let later = w
-        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("address", "青山村2组")])
+        .record(
+            &worker,
+            vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::ADDRESS, "青山村2组")],
+        )
         .expect("later edit")
         .remove(0);
-    assert_eq!(later.fields["address"].base, Some(edit.hlc));
+    assert_eq!(later.fields[field::recipient::ADDRESS].base, Some(edit.hlc));
     // Someone else's edit of the address, made between ours without seeing them, arrives last
     // and loses to `later`: theirs is the open conflict.
     let state = w.get(EntityKind::Recipient, recipient);
-    let theirs = remote_update(&state, "address", json!("别处"), Some(state.created.hlc), edit.hlc.millis + 1, 3);
+    let theirs = remote_update(
+        &state,
+        field::recipient::ADDRESS,
+        json!("别处"),
+        Some(state.created.hlc),
+        edit.hlc.millis + 1,
+        3,
+    );
     assert!(theirs.hlc > edit.hlc && theirs.hlc < later.hlc);
     w.store.apply_pulled(&page(std::slice::from_ref(&theirs), 1), 1).expect("pulled");
     let open = w.store.open_conflicts().expect("conflicts");
@@ -203,9 +237,9 @@ fn an_accepted_change_with_a_clamped_stamp_adopts_it_everywhere() {
     let pending = w.store.pending_changes(1000).expect("outbox");
     assert!(pending.iter().all(|c| c.device_seq != edit.device_seq && c.device_seq != created_seq));
     let still_pending = pending.iter().find(|c| c.change_id == later.change_id).expect("later");
-    assert_eq!(still_pending.fields["address"].base, Some(clamped), "the later change's base follows");
+    assert_eq!(still_pending.fields[field::recipient::ADDRESS].base, Some(clamped), "the later change's base follows");
     let state = w.get(EntityKind::Recipient, recipient);
-    assert_eq!(state.clock("address").base, Some(clamped));
+    assert_eq!(state.clock(field::recipient::ADDRESS).base, Some(clamped));
     assert!(matches!(w.store.mark_accepted(999, 1, None), Err(StoreError::UnknownChange(999))));
 }
 
@@ -216,7 +250,7 @@ fn a_clamped_creation_stamp_replaces_the_created_clock_and_conflict_rows() {
     let create = w.store.pending_changes(1000).expect("outbox").pop().expect("create");
     let state = w.get(EntityKind::Recipient, recipient);
     // A remote edit made on top of nothing it saw: the created value is lost to it.
-    let theirs = remote_update(&state, "name", json!("张叁"), None, create.hlc.millis + 10, 4);
+    let theirs = remote_update(&state, field::recipient::NAME, json!("张叁"), None, create.hlc.millis + 10, 4);
     w.store.apply_pulled(&page(&[theirs], 1), 1).expect("pulled");
     assert_eq!(w.store.open_conflicts().expect("conflicts")[0].lost_hlc, create.hlc);
 
@@ -250,15 +284,22 @@ fn a_rejected_update_restores_the_server_state_and_replays_later_pending_changes
     let worker = w.a.worker.clone();
     let server_state = w.get(EntityKind::Recipient, recipient);
     let bad = w
-        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")])
+        .record(
+            &worker,
+            vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::PHONE, "13800138000")],
+        )
         .expect("edit")
         .remove(0);
-    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("address", "青山村3组")]).expect("edit");
+    w.record(
+        &worker,
+        vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::ADDRESS, "青山村3组")],
+    )
+    .expect("edit");
     w.store.mark_rejected(bad.device_seq, reason(), Some(server_state.clone())).expect("rejected");
 
     let state = w.get(EntityKind::Recipient, recipient);
-    assert_eq!(state.get_str("phone"), None, "the refused edit is undone");
-    assert_eq!(state.get_str("address"), Some("青山村3组"), "the later edit still stands");
+    assert_eq!(state.get_str(field::recipient::PHONE), None, "the refused edit is undone");
+    assert_eq!(state.get_str(field::recipient::ADDRESS), Some("青山村3组"), "the later edit still stands");
     assert!(w.store.open_conflicts().expect("conflicts").is_empty());
     let history = w.store.history(recipient).expect("history");
     assert!(history.iter().all(|h| h.change_id != Some(bad.change_id)), "a refused edit is not history");
@@ -274,34 +315,43 @@ fn a_refusal_undoes_only_the_refused_write_and_later_pulls_still_find_conflicts(
     let worker = w.a.worker.clone();
     let created = w.get(EntityKind::Recipient, recipient);
     let mine = w
-        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("notes", "独居")])
+        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::NOTES, "独居")])
         .expect("edit")
         .remove(0);
     w.store.mark_accepted(mine.device_seq, 100, None).expect("accepted");
     let refused = w
-        .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("phone", "13800138000")])
+        .record(
+            &worker,
+            vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::PHONE, "13800138000")],
+        )
         .expect("edit")
         .remove(0);
     // Meanwhile on the server: another device overwrote the notes without having seen mine.
-    let theirs =
-        remote_update(&created, "notes", json!("与女儿同住"), Some(created.created.hlc), mine.hlc.millis + 10, 9);
+    let theirs = remote_update(
+        &created,
+        field::recipient::NOTES,
+        json!("与女儿同住"),
+        Some(created.created.hlc),
+        mine.hlc.millis + 10,
+        9,
+    );
     let mut server_state = created.clone();
-    server_state.fields.insert("notes".into(), json!("与女儿同住"));
+    server_state.fields.insert(field::recipient::NOTES.into(), json!("与女儿同住"));
     server_state.clocks.insert(
-        "notes".into(),
+        field::recipient::NOTES.into(),
         domain::entity::FieldClock { hlc: theirs.hlc, base: Some(created.created.hlc), author: theirs.author_id },
     );
     w.store.mark_rejected(refused.device_seq, reason(), Some(server_state)).expect("rejected");
     let state = w.get(EntityKind::Recipient, recipient);
-    assert_eq!(state.get_str("phone"), None, "the refused edit is undone");
-    assert_eq!(state.get_str("notes"), Some("独居"), "nothing else is taken before it is pulled");
+    assert_eq!(state.get_str(field::recipient::PHONE), None, "the refused edit is undone");
+    assert_eq!(state.get_str(field::recipient::NOTES), Some("独居"), "nothing else is taken before it is pulled");
 
     w.store.apply_pulled(&page(std::slice::from_ref(&theirs), 101), 101).expect("pulled");
     let state = w.get(EntityKind::Recipient, recipient);
-    assert_eq!(state.get_str("notes"), Some("与女儿同住"));
+    assert_eq!(state.get_str(field::recipient::NOTES), Some("与女儿同住"));
     let open = w.store.open_conflicts().expect("conflicts");
     assert_eq!(open.len(), 1, "{open:?}");
-    assert_eq!((open[0].field.as_str(), open[0].lost_hlc), ("notes", mine.hlc));
+    assert_eq!((open[0].field.as_str(), open[0].lost_hlc), (field::recipient::NOTES, mine.hlc));
 }
 
 /// Found by the sync simulation: two stacked edits of one field both refused must leave the
@@ -315,7 +365,7 @@ fn refusals_of_stacked_edits_unwind_to_the_last_value_the_server_has() {
     let mut edits = Vec::new();
     for notes in ["第一次", "第二次"] {
         let change = w
-            .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("notes", notes)])
+            .record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::NOTES, notes)])
             .expect("edit")
             .remove(0);
         edits.push(change);
@@ -324,8 +374,8 @@ fn refusals_of_stacked_edits_unwind_to_the_last_value_the_server_has() {
         w.store.mark_rejected(change.device_seq, reason(), Some(server_state.clone())).expect("rejected");
     }
     let state = w.get(EntityKind::Recipient, recipient);
-    assert_eq!(state.get_str("notes"), server_state.get_str("notes"));
-    assert_eq!(state.clock("notes"), server_state.clock("notes"));
+    assert_eq!(state.get_str(field::recipient::NOTES), server_state.get_str(field::recipient::NOTES));
+    assert_eq!(state.clock(field::recipient::NOTES), server_state.clock(field::recipient::NOTES));
     assert!(w.store.open_conflicts().expect("conflicts").is_empty());
 }
 
@@ -348,7 +398,7 @@ proptest! {
 
     #[test]
     fn open_conflicts_are_those_of_the_conflict_book_whatever_the_order((edits, order) in conflict_scenario()) {
-        let fields = ["name", "address"];
+        let fields = [field::household::NAME, field::household::ADDRESS];
         let created = Change {
             change_id: Uuid::now_v7(),
             device_id: Uuid::from_u128(1),
@@ -360,9 +410,9 @@ proptest! {
             entity_id: Uuid::from_u128(0xbeef),
             op: Op::Create,
             fields: [
-                ("station_id", json!(Uuid::from_u128(5).to_string())),
-                ("village_id", json!(Uuid::from_u128(6).to_string())),
-                ("name", json!("张三户")),
+                (field::household::STATION_ID, json!(Uuid::from_u128(5).to_string())),
+                (field::household::VILLAGE_ID, json!(Uuid::from_u128(6).to_string())),
+                (field::household::NAME, json!("张三户")),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), FieldWrite::new(v)))
@@ -493,7 +543,8 @@ fn the_station_checksum_follows_every_write_and_equals_a_fold_over_the_rows() {
     let before = w.store.station_checksum(station).expect("sum");
     assert_eq!(before, fold(&w.store));
     let worker = w.a.worker.clone();
-    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("notes", "新备注")]).expect("edit");
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::NOTES, "新备注")])
+        .expect("edit");
     let after = w.store.station_checksum(station).expect("sum");
     assert_ne!(after, before, "the edit changed the checksum");
     assert_eq!(after, fold(&w.store));
@@ -506,7 +557,8 @@ fn a_crash_halfway_through_a_page_applies_nothing_of_it() {
     w.add_zhang_san();
     let worker = w.a.worker.clone();
     let recipient = w.add_zhang_san();
-    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set("notes", "备注")]).expect("edit");
+    w.record(&worker, vec![Write::update(EntityKind::Recipient, recipient).set(field::recipient::NOTES, "备注")])
+        .expect("edit");
     let changes = w.store.pending_changes(1000).expect("outbox");
     let mut other = Store::open_in_memory().expect("other device");
     other.fail_apply_after(Some(2));

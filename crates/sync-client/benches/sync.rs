@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, Utc};
 use domain::change::Write;
 use domain::entity::{EntityKind, EntityState, FieldType};
+use domain::field;
 use domain::org::{Post, RoleKind};
 use domain::policy::Actor;
 use protocol::LoginRequest;
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 use store::{DbKey, Store};
 use sync_client::{Engine, HttpTransport};
 use sync_server::{NewUser, Server, ServerSettings, SqliteStorage};
+use test_support::loopback::Loopback;
 use uuid::Uuid;
 
 fn scale() -> f64 {
@@ -37,7 +39,7 @@ fn scaled(n: usize) -> usize {
 struct Station {
     server: Server,
     url: String,
-    _runtime: tokio::runtime::Runtime,
+    _served: Loopback,
     _dir: tempfile::TempDir,
     station: Uuid,
     villages: Vec<Uuid>,
@@ -52,9 +54,9 @@ fn id_number(rng: &mut StdRng) -> (String, &'static str, String) {
     let birth = NaiveDate::from_ymd_opt(rng.gen_range(1935..2018), rng.gen_range(1..13), rng.gen_range(1..29))
         .unwrap_or_default();
     let sequence: u32 = rng.gen_range(0..1000);
-    let first17 = format!("441900{}{sequence:03}", birth.format("%Y%m%d"));
-    let check = domain::validate::id_number_check_char(&first17).unwrap_or('0');
-    (format!("{first17}{check}"), if sequence % 2 == 1 { "Male" } else { "Female" }, birth.to_string())
+    let number = test_support::id_number("441900", birth, sequence);
+    let gender = test_support::gender_of(&number);
+    (number, gender, birth.to_string())
 }
 
 const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱"];
@@ -112,9 +114,12 @@ fn build_station() -> Station {
             batch.push((
                 workers[n % 3],
                 Write::create(EntityKind::Household, id)
-                    .set("station_id", s.clone())
-                    .set("village_id", villages[n % villages.len()].to_string())
-                    .set("name", format!("{}{}户", SURNAMES[n % SURNAMES.len()], GIVEN[n % GIVEN.len()])),
+                    .set(field::household::STATION_ID, s.clone())
+                    .set(field::household::VILLAGE_ID, villages[n % villages.len()].to_string())
+                    .set(
+                        field::household::NAME,
+                        format!("{}{}户", SURNAMES[n % SURNAMES.len()], GIVEN[n % GIVEN.len()]),
+                    ),
             ));
             id
         })
@@ -129,20 +134,20 @@ fn build_station() -> Station {
         batch.push((
             workers[n % 3],
             Write::create(EntityKind::Recipient, id)
-                .set("station_id", s.clone())
-                .set("village_id", village.to_string())
+                .set(field::recipient::STATION_ID, s.clone())
+                .set(field::recipient::VILLAGE_ID, village.to_string())
                 .set(
-                    "name",
+                    field::recipient::NAME,
                     format!("{}{}", SURNAMES[rng.gen_range(0..SURNAMES.len())], GIVEN[rng.gen_range(0..GIVEN.len())]),
                 )
-                .set("id_number", number)
-                .set("gender", gender)
-                .set("birth_date", birth)
-                .set("phone", format!("13{:09}", rng.gen_range(0..1_000_000_000u32)))
-                .set("categories", json!([CATEGORIES[n % 5]]))
-                .set("household_id", households[n % households.len()].to_string())
-                .set("household_relation", if n % 3 == 0 { "Head" } else { "Child" })
-                .set("address", format!("{}组{}号", n % 12 + 1, n % 80 + 1)),
+                .set(field::recipient::ID_NUMBER, number)
+                .set(field::recipient::GENDER, gender)
+                .set(field::recipient::BIRTH_DATE, birth)
+                .set(field::recipient::PHONE, format!("13{:09}", rng.gen_range(0..1_000_000_000u32)))
+                .set(field::recipient::CATEGORIES, json!([CATEGORIES[n % 5]]))
+                .set(field::recipient::HOUSEHOLD_ID, households[n % households.len()].to_string())
+                .set(field::recipient::HOUSEHOLD_RELATION, if n % 3 == 0 { "Head" } else { "Child" })
+                .set(field::recipient::ADDRESS, format!("{}组{}号", n % 12 + 1, n % 80 + 1)),
         ));
         recipients.push((id, village));
         if batch.len() >= 500 {
@@ -157,14 +162,14 @@ fn build_station() -> Station {
         batch.push((
             worker,
             Write::create(EntityKind::Visit, Uuid::now_v7())
-                .set("station_id", s.clone())
-                .set("village_id", village.to_string())
-                .set("recipient_id", recipient.to_string())
-                .set("worker_id", worker.to_string())
-                .set("visited_on", (today - chrono::Duration::days((n % 365) as i64)).to_string())
-                .set("persons_seen", "本人")
-                .set("observations", "老人独居，身体状况稳定，家中整洁，按时服药。")
-                .set("follow_up_needed", n % 7 == 0),
+                .set(field::visit::STATION_ID, s.clone())
+                .set(field::visit::VILLAGE_ID, village.to_string())
+                .set(field::visit::RECIPIENT_ID, recipient.to_string())
+                .set(field::visit::WORKER_ID, worker.to_string())
+                .set(field::visit::VISITED_ON, (today - chrono::Duration::days((n % 365) as i64)).to_string())
+                .set(field::visit::PERSONS_SEEN, "本人")
+                .set(field::visit::OBSERVATIONS, "老人独居，身体状况稳定，家中整洁，按时服药。")
+                .set(field::visit::FOLLOW_UP_NEEDED, n % 7 == 0),
         ));
         if batch.len() >= 500 {
             flush(&mut batch);
@@ -177,59 +182,64 @@ fn build_station() -> Station {
         let case = Uuid::now_v7();
         let (recipient, _) = recipients[n % recipients.len()];
         let day = today.to_string();
-        let record =
-            |kind| Write::create(kind, Uuid::now_v7()).set("station_id", s.clone()).set("case_id", case.to_string());
+        let record = |kind| {
+            Write::create(kind, Uuid::now_v7()).set(field::STATION_ID, s.clone()).set(field::CASE_ID, case.to_string())
+        };
         batch.push((
             worker,
             Write::create(EntityKind::Case, case)
-                .set("station_id", s.clone())
-                .set("recipient_id", recipient.to_string())
-                .set("worker_id", worker.to_string())
-                .set("stage", "Identify")
-                .set("stage_entered_on", day.clone())
-                .set("opened_on", day.clone())
-                .set("closure_status", "Open"),
+                .set(field::case::STATION_ID, s.clone())
+                .set(field::case::RECIPIENT_ID, recipient.to_string())
+                .set(field::case::WORKER_ID, worker.to_string())
+                .set(field::case::STAGE, "Identify")
+                .set(field::case::STAGE_ENTERED_ON, day.clone())
+                .set(field::case::OPENED_ON, day.clone())
+                .set(field::case::CLOSURE_STATUS, "Open"),
         ));
-        batch
-            .push((worker, record(EntityKind::Screening).set("source", "VisitScreening").set("found_on", day.clone())));
+        batch.push((
+            worker,
+            record(EntityKind::Screening)
+                .set(field::screening::SOURCE, "VisitScreening")
+                .set(field::screening::FOUND_ON, day.clone()),
+        ));
         batch.push((
             worker,
             record(EntityKind::Assessment)
-                .set("assessed_on", day.clone())
-                .set("living_conditions", "独居，收入来源为低保金")
-                .set("risk_level", "Medium")
-                .set("needs_summary", "需要生活照料和精神慰藉"),
+                .set(field::assessment::ASSESSED_ON, day.clone())
+                .set(field::assessment::LIVING_CONDITIONS, "独居，收入来源为低保金")
+                .set(field::assessment::RISK_LEVEL, "Medium")
+                .set(field::assessment::NEEDS_SUMMARY, "需要生活照料和精神慰藉"),
         ));
         batch.push((
             worker,
             record(EntityKind::Goal)
-                .set("description", "每月探访两次，链接志愿者送餐")
-                .set("target_date", (today + chrono::Duration::days(90)).to_string()),
+                .set(field::goal::DESCRIPTION, "每月探访两次，链接志愿者送餐")
+                .set(field::goal::TARGET_DATE, (today + chrono::Duration::days(90)).to_string()),
         ));
         batch.push((
             worker,
             record(EntityKind::ResourceLink)
-                .set("kind", "Volunteer")
-                .set("description", "志愿服务队每周送餐")
-                .set("status", "Secured")
-                .set("linked_on", day.clone()),
+                .set(field::resource_link::KIND, "Volunteer")
+                .set(field::resource_link::DESCRIPTION, "志愿服务队每周送餐")
+                .set(field::resource_link::STATUS, "Secured")
+                .set(field::resource_link::LINKED_ON, day.clone()),
         ));
         batch.push((
             worker,
             record(EntityKind::Intervention)
-                .set("worker_id", worker.to_string())
-                .set("delivered_on", day.clone())
-                .set("service_type", "EmotionalCounselling")
-                .set("method", "Casework")
-                .set("duration_minutes", 60)
-                .set("notes", "陪伴聊天，疏导情绪"),
+                .set(field::intervention::WORKER_ID, worker.to_string())
+                .set(field::intervention::DELIVERED_ON, day.clone())
+                .set(field::intervention::SERVICE_TYPE, "EmotionalCounselling")
+                .set(field::intervention::METHOD, "Casework")
+                .set(field::intervention::DURATION_MINUTES, 60)
+                .set(field::intervention::NOTES, "陪伴聊天，疏导情绪"),
         ));
         batch.push((
             worker,
             record(EntityKind::FollowUp)
-                .set("worker_id", worker.to_string())
-                .set("visited_on", day.clone())
-                .set("notes", "情况稳定"),
+                .set(field::follow_up::WORKER_ID, worker.to_string())
+                .set(field::follow_up::VISITED_ON, day.clone())
+                .set(field::follow_up::NOTES, "情况稳定"),
         ));
         if batch.len() >= 490 {
             flush(&mut batch);
@@ -238,12 +248,8 @@ fn build_station() -> Station {
     flush(&mut batch);
     records += scaled(400) * 7;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let router = sync_server::router(server.clone());
-    runtime.spawn(async move { axum::serve(listener, router).await });
-    Station { server, url, _runtime: runtime, _dir: dir, station, villages, workers, records }
+    let served = Loopback::serve(server.clone(), 2);
+    Station { server, url: served.url.clone(), _served: served, _dir: dir, station, villages, workers, records }
 }
 
 struct Device {
@@ -452,18 +458,19 @@ fn main() {
         for _ in 0..visits {
             let r = &recipients[rng.gen_range(0..recipients.len())];
             let write = Write::create(EntityKind::Visit, Uuid::now_v7())
-                .set("station_id", station.station.to_string())
-                .set("village_id", r.get_str("village_id").unwrap_or_default())
-                .set("recipient_id", r.id.to_string())
-                .set("worker_id", worker.actor.user_id.to_string())
-                .set("visited_on", today.to_string())
-                .set("observations", "入户走访，了解近况")
-                .set("follow_up_needed", false);
+                .set(field::visit::STATION_ID, station.station.to_string())
+                .set(field::visit::VILLAGE_ID, r.get_str(field::recipient::VILLAGE_ID).unwrap_or_default())
+                .set(field::visit::RECIPIENT_ID, r.id.to_string())
+                .set(field::visit::WORKER_ID, worker.actor.user_id.to_string())
+                .set(field::visit::VISITED_ON, today.to_string())
+                .set(field::visit::OBSERVATIONS, "入户走访，了解近况")
+                .set(field::visit::FOLLOW_UP_NEEDED, false);
             worker.store.record(&worker.actor, vec![write], now, today).expect("visit");
         }
         for n in 0..edits {
             let r = &recipients[rng.gen_range(0..recipients.len())];
-            let write = Write::update(EntityKind::Recipient, r.id).set("notes", format!("第{n}次更新：情况稳定"));
+            let write = Write::update(EntityKind::Recipient, r.id)
+                .set(field::recipient::NOTES, format!("第{n}次更新：情况稳定"));
             worker.store.record(&worker.actor, vec![write], now, today).expect("edit");
         }
         visits + edits

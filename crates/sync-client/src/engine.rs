@@ -389,16 +389,21 @@ impl<T: Transport> Engine<T> {
         }
     }
 
-    /// After a server restore: asks the server which of this device's sequence numbers it
-    /// expects next (an empty push), and makes every change of this device from there on wait
-    /// to be sent again.
+    /// After a server restore: every change of this database's own that the server had taken
+    /// already waits again (noted with the new generation, [`Store::note_server_generation`]).
+    /// Asks the server which of this device's sequence numbers it expects next (an empty
+    /// push), numbers what waits from there on, and sends it. The server answers what it still
+    /// holds by change id with the answer it gave; what it lost it takes anew. Not by number:
+    /// the numbers it holds may be another laptop's changes (a clone sharing this device's id
+    /// pushed since the restore), and this database's history may be under an id it had
+    /// before it became a new device.
     fn resend_what_the_server_lost(&mut self, store: &mut Store, report: &mut SyncReport) -> Result<(), SyncError> {
         let response = self.transport.push(&PushRequest { changes: Vec::new() })?;
         let expected = response.next_expected_seq;
-        if expected <= store.last_device_seq()? {
+        if expected <= store.last_device_seq()? || store.pending_count()? > 0 {
             let waiting = store.resend_from(expected)?;
             report.renumbered += 1;
-            tracing::warn!(expected, waiting, "the server lacks changes of this device; sending them again");
+            tracing::warn!(expected, waiting, "the server may lack changes of this device; sending them again");
         }
         self.push_all(store, report)
     }
@@ -435,6 +440,10 @@ impl<T: Transport> Engine<T> {
             // send again what the server lost; at most once a round.
             let restored = match &page.generation {
                 Some(generation) => store.note_server_generation(generation)? == GenerationSeen::Changed,
+                None if page.head < cursor && !*restarted => {
+                    store.requeue_own_history()?;
+                    true
+                }
                 None => page.head < cursor,
             };
             if restored && !*restarted {

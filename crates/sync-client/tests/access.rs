@@ -5,23 +5,22 @@
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, Utc};
-use domain::Id;
+use chrono::Utc;
 use domain::change::Write;
 use domain::entity::EntityKind;
-use domain::org::{Post, Role, RoleKind};
+use domain::org::Role;
 use domain::policy::Actor;
+use domain::{Id, field};
 use protocol::{LoginRequest, codes};
 use store::Store;
 use sync_client::{Engine, HttpTransport, SyncError};
-use sync_server::admin::make_id_number;
-use sync_server::{NewUser, SYSTEM_USER_ID, Server, ServerSettings, SqliteStorage};
-use uuid::Uuid;
+use sync_server::{SYSTEM_USER_ID, Server, SqliteStorage};
+use test_support::TestClock;
+use test_support::world::{PASSWORD, World};
+use test_support::writes::recipient;
 
-const PASSWORD: &str = "password1";
-
-/// A sync server on a loopback port with two stations, S and T, each with a village, a worker
-/// and one recipient.
+/// The test world (stations S and T) on a server over loopback that reads the system's clock,
+/// with one recipient in each station; worker A (`wa`) of S is the one whose devices are tested.
 struct Loopback {
     url: String,
     server: Server,
@@ -31,72 +30,37 @@ struct Loopback {
     worker_s: Id,
     recipient_s: Id,
     recipient_t: Id,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn recipient(station: Id, village: Id, name: &str, n: u32) -> (Id, Write) {
-    let id = Uuid::now_v7();
-    let birth = NaiveDate::from_ymd_opt(1950, 3, 15).expect("date");
-    let sequence = 200 + 2 * n;
-    let write = Write::create(EntityKind::Recipient, id)
-        .set("station_id", station.to_string())
-        .set("village_id", village.to_string())
-        .set("name", name)
-        .set("id_number", make_id_number("410522", birth, sequence))
-        .set("gender", "Female")
-        .set("birth_date", "1950-03-15")
-        .set("categories", vec!["Dibao"]);
-    (id, write)
+    _served: test_support::loopback::Loopback,
 }
 
 impl Loopback {
     fn start() -> Loopback {
         let storage = Arc::new(SqliteStorage::open_in_memory().expect("in-memory database"));
-        let server = Server::new(storage, ServerSettings::default(), sync_server::system_clock());
-        let admin = server.admin();
-        let station = |name: &str| {
-            let station = admin.create_station(name, "示范县").expect("station");
-            let point = admin.create_service_point(station, "社工点").expect("point");
-            let village = admin.create_village(station, point, "村").expect("village");
-            (station, village)
-        };
-        let (station_s, village_s) = station("城关镇社工站");
-        let (station_t, village_t) = station("河西镇社工站");
-        let worker = |username: &str, station: Id| {
-            admin
-                .create_user(&NewUser {
-                    username: username.into(),
-                    display_name: "李娟".into(),
-                    role: RoleKind::SocialWorker,
-                    post: Some(Post::Service),
-                    station_id: Some(station),
-                    service_point_id: None,
-                    supervised_station_ids: vec![],
-                    password: PASSWORD.into(),
-                })
-                .expect("user")
-        };
-        let worker_s = worker("ws", station_s);
-        let worker_t = worker("wt", station_t);
-        let (recipient_s, write) = recipient(station_s, village_s, "张三", 1);
-        admin.record_as(worker_s, vec![write]).expect("recipient of S");
-        let (recipient_t, write) = recipient(station_t, village_t, "赵四", 2);
-        admin.record_as(worker_t, vec![write]).expect("recipient of T");
-
-        let runtime =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let router = sync_server::router(server.clone());
-        runtime.spawn(async move { axum::serve(listener, router).await });
-        Loopback { url, server, station_s, station_t, village_s, worker_s, recipient_s, recipient_t, _runtime: runtime }
+        let world = World::with_storage_and_clock(storage, TestClock::system());
+        let admin = world.server.admin();
+        let (recipient_s, write) = recipient(world.station_s, world.village_s, "张三", 1);
+        admin.record_as(world.worker_a, vec![write]).expect("recipient of S");
+        let (recipient_t, write) = recipient(world.station_t, world.village_t, "赵四", 2);
+        admin.record_as(world.worker_c, vec![write]).expect("recipient of T");
+        let served = test_support::loopback::Loopback::serve(world.server.clone(), 1);
+        Loopback {
+            url: served.url.clone(),
+            server: world.server,
+            station_s: world.station_s,
+            station_t: world.station_t,
+            village_s: world.village_s,
+            worker_s: world.worker_a,
+            recipient_s,
+            recipient_t,
+            _served: served,
+        }
     }
 
     /// A fresh device of worker S, signed in and synced.
     fn device(&self) -> (Store, Engine<HttpTransport>) {
         let mut store = Store::open_in_memory().expect("store");
         let request = LoginRequest {
-            username: "ws".into(),
+            username: "wa".into(),
             password: PASSWORD.into(),
             device_id: Some(store.device_id()),
             device_name: "laptop".into(),
@@ -132,7 +96,9 @@ fn a_worker_moved_to_another_station_drops_the_old_ones_data_and_gets_the_new_on
     assert!(holds(&store, EntityKind::Recipient, world.recipient_s));
     assert!(!holds(&store, EntityKind::Recipient, world.recipient_t));
 
-    world.change_user(Write::update(EntityKind::User, world.worker_s).set("station_id", world.station_t.to_string()));
+    world.change_user(
+        Write::update(EntityKind::User, world.worker_s).set(field::user::STATION_ID, world.station_t.to_string()),
+    );
     let mut evicted = 0;
     for _ in 0..3 {
         evicted += engine.sync_once(&mut store, |_| {}).expect("sync").evicted;
@@ -150,7 +116,7 @@ fn a_deactivated_account_drops_its_data_and_no_longer_opens_offline() {
     let (mut store, mut engine) = world.device();
     assert!(store.user_is_active(world.worker_s).expect("active"));
 
-    world.change_user(Write::update(EntityKind::User, world.worker_s).set("active", false));
+    world.change_user(Write::update(EntityKind::User, world.worker_s).set(field::user::ACTIVE, false));
     let error = engine.sync_once(&mut store, |_| {}).expect_err("refused");
     assert_eq!(error.server_code(), Some(codes::ACCOUNT_DEACTIVATED), "{error:?}");
     assert!(error.is_account_deactivated() && !error.is_transient());

@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use domain::field;
 use protocol::{ApiError, codes};
 use sync_client::{HttpTransport, SyncError, TransportError};
 
@@ -100,7 +101,7 @@ fn a_laptop_database_rolled_back_sends_its_new_work_under_fresh_numbers_and_lose
     let backup = station.dir.path().join("mine-backup.db");
     mine.copy_to(&backup);
     let lost: Vec<_> = (2..5).map(|n| mine.add_recipient(&format!("居民{n}"), n)).collect();
-    mine.edit(kept, "phone", "13800138000");
+    mine.edit(kept, field::recipient::PHONE, "13800138000");
     mine.sync().expect("round");
 
     // Power loss (or a backup put back): the file is as it was before those writes.
@@ -117,7 +118,12 @@ fn a_laptop_database_rolled_back_sends_its_new_work_under_fresh_numbers_and_lose
     other.sync().expect("pull");
     assert!(other.has(typed) && lost.iter().all(|id| other.has(*id)));
     assert_eq!(
-        other.store.entity(domain::entity::EntityKind::Recipient, kept).expect("read").expect("held").get_str("phone"),
+        other
+            .store
+            .entity(domain::entity::EntityKind::Recipient, kept)
+            .expect("read")
+            .expect("held")
+            .get_str(field::recipient::PHONE),
         Some("13800138000")
     );
     // And from now on numbers are never used twice: a quiet round is quiet.
@@ -171,7 +177,7 @@ fn a_server_restored_from_a_backup_gets_the_laptops_changes_again() {
     let backup = station.dir.path().join("server-backup.db");
     station.back_up_server(&backup);
     let late = mine.add_recipient("李四", 2);
-    mine.edit(early, "phone", "13800138000");
+    mine.edit(early, field::recipient::PHONE, "13800138000");
     mine.sync().expect("round");
     let theirs = other.add_recipient("王五", 3);
     other.sync().expect("round");
@@ -179,7 +185,7 @@ fn a_server_restored_from_a_backup_gets_the_laptops_changes_again() {
     assert!(mine.has(theirs));
 
     // The server's disk fails; the backup is put back, with a new generation.
-    let running = std::mem::replace(&mut station.running, Running::start(&backup));
+    let running = std::mem::replace(&mut station.running, serve(&backup));
     running.stop();
     station.running.server.admin().new_generation().expect("new generation");
     mine.url = station.url();
@@ -199,8 +205,90 @@ fn a_server_restored_from_a_backup_gets_the_laptops_changes_again() {
     mine.sync().expect("round");
     assert!(mine.has(theirs));
     let phone = other.store.entity(domain::entity::EntityKind::Recipient, early).expect("read").expect("held");
-    assert_eq!(phone.get_str("phone"), Some("13800138000"));
+    assert_eq!(phone.get_str(field::recipient::PHONE), Some("13800138000"));
     assert!(other.has(late));
+}
+
+/// The server is restored from a backup, and a copy of this laptop's image (sharing its device
+/// id) syncs first: its unsent change takes the number under which the restored server had
+/// lost this laptop's accepted change. The laptop must still send that change again: what the
+/// server holds under a number is not necessarily this laptop's change (simulation seeds 175
+/// and 6519).
+#[test]
+fn after_a_server_restore_a_change_whose_number_a_cloned_laptop_took_is_sent_again() {
+    let mut station = Station::new();
+    let mut mine = station.device("wa", "mine");
+    let backup = station.dir.path().join("server-backup.db");
+    station.back_up_server(&backup);
+    let mut copy = mine.clone_image("copy");
+    let sent = mine.add_recipient("张三", 1);
+    mine.sync().expect("accepted under number 1");
+    let unsent = copy.add_recipient("李四", 2);
+
+    let running = std::mem::replace(&mut station.running, serve(&backup));
+    running.stop();
+    station.running.server.admin().new_generation().expect("new generation");
+    mine.url = station.url();
+    copy.url = station.url();
+
+    let report = copy.sync().expect("the copy recovers: its change takes number 1");
+    assert!(report.server_restored, "{report:?}");
+    let report = mine.sync().expect("the laptop recovers");
+    assert!(report.server_restored, "{report:?}");
+    for _ in 0..2 {
+        copy.sync().expect("round");
+        mine.sync().expect("round");
+    }
+    let mut other = station.device("wb", "other");
+    other.sync().expect("pull");
+    assert!(other.has(sent), "the change the restored server lost is sent again");
+    assert!(other.has(unsent));
+    for device in [&mine, &copy] {
+        assert!(device.has(sent) && device.has(unsent));
+        assert_eq!(device.store.pending_count().expect("outbox"), 0);
+    }
+}
+
+/// A laptop became a new device (a copy of its image pushed under its id first); its history
+/// stays under the old id. Then the server is restored from a backup from before all of it and
+/// the copy is gone: the laptop must send again what it had sent under its old id as well
+/// (simulation seed 280).
+#[test]
+fn after_a_server_restore_a_laptop_that_became_a_new_device_sends_again_what_it_sent_under_its_old_id() {
+    let mut station = Station::new();
+    let mut mine = station.device("wa", "mine");
+    let backup = station.dir.path().join("server-backup.db");
+    station.back_up_server(&backup);
+    let before = mine.add_recipient("张三", 1);
+    mine.sync().expect("accepted under the old id");
+    let mut copy = mine.clone_image("copy");
+    copy.add_recipient("李四", 2);
+    copy.sync().expect("the copy keeps the old id");
+    let after = mine.add_recipient("王五", 3);
+    let report = mine.sync().expect("the laptop becomes a new device");
+    let old_id = copy.store.device_id();
+    assert!(report.new_device.is_some_and(|id| id != old_id), "{report:?}");
+    drop(copy);
+
+    let running = std::mem::replace(&mut station.running, serve(&backup));
+    running.stop();
+    station.running.server.admin().new_generation().expect("new generation");
+    mine.url = station.url();
+    // The restored server knows neither the new device nor its session: the user signs in again.
+    let request = serde_json::from_value(serde_json::json!({
+        "username": "wa", "password": PASSWORD, "device_id": mine.store.device_id(), "device_name": "mine"
+    }))
+    .expect("login request");
+    mine.session = sync_client::login(&station.url(), &request).expect("signs in again");
+
+    let report = mine.sync().expect("the laptop recovers");
+    assert!(report.server_restored, "{report:?}");
+    mine.sync().expect("round");
+    assert_eq!(mine.store.pending_count().expect("outbox"), 0);
+    let mut other = station.device("wb", "other");
+    other.sync().expect("pull");
+    assert!(other.has(after));
+    assert!(other.has(before), "what was sent under the old id is sent again");
 }
 
 #[test]
@@ -209,7 +297,7 @@ fn the_same_resident_id_number_on_two_laptops_is_flagged_on_both() {
     let mut a = station.device("wa", "a");
     let mut b = station.device("wb", "b");
     let birth = chrono::NaiveDate::from_ymd_opt(1949, 12, 31).expect("date");
-    let number = sync_server::admin::make_id_number("110105", birth, 2);
+    let number = test_support::id_number("110105", birth, 2);
     let on_a = a.add_recipient_with_id("张三", &number, birth);
     let on_b = b.add_recipient_with_id("张叁", &number, birth);
     a.sync().expect("round");

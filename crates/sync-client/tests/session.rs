@@ -2,62 +2,35 @@
 //! before they are used, a refresh whose reply was lost costs nothing, and plain HTTP to another
 //! computer is refused before anything is sent.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
-use domain::org::{Post, RoleKind};
 use protocol::{LoginRequest, PullQuery, RefreshRequest, Session};
 use store::{DbKey, Store};
 use sync_client::{HttpTransport, SyncError, Transport, TransportError};
-use sync_server::{NewUser, Server, ServerSettings, SqliteStorage};
+use sync_server::{Server, SqliteStorage};
+use test_support::TestClock;
+use test_support::world::{PASSWORD, World};
 
-const PASSWORD: &str = "password1";
-
-/// A sync server on a loopback port, with a clock the test moves.
+/// The test world on a server over loopback, with a clock the test moves; worker A (`wa`) signs in.
 struct Loopback {
     url: String,
     server: Server,
-    now: Arc<Mutex<DateTime<Utc>>>,
-    _runtime: tokio::runtime::Runtime,
+    clock: TestClock,
+    _served: test_support::loopback::Loopback,
 }
 
 impl Loopback {
     fn start() -> Loopback {
-        let now = Arc::new(Mutex::new(Utc::now()));
-        let clock = now.clone();
         let storage = Arc::new(SqliteStorage::open_in_memory().expect("in-memory database"));
-        let server = Server::new(
-            storage,
-            ServerSettings::default(),
-            Arc::new(move || *clock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
-        );
-        let admin = server.admin();
-        let station = admin.create_station("城关镇社工站", "示范县").expect("station");
-        admin
-            .create_user(&NewUser {
-                username: "wa".into(),
-                display_name: "李娟".into(),
-                role: RoleKind::SocialWorker,
-                post: Some(Post::Service),
-                station_id: Some(station),
-                service_point_id: None,
-                supervised_station_ids: vec![],
-                password: PASSWORD.into(),
-            })
-            .expect("user");
-        let runtime =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let router = sync_server::router(server.clone());
-        runtime.spawn(async move { axum::serve(listener, router).await });
-        Loopback { url, server, now, _runtime: runtime }
+        let world = World::with_storage_and_clock(storage, TestClock::system());
+        let served = test_support::loopback::Loopback::serve(world.server.clone(), 1);
+        Loopback { url: served.url.clone(), server: world.server, clock: world.clock, _served: served }
     }
 
     /// Moves the server's clock past the access token's lifetime.
     fn expire_access_tokens(&self) {
-        *self.now.lock().expect("clock") += chrono::Duration::hours(2);
+        self.clock.advance(chrono::Duration::hours(2));
     }
 
     fn login(&self) -> Session {

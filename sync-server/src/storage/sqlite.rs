@@ -13,7 +13,7 @@ use domain::entity::{Area, EntityKind, EntityState};
 use domain::hlc::Hlc;
 use domain::merge::{ConflictOp, LostValue};
 use domain::rules::RejectionInfo;
-use domain::{Id, Labelled};
+use domain::{Id, Labelled, field};
 use protocol::PushOutcome;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
@@ -739,7 +739,7 @@ impl WriteTx for SqliteWrite<'_> {
         let state = &record.state;
         let ord = kind_ord(state.kind);
         let id = state.id.to_string();
-        let case_id = if state.kind.is_case_record() { state.get_id("case_id") } else { None };
+        let case_id = if state.kind.is_case_record() { state.get_id(field::CASE_ID) } else { None };
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO entities \
@@ -754,7 +754,7 @@ impl WriteTx for SqliteWrite<'_> {
                 area_code(state.kind),
                 to_json(state)?,
                 opt_id(case_id),
-                opt_id(state.get_id("recipient_id")),
+                opt_id(state.get_id(field::RECIPIENT_ID)),
                 opt_id(record.case_worker_id),
             ])
             .map_err(backend)?;

@@ -4,5 +4,6 @@
 
 pub mod field;
 pub mod header;
+pub mod ledger;
 pub mod spec_form;
 pub mod status_bar;

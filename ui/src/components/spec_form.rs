@@ -3,10 +3,14 @@
 //! checkbox for yes/no), each checked by `domain::validate::normalize_field` as it is typed, its
 //! error at the field in the current language, and what was typed never changed. Enter submits;
 //! the caller gets the normalized [`Values`] and sends them with a command ([`crate::hooks`]).
+//! Ctrl+Enter (or ⌘+Enter) submits from anywhere in the form, text areas included. An edit form
+//! starts from the record's stored values (`initial`); the first field (or `focus`) has the focus
+//! when the form appears — give the form a new `key` to start it over empty.
 //!
 //! Ids: each control is [`control_id`] (`#name`, `#village`), each checkbox of a set
 //! [`choice_id`] (`#category-Dibao`), errors `#error-<field>`, hints `#hint-<field>`, the buttons
-//! `#save` and `#cancel`, the form's own error `#form-error`.
+//! `#save` and `#cancel`, the form's own error `#form-error` — each after the form's `id_prefix`
+//! when it has one.
 //!
 //! What may or may not be shown (an error, a hint) is always one child, empty or not: yew matches
 //! unkeyed children from the end, and a child list that grows after a control would re-create the
@@ -15,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use contract::{CommandError, Language};
+use contract::{CommandError, FieldValues, Language};
 use domain::entity::{FieldSpec, FieldType};
 use domain::validate::resident_id_number;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -66,6 +70,21 @@ pub struct SpecFormProps {
     pub submit_text: Text,
     #[prop_or(Text::Saving)]
     pub busy_text: Text,
+    /// The values the form starts from, by field name (an edit form's stored values). Read once,
+    /// when the form appears.
+    #[prop_or_default]
+    pub initial: Rc<FieldValues>,
+    /// The field that has the focus when the form appears; the first one when `None`.
+    #[prop_or_default]
+    pub focus: Option<&'static str>,
+    /// Whether the form takes the focus when it appears (a page showing several forms at once
+    /// gives it to none of them).
+    #[prop_or(true)]
+    pub autofocus: bool,
+    /// Put before every id inside the form (`goal-` → `#goal-description`, `#goal-error-…`,
+    /// `#goal-save`), so that several forms can be on one page; none by default.
+    #[prop_or_default]
+    pub id_prefix: AttrValue,
 }
 
 /// The form's state and the last `error` prop it took in, in one cell: events may come faster
@@ -80,8 +99,8 @@ pub fn spec_form(props: &SpecFormProps) -> Html {
     let app = use_app();
     let language = app.language;
     let cell = {
-        let fields = props.fields.clone();
-        use_mut_ref(move || FormCell { form: FormState::new(&fields, today()), error_prop: None })
+        let (fields, initial) = (props.fields.clone(), props.initial.clone());
+        use_mut_ref(move || FormCell { form: FormState::with_initial(&fields, today(), &initial), error_prop: None })
     };
     let rerender = use_force_update();
     // A new error from the command is taken in once; editing its field clears it there.
@@ -96,9 +115,9 @@ pub fn spec_form(props: &SpecFormProps) -> Html {
     {
         // Focused from an effect rather than with `autofocus`: WebKit applies that one at a later
         // rendering step, and can pull the focus back after the user has moved on.
-        let first_control = first_control.clone();
+        let (first_control, autofocus) = (first_control.clone(), props.autofocus);
         use_effect_with((), move |_| {
-            if let Some(element) = first_control.cast::<web_sys::HtmlElement>() {
+            if let Some(element) = first_control.cast::<web_sys::HtmlElement>().filter(|_| autofocus) {
                 let _ = element.focus();
             }
         });
@@ -110,11 +129,10 @@ pub fn spec_form(props: &SpecFormProps) -> Html {
             rerender.force_update();
         })
     };
-    let onsubmit = {
+    let submit = {
         let (cell, update) = (cell.clone(), update.clone());
         let (onsubmit, busy) = (props.onsubmit.clone(), props.busy);
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
+        Rc::new(move || {
             if busy {
                 return;
             }
@@ -134,12 +152,32 @@ pub fn spec_form(props: &SpecFormProps) -> Html {
             }
         })
     };
+    let onsubmit = {
+        let submit = submit.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            submit();
+        })
+    };
+    // Ctrl+Enter saves from a text area too (where Enter starts a new line). The value typed last
+    // is in the form already: every keystroke updates it before the next key arrives.
+    let onkeydown = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) && !e.is_composing() {
+            e.prevent_default();
+            submit();
+        }
+    });
     let oncancel = props.oncancel.clone().map(|cancel| Callback::from(move |_: MouseEvent| cancel.emit(())));
 
     let state = cell.borrow();
     let form = &state.form;
+    let focused = props.focus.filter(|name| form.specs().any(|spec| spec.name == *name));
     let controls = form.specs().enumerate().map(|(position, spec)| {
-        let node_ref = if position == 0 { first_control.clone() } else { NodeRef::default() };
+        let takes_focus = match focused {
+            Some(name) => spec.name == name,
+            None => position == 0,
+        };
+        let node_ref = if takes_focus { first_control.clone() } else { NodeRef::default() };
         let context = FieldContext {
             spec,
             input: form.input(spec.name).cloned().unwrap_or_else(|| Input::empty(spec.ty)),
@@ -148,6 +186,7 @@ pub fn spec_form(props: &SpecFormProps) -> Html {
             node_ref,
             choices: props.choices.get(spec.name).map(Vec::as_slice).unwrap_or_default(),
             update: update.clone(),
+            prefix: &props.id_prefix,
         };
         field(context)
     });
@@ -157,18 +196,19 @@ pub fn spec_form(props: &SpecFormProps) -> Html {
         None => None,
     };
     let busy = props.busy;
+    let prefix = &props.id_prefix;
     html! {
-        <form id={props.id.clone()} {onsubmit} novalidate=true>
+        <form id={props.id.clone()} {onsubmit} {onkeydown} novalidate=true>
             { for controls }
             { form_error.map(|message| html! {
-                <div id="form-error" class="error form-error" role="alert">{ message }</div>
+                <div id={format!("{prefix}form-error")} class="error form-error" role="alert">{ message }</div>
             }).unwrap_or_default() }
             <div class="actions">
-                <button type="submit" id="save" class="primary" disabled={busy}>
+                <button type="submit" id={format!("{prefix}save")} class="primary" disabled={busy}>
                     { if busy { props.busy_text.get(language) } else { props.submit_text.get(language) } }
                 </button>
                 { oncancel.map(|onclick| html! {
-                    <button type="button" id="cancel" {onclick}>{ Text::Cancel.get(language) }</button>
+                    <button type="button" id={format!("{prefix}cancel")} {onclick}>{ Text::Cancel.get(language) }</button>
                 }).unwrap_or_default() }
             </div>
         </form>
@@ -186,15 +226,17 @@ struct FieldContext<'a> {
     node_ref: NodeRef,
     choices: &'a [ChoiceGroup],
     update: Update,
+    /// Put before every id ([`SpecFormProps::id_prefix`]).
+    prefix: &'a str,
 }
 
 /// One field: its label, its control, a hint, and its error.
 fn field(cx: FieldContext<'_>) -> Html {
-    let FieldContext { spec, input, error, language, node_ref, choices, update } = cx;
+    let FieldContext { spec, input, error, language, node_ref, choices, update, prefix } = cx;
     let name = spec.name;
-    let id = control_id(spec);
-    let error_id = format!("error-{name}");
-    let hint_id = format!("hint-{name}");
+    let id = format!("{prefix}{}", control_id(spec));
+    let error_id = format!("{prefix}error-{name}");
+    let hint_id = format!("{prefix}hint-{name}");
     let hint = hint_for(spec, &input, language);
     let described_by = match (&error, &hint) {
         (Some(_), _) => Some(error_id.clone()),
@@ -280,11 +322,11 @@ fn field(cx: FieldContext<'_>) -> Html {
                     label: vocabulary_label(names, n, language).unwrap_or(n).to_string(),
                 })
                 .collect();
-            return checkboxes(spec, &choices, &input, error, language, &node_ref, label_text, &update);
+            return checkboxes(spec, &choices, &input, error, language, &node_ref, label_text, &update, prefix);
         }
         FieldType::RefList(_) => {
             let choices: Vec<Choice> = choices.iter().flat_map(|g| g.choices.iter().cloned()).collect();
-            return checkboxes(spec, &choices, &input, error, language, &node_ref, label_text, &update);
+            return checkboxes(spec, &choices, &input, error, language, &node_ref, label_text, &update, prefix);
         }
         FieldType::Text { .. }
         | FieldType::PersonName
@@ -383,11 +425,12 @@ fn checkboxes(
     node_ref: &NodeRef,
     legend: Html,
     update: &Update,
+    prefix: &str,
 ) -> Html {
     let name = spec.name;
-    let error_id = format!("error-{name}");
+    let error_id = format!("{prefix}error-{name}");
     let boxes = choices.iter().enumerate().map(|(position, choice)| {
-        let id = choice_id(spec, &choice.value);
+        let id = format!("{prefix}{}", choice_id(spec, &choice.value));
         let onchange = {
             let (update, value) = (update.clone(), choice.value.clone());
             Callback::from(move |e: Event| {

@@ -32,6 +32,11 @@ pub fn status_bar() -> Html {
                 let app = app.clone();
                 spawn_local(async move {
                     if let Ok(latest) = invoke::<SyncStatus>(&NoArgs {}).await {
+                        // The shell signed the user out (the server closed the account or this
+                        // laptop): back to the sign-in page, where the bar says why.
+                        if !latest.signed_in && app.user.is_some() {
+                            app.dispatch(Action::SignedOut);
+                        }
                         app.dispatch(Action::DataVersion(latest.data_version));
                         status.set(latest);
                     }
@@ -58,6 +63,9 @@ pub fn status_bar() -> Html {
         return html! {
             <footer id="sync-status" class="status-bar" aria-label={Text::SyncStatus.get(language)}>
                 <span id="sync-online" class="status offline">{ Text::NotSignedIn.get(language) }</span>
+                { status.last_error.as_ref().map(|e| html! {
+                    <span id="sync-error" class="item sync-error" role="alert" title={e.code.clone()}>{ e.message(language) }</span>
+                }).unwrap_or_default() }
             </footer>
         };
     }

@@ -27,7 +27,7 @@ fn fields() -> Vec<&'static FieldSpec> {
 }
 
 /// The villages to choose from, under their service points.
-fn village_choices(points: &[ServicePointOption]) -> Rc<BTreeMap<&'static str, Vec<ChoiceGroup>>> {
+pub fn village_choices(points: &[ServicePointOption]) -> Rc<BTreeMap<&'static str, Vec<ChoiceGroup>>> {
     let groups = points
         .iter()
         .map(|point| ChoiceGroup {

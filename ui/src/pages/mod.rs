@@ -1,7 +1,10 @@
 //! One module per screen.
 
 pub mod add_recipient;
+pub mod household_file;
 pub mod not_found;
+pub mod recipient_file;
+pub mod record_visit;
 pub mod rejected;
 pub mod roster;
 pub mod sign_in;

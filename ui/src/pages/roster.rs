@@ -1,6 +1,7 @@
 //! The roster (花名册): the station's recipients from the local database, filtered by category
 //! and by village or service point, searched by name (or pinyin initials), ID number ending or
-//! mobile number, a page at a time.
+//! mobile number, a page at a time. Each name opens the person's file; workers and deputy heads
+//! also have a "record visit" link on each row.
 
 use contract::command::{ListVillages, NoArgs, Roster, RosterArgs};
 use contract::{Language, RosterEntry, RosterQuery, SearchKind};
@@ -13,6 +14,7 @@ use yew::prelude::*;
 use crate::app::use_app;
 use crate::hooks::use_command;
 use crate::i18n::{Text, label};
+use crate::route::{Route, writes_roster};
 use crate::time::{age_on, today};
 
 const PAGE_SIZE: u32 = 50;
@@ -84,6 +86,7 @@ impl Filters {
 pub fn roster_page() -> Html {
     let app = use_app();
     let language = app.language;
+    let writes = app.user.as_ref().is_some_and(|u| writes_roster(u.role));
     let filters = use_state(Filters::default);
     // The search box as typed, in a mutable cell so Enter right after typing searches for what
     // was typed (a `use_state` handle holds the value of its render).
@@ -189,7 +192,7 @@ pub fn roster_page() -> Html {
             let table = if entries.is_empty() {
                 html! { <p class="muted" id="roster-empty">{ Text::NoRecipients.get(language) }</p> }
             } else {
-                roster_table(entries, language)
+                roster_table(entries, language, writes)
             };
             html! {
                 <>
@@ -255,7 +258,9 @@ pub fn roster_page() -> Html {
     }
 }
 
-fn roster_table(entries: &[RosterEntry], language: Language) -> Html {
+/// The roster's rows: each name a link to the person's file (`td.name a`), and for those who
+/// record visits, a "record visit" link per row (`#record-visit-<id>`).
+fn roster_table(entries: &[RosterEntry], language: Language, writes: bool) -> Html {
     let today = today();
     let rows = entries.iter().map(|entry| {
         let age = entry
@@ -268,13 +273,22 @@ fn roster_table(entries: &[RosterEntry], language: Language) -> Html {
         let gender = entry.gender.map(|g| label(g, language)).unwrap_or_default();
         html! {
             <tr data-id={entry.id.to_string()}>
-                <td class="name">{ &entry.name }</td>
+                <td class="name"><a class="file-link" href={Route::Recipient { id: entry.id }.to_hash()}>{ &entry.name }</a></td>
                 <td>{ gender }</td>
                 <td title={entry.birth_date.map(|b| b.to_string()).unwrap_or_default()}>{ age }</td>
                 <td>{ for entry.categories.iter().map(|c| html! { <span class="tag">{ label(*c, language) }</span> }) }</td>
                 <td>{ &entry.village_name }</td>
                 <td>{ entry.phone.as_deref().map(mask_phone).unwrap_or_default() }</td>
                 <td class="mono">{ &entry.id_number_tail }</td>
+                { writes.then(|| html! {
+                    <td class="row-actions">
+                        <a id={format!("record-visit-{}", entry.id)} class="record-visit"
+                            href={Route::RecordVisit { recipient_id: entry.id }.to_hash()}
+                            aria-label={format!("{} {}", Text::RosterRecordVisit.get(language), entry.name)}>
+                            { Text::RosterRecordVisit.get(language) }
+                        </a>
+                    </td>
+                }).unwrap_or_default() }
             </tr>
         }
     });
@@ -289,6 +303,7 @@ fn roster_table(entries: &[RosterEntry], language: Language) -> Html {
                     <th scope="col">{ Text::ColumnVillage.get(language) }</th>
                     <th scope="col">{ Text::ColumnPhone.get(language) }</th>
                     <th scope="col">{ Text::ColumnIdTail.get(language) }</th>
+                    { writes.then(|| html! { <th scope="col">{ Text::ColumnActions.get(language) }</th> }).unwrap_or_default() }
                 </tr>
             </thead>
             <tbody>{ for rows }</tbody>

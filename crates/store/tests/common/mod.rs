@@ -1,17 +1,19 @@
 //! A small station as a fixture: the organisation created by an administrator through
 //! `Store::record`, and helpers to add recipients and walk cases through the pipeline.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::change::{Change, Write};
 use domain::entity::{EntityKind, EntityState};
+use domain::field;
 use domain::org::Role;
 use domain::policy::Actor;
 use domain::signoff;
-use domain::validate::id_number_check_char;
 use serde_json::json;
 use store::{Store, StoreError};
 use uuid::Uuid;
+
+pub use test_support::{TestClock, date, id_number, writes};
 
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
@@ -21,11 +23,9 @@ pub fn days_ago(n: i64) -> String {
     (today() - Duration::days(n)).to_string()
 }
 
-/// A valid resident ID number for a birth date and sequence (odd = male).
-pub fn id_number(region: &str, birth: &str, sequence: u32) -> String {
-    let first17 = format!("{region}{}{sequence:03}", birth.replace('-', ""));
-    let check = id_number_check_char(&first17).expect("17 digits");
-    format!("{first17}{check}")
+/// The day a fixture's case opens: 100 days before [`today`].
+pub fn case_opened_on() -> NaiveDate {
+    today() - Duration::days(100)
 }
 
 pub struct Station {
@@ -45,7 +45,7 @@ pub struct World {
     pub admin: Actor,
     pub a: Station,
     pub b: Station,
-    clock: DateTime<Utc>,
+    clock: TestClock,
 }
 
 fn new_id() -> Uuid {
@@ -66,7 +66,7 @@ impl World {
             admin,
             a: station_stub(),
             b: station_stub(),
-            clock: DateTime::parse_from_rfc3339("2026-11-25T01:00:00Z").expect("time").with_timezone(&Utc),
+            clock: TestClock::at(Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).single().expect("time")),
         };
         let key = w.store.signing_key().expect("key");
         w.a = w.make_station("城关社工站", "张", Some(signoff::public_key_hex(&key)));
@@ -76,8 +76,7 @@ impl World {
 
     /// The next instant: each write happens a second after the previous one.
     pub fn now(&mut self) -> DateTime<Utc> {
-        self.clock += Duration::seconds(1);
-        self.clock
+        self.clock.tick(Duration::seconds(1))
     }
 
     pub fn record(&mut self, actor: &Actor, writes: Vec<Write>) -> Result<Vec<Change>, StoreError> {
@@ -94,31 +93,37 @@ impl World {
         let station = new_id();
         let (point, point2, village, village2) = (new_id(), new_id(), new_id(), new_id());
         let mut writes = vec![
-            Write::create(EntityKind::Station, station).set("name", name).set("county", "宁乡市"),
-            Write::create(EntityKind::ServicePoint, point).set("station_id", station.to_string()).set("name", "一点"),
-            Write::create(EntityKind::ServicePoint, point2).set("station_id", station.to_string()).set("name", "二点"),
+            Write::create(EntityKind::Station, station)
+                .set(field::station::NAME, name)
+                .set(field::station::COUNTY, "宁乡市"),
+            Write::create(EntityKind::ServicePoint, point)
+                .set(field::service_point::STATION_ID, station.to_string())
+                .set(field::service_point::NAME, "一点"),
+            Write::create(EntityKind::ServicePoint, point2)
+                .set(field::service_point::STATION_ID, station.to_string())
+                .set(field::service_point::NAME, "二点"),
             Write::create(EntityKind::Village, village)
-                .set("station_id", station.to_string())
-                .set("service_point_id", point.to_string())
-                .set("name", "青山村"),
+                .set(field::village::STATION_ID, station.to_string())
+                .set(field::village::SERVICE_POINT_ID, point.to_string())
+                .set(field::village::NAME, "青山村"),
             Write::create(EntityKind::Village, village2)
-                .set("station_id", station.to_string())
-                .set("service_point_id", point2.to_string())
-                .set("name", "绿水村"),
+                .set(field::village::STATION_ID, station.to_string())
+                .set(field::village::SERVICE_POINT_ID, point2.to_string())
+                .set(field::village::NAME, "绿水村"),
         ];
         let mut user = |role: &str, display: &str| {
             let id = new_id();
             let mut write = Write::create(EntityKind::User, id)
-                .set("username", format!("u{}", id.simple()))
-                .set("display_name", display)
-                .set("role", role)
-                .set("active", true);
+                .set(field::user::USERNAME, format!("u{}", id.simple()))
+                .set(field::user::DISPLAY_NAME, display)
+                .set(field::user::ROLE, role)
+                .set(field::user::ACTIVE, true);
             write = if role == "Supervisor" {
                 write
-                    .set("supervised_station_ids", json!([station.to_string()]))
-                    .set_opt("signing_keys", supervisor_key.clone().map(|k| json!([k])))
+                    .set(field::user::SUPERVISED_STATION_IDS, json!([station.to_string()]))
+                    .set_opt(field::user::SIGNING_KEYS, supervisor_key.clone().map(|k| json!([k])))
             } else {
-                write.set("station_id", station.to_string())
+                write.set(field::user::STATION_ID, station.to_string())
             };
             writes.push(write);
             id
@@ -143,16 +148,7 @@ impl World {
 
     /// A recipient write of station A's first village.
     pub fn recipient_write(&self, name: &str, id_number: &str, birth: &str, gender: &str) -> (Uuid, Write) {
-        let id = new_id();
-        let write = Write::create(EntityKind::Recipient, id)
-            .set("station_id", self.a.id.to_string())
-            .set("village_id", self.a.village.to_string())
-            .set("name", name)
-            .set("id_number", id_number)
-            .set("gender", gender)
-            .set("birth_date", birth)
-            .set("categories", json!(["Dibao"]));
-        (id, write)
+        writes::recipient_with_id_number(self.a.id, self.a.village, name, id_number, date(birth), gender)
     }
 
     /// Adds 张三 (female, 1949-12-31, 11010519491231002X) to station A.
@@ -163,76 +159,42 @@ impl World {
         id
     }
 
-    /// Opens a case for `recipient` assigned to station A's first worker; returns the case id.
+    /// Opens a case for `recipient` assigned to station A's first worker, on
+    /// [`case_opened_on`]; returns the case id.
     pub fn open_case(&mut self, recipient: Uuid) -> Uuid {
-        let id = new_id();
         let worker = self.a.worker.clone();
-        let write = Write::create(EntityKind::Case, id)
-            .set("station_id", self.a.id.to_string())
-            .set("recipient_id", recipient.to_string())
-            .set("worker_id", worker.user_id.to_string())
-            .set("stage", "Identify")
-            .set("stage_entered_on", days_ago(100))
-            .set("opened_on", days_ago(100))
-            .set("closure_status", "Open");
+        let (id, write) = writes::new_case(self.a.id, recipient, worker.user_id, case_opened_on());
         self.record(&worker, vec![write]).expect("case");
         id
     }
 
+    /// A new stage record of station A's first worker (see `writes::stage_record`), dated by
+    /// kind: screening 90 days ago, assessment 80, goal 90 (its target 30 days ago), linked
+    /// resource 70, intervention 60, follow-up 10.
     pub fn record_write(&self, kind: EntityKind, case: Uuid) -> Write {
-        let w = Write::create(kind, new_id()).set("station_id", self.a.id.to_string()).set("case_id", case.to_string());
-        let worker = self.a.worker.user_id.to_string();
-        match kind {
-            EntityKind::Screening => w.set("source", "VisitScreening").set("found_on", days_ago(90)),
-            EntityKind::Assessment => {
-                w.set("assessed_on", days_ago(80)).set("risk_level", "Medium").set("needs_summary", "需要生活照料")
-            }
-            EntityKind::Goal => w.set("description", "恢复日常生活").set("target_date", days_ago(-30)),
-            EntityKind::ResourceLink => w
-                .set("kind", "Volunteer")
-                .set("description", "志愿者每周探访")
-                .set("status", "Secured")
-                .set("linked_on", days_ago(70)),
-            EntityKind::Intervention => w
-                .set("worker_id", worker)
-                .set("delivered_on", days_ago(60))
-                .set("service_type", "EmotionalCounselling")
-                .set("method", "Casework")
-                .set("duration_minutes", 45)
-                .set("notes", "情绪疏导一次"),
-            EntityKind::FollowUp => w.set("worker_id", worker).set("visited_on", days_ago(10)).set("notes", "情况稳定"),
-            _ => panic!("not a stage record the fixture makes: {kind:?}"),
-        }
+        let days = match kind {
+            EntityKind::Screening | EntityKind::Goal => 90,
+            EntityKind::Assessment => 80,
+            EntityKind::ResourceLink => 70,
+            EntityKind::Intervention => 60,
+            _ => 10,
+        };
+        writes::stage_record(kind, self.a.id, case, self.a.worker.user_id, today() - Duration::days(days))
     }
 
     pub fn move_stage(&self, case: Uuid, stage: &str) -> Write {
-        Write::update(EntityKind::Case, case).set("stage", stage).set("stage_entered_on", today().to_string())
+        writes::move_stage(case, stage, today())
     }
 
-    /// Walks a case from Identify to a closure request, by its worker. Returns the goal id.
+    /// Walks a case opened on [`case_opened_on`] from Identify to a closure request, by its
+    /// worker, one batch a stage. Returns the goal id.
     pub fn walk_to_closure_request(&mut self, case: Uuid) -> Uuid {
         let worker = self.a.worker.clone();
-        let goal = self.record_write(EntityKind::Goal, case);
-        let goal_id = goal.entity_id;
-        let steps = vec![
-            vec![self.record_write(EntityKind::Screening, case), self.move_stage(case, "Assess")],
-            vec![self.record_write(EntityKind::Assessment, case), self.move_stage(case, "Plan")],
-            vec![goal, self.move_stage(case, "Coordinate")],
-            vec![self.record_write(EntityKind::ResourceLink, case), self.move_stage(case, "Intervene")],
-            vec![self.record_write(EntityKind::Intervention, case), self.move_stage(case, "FollowUp")],
-            vec![
-                self.record_write(EntityKind::FollowUp, case),
-                Write::update(EntityKind::Goal, goal_id).set("evaluation", "Achieved"),
-                Write::update(EntityKind::Case, case)
-                    .set("closure_status", "Requested")
-                    .set("closure_summary", "目标达成，申请结案")
-                    .set("closure_requested_on", today().to_string()),
-            ],
-        ];
+        let (ids, steps) = writes::steps_to_closure_request(self.a.id, case, worker.user_id, case_opened_on());
         for step in steps {
             self.record(&worker, step).expect("pipeline step");
         }
-        goal_id
+        ids.goal
     }
 
     /// The supervisor's signed sign-off of a case awaiting it: the decision and the closing
@@ -242,21 +204,8 @@ impl World {
         let case_state = self.get(EntityKind::Case, case);
         let records = domain::rules::StateView::case_records(&self.store, case).expect("records");
         let digest = signoff::case_digest(&case_state, &records);
-        vec![
-            Write::create(EntityKind::ClosureDecision, new_id())
-                .set("station_id", self.a.id.to_string())
-                .set("case_id", case.to_string())
-                .set("supervisor_id", self.a.supervisor.user_id.to_string())
-                .set("decision", "SignedOff")
-                .set("decided_at", "2026-11-25T09:00:00Z")
-                .set("signature", signoff::sign(&key, case, &digest))
-                .set("public_key", signoff::public_key_hex(&key))
-                .set("case_digest", digest),
-            Write::update(EntityKind::Case, case)
-                .set("stage", "Closed")
-                .set("closure_status", "SignedOff")
-                .set("stage_entered_on", today().to_string()),
-        ]
+        let decided_at = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).single().expect("time");
+        writes::sign_off(self.a.id, case, self.a.supervisor.user_id, &key, &digest, decided_at)
     }
 
     pub fn outbox_len(&self) -> i64 {

@@ -8,48 +8,32 @@ use std::sync::Arc;
 use chrono::{NaiveDate, Utc};
 use domain::change::Write;
 use domain::entity::EntityKind;
-use domain::org::{Post, Role, RoleKind};
+use domain::org::Role;
 use domain::policy::Actor;
 use protocol::{
     ChecksumResponse, PullQuery, PullResponse, PushRequest, PushResponse, Session, SnapshotQuery, SnapshotResponse,
 };
 use store::{DbKey, Store};
 use sync_client::{Engine, HttpTransport, SyncError, SyncReport, Transport, TransportError};
-use sync_server::admin::make_id_number;
-use sync_server::{NewUser, Server, ServerSettings, SqliteStorage};
+use sync_server::{Server, ServerSettings, SqliteStorage};
+use test_support::world::World;
+use test_support::{TestClock, gender_of, id_number, writes};
 use uuid::Uuid;
 
-pub const PASSWORD: &str = "password1";
+pub use test_support::loopback::Loopback;
+pub use test_support::world::PASSWORD;
 
-/// A sync server serving one database file on a loopback port, on a runtime of its own.
-pub struct Running {
-    pub server: Server,
-    pub url: String,
-    runtime: tokio::runtime::Runtime,
+/// A sync server serving one database file on a loopback port, reading the system's clock.
+pub fn serve(path: &Path) -> Loopback {
+    let storage = SqliteStorage::open(path).expect("server storage");
+    Loopback::serve(Server::new(Arc::new(storage), ServerSettings::default(), sync_server::system_clock()), 2)
 }
 
-impl Running {
-    pub fn start(path: &Path) -> Running {
-        let storage = SqliteStorage::open(path).expect("server storage");
-        let server = Server::new(Arc::new(storage), ServerSettings::default(), sync_server::system_clock());
-        let runtime =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let router = sync_server::router(server.clone());
-        runtime.spawn(async move { axum::serve(listener, router).await });
-        Running { server, url, runtime }
-    }
-
-    pub fn stop(self) {
-        self.runtime.shutdown_background();
-    }
-}
-
-/// One station (two social workers) on a running server.
+/// The test world's station S on a server over loopback HTTP that reads the system's clock, its
+/// database a file in `dir`. Social workers `wa` and `wb` work there.
 pub struct Station {
     pub dir: tempfile::TempDir,
-    pub running: Running,
+    pub running: Loopback,
     pub station: Uuid,
     pub village: Uuid,
 }
@@ -57,26 +41,9 @@ pub struct Station {
 impl Station {
     pub fn new() -> Station {
         let dir = tempfile::tempdir().expect("dir");
-        let running = Running::start(&dir.path().join("server.db"));
-        let admin = running.server.admin();
-        let station = admin.create_station("城关镇社工站", "示范县").expect("station");
-        let point = admin.create_service_point(station, "东关社工点").expect("point");
-        let village = admin.create_village(station, point, "东关村").expect("village");
-        for username in ["wa", "wb"] {
-            admin
-                .create_user(&NewUser {
-                    username: username.into(),
-                    display_name: format!("社工{username}"),
-                    role: RoleKind::SocialWorker,
-                    post: Some(Post::Service),
-                    station_id: Some(station),
-                    service_point_id: None,
-                    supervised_station_ids: vec![],
-                    password: PASSWORD.into(),
-                })
-                .expect("user");
-        }
-        Station { dir, running, station, village }
+        let running = serve(&dir.path().join("server.db"));
+        let world = World::with_storage_and_clock(running.server.storage().clone(), TestClock::system());
+        Station { dir, running, station: world.station_s, village: world.village_s }
     }
 
     pub fn url(&self) -> String {
@@ -134,19 +101,12 @@ impl Device {
     /// Records a new recipient; `n` makes the resident ID number.
     pub fn add_recipient(&mut self, name: &str, n: u32) -> Uuid {
         let birth = NaiveDate::from_ymd_opt(1950 + (n % 50) as i32, (n % 12) + 1, 15).expect("date");
-        self.add_recipient_with_id(name, &make_id_number("410522", birth, 200 + n), birth)
+        self.add_recipient_with_id(name, &id_number("410522", birth, 200 + n), birth)
     }
 
     pub fn add_recipient_with_id(&mut self, name: &str, id_number: &str, birth: NaiveDate) -> Uuid {
-        let id = Uuid::now_v7();
-        let write = Write::create(EntityKind::Recipient, id)
-            .set("station_id", self.station.to_string())
-            .set("village_id", self.village.to_string())
-            .set("name", name)
-            .set("id_number", id_number)
-            .set("gender", if id_number.as_bytes()[16] % 2 == 1 { "Male" } else { "Female" })
-            .set("birth_date", birth.format("%Y-%m-%d").to_string())
-            .set("categories", vec!["Dibao"]);
+        let (id, write) =
+            writes::recipient_with_id_number(self.station, self.village, name, id_number, birth, gender_of(id_number));
         self.store.record(&self.actor, vec![write], Utc::now(), today()).expect("recorded");
         id
     }

@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use store::{DbKey, Store};
 use sync_client::SyncError;
 
-use crate::dto::{CurrentUser, SignInRequest};
+use contract::{CurrentUser, SignInRequest};
+
 use crate::error::AppError;
 
 /// The extension of a user's database file.
@@ -60,6 +61,28 @@ struct SavedSession {
 pub fn saved_session_json(server_url: &str, session: &Session) -> Result<String, AppError> {
     let saved = SavedSession { server_url: server_url.to_string(), session: Some(session.clone()), user: None };
     serde_json::to_string(&saved).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Persists each session the sync transport refreshes, before its tokens are used, on a
+/// connection of its own (the round's is in the engine's hands): only over the session the round
+/// started with, so a sign-out or a new sign-in meanwhile is never undone. A failure keeps the
+/// new tokens unused (the server answers the old refresh token again with a new session).
+pub fn session_saver(
+    path: PathBuf,
+    key: DbKey,
+    server_url: String,
+    started_with: Option<String>,
+) -> impl FnMut(&Session) -> Result<(), String> + Send + 'static {
+    let mut expected = started_with;
+    move |session: &Session| {
+        let json = saved_session_json(&server_url, session).map_err(|e| e.to_string())?;
+        let mut store = Store::open_with_key(&path, &key).map_err(|e| e.to_string())?;
+        if !store.swap_session_json(expected.as_deref(), Some(&json)).map_err(|e| e.to_string())? {
+            return Err("the saved session changed meanwhile (signed out or in again)".into());
+        }
+        expected = Some(json);
+        Ok(())
+    }
 }
 
 impl SavedSession {
@@ -200,7 +223,7 @@ fn open_existing(path: &Path, username: &str, password: &str, server_url: &str) 
         }
         // The server says no: a password changed (or an account deactivated) there wins.
         Err(e @ (AppError::BadCredentials | AppError::SignInRefused(_))) if refused_for_good(&e) => {
-            if matches!(&e, AppError::SignInRefused(api) if api.code == "account_deactivated") {
+            if matches!(&e, AppError::SignInRefused(api) if api.code == api_codes::ACCOUNT_DEACTIVATED) {
                 // Heard of now: offline sign-in is refused from here on too.
                 store.note_account_deactivated(Utc::now())?;
                 return Err(AppError::AccountDeactivated);
@@ -247,7 +270,9 @@ fn refused_for_good(error: &AppError) -> bool {
     match error {
         AppError::BadCredentials => true,
         AppError::SignInRefused(api) => {
-            api.code == api_codes::UNAUTHORIZED || api.code == "account_deactivated" || api.code == "account_disabled"
+            api.code == api_codes::UNAUTHORIZED
+                || api.code == api_codes::ACCOUNT_DEACTIVATED
+                || api.code == "account_disabled"
         }
         _ => false,
     }

@@ -213,7 +213,7 @@ fn an_offline_sign_in_after_the_lease_ran_out_is_refused_with_a_clear_message() 
 
     let error = sign_in_as(dir.path(), &server, PASSWORD).err().expect("locked");
     assert!(matches!(error, AppError::LeaseExpired { .. }), "{error:?}");
-    let shown = crate::dto::CommandError::from(error);
+    let shown = contract::CommandError::from(error);
     assert_eq!(shown.code, "lease_expired");
     assert!(shown.message_zh.contains("锁定") && shown.message_en.contains("locked"), "{shown:?}");
 }
@@ -241,7 +241,7 @@ fn an_account_the_device_heard_was_deactivated_cannot_sign_in_offline() {
 
     let error = sign_in_as(dir.path(), &server, PASSWORD).err().expect("refused");
     assert!(matches!(error, AppError::AccountDeactivated), "{error:?}");
-    assert_eq!(crate::dto::CommandError::from(error).code, "account_deactivated");
+    assert_eq!(contract::CommandError::from(error).code, "account_deactivated");
 }
 
 #[test]
@@ -251,12 +251,7 @@ fn a_session_refreshed_during_a_round_is_saved_but_never_over_a_sign_out_that_ha
     let mut account = sign_in_as(dir.path(), &server, PASSWORD).expect("signed in");
     let first = account.session.clone().expect("a session");
     let started_with = account.store.session_json().expect("read");
-    let mut save = crate::sync_task::session_saver(
-        account.path.clone(),
-        account.key.clone(),
-        account.server_url.clone(),
-        started_with,
-    );
+    let mut save = session_saver(account.path.clone(), account.key.clone(), account.server_url.clone(), started_with);
 
     // The round refreshes: the new session is on disk at once, before anything uses it.
     let second = server.server.refresh(RefreshRequest { refresh_token: first.refresh_token.clone() }).expect("ok");

@@ -1,45 +1,88 @@
-//! The shell's errors, and how each becomes the [`CommandError`] the UI reads: a stable code, the
-//! field when there is one, messages in both languages. Internal details are logged, not shown.
+//! The application layer's errors, and how each becomes the [`CommandError`] the UI reads: a
+//! stable code from the catalogue [`contract::codes`] (or the domain's own code for a field or a
+//! rule), the field when there is one, messages in both languages. Internal details are logged,
+//! never shown.
 
+use contract::{CommandError, codes, sentence};
+use domain::Labelled;
+use domain::entity::{EntityKind, FieldSpec};
 use domain::rules::Rejection;
-use domain::validate::FieldError;
+use domain::validate::{FieldError, Invalid};
 use store::StoreError;
 use sync_client::SyncError;
 
-use crate::dto::{CommandError, codes, sentence};
-
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// Code [`codes::BAD_CREDENTIALS`].
     #[error("wrong username or password")]
     BadCredentials,
+    /// Code [`codes::NOT_SIGNED_IN`].
     #[error("no one is signed in")]
     NotSignedIn,
+    /// Code [`codes::SERVER_UNREACHABLE`].
     #[error("the sync server cannot be reached: {0}")]
     ServerUnreachable(String),
+    /// The server's own code and messages.
     #[error("the sync server refused the sign-in: {0}")]
     SignInRefused(protocol::ApiError),
+    /// Code `sync_client::InsecureServerUrl::CODE`.
     #[error(transparent)]
     InsecureServerUrl(sync_client::InsecureServerUrl),
-    /// Offline sign-in after more days without contact with the server than the station allows.
+    /// Offline sign-in after more days without contact with the server than the station
+    /// allows. Code [`codes::LEASE_EXPIRED`].
     #[error("the offline lease of {days} days has run out")]
     LeaseExpired { days: i64 },
-    /// Offline sign-in of an account the device has heard was deactivated.
+    /// Offline sign-in of an account the device has heard was deactivated. Code
+    /// [`codes::ACCOUNT_DEACTIVATED`].
     #[error("the account was deactivated")]
     AccountDeactivated,
+    /// What was typed is not valid for its field: the domain's code, at the field.
     #[error("{0}")]
     Invalid(FieldError),
+    /// The rules refused the change: the rule's code (at the field when it names one).
     #[error("{0}")]
     Rejected(Rejection),
+    /// The record asked for is not on this computer. Code [`codes::NOT_FOUND`].
+    #[error("no {0:?} with this id is held here")]
+    NotFound(EntityKind),
+    /// A household visit for a household without a head. Code [`codes::NO_HOUSEHOLD_HEAD`].
+    #[error("the household has no member recorded as its head")]
+    NoHouseholdHead,
+    /// A field changed by its own use case, not by a general edit (a recipient's village, their
+    /// household). Code [`codes::NOT_EDITABLE_HERE`], at the field.
+    #[error("{} is not changed by this edit", .0.en)]
+    NotEditableHere(&'static FieldSpec),
+    /// A malformed request (a bug in the UI). Code [`codes::BAD_REQUEST`].
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Code [`codes::INTERNAL`], details logged.
     #[error("store: {0}")]
     Store(StoreError),
+    /// Code [`codes::INTERNAL`], details logged.
     #[error("sync: {0}")]
     Sync(SyncError),
+    /// Code [`codes::INTERNAL`], details logged.
     #[error("file system: {0}")]
     Io(#[from] std::io::Error),
+    /// Code [`codes::INTERNAL`], details logged.
     #[error("{0}")]
     Internal(String),
+}
+
+impl AppError {
+    /// A value of `spec`'s field is wrong in this way.
+    pub fn at_field(spec: &FieldSpec, invalid: Invalid) -> AppError {
+        AppError::Invalid(FieldError::new(spec, invalid))
+    }
+
+    /// A value of the field `name` of `kind` is wrong in this way (a name the kind lacks is
+    /// named as it is).
+    pub fn at(kind: EntityKind, name: &str, invalid: Invalid) -> AppError {
+        match kind.spec().field(name) {
+            Some(spec) => AppError::at_field(spec, invalid),
+            None => AppError::Invalid(FieldError { invalid, ..FieldError::unknown(name) }),
+        }
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -75,14 +118,14 @@ impl From<AppError> for CommandError {
             }
             AppError::SignInRefused(api) => CommandError::new(&api.code, api.message_zh, api.message_en),
             AppError::LeaseExpired { days } => CommandError::new(
-                "lease_expired",
+                codes::LEASE_EXPIRED,
                 format!("本机已超过{days}天未与同步服务器联系，本地数据已锁定。请联网后再登录，即可解锁。"),
                 format!(
                     "This computer has not reached the sync server for more than {days} days, so its local data is locked. Connect to the network and sign in again to unlock it."
                 ),
             ),
             AppError::AccountDeactivated => CommandError::new(
-                "account_deactivated",
+                codes::ACCOUNT_DEACTIVATED,
                 "该账号已停用，不能再在本机登录。如有疑问请联系管理员。",
                 "This account has been deactivated and can no longer sign in on this computer. Please contact the administrator.",
             ),
@@ -91,6 +134,28 @@ impl From<AppError> for CommandError {
             }
             AppError::Invalid(field_error) => field_error_to_command(&field_error),
             AppError::Rejected(rejection) => rejection_to_command(&rejection),
+            AppError::NotFound(kind) => CommandError::new(
+                codes::NOT_FOUND,
+                format!("本机没有该{}的记录（可能尚未同步，或已不在您的范围内）", kind.zh()),
+                format!(
+                    "This {} is not on this computer (not synced yet, or no longer within your reach).",
+                    kind.en().to_lowercase()
+                ),
+            ),
+            AppError::NoHouseholdHead => CommandError::new(
+                codes::NO_HOUSEHOLD_HEAD,
+                "该家庭还没有登记户主，请先在家庭成员中设置户主",
+                "The household has no head yet; set a member as the head first.",
+            ),
+            AppError::NotEditableHere(spec) => CommandError::new(
+                codes::NOT_EDITABLE_HERE,
+                format!("{}不能在此修改，请使用相应的功能（转移、家庭成员）", spec.zh),
+                sentence(&format!(
+                    "{} is not changed here; use its own action (transfer, household members).",
+                    spec.en
+                )),
+            )
+            .at_field(spec.name),
             AppError::BadRequest(detail) => {
                 CommandError::new(codes::BAD_REQUEST, format!("请求无效：{detail}"), format!("Bad request: {detail}"))
             }
@@ -114,7 +179,7 @@ pub fn rejection_to_command(rejection: &Rejection) -> CommandError {
     match rejection {
         Rejection::Invalid(field_error) => field_error_to_command(field_error),
         other => {
-            let mut error = CommandError::new(other.code(), other.message_zh(), other.to_string());
+            let mut error = CommandError::new(other.code(), other.message_zh(), sentence(&other.to_string()));
             error.field = other.field().map(Into::into);
             error
         }
@@ -180,5 +245,12 @@ mod tests {
         let error = CommandError::from(AppError::Internal("disk /secret/path is full".into()));
         assert_eq!(error.code, codes::INTERNAL);
         assert!(!error.message_en.contains("/secret/path") && !error.message_zh.contains("/secret/path"));
+    }
+
+    #[test]
+    fn a_record_not_held_here_is_not_found_in_both_languages() {
+        let error = CommandError::from(AppError::NotFound(EntityKind::Household));
+        assert_eq!(error.code, codes::NOT_FOUND);
+        assert!(error.message_zh.contains("家庭") && error.message_en.contains("household"), "{error:?}");
     }
 }

@@ -1,0 +1,32 @@
+//! A sync server served over HTTP on a free loopback port, on a runtime of its own, for tests
+//! and benchmarks of clients that talk to it as the app does.
+
+use sync_server::Server;
+
+/// `server` answering at [`Loopback::url`] until dropped (or [`Loopback::stop`]).
+pub struct Loopback {
+    pub server: Server,
+    pub url: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Loopback {
+    /// Serves `server` on `127.0.0.1` with `worker_threads` threads.
+    pub fn serve(server: Server, worker_threads: usize) -> Loopback {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(worker_threads)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let router = sync_server::router(server.clone());
+        runtime.spawn(async move { axum::serve(listener, router).await });
+        Loopback { server, url, runtime }
+    }
+
+    /// Stops serving at once, leaving requests in flight unanswered.
+    pub fn stop(self) {
+        self.runtime.shutdown_background();
+    }
+}

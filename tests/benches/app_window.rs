@@ -1,0 +1,306 @@
+//! Speed through the real app: the desktop app (release build, UI embedded) in a real window
+//! under Xvfb, driven through WebDriver, with the large county of the store benchmark on the
+//! device — 50,000 recipients, 20,000 households, 500,000 visits and 5,000 cases with their stage
+//! records, all in the signed-in worker's own station (`test_support::county`, `Home`): the
+//! heaviest roster a laptop could hold.
+//!
+//! How: the demo worker signs in once online (the app creates its encrypted database and pulls
+//! the demo station); the app quits and the server stops; the county is bulk-loaded into that
+//! database; the app starts again and the worker signs in offline. Then, each `RUNS` times:
+//! - roster: a click on the navigation's roster link (from the add-recipient page) until the
+//!   table's rows are painted;
+//! - recipient file: a click on a name in the roster until the file shows the person's name;
+//! - case page: a click on a case in a recipient's file until the stepper is painted.
+//!
+//! The time is taken inside the window (`performance.now()` at the click, the end after the
+//! frame that shows the result), so WebDriver's own round trips are not in it. The baseline of
+//! each screen is the use case the command runs (`app::roster::roster`, ...), timed in the same
+//! run on the same database, so the ratio is what the shell, the IPC and the page add.
+//! Memory: the resident set of the app's process and, for the whole, the proportional set of
+//! the app and its web view processes, with the data loaded and every screen visited.
+//!
+//! Every figure is one JSON line: `{"bench","name","value","unit","baseline","ratio","target","met"}`.
+//!
+//! Run (about 10 minutes, most of it the load): `cargo build --release -p shegong-desktop -p
+//! sync-server && ./scripts/build-ui.sh && cargo bench -p shegong-tests --bench app_window`.
+//! `SHEGONG_BENCH_SCALE=0.05` shrinks the county (the test script's smoke run),
+//! `SHEGONG_BENCH_ITERATIONS` sets the clicks per screen (20).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use contract::{RosterQuery, SignInRequest};
+use domain::entity::EntityKind;
+use domain::field;
+use serde_json::json;
+use shegong_tests::webdriver::{click, type_into, wait_for};
+use shegong_tests::{DEMO_PASSWORD, DesktopApp, SyncServer, deadline};
+use test_support::county::{self, Home};
+use thirtyfour::prelude::*;
+use uuid::Uuid;
+
+const TARGET_PAINT_MS: f64 = 300.0;
+const TARGET_RSS_MB: f64 = 200.0;
+const WORKER: &str = "shegong1";
+/// The roster page the UI asks for (`ui/src/pages/roster.rs`).
+const ROSTER_PAGE_SIZE: u32 = 50;
+
+type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn scale() -> f64 {
+    std::env::var("SHEGONG_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).filter(|s: &f64| *s > 0.0).unwrap_or(1.0)
+}
+
+fn runs() -> usize {
+    std::env::var("SHEGONG_BENCH_ITERATIONS").ok().and_then(|s| s.parse().ok()).filter(|n| *n > 0).unwrap_or(20)
+}
+
+fn percentile(samples: &[f64], p: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN)
+}
+
+/// One figure as one JSON line.
+fn figure(name: &str, value: f64, unit: &str, baseline: Option<f64>, target: Option<f64>) {
+    let ratio = baseline.filter(|b| *b > 0.0).map(|b| value / b);
+    let line = json!({
+        "bench": "app_window",
+        "name": name,
+        "value": (value * 1000.0).round() / 1000.0,
+        "unit": unit,
+        "baseline": baseline.map(|b| (b * 1000.0).round() / 1000.0),
+        "ratio": ratio.map(|r| (r * 10.0).round() / 10.0),
+        "target": target,
+        "met": target.map(|t| value <= t),
+    });
+    println!("{line}");
+}
+
+/// Clicks `click_css` inside the window and waits (up to 20 s) until `done_css` shows text, then
+/// for the frame that paints it; returns the milliseconds from the click.
+async fn time_click(driver: &WebDriver, click_css: &str, done_css: &str) -> BenchResult<f64> {
+    let script = r#"
+        const [clickCss, doneCss, done] = arguments;
+        const target = document.querySelector(clickCss);
+        if (!target) { done(-1); return; }
+        const start = performance.now();
+        target.click();
+        const ready = () => { const e = document.querySelector(doneCss); return e && e.textContent.trim().length > 0; };
+        const poll = () => {
+            if (ready()) { requestAnimationFrame(() => setTimeout(() => done(performance.now() - start), 0)); }
+            else if (performance.now() - start > 20000) { done(-2); }
+            else { requestAnimationFrame(poll); }
+        };
+        poll();
+    "#;
+    let value = driver.execute_async(script, vec![json!(click_css), json!(done_css)]).await?;
+    let millis = value.json().as_f64().unwrap_or(-3.0);
+    if millis < 0.0 {
+        return Err(format!("clicking {click_css} never showed {done_css} ({millis})").into());
+    }
+    Ok(millis)
+}
+
+fn time_use_case(runs: usize, mut work: impl FnMut() -> BenchResult) -> BenchResult<f64> {
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        work()?;
+        samples.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(percentile(&samples, 0.5))
+}
+
+async fn sign_in(driver: &WebDriver) -> BenchResult {
+    type_into(driver, "#username", WORKER).await?;
+    type_into(driver, "#password", TypingData::from(DEMO_PASSWORD) + Key::Enter).await?;
+    wait_for(driver, "#roster-table, #roster-empty").await?;
+    Ok(())
+}
+
+/// The resident set (kB) and proportional set (kB) of a process.
+fn memory_of(pid: u32) -> (u64, u64) {
+    let read = |file: &str, key: &str| -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find(|l| l.starts_with(key))
+                    .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+            })
+            .unwrap_or(0)
+    };
+    (read("status", "VmRSS:"), read("smaps_rollup", "Pss:"))
+}
+
+/// The app's process (the binary `app_binary`) and its descendants (the web view's processes).
+fn app_processes(app_binary: &Path) -> Vec<(u32, String)> {
+    let mut parent_of = BTreeMap::new();
+    let mut names = BTreeMap::new();
+    let mut app = None;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // The name is in parentheses and may hold spaces; the parent's pid follows the state.
+        let Some(close) = stat.rfind(')') else { continue };
+        let name = stat.get(stat.find('(').map_or(0, |i| i + 1)..close).unwrap_or_default().to_string();
+        let ppid = stat[close + 1..].split_whitespace().nth(1).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
+        parent_of.insert(pid, ppid);
+        names.insert(pid, name);
+        if std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe == app_binary) {
+            app = Some(pid);
+        }
+    }
+    let Some(app) = app else { return Vec::new() };
+    let descends = |mut pid: u32| {
+        while pid > 1 {
+            if pid == app {
+                return true;
+            }
+            pid = parent_of.get(&pid).copied().unwrap_or(0);
+        }
+        false
+    };
+    let mut found: Vec<(u32, String)> =
+        names.into_iter().filter(|(pid, _)| descends(*pid)).map(|(pid, name)| (pid, name)).collect();
+    found.sort_by_key(|(pid, _)| (*pid != app, *pid));
+    found
+}
+
+fn main() -> BenchResult {
+    let _deadline = deadline(Duration::from_secs(3600));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run())
+}
+
+async fn run() -> BenchResult {
+    let (scale, runs) = (scale(), runs());
+    let mut server = SyncServer::start_with_demo_data()?;
+    let server_url = server.url().to_string();
+    let app = DesktopApp::start(&server_url)?;
+
+    // 1. The first sign-in, online: the app makes the worker's database.
+    let driver = app.launch().await?;
+    sign_in(&driver).await?;
+    driver.quit().await?;
+    server.stop();
+
+    // 2. The county, loaded into that database in the worker's station.
+    let data_dir = app.dirs().app_data_dir();
+    let request =
+        SignInRequest { username: WORKER.into(), password: DEMO_PASSWORD.into(), server_url: Some(server_url.clone()) };
+    let mut account = tokio::task::block_in_place(|| app::account::sign_in(&data_dir, &request, &server_url))?;
+    let station = account.user.station_id.ok_or("the demo worker has no station")?;
+    let villages: Vec<Uuid> = account
+        .store
+        .list(EntityKind::Village, Some(station))?
+        .iter()
+        .map(|v| v.id)
+        .collect();
+    let mut staff: Vec<Uuid> = account
+        .store
+        .list(EntityKind::User, Some(station))?
+        .iter()
+        .map(|u| u.id)
+        .filter(|id| *id != account.actor.user_id)
+        .collect();
+    staff.truncate(1);
+    staff.push(account.actor.user_id);
+    let home = Home { station, villages, staff };
+    let started = Instant::now();
+    let generated = county::generate(scale, Some(&home));
+    let generate_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    account.store.bulk_load(&generated.entities)?;
+    let load_s = started.elapsed().as_secs_f64();
+    eprintln!(
+        "county at scale {scale}: {} rows generated in {generate_s:.1} s, loaded in {load_s:.1} s ({:?})",
+        generated.entities.len(),
+        generated.counts
+    );
+
+    // The people the clicks go to: recipients with an open case (the case page's test too).
+    let with_case: Vec<(Uuid, Uuid)> = generated
+        .entities
+        .iter()
+        .filter(|e| e.kind == EntityKind::Case && e.get_str(field::case::CLOSURE_STATUS) == Some("Open"))
+        .filter_map(|e| Some((e.get_id(field::case::RECIPIENT_ID)?, e.id)))
+        .take(runs)
+        .collect();
+    if with_case.is_empty() {
+        return Err("the county has no open case".into());
+    }
+
+    // 3. Baselines: the use cases the commands run, on the same database.
+    let query = RosterQuery {
+        category: None,
+        village_id: None,
+        service_point_id: None,
+        search_kind: None,
+        search_text: String::new(),
+        page: 0,
+        page_size: ROSTER_PAGE_SIZE,
+    };
+    let store = &account.store;
+    let actor = account.actor.clone();
+    let roster_base = time_use_case(runs, || Ok(app::roster::roster(store, &query).map(drop)?))?;
+    let mut next = with_case.iter().cycle();
+    let file_base = time_use_case(runs, || {
+        let (recipient, _) = next.next().ok_or("none")?;
+        Ok(app::recipient::recipient_file(store, *recipient).map(drop)?)
+    })?;
+    let case_base = time_use_case(runs, || {
+        let (_, case) = next.next().ok_or("none")?;
+        Ok(app::case::case_page(store, &actor, *case).map(drop)?)
+    })?;
+    drop(account);
+
+    // 4. The app again, offline, on the loaded database.
+    let driver = app.launch().await?;
+    let started = Instant::now();
+    sign_in(&driver).await?;
+    let sign_in_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    let mut roster = Vec::new();
+    for _ in 0..runs {
+        click(&driver, "#nav-add-recipient").await?;
+        wait_for(&driver, "#recipient-form").await?;
+        roster.push(time_click(&driver, "#nav-roster", "#roster-table tbody tr td.name").await?);
+    }
+
+    let mut file = Vec::new();
+    for row in 0..runs {
+        wait_for(&driver, "#roster-table tbody tr td.name").await?;
+        let nth = row % ROSTER_PAGE_SIZE as usize + 1;
+        let name = format!("#roster-table tbody tr:nth-child({nth}) td.name a");
+        file.push(time_click(&driver, &name, "#recipient-name").await?);
+        click(&driver, "#nav-roster").await?;
+    }
+
+    let mut case = Vec::new();
+    for (recipient, case_id) in with_case.iter().take(runs) {
+        driver.execute(&format!("location.hash = '#/recipients/{recipient}'"), Vec::new()).await?;
+        let link = format!("a[href='#/cases/{case_id}']");
+        wait_for(&driver, &link).await?;
+        case.push(time_click(&driver, &link, "#case-stepper").await?);
+    }
+
+    let processes = app_processes(&shegong_tests::binary("shegong")?);
+    let app_rss_mb = processes.first().map_or(0.0, |(pid, _)| memory_of(*pid).0 as f64 / 1024.0);
+    let total_pss_mb = processes.iter().map(|(pid, _)| memory_of(*pid).1).sum::<u64>() as f64 / 1024.0;
+    eprintln!("processes measured: {processes:?}");
+    driver.quit().await?;
+
+    figure("sign-in offline to roster painted (WebDriver round trips included)", sign_in_ms, "ms", None, None);
+    for (name, samples, baseline) in
+        [("roster", &roster, roster_base), ("recipient file", &file, file_base), ("case page", &case, case_base)]
+    {
+        figure(&format!("{name}: click to painted p50"), percentile(samples, 0.5), "ms", Some(baseline), None);
+        figure(&format!("{name}: click to painted p95"), percentile(samples, 0.95), "ms", Some(baseline), Some(TARGET_PAINT_MS));
+    }
+    figure("app process resident set", app_rss_mb, "MB", None, Some(TARGET_RSS_MB));
+    figure("app and web view processes, proportional set", total_pss_mb, "MB", None, None);
+    Ok(())
+}

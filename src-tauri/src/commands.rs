@@ -156,6 +156,29 @@ pub async fn rejected_changes(state: State<'_, AppState>) -> Result<Vec<Rejected
 }
 
 #[tauri::command]
+pub async fn waiting_changes(state: State<'_, AppState>) -> Result<WaitingChanges, CommandError> {
+    read(&state, |account| app::sync_view::waiting_changes(&account.store)).await
+}
+
+#[tauri::command]
+pub async fn retry_set_aside(state: State<'_, AppState>) -> Result<u64, CommandError> {
+    write(&state, |a| app::sync_view::retry_set_aside(&mut a.store)).await
+}
+
+#[tauri::command]
+pub async fn conflicts(state: State<'_, AppState>) -> Result<ConflictsPage, CommandError> {
+    read(&state, |account| app::conflicts::conflicts_page(&account.store)).await
+}
+
+#[tauri::command]
+pub async fn resolve_conflict(
+    state: State<'_, AppState>,
+    choice: ConflictChoice,
+) -> Result<ConflictsPage, CommandError> {
+    write(&state, move |a| app::conflicts::resolve_conflict(&mut a.store, &a.actor, &choice, Moment::current())).await
+}
+
+#[tauri::command]
 pub async fn recipient_file(state: State<'_, AppState>, recipient_id: Uuid) -> Result<RecipientFile, CommandError> {
     read(&state, move |account| app::recipient::recipient_file(&account.store, recipient_id)).await
 }

@@ -91,6 +91,10 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
             s.online = false;
             s.last_error = Some(error);
         });
+        // No round to count after: the bar shows what this database holds now.
+        if let Some(account) = lock(&inner.account).as_ref().filter(|a| a.path == path) {
+            refresh_counts(inner, account);
+        }
         return Err(RoundError::NotSignedIn);
     };
     if connection.0.as_ref().is_none_or(|(open, open_key, _)| *open != path || *open_key != key) {
@@ -181,6 +185,12 @@ fn note_outcome(inner: &Inner, account: &mut Account, result: &Result<SyncReport
                     tracing::warn!(error = %e, "could not re-read the signed-in user");
                 }
             }
+            // The checksums matched the server's (a station that did not was rebuilt this round).
+            if report.verified
+                && let Err(e) = account.store.note_verified(now)
+            {
+                tracing::warn!(error = %e, "could not note the verification");
+            }
             let changed = report.pulled > 0 || report.rejected > 0 || !report.repaired.is_empty();
             update_status(inner, |s| {
                 s.online = true;
@@ -203,7 +213,9 @@ fn note_outcome(inner: &Inner, account: &mut Account, result: &Result<SyncReport
     }
 }
 
-/// Re-reads what waits to be sent, what was rejected and what conflicts are open.
+/// Re-reads what waits to be sent, what was rejected, what conflicts and probable duplicates are
+/// open, and when the data was last verified against the server's (kept in the database, so the
+/// bar shows it from sign-in on).
 pub fn refresh_counts(inner: &Inner, account: &Account) {
     match app::sync_view::outbox_counts(&account.store) {
         Ok(counts) => update_status(inner, |s| {
@@ -211,6 +223,8 @@ pub fn refresh_counts(inner: &Inner, account: &Account) {
             s.pending = counts.pending;
             s.rejected = counts.rejected;
             s.conflicts_open = counts.conflicts_open;
+            s.duplicates = counts.duplicates;
+            s.last_verified_at = counts.last_verified_at;
         }),
         Err(e) => tracing::error!(error = %e, "could not count the outbox"),
     }

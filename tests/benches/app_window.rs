@@ -163,8 +163,7 @@ fn app_processes(app_binary: &Path) -> Vec<(u32, String)> {
         }
         false
     };
-    let mut found: Vec<(u32, String)> =
-        names.into_iter().filter(|(pid, _)| descends(*pid)).map(|(pid, name)| (pid, name)).collect();
+    let mut found: Vec<(u32, String)> = names.into_iter().filter(|(pid, _)| descends(*pid)).collect();
     found.sort_by_key(|(pid, _)| (*pid != app, *pid));
     found
 }
@@ -193,12 +192,7 @@ async fn run() -> BenchResult {
         SignInRequest { username: WORKER.into(), password: DEMO_PASSWORD.into(), server_url: Some(server_url.clone()) };
     let mut account = tokio::task::block_in_place(|| app::account::sign_in(&data_dir, &request, &server_url))?;
     let station = account.user.station_id.ok_or("the demo worker has no station")?;
-    let villages: Vec<Uuid> = account
-        .store
-        .list(EntityKind::Village, Some(station))?
-        .iter()
-        .map(|v| v.id)
-        .collect();
+    let villages: Vec<Uuid> = account.store.list(EntityKind::Village, Some(station))?.iter().map(|v| v.id).collect();
     let mut staff: Vec<Uuid> = account
         .store
         .list(EntityKind::User, Some(station))?
@@ -298,7 +292,13 @@ async fn run() -> BenchResult {
         [("roster", &roster, roster_base), ("recipient file", &file, file_base), ("case page", &case, case_base)]
     {
         figure(&format!("{name}: click to painted p50"), percentile(samples, 0.5), "ms", Some(baseline), None);
-        figure(&format!("{name}: click to painted p95"), percentile(samples, 0.95), "ms", Some(baseline), Some(TARGET_PAINT_MS));
+        figure(
+            &format!("{name}: click to painted p95"),
+            percentile(samples, 0.95),
+            "ms",
+            Some(baseline),
+            Some(TARGET_PAINT_MS),
+        );
     }
     figure("app process resident set", app_rss_mb, "MB", None, Some(TARGET_RSS_MB));
     figure("app and web view processes, proportional set", total_pss_mb, "MB", None, None);

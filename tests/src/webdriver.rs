@@ -82,7 +82,14 @@ fn is_stale(error: &WebDriverError) -> bool {
 
 /// Clicks the element matching `css`.
 pub async fn click(driver: &WebDriver, css: &str) -> Result<()> {
-    with_element(driver, css, async |element| element.click().await).await
+    // WebKitWebDriver refuses to click an element outside the viewport (a long page scrolled
+    // past it) instead of scrolling to it as a user would.
+    with_element(driver, css, async |element| {
+        // The middle of the window: the status bar, fixed at the bottom, would take the click.
+        driver.execute("arguments[0].scrollIntoView({block: 'center'});", vec![element.to_json()?]).await?;
+        element.click().await
+    })
+    .await
 }
 
 /// Clears a field and types `text` into it (keys may include [`Key`]s, e.g. `Key::Enter`).

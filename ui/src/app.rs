@@ -13,6 +13,8 @@ use crate::api::invoke;
 use crate::components::header::Header;
 use crate::components::status_bar::StatusBar;
 use crate::pages::add_recipient::AddRecipientPage;
+use crate::pages::case_page::CaseScreen;
+use crate::pages::conflicts::ConflictsScreen;
 use crate::pages::household_file::HouseholdFilePage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::recipient_file::RecipientFilePage;
@@ -20,6 +22,7 @@ use crate::pages::record_visit::{RecordVisitPage, VisitTarget};
 use crate::pages::rejected::RejectedPage;
 use crate::pages::roster::RosterPage;
 use crate::pages::sign_in::SignInPage;
+use crate::pages::waiting::WaitingPage;
 use crate::route::{Route, home_for, navigate, use_route};
 
 /// A message for the user shown once above the next screen, in both languages.
@@ -160,6 +163,8 @@ pub fn app() -> Html {
                 Route::Roster => html! { <RosterPage /> },
                 Route::AddRecipient => html! { <AddRecipientPage /> },
                 Route::Rejected => html! { <RejectedPage /> },
+                Route::Waiting => html! { <WaitingPage /> },
+                Route::Conflicts => html! { <ConflictsScreen /> },
                 Route::Recipient { id } => html! { <RecipientFilePage {id} /> },
                 Route::Household { id } => html! { <HouseholdFilePage {id} /> },
                 Route::RecordVisit { recipient_id } => {
@@ -168,8 +173,8 @@ pub fn app() -> Html {
                 Route::RecordHouseholdVisit { household_id } => {
                     html! { <RecordVisitPage target={VisitTarget::Household(household_id)} /> }
                 }
-                // The case page is the next screen; until then its address leads nowhere.
-                Route::Case { .. } | Route::NotFound => html! { <NotFoundPage /> },
+                Route::Case { id } => html! { <CaseScreen {id} /> },
+                Route::NotFound => html! { <NotFoundPage /> },
             }
         }
     };

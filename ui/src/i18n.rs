@@ -90,6 +90,35 @@ texts! {
     RejectedTitle => "被服务器退回的修改", "Changes the server rejected";
     RejectedHint => "这些修改已在本机撤销，原内容和原因保存在这里。", "These changes were undone on this computer; what was written and why it was refused are kept here.";
     NoRejected => "没有被退回的修改。", "No rejected changes.";
+    Verified => "已核对", "Verified";
+    VerifiedHint => "本机数据上次与服务器核对一致的时间", "When this computer's data was last checked against the server's";
+    NeverVerified => "尚未核对", "not yet";
+    PossibleDuplicates => "疑似重复", "Possible duplicates";
+    WaitingTitle => "待上传的修改", "Changes waiting to be sent";
+    WaitingHint => "这些修改已保存在本机，能连上服务器时自动按顺序上传。", "These changes are saved on this computer and are sent in this order as soon as the server can be reached.";
+    NoWaiting => "没有待上传的修改。", "Nothing is waiting to be sent.";
+    WaitingMorePrefix => "另有 ", "And ";
+    WaitingMoreSuffix => " 条修改未列出。", " more changes not listed.";
+    ChangedFields => "内容", "Fields";
+    ChangeOp => "类型", "Change";
+    SetAsideTitle => "暂缓上传的修改", "Changes set aside";
+    SetAsideHint => "服务器暂时无法接收这些修改。它们在本机仍然有效，并会定期重试；也可以立即重试。", "The server could not take these changes as sent. They still count on this computer and are tried again from time to time; you can also try again now.";
+    SetAsideAt => "暂缓时间", "Set aside";
+    RetryNow => "立即重试", "Try again now";
+    Retrying => "正在重试…", "Trying again…";
+    RetryQueued => "已重新排队上传：", "Queued to be sent again: ";
+    ConflictsTitle => "待处理的冲突", "Open conflicts";
+    ConflictsHint => "同一内容在两处被同时修改时，较晚的修改生效，另一个值保存在这里。请选择保留哪一个。", "When the same field was changed in two places at once, the later change stands and the other value is kept here. Choose which one to keep.";
+    NoConflicts => "没有待处理的冲突。", "No open conflicts.";
+    LostValue => "被覆盖的值", "Overwritten value";
+    CurrentValue => "现在的值", "Current value";
+    KeepThis => "保留此值", "Keep this";
+    ConflictResolved => "已处理冲突：", "Conflict settled: ";
+    Unknown => "未知", "unknown";
+    DuplicatesTitle => "疑似重复的服务对象", "Possible duplicates";
+    DuplicatesHint => "以下服务对象在同一社工站登记了相同的身份证号，可能是同一人在不同电脑上重复建档。请打开档案核对。", "These recipients share a resident ID number within one station: probably one person recorded twice on different computers. Open the files to check.";
+    NoDuplicates => "没有疑似重复的服务对象。", "No possible duplicates.";
+    RecordedBy => "建档", "Recorded";
     Reason => "原因", "Reason";
     Record => "记录", "Record";
     RecordedAt => "时间", "When";
@@ -102,10 +131,8 @@ texts! {
     RecipientFileTitle => "服务对象档案", "Recipient file";
     HouseholdFileTitle => "家庭档案（一户一档）", "Household file";
     ServicePoint => "社工点", "Service point";
-    Station => "社工站", "Station";
     Household => "家庭", "Household";
     NoHousehold => "尚未加入家庭。", "Not in a household.";
-    OpenHouseholdFile => "查看家庭档案", "Open the household file";
     EditFile => "修改档案", "Edit";
     EditRecipientTitle => "修改服务对象档案", "Edit the recipient's file";
     EditRecipientHint => "性别和出生日期随身份证号更新；所在村(社区)请用“转移”修改。", "Gender and date of birth follow the ID number; change the village with \"Transfer\".";
@@ -126,8 +153,6 @@ texts! {
     NoOpenCases => "没有在办个案。", "No open cases.";
     OpenedOn => "开案日期", "Opened on";
     CaseWorker => "负责社工", "Worker";
-    CaseStage => "阶段", "Stage";
-    OpenCase => "查看个案", "Open the case";
     Ledger => "服务台账", "Service ledger";
     NoLedger => "台账中还没有记录。", "Nothing recorded yet.";
     ColumnDate => "日期", "Date";
@@ -159,7 +184,6 @@ texts! {
     AddMember => "添加成员", "Add a member";
     FindRecipient => "按姓名或拼音首字母查找", "Find by name or pinyin initials";
     NoMatches => "没有找到。", "No one found.";
-    ChooseMember => "选择", "Choose";
     AlreadyMember => "已是成员", "Already a member";
     ChosenMember => "要加入的人：", "Joining: ";
     ChooseSomeone => "请先从查找结果中选择一个人。", "Choose a person from the results first.";
@@ -180,7 +204,6 @@ texts! {
     CorrectionSaved => "已保存更正", "Correction saved";
     BackToFile => "返回档案", "Back to the file";
     FollowUpNeeded => "需要跟进", "Follow-up needed";
-    VisitBy => "走访社工", "Visited by";
     CaseTitle => "个案", "Case";
     CaseRecipient => "服务对象", "Recipient";
     CaseClosureStatus => "结案状态", "Closure";
@@ -234,6 +257,16 @@ texts! {
     CaseOpenNew => "开案", "Open a case";
     CaseOpening => "正在开案…", "Opening…";
     CaseOpened => "已开案：", "Case opened: ";
+    CaseCurrentStage => "当前阶段", "Stage";
+    CaseOpenedOn => "开案日期", "Opened on";
+    CaseAssignedWorker => "负责社工", "Assigned worker";
+    CaseCorrected => "已更正", "Corrected";
+    CaseSeeCorrection => "查看更正", "See the correction";
+    CaseCorrectionOf => "更正记录", "Correction";
+    CaseSeeOriginal => "查看原记录", "See the original";
+    CaseSaveCorrection => "保存更正", "Save correction";
+    CaseCorrectionSaved => "已保存更正", "Correction saved";
+    CaseChangesSaved => "已保存修改", "Changes saved";
 }
 
 /// A field's label from its spec, in the UI's language (English labels capitalized).

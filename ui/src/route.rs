@@ -40,6 +40,10 @@ pub enum Route {
     },
     /// The changes the server refused.
     Rejected,
+    /// The changes waiting to be sent, and those set aside.
+    Waiting,
+    /// The open conflicts and the probable duplicates.
+    Conflicts,
     /// An address that names no screen.
     NotFound,
 }
@@ -66,6 +70,8 @@ impl Route {
             }
             ["cases", s] => id(s).map_or(Route::NotFound, |id| Route::Case { id }),
             ["rejected"] => Route::Rejected,
+            ["waiting"] => Route::Waiting,
+            ["conflicts"] => Route::Conflicts,
             _ => Route::NotFound,
         }
     }
@@ -81,6 +87,8 @@ impl Route {
             Route::RecordHouseholdVisit { household_id } => format!("#/households/{household_id}/visit"),
             Route::Case { id } => format!("#/cases/{id}"),
             Route::Rejected => "#/rejected".into(),
+            Route::Waiting => "#/waiting".into(),
+            Route::Conflicts => "#/conflicts".into(),
             Route::NotFound => "#/not-found".into(),
         }
     }
@@ -92,10 +100,9 @@ impl Route {
         let reads_roster = role != RoleKind::Admin;
         match self {
             Route::Roster | Route::Recipient { .. } | Route::Household { .. } | Route::Case { .. } => reads_roster,
-            Route::AddRecipient | Route::RecordVisit { .. } | Route::RecordHouseholdVisit { .. } => {
-                writes_roster(role)
-            }
-            Route::Rejected | Route::NotFound => true,
+            Route::AddRecipient | Route::RecordVisit { .. } | Route::RecordHouseholdVisit { .. } => writes_roster(role),
+            // The status bar's pages: everyone signed in has an outbox and may meet conflicts.
+            Route::Rejected | Route::Waiting | Route::Conflicts | Route::NotFound => true,
         }
     }
 }
@@ -193,6 +200,9 @@ mod tests {
             (&format!("#/cases/{ID}/visit"), Route::NotFound),
             (&format!("#/cases/{ID}?stage=Assess"), Route::Case { id: id() }),
             ("#/rejected", Route::Rejected),
+            ("#/waiting", Route::Waiting),
+            ("#/conflicts/", Route::Conflicts),
+            ("#/conflicts/extra", Route::NotFound),
             ("#/recipients/not-an-id", Route::NotFound),
             ("#/cases/", Route::NotFound),
             (&format!("#/cases/{ID}/extra"), Route::NotFound),
@@ -215,6 +225,8 @@ mod tests {
             Route::RecordHouseholdVisit { household_id: id() },
             Route::Case { id: id() },
             Route::Rejected,
+            Route::Waiting,
+            Route::Conflicts,
             Route::NotFound,
         ];
         for route in routes {
@@ -234,6 +246,15 @@ mod tests {
                 assert!(item.route.allowed_for(*role), "{role:?} is offered {:?}", item.route);
             }
             assert!(home_for(*role).allowed_for(*role), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn every_role_has_the_pages_behind_the_status_bar() {
+        for role in RoleKind::ALL {
+            for route in [Route::Rejected, Route::Waiting, Route::Conflicts] {
+                assert!(route.allowed_for(*role), "{role:?} lacks {route:?}");
+            }
         }
     }
 

@@ -52,6 +52,10 @@ pub enum AppError {
     /// household). Code [`codes::NOT_EDITABLE_HERE`], at the field.
     #[error("{} is not changed by this edit", .0.en)]
     NotEditableHere(&'static FieldSpec),
+    /// The conflict chosen on is not open as it was shown any more (settled meanwhile, here or
+    /// elsewhere, or the value that stands changed). Code [`codes::CONFLICT_CHANGED`].
+    #[error("the conflict is no longer open as shown")]
+    ConflictChanged,
     /// A malformed request (a bug in the UI). Code [`codes::BAD_REQUEST`].
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -156,6 +160,11 @@ impl From<AppError> for CommandError {
                 )),
             )
             .at_field(spec.name),
+            AppError::ConflictChanged => CommandError::new(
+                codes::CONFLICT_CHANGED,
+                "该冲突已有变化（已在本机或其他电脑上处理，或现值已更新），请查看最新情况后再选择。",
+                "This conflict has changed (settled here or on another computer, or the current value was updated). Look at it again and choose.",
+            ),
             AppError::BadRequest(detail) => {
                 CommandError::new(codes::BAD_REQUEST, format!("请求无效：{detail}"), format!("Bad request: {detail}"))
             }

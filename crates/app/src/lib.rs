@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod case;
+pub mod conflicts;
 pub mod error;
 pub mod fields;
 pub mod household;

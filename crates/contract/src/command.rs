@@ -203,6 +203,13 @@ pub struct RequestClosureArgs {
     pub summary: String,
 }
 
+/// [`ResolveConflict`]'s arguments: which value of which conflict to keep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolveConflictArgs {
+    pub choice: ConflictChoice,
+}
+
 /// Declares each command: a unit struct, its [`Command`] impl, and its name in [`ALL`].
 macro_rules! commands {
     ($($(#[$meta:meta])* $command:ident = $name:literal ($args:ty) -> $output:ty;)+) => {
@@ -244,6 +251,16 @@ commands! {
     /// Asks for a sync round now; returns the status as it is.
     SyncNow = "sync_now" (NoArgs) -> SyncStatusView;
     RejectedChanges = "rejected_changes" (NoArgs) -> Vec<RejectedChangeView>;
+    /// What waits to be sent, and the changes set aside with their reasons.
+    WaitingChanges = "waiting_changes" (NoArgs) -> crate::dto::WaitingChanges;
+    /// Puts every change set aside back in the queue to be sent, and asks for a sync round.
+    /// Returns how many.
+    RetrySetAside = "retry_set_aside" (NoArgs) -> u64;
+    /// The open conflicts and the probable duplicates.
+    Conflicts = "conflicts" (NoArgs) -> ConflictsPage;
+    /// Keeps one of a conflict's two values (a write that settles the conflict). Returns the
+    /// conflicts page as it now stands.
+    ResolveConflict = "resolve_conflict" (ResolveConflictArgs) -> ConflictsPage;
     /// A person's file (档案): fields, household, ledger, history, open cases.
     RecipientFile = "recipient_file" (RecipientIdArgs) -> crate::dto::RecipientFile;
     /// Edits a person's fields (each checked; nothing is saved when one is wrong). Returns the
@@ -360,6 +377,27 @@ mod tests {
         check::<SyncStatus>(NoArgs {}, json!({}));
         check::<SyncNow>(NoArgs {}, json!({}));
         check::<RejectedChanges>(NoArgs {}, json!({}));
+        check::<WaitingChanges>(NoArgs {}, json!({}));
+        check::<RetrySetAside>(NoArgs {}, json!({}));
+        check::<Conflicts>(NoArgs {}, json!({}));
+        let (record, device) = (Uuid::from_u128(11), Uuid::from_u128(12));
+        let (lost, current) = (domain::hlc::Hlc::new(1_000, 0, device), domain::hlc::Hlc::new(2_000, 1, device));
+        check::<ResolveConflict>(
+            ResolveConflictArgs {
+                choice: ConflictChoice {
+                    entity_kind: domain::entity::EntityKind::Recipient,
+                    entity_id: record,
+                    field: "phone".into(),
+                    lost_hlc: lost,
+                    current_hlc: current,
+                    keep: KeepValue::Lost,
+                },
+            },
+            json!({ "choice": {
+                "entity_kind": "Recipient", "entity_id": record.to_string(), "field": "phone",
+                "lost_hlc": lost.to_string(), "current_hlc": current.to_string(), "keep": "lost",
+            } }),
+        );
         let (person, household, visit) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
         check::<RecipientFile>(RecipientIdArgs { recipient_id: person }, json!({ "recipientId": person.to_string() }));
         check::<UpdateRecipient>(
@@ -484,6 +522,10 @@ mod tests {
             SyncStatus::NAME,
             SyncNow::NAME,
             RejectedChanges::NAME,
+            WaitingChanges::NAME,
+            RetrySetAside::NAME,
+            Conflicts::NAME,
+            ResolveConflict::NAME,
             RecipientFile::NAME,
             UpdateRecipient::NAME,
             TransferRecipient::NAME,

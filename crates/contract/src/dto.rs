@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 mod case;
 pub use case::*;
+mod sync;
+pub use sync::*;
 
 /// Every command's error: a stable `code` the UI acts on, the field it concerns (if any), and
 /// messages in both languages. The UI never matches message text.
@@ -82,6 +84,9 @@ pub mod codes {
     /// The field is changed by its own command, not by a general edit (a recipient's village by
     /// `transfer_recipient`, their household by `set_household_member`); `field` names it.
     pub const NOT_EDITABLE_HERE: &str = "not_editable_here";
+    /// The conflict chosen on is no longer open as it was shown (settled here or on another
+    /// computer, or the value that stands changed meanwhile): the page shows it again.
+    pub const CONFLICT_CHANGED: &str = "conflict_changed";
 }
 
 /// The UI's language. Chinese by default.
@@ -243,6 +248,13 @@ pub struct SyncStatusView {
     /// Counts the sync rounds that changed local data (pulled or undid changes); screens showing
     /// data reload when it moves.
     pub data_version: u64,
+    /// When the local data was last verified against the server's (the checksums compared).
+    #[serde(default)]
+    pub last_verified_at: Option<DateTime<Utc>>,
+    /// Groups of recipients that are probably one person recorded twice (shown with the
+    /// conflicts).
+    #[serde(default)]
+    pub duplicates: u64,
 }
 
 /// A change the server refused, kept locally with its reason.

@@ -142,6 +142,19 @@ impl Store {
         access_time(&self.conn, "last_contact_at")
     }
 
+    /// A sync round compared this device's per-station checksums with the server's at `now`
+    /// (any station that differed was rebuilt from the server in the same round).
+    pub fn note_verified(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE access SET last_verified_at = ?1", params![now.to_rfc3339()])?;
+        Ok(())
+    }
+
+    /// When the local data was last verified against the server's ([`Store::note_verified`]),
+    /// if ever.
+    pub fn last_verified(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        access_time(&self.conn, "last_verified_at")
+    }
+
     /// The offline lease in days: the shortest that a station held here sets, else
     /// [`DEFAULT_OFFLINE_LEASE_DAYS`].
     pub fn offline_lease_days(&self) -> Result<i64, StoreError> {

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0008_access", include_str!("../migrations/0008_access.sql")),
     ("0009_seal_generation", include_str!("../migrations/0009_seal_generation.sql")),
     ("0010_former_device_ids", include_str!("../migrations/0010_former_device_ids.sql")),
+    ("0011_last_verified", include_str!("../migrations/0011_last_verified.sql")),
 ];
 
 /// The schema version this build writes and understands.

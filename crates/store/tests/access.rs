@@ -147,6 +147,20 @@ fn the_offline_lease_runs_out_after_the_days_the_station_sets() {
 }
 
 #[test]
+fn the_last_verification_against_the_server_is_kept_across_a_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("device.db");
+    {
+        let mut store = store::Store::open(&path, "pw").expect("create");
+        assert_eq!(store.last_verified().expect("read"), None, "never verified yet");
+        store.note_verified(t0()).expect("verified");
+        store.note_verified(t0() + Duration::hours(1)).expect("verified again");
+    }
+    let store = store::Store::open(&path, "pw").expect("reopen");
+    assert_eq!(store.last_verified().expect("read"), Some(t0() + Duration::hours(1)));
+}
+
+#[test]
 fn a_wipe_waits_for_unsent_work_then_keeps_nothing_personal() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("laptop.db");

@@ -10,9 +10,9 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use domain::Labelled;
 use domain::case::{STAGE_NAMES, Stage};
 use domain::entity::{EntityKind, EntityState, FieldClock};
-use domain::Labelled;
 use domain::field;
 use domain::hlc::Hlc;
 use domain::recipient::RECIPIENT_CATEGORY_NAMES;
@@ -139,7 +139,10 @@ pub fn generate(scale: f64, home: Option<&Home>) -> County {
         for s in 0..20 {
             let station = g.state(
                 EntityKind::Station,
-                vec![(field::station::NAME, json!(format!("第{}社工站", s + 1))), (field::station::COUNTY, json!("宁乡市"))],
+                vec![
+                    (field::station::NAME, json!(format!("第{}社工站", s + 1))),
+                    (field::station::COUNTY, json!("宁乡市")),
+                ],
             );
             let sid = station.id;
             stations.push(sid);
@@ -147,7 +150,10 @@ pub fn generate(scale: f64, home: Option<&Home>) -> County {
             for p in 0..5 {
                 let point = g.state(
                     EntityKind::ServicePoint,
-                    vec![(field::service_point::STATION_ID, json!(sid.to_string())), (field::service_point::NAME, json!(format!("第{}社工点", p + 1)))],
+                    vec![
+                        (field::service_point::STATION_ID, json!(sid.to_string())),
+                        (field::service_point::NAME, json!(format!("第{}社工点", p + 1))),
+                    ],
                 );
                 let pid = point.id;
                 points.push(pid);
@@ -320,7 +326,9 @@ pub fn generate(scale: f64, home: Option<&Home>) -> County {
         );
         let cid = case.id;
         entities.push(case);
-        let base = |_: &mut Gen| vec![(field::STATION_ID, json!(station.to_string())), (field::CASE_ID, json!(cid.to_string()))];
+        let base = |_: &mut Gen| {
+            vec![(field::STATION_ID, json!(station.to_string())), (field::CASE_ID, json!(cid.to_string()))]
+        };
         let mut records = Vec::new();
         let day = |g: &mut Gen| json!((opened + chrono::Duration::days(g.rng.gen_range(0..30))).to_string());
         if stage_index >= 1 {
@@ -407,4 +415,3 @@ pub fn generate(scale: f64, home: Option<&Home>) -> County {
     }
     County { entities, stations, points, villages, workers, recipients, counts }
 }
-

@@ -6,8 +6,8 @@
 //! Ids: `#ledger` (rows `#ledger-<id>`), `#history` (items `.history-item`).
 
 use contract::{FieldChange, HistoryItem, HistoryStatus, Language, LedgerItem};
-use domain::change::Op;
 use domain::Labelled;
+use domain::change::Op;
 use domain::entity::{EntityKind, FieldSpec, FieldType};
 use serde_json::Value;
 use uuid::Uuid;
@@ -19,9 +19,11 @@ use crate::i18n::{Text, label, vocabulary_label};
 use crate::route::Route;
 use crate::time::local_date_time;
 
-/// The first eight characters of an id: enough to tell devices (or records) apart on screen.
+/// The last eight characters of an id: enough to tell devices (or records) apart on screen (the
+/// first ones of a UUIDv7 are its time, shared by ids made the same day).
 pub fn short_id(id: Uuid) -> String {
-    id.simple().to_string().chars().take(8).collect()
+    let hex = id.simple().to_string();
+    hex[hex.len().saturating_sub(8)..].to_string()
 }
 
 /// What a ledger line is, beyond its kind: a visit later corrected, or the correction of one.
@@ -115,7 +117,7 @@ pub fn ledger(props: &LedgerProps) -> Html {
                     <tr>
                         <th scope="col">{ Text::ColumnDate.get(language) }</th>
                         <th scope="col">{ Text::ColumnKind.get(language) }</th>
-                        { props.show_member.then(|| html! { <th scope="col">{ Text::ColumnMember.get(language) }</th> }).unwrap_or_default() }
+                        if props.show_member { <th scope="col">{ Text::ColumnMember.get(language) }</th> }
                         <th scope="col">{ Text::ColumnSummary.get(language) }</th>
                         <th scope="col">{ Text::ColumnAuthor.get(language) }</th>
                     </tr>
@@ -174,7 +176,7 @@ pub fn history(props: &HistoryProps) -> Html {
         let changes = item.fields.iter().map(|change| {
             html! {
                 <li>
-                    <span class="field-name">{ change_label(change, language) }</span>{ "：" }
+                    <span class="field-name">{ change_label(change, language) }</span>{ crate::pages::recipient_file::colon(language) }
                     <span class="field-value">{ shown_value(props.kind.spec().field(&change.field), &change.value, language, &name_of) }</span>
                 </li>
             }
@@ -247,8 +249,7 @@ pub fn shown_value(
         Value::String(text) => summary_text(&one(text)),
         Value::Array(items) if items.is_empty() => Text::ValueCleared.get(language).to_string(),
         Value::Array(items) => {
-            let parts: Vec<String> =
-                items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), |s| one(s))).collect();
+            let parts: Vec<String> = items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), &one)).collect();
             let separator = match language {
                 Language::Zh => "、",
                 Language::En => ", ",
@@ -284,7 +285,7 @@ mod tests {
             ("household_relation", json!("Head"), "户主", "Head"),
             ("household_relation", json!("Cousin"), "Cousin", "Cousin"),
             ("village_id", json!(VILLAGE), "东村", "东村"),
-            ("household_id", json!("0190e3a1-0000-7c3e-9a4b-1f2e3d4c5b6a"), "0190e3a1", "0190e3a1"),
+            ("household_id", json!("0190e3a1-0000-7c3e-9a4b-1f2e3d4c5b6a"), "3d4c5b6a", "3d4c5b6a"),
             ("household_id", json!("not an id"), "not an id", "not an id"),
             ("nickname", json!(3), "3", "3"),
             ("nickname", json!({"a": [1]}), "{\"a\":[1]}", "{\"a\":[1]}"),
@@ -315,7 +316,7 @@ mod tests {
         assert_eq!(Correction::of(Some(b), None), Correction::CorrectedBy(b));
         assert_eq!(Correction::of(None, Some(a)), Correction::Corrects(a));
         assert_eq!(Correction::of(Some(b), Some(a)), Correction::CorrectedBy(b), "a correction corrected again");
-        assert_eq!(short_id(Uuid::try_parse(VILLAGE).expect("an id")), "0190e3a1");
+        assert_eq!(short_id(Uuid::try_parse(VILLAGE).expect("an id")), "3d4c5b6a");
         assert_eq!(ledger_row_id(a), format!("ledger-{a}"));
     }
 }

@@ -5,5 +5,6 @@
 pub mod field;
 pub mod header;
 pub mod ledger;
+pub mod open_case;
 pub mod spec_form;
 pub mod status_bar;

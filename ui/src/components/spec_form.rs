@@ -244,9 +244,13 @@ fn field(cx: FieldContext<'_>) -> Html {
         _ => None,
     };
     let invalid = error.as_ref().map(|_| "true");
-    let label_text = match spec.required {
-        true => html! { <>{ field_label(spec, language) }<span class="required" aria-hidden="true">{ " *" }</span></> },
-        false => html! { { format!("{}{}", field_label(spec, language), Text::Optional.get(language)) } },
+    // A checkbox is always answered (yes or no): neither required nor optional.
+    let label_text = match (spec.required, spec.ty) {
+        (_, FieldType::Bool) => html! { { field_label(spec, language) } },
+        (true, _) => {
+            html! { <>{ field_label(spec, language) }<span class="required" aria-hidden="true">{ " *" }</span></> }
+        }
+        (false, _) => html! { { format!("{}{}", field_label(spec, language), Text::Optional.get(language)) } },
     };
     let set_text = {
         let update = update.clone();
@@ -345,7 +349,7 @@ fn field(cx: FieldContext<'_>) -> Html {
         false => html! { <>{ label }{ control }</> },
     };
     html! {
-        <div class={classes!("field", error.as_ref().map(|_| "has-error"))}>
+        <div class={classes!("field", control_first.then_some("field-check"), error.as_ref().map(|_| "has-error"))}>
             { label_and_control }
             { hint.map(|hint| html! { <div class="hint" id={hint_id.clone()}>{ hint }</div> }).unwrap_or_default() }
             { error.map(|e| html! { <div class="error" id={error_id.clone()} role="alert">{ e.message(language).to_string() }</div> }).unwrap_or_default() }

@@ -1,6 +1,8 @@
 //! The sync status bar at the bottom of every page: online or not, when the last sync finished
-//! (local time), how many changes wait to be sent, how many the server rejected (a click lists
-//! them with reasons), open conflicts, and the progress of a long download.
+//! and when the data was last verified against the server (local time), and its counts, each a
+//! link to the page that lists them: the changes waiting to be sent (`#/waiting`), those the
+//! server rejected, with reasons (`#/rejected`), and the open conflicts and probable duplicates
+//! (`#/conflicts`); and the progress of a long download.
 
 use contract::SyncStatusView;
 use contract::command::{NoArgs, SyncNow, SyncStatus};
@@ -80,6 +82,13 @@ pub fn status_bar() -> Html {
         .last_sync_at
         .map(|at| local_date_time(at, language))
         .unwrap_or_else(|| Text::Never.get(language).to_string());
+    let last_verified = status
+        .last_verified_at
+        .map(|at| local_date_time(at, language))
+        .unwrap_or_else(|| Text::NeverVerified.get(language).to_string());
+    let duplicates = (status.duplicates > 0).then(|| {
+        html! { <>{ " + " }{ Text::PossibleDuplicates.get(language) }{ ": " }<span id="sync-duplicates">{ status.duplicates }</span></> }
+    });
     let progress = status.pull_progress.filter(|_| status.syncing).map(|p| {
         html! {
             <span id="sync-progress" class="item">
@@ -96,12 +105,21 @@ pub fn status_bar() -> Html {
         <footer id="sync-status" class="status-bar" aria-label={Text::SyncStatus.get(language)}>
             { online }
             <span class="item">{ Text::LastSync.get(language) }{ ": " }<span id="sync-last">{ last_sync }</span></span>
-            <span class="item">{ Text::Pending.get(language) }{ ": " }<span id="sync-pending">{ status.pending }</span></span>
+            <span class="item" title={Text::VerifiedHint.get(language)}>
+                { Text::Verified.get(language) }{ ": " }<span id="sync-verified">{ last_verified }</span>
+            </span>
+            <a id="sync-pending-link" class="item link" href={Route::Waiting.to_hash()}>
+                { Text::Pending.get(language) }{ ": " }<span id="sync-pending">{ status.pending }</span>
+            </a>
             <button type="button" id="sync-rejected" class={classes!("item", "link", (status.rejected > 0).then_some("warn"))}
                 onclick={show_rejected}>
                 { Text::Rejected.get(language) }{ ": " }{ status.rejected }
             </button>
-            <span class="item">{ Text::Conflicts.get(language) }{ ": " }<span id="sync-conflicts">{ status.conflicts_open }</span></span>
+            <a id="sync-conflicts-link" href={Route::Conflicts.to_hash()}
+                class={classes!("item", "link", (status.conflicts_open + status.duplicates > 0).then_some("warn"))}>
+                { Text::Conflicts.get(language) }{ ": " }<span id="sync-conflicts">{ status.conflicts_open }</span>
+                { duplicates.unwrap_or_default() }
+            </a>
             // One child each, shown or not, so the buttons are never re-created.
             { progress.unwrap_or_default() }
             { error.unwrap_or_default() }

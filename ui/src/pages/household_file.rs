@@ -33,7 +33,7 @@ use crate::form::Values;
 use crate::hooks::{use_action, use_command};
 use crate::i18n::{Text, field_label, label};
 use crate::pages::add_recipient::village_choices;
-use crate::pages::recipient_file::{age_text, household_fields, load_failed, place_line, village_names};
+use crate::pages::recipient_file::{age_text, household_fields, known_names, load_failed, place_line};
 use crate::route::{Route, writes_roster};
 use crate::time::today;
 
@@ -86,7 +86,6 @@ pub fn household_file_page(props: &HouseholdFileProps) -> Html {
     let file = use_command::<GetHouseholdFile, _>(HouseholdIdArgs { household_id: id }, (id, app.data_version));
     let places = use_command::<ListVillages, _>(NoArgs {}, app.data_version);
     let choices = use_memo(places.data().cloned(), |points| village_choices(points.as_deref().unwrap_or_default()));
-    let names = places.data().map(|p| village_names(p)).unwrap_or_default();
     let mode = use_state_eq(|| Mode::View);
     let update = use_action::<UpdateHousehold>();
     let remove = use_action::<RemoveHouseholdMember>();
@@ -141,10 +140,12 @@ pub fn household_file_page(props: &HouseholdFileProps) -> Html {
         let remove_cell = writes.then(|| {
             let cell = if *confirming == Some(member_id) {
                 let confirm = {
-                    let (remove, confirming, app, file) = (remove.clone(), confirming.clone(), app.clone(), file.clone());
+                    let (remove, confirming, app, file) =
+                        (remove.clone(), confirming.clone(), app.clone(), file.clone());
                     let name = m.name.clone();
                     Callback::from(move |_: MouseEvent| {
-                        let (confirming, app, file, name) = (confirming.clone(), app.clone(), file.clone(), name.clone());
+                        let (confirming, app, file, name) =
+                            (confirming.clone(), app.clone(), file.clone(), name.clone());
                         remove.run(RecipientIdArgs { recipient_id: member_id }, move |()| {
                             confirming.set(None);
                             app.dispatch(Action::Notice(route, notice(Text::MemberRemoved, &name)));
@@ -210,7 +211,7 @@ pub fn household_file_page(props: &HouseholdFileProps) -> Html {
                     <th scope="col">{ Text::ColumnGender.get(language) }</th>
                     <th scope="col">{ Text::ColumnAge.get(language) }</th>
                     <th scope="col">{ Text::ColumnCategories.get(language) }</th>
-                    { writes.then(|| html! { <th scope="col">{ Text::ColumnActions.get(language) }</th> }).unwrap_or_default() }
+                    if writes { <th scope="col">{ Text::ColumnActions.get(language) }</th> }
                 </tr></thead>
                 <tbody>{ for member_rows }</tbody>
             </table>
@@ -298,7 +299,7 @@ pub fn household_file_page(props: &HouseholdFileProps) -> Html {
                 { members }
             </section>
             <Ledger items={data.ledger.clone()} show_member=true />
-            <History items={data.history.clone()} kind={EntityKind::Household} {names} />
+            <History items={data.history.clone()} kind={EntityKind::Household} names={known_names(places.data().map(Vec::as_slice).unwrap_or_default(), &data.place)} />
         </article>
     }
 }
@@ -357,7 +358,7 @@ fn add_member(props: &AddMemberProps) -> Html {
                     aria-pressed={pressed.unwrap_or("false")} {onclick}>
                     <span class="name">{ &entry.name }</span>
                     <span class="muted">{ format!(" · {} · {}", entry.village_name, entry.id_number_tail) }</span>
-                    { already.then(|| html! { <span class="muted">{ format!(" · {}", Text::AlreadyMember.get(language)) }</span> }).unwrap_or_default() }
+                    if already { <span class="muted">{ format!(" · {}", Text::AlreadyMember.get(language)) }</span> }
                 </button>
             </li>
         }
@@ -368,7 +369,9 @@ fn add_member(props: &AddMemberProps) -> Html {
         (Some(page), None) if page.entries.is_empty() => {
             html! { <p class="muted" id="member-results">{ Text::NoMatches.get(language) }</p> }
         }
-        (Some(page), None) => html! { <ul id="member-results" class="choices">{ for page.entries.iter().map(result_item) }</ul> },
+        (Some(page), None) => {
+            html! { <ul id="member-results" class="choices">{ for page.entries.iter().map(result_item) }</ul> }
+        }
     };
     let on_relation = {
         let (relation, problem) = (relation.clone(), problem.clone());

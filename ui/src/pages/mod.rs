@@ -1,6 +1,8 @@
 //! One module per screen.
 
 pub mod add_recipient;
+pub mod case_page;
+pub mod conflicts;
 pub mod household_file;
 pub mod not_found;
 pub mod recipient_file;
@@ -8,3 +10,4 @@ pub mod record_visit;
 pub mod rejected;
 pub mod roster;
 pub mod sign_in;
+pub mod waiting;

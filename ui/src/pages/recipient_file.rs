@@ -6,9 +6,10 @@
 //!
 //! Ids: `#recipient-file`, `#recipient-name`, `#recipient-details` (`#recipient-id-number`,
 //! `#recipient-village`, `#recipient-phone`...), `#recipient-household` (`#household-link`),
-//! `#open-cases`, `#record-visit`, `#edit-recipient` → `#recipient-form`, `#transfer-recipient`
-//! → `#transfer-form` (`#transfer-village`, `#transfer-save`, `#transfer-cancel`,
-//! `#transfer-error`), `#create-household` → `#household-form`, then `#ledger`, `#history`.
+//! `#open-cases` (and `#open-case`, from `components/open_case.rs`), `#record-visit`,
+//! `#edit-recipient` → `#recipient-form`, `#transfer-recipient` → `#transfer-form`
+//! (`#transfer-village`, `#transfer-save`, `#transfer-cancel`, `#transfer-error`),
+//! `#create-household` → `#household-form`, then `#ledger`, `#history`.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -29,6 +30,7 @@ use yew::prelude::*;
 use crate::api::invoke;
 use crate::app::{Action, Notice, go_with_notice, use_app};
 use crate::components::ledger::{History, Ledger};
+use crate::components::open_case::OpenCaseButton;
 use crate::components::spec_form::SpecForm;
 use crate::focus::focus_soon;
 use crate::form::Values;
@@ -82,12 +84,38 @@ pub fn village_names(points: &[ServicePointOption]) -> Vec<(Uuid, String)> {
     points.iter().flat_map(|p| p.villages.iter().map(|v| (v.id, v.name.clone()))).collect()
 }
 
+/// The names of the records a file's history may name by id: every village, and the file's own
+/// place (village, service point, station).
+pub fn known_names(points: &[ServicePointOption], place: &PlaceView) -> Vec<(Uuid, String)> {
+    let mut names = village_names(points);
+    names.extend(
+        [&place.village, &place.service_point, &place.station].into_iter().flatten().map(|n| (n.id, n.name.clone())),
+    );
+    names
+}
+
 /// The age as the file shows it: `72岁` or `72`.
 pub fn age_text(birth_date: chrono::NaiveDate, today: chrono::NaiveDate, language: Language) -> String {
     let age = age_on(birth_date, today);
     match language {
         Language::Zh => format!("{age}{}", Text::YearsOld.get(language)),
         Language::En => format!("{age} years"),
+    }
+}
+
+/// `（text）` in Chinese, ` (text)` in English.
+pub fn in_brackets(text: &str, language: Language) -> String {
+    match language {
+        Language::Zh => format!("（{text}）"),
+        Language::En => format!(" ({text})"),
+    }
+}
+
+/// The colon after a label: full width in Chinese.
+pub fn colon(language: Language) -> &'static str {
+    match language {
+        Language::Zh => "：",
+        Language::En => ": ",
     }
 }
 
@@ -208,7 +236,7 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
                 html! {
                     <li>
                         <a href={Route::Recipient { id: m.recipient_id }.to_hash()} aria-current={current}>{ &m.name }</a>
-                        { format!("（{}）", m.relation.map(|r| label(r, language)).unwrap_or("—")) }
+                        { in_brackets(m.relation.map(|r| label(r, language)).unwrap_or("—"), language) }
                     </li>
                 }
             });
@@ -216,7 +244,7 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
                 <>
                     <p>
                         <a id="household-link" href={Route::Household { id: household.id }.to_hash()}>{ &household.name }</a>
-                        { " · " }{ spec_label("household_relation") }{ "：" }
+                        { " · " }{ spec_label("household_relation") }{ colon(language) }
                         <span id="recipient-relation">{ relation }</span>
                     </p>
                     <ul class="inline-list">{ for members }</ul>
@@ -242,6 +270,8 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
         html! { <ul id="open-cases" class="plain-list">{ for items }</ul> }
     };
 
+    let mut history_names = known_names(&points, &data.place);
+    history_names.extend(data.household.as_ref().map(|h| (h.id, h.name.clone())));
     let current_mode = *mode;
     let actions = writes.then(|| {
         let to = |next: Mode, focus: Option<&'static str>| set_mode(next, focus).reform(|_: MouseEvent| ());
@@ -254,10 +284,10 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
                     onclick={to(Mode::Edit, None)}>{ Text::EditFile.get(language) }</button>
                 <button type="button" id="transfer-recipient" disabled={current_mode == Mode::Transfer}
                     onclick={to(Mode::Transfer, Some("transfer-village"))}>{ Text::Transfer.get(language) }</button>
-                { data.household.is_none().then(|| html! {
+                if data.household.is_none() {
                     <button type="button" id="create-household" disabled={current_mode == Mode::CreateHousehold}
                         onclick={to(Mode::CreateHousehold, None)}>{ Text::CreateHousehold.get(language) }</button>
-                }).unwrap_or_default() }
+                }
             </div>
         }
     });
@@ -267,11 +297,15 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
         Mode::View => html! {},
         Mode::Edit => {
             let onsubmit = {
-                let (update, app, back, file) = (update.clone(), app.clone(), set_mode(Mode::View, Some("edit-recipient")), file.clone());
+                let (update, app, back, file) =
+                    (update.clone(), app.clone(), set_mode(Mode::View, Some("edit-recipient")), file.clone());
                 Callback::from(move |values: Values| {
                     let (app, back, file) = (app.clone(), back.clone(), file.clone());
                     update.run(UpdateRecipientArgs { recipient_id: id, fields: values.field_values() }, move |_| {
-                        let saved = notice(Text::ChangesSaved.get(Language::Zh).into(), Text::ChangesSaved.get(Language::En).into());
+                        let saved = notice(
+                            Text::ChangesSaved.get(Language::Zh).into(),
+                            Text::ChangesSaved.get(Language::En).into(),
+                        );
                         app.dispatch(Action::Notice(route, saved));
                         back.emit(());
                         file.reload();
@@ -317,8 +351,11 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
                     add_household.run(AddHouseholdArgs { fields: values.field_values() }, move |added| {
                         // The person joins as its head; the household's file opens either way.
                         wasm_bindgen_futures::spawn_local(async move {
-                            let args =
-                                SetHouseholdMemberArgs { recipient_id: id, household_id: added.id, relation: HouseholdRelation::Head };
+                            let args = SetHouseholdMemberArgs {
+                                recipient_id: id,
+                                household_id: added.id,
+                                relation: HouseholdRelation::Head,
+                            };
                             let shown = match invoke::<SetHouseholdMember>(&args).await {
                                 Ok(()) => notice(
                                     format!("{}：{}", Text::HouseholdCreated.get(Language::Zh), added.name),
@@ -367,11 +404,12 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
                     <section class="file-section" aria-labelledby="open-cases-title">
                         <h2 id="open-cases-title">{ Text::OpenCases.get(language) }</h2>
                         { open_cases }
+                        <OpenCaseButton recipient_id={id} recipient_name={data.name.clone()} />
                     </section>
                 </div>
             </div>
             <Ledger items={data.ledger.clone()} />
-            <History items={data.history.clone()} kind={EntityKind::Recipient} names={village_names(&points)} />
+            <History items={data.history.clone()} kind={EntityKind::Recipient} names={history_names} />
         </article>
     }
 }

@@ -35,7 +35,7 @@ use crate::focus::focus_soon;
 use crate::form::Values;
 use crate::hooks::{use_action, use_command};
 use crate::i18n::{Text, field_label};
-use crate::pages::recipient_file::{load_failed, place_line};
+use crate::pages::recipient_file::{colon, load_failed, place_line};
 use crate::route::Route;
 use crate::time::today;
 
@@ -243,7 +243,7 @@ fn visit_desk(props: &VisitDeskProps) -> Html {
                     <p class="subtitle">{ Text::AmendHint.get(language) }</p>
                     <SpecForm key={format!("amend-{original_id}")} id="amend-form" fields={visit_fields()}
                         initial={Rc::new(amend_values(original))} focus={Some("observations")}
-                        {onsubmit} oncancel={stop} busy={amend.busy} error={amend.error.clone().map(|e| explain_error(e))}
+                        {onsubmit} oncancel={stop} busy={amend.busy} error={amend.error.clone().map(explain_error)}
                         submit_text={Text::SaveCorrection} />
                 </section>
             }
@@ -352,7 +352,7 @@ fn visit_list(props: &VisitListProps) -> Html {
         });
         let line = |name: &str, value: Option<&str>| {
             value.filter(|v| !v.is_empty()).map(|v| {
-                html! { <p class="visit-line"><span class="field-name">{ spec_label(name) }</span>{ "：" }{ summary_text(v) }</p> }
+                html! { <p class="visit-line"><span class="field-name">{ spec_label(name) }</span>{ colon(language) }{ summary_text(v) }</p> }
             })
         };
         let class = classes!("visit", matches!(correction, Correction::CorrectedBy(_)).then_some("is-corrected"));
@@ -361,7 +361,7 @@ fn visit_list(props: &VisitListProps) -> Html {
                 <div class="visit-head">
                     <strong class="visit-date">{ visit.visited_on.map(|d| d.to_string()).unwrap_or_default() }</strong>
                     { visit.worker_name.as_ref().map(|w| html! { <span class="muted">{ format!(" · {w}") }</span> }).unwrap_or_default() }
-                    { visit.follow_up_needed.then(|| html! { <span class="tag follow-up">{ Text::FollowUpNeeded.get(language) }</span> }).unwrap_or_default() }
+                    if visit.follow_up_needed { <span class="tag follow-up">{ Text::FollowUpNeeded.get(language) }</span> }
                     { " " }{ mark }
                 </div>
                 { line("persons_seen", visit.persons_seen.as_deref()).unwrap_or_default() }

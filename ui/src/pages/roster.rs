@@ -280,7 +280,7 @@ fn roster_table(entries: &[RosterEntry], language: Language, writes: bool) -> Ht
                 <td>{ &entry.village_name }</td>
                 <td>{ entry.phone.as_deref().map(mask_phone).unwrap_or_default() }</td>
                 <td class="mono">{ &entry.id_number_tail }</td>
-                { writes.then(|| html! {
+                if writes {
                     <td class="row-actions">
                         <a id={format!("record-visit-{}", entry.id)} class="record-visit"
                             href={Route::RecordVisit { recipient_id: entry.id }.to_hash()}
@@ -288,7 +288,7 @@ fn roster_table(entries: &[RosterEntry], language: Language, writes: bool) -> Ht
                             { Text::RosterRecordVisit.get(language) }
                         </a>
                     </td>
-                }).unwrap_or_default() }
+                }
             </tr>
         }
     });
@@ -303,7 +303,7 @@ fn roster_table(entries: &[RosterEntry], language: Language, writes: bool) -> Ht
                     <th scope="col">{ Text::ColumnVillage.get(language) }</th>
                     <th scope="col">{ Text::ColumnPhone.get(language) }</th>
                     <th scope="col">{ Text::ColumnIdTail.get(language) }</th>
-                    { writes.then(|| html! { <th scope="col">{ Text::ColumnActions.get(language) }</th> }).unwrap_or_default() }
+                    if writes { <th scope="col">{ Text::ColumnActions.get(language) }</th> }
                 </tr>
             </thead>
             <tbody>{ for rows }</tbody>

@@ -8,7 +8,6 @@ use contract::{
     CasePage, CaseRecordKind, CaseRecordView, CaseRecords, ClosureDecisionView, FieldValues, Language, MissingItem,
     StepState,
 };
-use domain::Labelled;
 use domain::case::{ClosureDecisionKind, ClosureStatus, Stage};
 use domain::entity::{CASE, FieldSpec, FieldType, GOAL, field};
 use domain::validate::normalize_field;
@@ -167,11 +166,6 @@ pub enum Editor {
     Evaluate(Uuid),
 }
 
-/// A record of the case by its id.
-pub fn find_record(records: &CaseRecords, id: Uuid) -> Option<&CaseRecordView> {
-    CaseRecordKind::ALL.into_iter().flat_map(|k| records.of(k)).find(|r| r.id == id)
-}
-
 /// Where the button of a missing item leads: the form adding the record it names, or, for goals
 /// still to evaluate, the evaluation of the first of them. `None` when no form supplies it
 /// (closure pending, case closed).
@@ -215,11 +209,18 @@ pub fn move_button(page: &CasePage) -> MoveButton {
 pub enum ClosureBanner<'a> {
     None,
     /// Requested and awaiting the supervisor.
-    Pending { summary: Option<&'a str> },
+    Pending {
+        summary: Option<&'a str>,
+    },
     /// Returned with the supervisor's comments (the decision, when it has reached this computer).
-    Returned { comments: Option<&'a str>, decision: Option<&'a ClosureDecisionView> },
+    Returned {
+        comments: Option<&'a str>,
+        decision: Option<&'a ClosureDecisionView>,
+    },
     /// Signed off: the decision and its seal.
-    SignedOff { decision: Option<&'a ClosureDecisionView> },
+    SignedOff {
+        decision: Option<&'a ClosureDecisionView>,
+    },
 }
 
 pub fn closure_banner(page: &CasePage) -> ClosureBanner<'_> {
@@ -262,7 +263,8 @@ pub fn correct_fields(kind: CaseRecordKind) -> Vec<&'static FieldSpec> {
         fields.retain(|f| f.mutable);
     }
     if kind == CaseRecordKind::Goal {
-        fields.extend(evaluation_fields());
+        // As the spec has them: editing a goal at the plan stage asks for no evaluation.
+        fields.extend(GOAL.field(field::goal::EVALUATION).into_iter().chain(GOAL.field(field::goal::EVALUATION_NOTES)));
     }
     fields
 }
@@ -333,7 +335,9 @@ pub fn record_lines(record: &CaseRecordView, language: Language) -> Vec<(&'stati
 /// The closure summary's spec, required (a request needs one).
 fn summary_spec() -> Option<&'static FieldSpec> {
     static REQUIRED: OnceLock<Option<FieldSpec>> = OnceLock::new();
-    REQUIRED.get_or_init(|| CASE.field(field::case::CLOSURE_SUMMARY).map(|f| FieldSpec { required: true, ..*f })).as_ref()
+    REQUIRED
+        .get_or_init(|| CASE.field(field::case::CLOSURE_SUMMARY).map(|f| FieldSpec { required: true, ..*f }))
+        .as_ref()
 }
 
 /// The closure summary as typed, checked: the trimmed text to send, or the error to show.
@@ -350,15 +354,11 @@ pub fn record_id(record: Uuid) -> String {
     format!("record-{record}")
 }
 
-/// A stage's label, for a sentence: `Stage::zh`/`en`.
-pub fn stage_label(stage: Stage, language: Language) -> &'static str {
-    crate::i18n::label(stage, language)
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
     use contract::{CaseRecipient, CaseStep, CaseView, SealCheck};
+    use domain::Labelled;
     use serde_json::json;
 
     use super::*;
@@ -517,8 +517,6 @@ mod tests {
         assert_eq!(first_control_id(FormTarget::New(CaseRecordKind::Screening)).as_deref(), Some("screening-source"));
         assert_eq!(first_control_id(FormTarget::New(CaseRecordKind::Goal)).as_deref(), Some("goal-description"));
         assert_eq!(first_control_id(FormTarget::Evaluate(id(21))).as_deref(), Some("evaluate-evaluation"));
-        assert_eq!(find_record(&records, id(22)).map(|r| r.kind), Some(CaseRecordKind::Goal));
-        assert_eq!(find_record(&records, id(99)), None);
     }
 
     #[test]
@@ -561,7 +559,12 @@ mod tests {
         assert_eq!(closure_banner(&p), ClosureBanner::SignedOff { decision: None }, "not the earlier return");
         let signed = ClosureDecisionView {
             decision: ClosureDecisionKind::SignedOff,
-            seal: Some(SealCheck { verified: false, code: Some("case_tampered".into()), message_zh: String::new(), message_en: String::new() }),
+            seal: Some(SealCheck {
+                verified: false,
+                code: Some("case_tampered".into()),
+                message_zh: String::new(),
+                message_en: String::new(),
+            }),
             ..returned
         };
         p.latest_decision = Some(signed.clone());
@@ -595,6 +598,12 @@ mod tests {
         for kind in CaseRecordKind::ALL.into_iter().filter(|k| !k.append_only()) {
             assert!(correct_fields(kind).iter().all(|f| f.mutable || f.name == "evaluation"), "{kind:?}");
         }
+        assert!(
+            correct_fields(CaseRecordKind::Goal)
+                .iter()
+                .all(|f| f.name == "description" || !f.required || f.name == "target_date"),
+            "editing a goal needs no evaluation"
+        );
         let evaluation = evaluation_fields();
         assert_eq!(names(evaluation.clone()), ["evaluation", "evaluation_notes"]);
         assert!(evaluation[0].required, "the evaluation form is for the evaluation");
@@ -611,7 +620,8 @@ mod tests {
         let sent = changed_fields(&goal.fields, &values);
         assert_eq!(sent, FieldValues::from([("evaluation".to_string(), json!("Achieved"))]));
         // An edit that changes nothing sends nothing; an emptied field is sent as null.
-        let stored = FieldValues::from([("evaluation".into(), json!("Achieved")), ("evaluation_notes".into(), json!("好"))]);
+        let stored =
+            FieldValues::from([("evaluation".into(), json!("Achieved")), ("evaluation_notes".into(), json!("好"))]);
         let mut form = FormState::with_initial(&evaluation_fields(), today(), &stored);
         assert!(changed_fields(&stored, &form.submit().expect("valid")).is_empty());
         form.set("evaluation_notes", crate::form::Input::Text(" ".into()));
@@ -627,7 +637,10 @@ mod tests {
         let sent = new_record_fields(&form.submit().expect("valid"));
         assert_eq!(
             sent,
-            FieldValues::from([("found_on".to_string(), json!("2026-12-01")), ("source".to_string(), json!("Hotline"))])
+            FieldValues::from([
+                ("found_on".to_string(), json!("2026-12-01")),
+                ("source".to_string(), json!("Hotline"))
+            ])
         );
     }
 

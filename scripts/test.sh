@@ -49,18 +49,19 @@ step "tests" 1800 cargo test --workspace --exclude ui --no-fail-fast
 # The UI's logic (routes, forms, navigation per role) is plain Rust and runs on the host too.
 step "tests (UI logic, on the host)" 900 cargo test -p ui --lib
 
-# Benchmarks: every bench target (crates/*/benches/NAME.rs, sync-server/benches/NAME.rs) runs at
+# Benchmarks: every bench target (crates/*/benches/NAME.rs, sync-server/benches/NAME.rs,
+# tests/benches/NAME.rs: the real app's window) runs at
 # 2 % scale, built as the tests were (no second, optimised build), which proves it works. The
 # figures worth quoting come from an optimised run on its own, e.g.
 # `cargo bench -p store --bench county` and `cargo bench -p sync-client --bench sync`.
 # Named from the workspace as a whole, so cargo reuses the build above (the features of a
 # `-p PACKAGE` build can differ, and rebuild half the dependencies).
 benches=()
-for bench in crates/*/benches/*.rs sync-server/benches/*.rs; do
+for bench in crates/*/benches/*.rs sync-server/benches/*.rs tests/benches/*.rs; do
   if [ -f "$bench" ]; then benches+=(--bench "$(basename "$bench" .rs)"); fi
 done
 step "benchmarks (smoke run at SHEGONG_BENCH_SCALE=0.02)" 900 \
-  env SHEGONG_BENCH_SCALE=0.02 cargo test --workspace --exclude ui "${benches[@]}"
+  env SHEGONG_BENCH_SCALE=0.02 SHEGONG_BENCH_ITERATIONS=5 cargo test --workspace --exclude ui "${benches[@]}"
 
 echo
 echo "== all tests passed in $(( $(date +%s) - started )) s"

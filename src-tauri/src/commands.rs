@@ -152,7 +152,25 @@ pub fn sync_now(state: State<'_, AppState>) -> SyncStatusView {
 
 #[tauri::command]
 pub async fn rejected_changes(state: State<'_, AppState>) -> Result<Vec<RejectedChangeView>, CommandError> {
-    read(&state, |account| app::sync_view::rejected_changes(&account.store)).await
+    read(&state, |account| app::refused::rejected_changes(&account.store)).await
+}
+
+#[tauri::command]
+pub async fn resend_rejected(
+    state: State<'_, AppState>,
+    change_id: Uuid,
+    fields: FieldValues,
+) -> Result<Vec<RejectedChangeView>, CommandError> {
+    write(&state, move |a| app::refused::resend_rejected(&mut a.store, &a.actor, change_id, &fields, Moment::current()))
+        .await
+}
+
+#[tauri::command]
+pub async fn discard_rejected(
+    state: State<'_, AppState>,
+    change_id: Uuid,
+) -> Result<Vec<RejectedChangeView>, CommandError> {
+    write(&state, move |a| app::refused::discard_rejected(&mut a.store, change_id, Moment::current())).await
 }
 
 #[tauri::command]
@@ -356,4 +374,62 @@ pub async fn request_closure(
 ) -> Result<CasePage, CommandError> {
     write(&state, move |a| app::case::request_closure(&mut a.store, &a.actor, case_id, &summary, Moment::current()))
         .await
+}
+
+#[tauri::command]
+pub async fn closure_queue(state: State<'_, AppState>) -> Result<Vec<ClosureQueueRow>, CommandError> {
+    read(&state, move |a| app::closure::closure_queue(&a.store, &a.actor, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn sign_off_closure(
+    state: State<'_, AppState>,
+    case_id: Uuid,
+    comments: Option<String>,
+) -> Result<CasePage, CommandError> {
+    write(&state, move |a| {
+        app::closure::sign_off_closure(&mut a.store, &a.actor, case_id, comments.as_deref(), Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn return_closure(
+    state: State<'_, AppState>,
+    case_id: Uuid,
+    comments: String,
+) -> Result<CasePage, CommandError> {
+    write(&state, move |a| app::closure::return_closure(&mut a.store, &a.actor, case_id, &comments, Moment::current()))
+        .await
+}
+
+#[tauri::command]
+pub async fn reopen_case(state: State<'_, AppState>, case_id: Uuid, reason: String) -> Result<CasePage, CommandError> {
+    write(&state, move |a| app::closure::reopen_case(&mut a.store, &a.actor, case_id, &reason, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn case_board(state: State<'_, AppState>, query: CaseBoardQuery) -> Result<CaseBoard, CommandError> {
+    read(&state, move |a| app::board::case_board(&a.store, &a.actor, &query, Moment::current().today)).await
+}
+
+#[tauri::command]
+pub async fn reassign_case(state: State<'_, AppState>, case_id: Uuid, worker_id: Uuid) -> Result<(), CommandError> {
+    write(&state, move |a| app::board::reassign_case(&mut a.store, &a.actor, case_id, worker_id, Moment::current()))
+        .await
+}
+
+#[tauri::command]
+pub async fn set_stall_days(state: State<'_, AppState>, days: Option<u32>) -> Result<(), CommandError> {
+    write(&state, move |a| app::board::set_stall_days(&mut a.store, &a.actor, days, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn station_dashboard(state: State<'_, AppState>) -> Result<StationDashboard, CommandError> {
+    read(&state, move |a| app::board::station_dashboard(&a.store, &a.actor, Moment::current().today)).await
+}
+
+#[tauri::command]
+pub async fn handed_over_changes(state: State<'_, AppState>) -> Result<Vec<HandedOverChange>, CommandError> {
+    read(&state, move |a| app::board::handed_over_changes(&a.store)).await
 }

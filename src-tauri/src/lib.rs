@@ -83,6 +83,8 @@ registered_commands![
     sync_status,
     sync_now,
     rejected_changes,
+    resend_rejected,
+    discard_rejected,
     waiting_changes,
     retry_set_aside,
     conflicts,
@@ -106,6 +108,15 @@ registered_commands![
     move_case,
     set_plan_strategy,
     request_closure,
+    closure_queue,
+    sign_off_closure,
+    return_closure,
+    reopen_case,
+    case_board,
+    reassign_case,
+    set_stall_days,
+    station_dashboard,
+    handed_over_changes,
 ];
 
 /// Builds and runs the app. Returns when the last window closes.

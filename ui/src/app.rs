@@ -13,7 +13,9 @@ use crate::api::invoke;
 use crate::components::header::Header;
 use crate::components::status_bar::StatusBar;
 use crate::pages::add_recipient::AddRecipientPage;
+use crate::pages::board::BoardPage;
 use crate::pages::case_page::CaseScreen;
+use crate::pages::closures::ClosuresPage;
 use crate::pages::conflicts::ConflictsScreen;
 use crate::pages::household_file::HouseholdFilePage;
 use crate::pages::not_found::NotFoundPage;
@@ -161,6 +163,7 @@ pub fn app() -> Html {
             let route = if route.allowed_for(user.role) { route } else { Route::NotFound };
             match route {
                 Route::Roster => html! { <RosterPage /> },
+                Route::Board => html! { <BoardPage /> },
                 Route::AddRecipient => html! { <AddRecipientPage /> },
                 Route::Rejected => html! { <RejectedPage /> },
                 Route::Waiting => html! { <WaitingPage /> },
@@ -174,6 +177,7 @@ pub fn app() -> Html {
                     html! { <RecordVisitPage target={VisitTarget::Household(household_id)} /> }
                 }
                 Route::Case { id } => html! { <CaseScreen {id} /> },
+                Route::Closures => html! { <ClosuresPage /> },
                 Route::NotFound => html! { <NotFoundPage /> },
             }
         }

@@ -325,6 +325,7 @@ impl FormState {
 #[cfg(test)]
 mod tests {
     use domain::entity::RECIPIENT;
+    use domain::field::{self, recipient};
     use domain::recipient::RecipientCategory;
     use serde_json::json;
 
@@ -338,7 +339,8 @@ mod tests {
         RECIPIENT.field(name).expect("a recipient field")
     }
 
-    const FIELDS: [&str; 5] = ["name", "id_number", "categories", "village_id", "phone"];
+    const FIELDS: [&str; 5] =
+        [recipient::NAME, recipient::ID_NUMBER, recipient::CATEGORIES, recipient::VILLAGE_ID, recipient::PHONE];
 
     fn recipient_form() -> FormState {
         FormState::new(&FIELDS.map(spec), today())
@@ -347,11 +349,11 @@ mod tests {
     const VILLAGE: &str = "0190e3a1-7f5c-7c3e-9a4b-1f2e3d4c5b6a";
 
     fn fill_valid(form: &mut FormState) {
-        form.set("name", Input::Text(" 王测试 ".into()));
-        form.set("id_number", Input::Text("４４０５２４１９５８０１０１００１８".into()));
-        form.toggle("categories", "VulnerableElderly", true);
-        form.toggle("categories", "Dibao", true);
-        form.set("village_id", Input::Text(VILLAGE.into()));
+        form.set(recipient::NAME, Input::Text(" 王测试 ".into()));
+        form.set(recipient::ID_NUMBER, Input::Text("４４０５２４１９５８０１０１００１８".into()));
+        form.toggle(recipient::CATEGORIES, "VulnerableElderly", true);
+        form.toggle(recipient::CATEGORIES, "Dibao", true);
+        form.set(recipient::VILLAGE_ID, Input::Text(VILLAGE.into()));
     }
 
     /// The ids the end-to-end tests and labels rely on.
@@ -359,8 +361,8 @@ mod tests {
     fn controls_are_named_after_what_they_hold() {
         let ids: Vec<String> = recipient_form().specs().map(control_id).collect();
         assert_eq!(ids, ["name", "id_number", "categories", "village", "phone"]);
-        assert_eq!(choice_id(spec("categories"), "Dibao"), "category-Dibao");
-        let station_ids = FieldSpec { name: "supervised_station_ids", ..*spec("categories") };
+        assert_eq!(choice_id(spec(recipient::CATEGORIES), "Dibao"), "category-Dibao");
+        let station_ids = FieldSpec { name: field::user::SUPERVISED_STATION_IDS, ..*spec(recipient::CATEGORIES) };
         assert_eq!(choice_id(&station_ids, "x"), "supervised_station_id-x");
     }
 
@@ -378,11 +380,19 @@ mod tests {
         ];
         for (typed, while_typing, after_leaving) in cases {
             let mut form = recipient_form();
-            form.set("id_number", Input::Text((*typed).into()));
-            assert_eq!(form.error("id_number").map(|e| e.code), while_typing.map(String::from), "typing {typed:?}");
-            form.leave("id_number");
-            assert_eq!(form.error("id_number").map(|e| e.code), after_leaving.map(String::from), "left {typed:?}");
-            assert_eq!(form.input("id_number"), Some(&Input::Text((*typed).into())), "kept {typed:?}");
+            form.set(recipient::ID_NUMBER, Input::Text((*typed).into()));
+            assert_eq!(
+                form.error(recipient::ID_NUMBER).map(|e| e.code),
+                while_typing.map(String::from),
+                "typing {typed:?}"
+            );
+            form.leave(recipient::ID_NUMBER);
+            assert_eq!(
+                form.error(recipient::ID_NUMBER).map(|e| e.code),
+                after_leaving.map(String::from),
+                "left {typed:?}"
+            );
+            assert_eq!(form.input(recipient::ID_NUMBER), Some(&Input::Text((*typed).into())), "kept {typed:?}");
         }
     }
 
@@ -390,12 +400,12 @@ mod tests {
     fn a_pasted_long_text_is_refused_at_once_and_kept() {
         let mut form = recipient_form();
         let long = "张".repeat(10_000);
-        form.set("name", Input::Text(long.clone()));
-        let error = form.error("name").expect("too long");
+        form.set(recipient::NAME, Input::Text(long.clone()));
+        let error = form.error(recipient::NAME).expect("too long");
         assert_eq!(error.code, "too_long");
         assert!(error.zh.starts_with("姓名"), "{}", error.zh);
         assert!(error.en.starts_with("Name is longer than 50"), "{}", error.en);
-        assert_eq!(form.input("name"), Some(&Input::Text(long)));
+        assert_eq!(form.input(recipient::NAME), Some(&Input::Text(long)));
     }
 
     #[test]
@@ -403,32 +413,32 @@ mod tests {
         let mut form = recipient_form();
         assert_eq!(form.submit(), None);
         assert!(form.refused());
-        for field in ["name", "id_number", "categories", "village_id"] {
+        for field in [recipient::NAME, recipient::ID_NUMBER, recipient::CATEGORIES, recipient::VILLAGE_ID] {
             assert_eq!(form.error(field).map(|e| e.code), Some("required".into()), "{field}");
         }
-        assert_eq!(form.error("phone"), None, "optional");
+        assert_eq!(form.error(recipient::PHONE), None, "optional");
         fill_valid(&mut form);
         let values = form.submit().expect("valid");
         assert!(!form.refused());
-        assert_eq!(values.text("name"), "王测试");
-        assert_eq!(values.text("id_number"), "440524195801010018");
+        assert_eq!(values.text(recipient::NAME), "王测试");
+        assert_eq!(values.text(recipient::ID_NUMBER), "440524195801010018");
         assert_eq!(
-            values.set_of::<RecipientCategory>("categories"),
+            values.set_of::<RecipientCategory>(recipient::CATEGORIES),
             [RecipientCategory::Dibao, RecipientCategory::VulnerableElderly]
         );
-        assert_eq!(values.id("village_id").map(|id| id.to_string()).as_deref(), Some(VILLAGE));
-        assert_eq!(values.get("phone"), &Value::Null);
-        assert_eq!(values.text("phone"), "");
+        assert_eq!(values.id(recipient::VILLAGE_ID).map(|id| id.to_string()).as_deref(), Some(VILLAGE));
+        assert_eq!(values.get(recipient::PHONE), &Value::Null);
+        assert_eq!(values.text(recipient::PHONE), "");
     }
 
     #[test]
     fn unticking_a_choice_removes_it() {
         let mut form = recipient_form();
-        form.toggle("categories", "Dibao", true);
-        form.toggle("categories", "Disability", true);
-        form.toggle("categories", "Dibao", false);
-        assert_eq!(form.input("categories"), Some(&Input::Choices(vec!["Disability".into()])));
-        assert!(form.input("categories").is_some_and(|i| i.has("Disability") && !i.has("Dibao")));
+        form.toggle(recipient::CATEGORIES, "Dibao", true);
+        form.toggle(recipient::CATEGORIES, "Disability", true);
+        form.toggle(recipient::CATEGORIES, "Dibao", false);
+        assert_eq!(form.input(recipient::CATEGORIES), Some(&Input::Choices(vec!["Disability".into()])));
+        assert!(form.input(recipient::CATEGORIES).is_some_and(|i| i.has("Disability") && !i.has("Dibao")));
     }
 
     #[test]
@@ -438,15 +448,15 @@ mod tests {
         assert!(form.submit().is_some());
         let refused =
             CommandError::new("reference", "所在村(社区)应为一条记录的编号", "Village must be the id of a record")
-                .at_field("village_id");
+                .at_field(recipient::VILLAGE_ID);
         form.command_failed(Some(refused));
-        assert_eq!(form.error("village_id").map(|e| e.code), Some("reference".into()));
+        assert_eq!(form.error(recipient::VILLAGE_ID).map(|e| e.code), Some("reference".into()));
         assert_eq!(form.form_error(), None);
         assert!(form.refused());
-        form.set("name", Input::Text("王测试".into()));
-        assert!(form.error("village_id").is_some(), "editing another field keeps it");
-        form.set("village_id", Input::Text(VILLAGE.into()));
-        assert_eq!(form.error("village_id"), None);
+        form.set(recipient::NAME, Input::Text("王测试".into()));
+        assert!(form.error(recipient::VILLAGE_ID).is_some(), "editing another field keeps it");
+        form.set(recipient::VILLAGE_ID, Input::Text(VILLAGE.into()));
+        assert_eq!(form.error(recipient::VILLAGE_ID), None);
     }
 
     #[test]
@@ -456,7 +466,7 @@ mod tests {
         form.command_failed(Some(offline.clone()));
         assert_eq!(form.form_error(), Some(&offline));
         assert!(!form.refused());
-        let elsewhere = CommandError::new("immutable", "x", "x").at_field("birth_date");
+        let elsewhere = CommandError::new("immutable", "x", "x").at_field(recipient::BIRTH_DATE);
         form.command_failed(Some(elsewhere.clone()));
         assert_eq!(form.form_error(), Some(&elsewhere));
     }
@@ -470,17 +480,20 @@ mod tests {
     #[test]
     fn a_form_starts_from_stored_values() {
         let initial = stored(&[
-            ("name", json!("王测试")),
-            ("id_number", json!("440524195801010018")),
-            ("categories", json!(["Dibao", "VulnerableElderly"])),
-            ("village_id", json!(VILLAGE)),
-            ("phone", json!("13800138000")),
-            ("station_id", json!("not a field of the form")),
+            (recipient::NAME, json!("王测试")),
+            (recipient::ID_NUMBER, json!("440524195801010018")),
+            (recipient::CATEGORIES, json!(["Dibao", "VulnerableElderly"])),
+            (recipient::VILLAGE_ID, json!(VILLAGE)),
+            (recipient::PHONE, json!("13800138000")),
+            (field::STATION_ID, json!("not a field of the form")),
         ]);
         let mut form = FormState::with_initial(&recipient_form().specs().collect::<Vec<_>>(), today(), &initial);
-        assert_eq!(form.input("name"), Some(&Input::Text("王测试".into())));
-        assert_eq!(form.input("categories"), Some(&Input::Choices(vec!["Dibao".into(), "VulnerableElderly".into()])));
-        assert_eq!(form.input("village_id"), Some(&Input::Text(VILLAGE.into())));
+        assert_eq!(form.input(recipient::NAME), Some(&Input::Text("王测试".into())));
+        assert_eq!(
+            form.input(recipient::CATEGORIES),
+            Some(&Input::Choices(vec!["Dibao".into(), "VulnerableElderly".into()]))
+        );
+        assert_eq!(form.input(recipient::VILLAGE_ID), Some(&Input::Text(VILLAGE.into())));
         for field in FIELDS {
             assert_eq!(form.error(field), None, "{field}");
         }
@@ -488,22 +501,22 @@ mod tests {
         let sent = values.field_values();
         assert_eq!(
             sent.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["categories", "id_number", "name", "phone", "village_id"]
+            [recipient::CATEGORIES, recipient::ID_NUMBER, recipient::NAME, recipient::PHONE, recipient::VILLAGE_ID]
         );
-        assert_eq!(sent["categories"], json!(["Dibao", "VulnerableElderly"]));
-        assert_eq!(sent["phone"], json!("13800138000"));
+        assert_eq!(sent[recipient::CATEGORIES], json!(["Dibao", "VulnerableElderly"]));
+        assert_eq!(sent[recipient::PHONE], json!("13800138000"));
     }
 
     /// A field the record lacks starts empty; a required one is refused on save.
     #[test]
     fn a_form_missing_a_stored_value_starts_that_field_empty() {
-        let initial = stored(&[("name", json!("王测试"))]);
+        let initial = stored(&[(recipient::NAME, json!("王测试"))]);
         let mut form = FormState::with_initial(&recipient_form().specs().collect::<Vec<_>>(), today(), &initial);
-        assert_eq!(form.input("phone"), Some(&Input::Text(String::new())));
-        assert_eq!(form.input("categories"), Some(&Input::Choices(Vec::new())));
-        assert_eq!(form.error("id_number"), None);
+        assert_eq!(form.input(recipient::PHONE), Some(&Input::Text(String::new())));
+        assert_eq!(form.input(recipient::CATEGORIES), Some(&Input::Choices(Vec::new())));
+        assert_eq!(form.error(recipient::ID_NUMBER), None);
         assert_eq!(form.submit(), None);
-        assert_eq!(form.error("id_number").map(|e| e.code), Some("required".into()));
+        assert_eq!(form.error(recipient::ID_NUMBER).map(|e| e.code), Some("required".into()));
     }
 
     /// (field type, stored value, the input it gives)
@@ -535,22 +548,24 @@ mod tests {
     #[test]
     fn visit_values_read_back_as_typed() {
         use domain::entity::VISIT;
-        let names = ["visited_on", "persons_seen", "observations", "needs_found", "follow_up_needed"];
+        use domain::field::visit;
+        let names =
+            [visit::VISITED_ON, visit::PERSONS_SEEN, visit::OBSERVATIONS, visit::NEEDS_FOUND, visit::FOLLOW_UP_NEEDED];
         let specs: Vec<&'static FieldSpec> = names.iter().filter_map(|n| VISIT.field(n)).collect();
-        let initial = stored(&[("visited_on", json!(today().to_string()))]);
+        let initial = stored(&[(visit::VISITED_ON, json!(today().to_string()))]);
         let mut form = FormState::with_initial(&specs, today(), &initial);
         assert_eq!(form.submit(), None, "observations are required");
-        form.set("observations", Input::Text(" 老人身体尚可 ".into()));
-        form.set("follow_up_needed", Input::Flag(true));
+        form.set(visit::OBSERVATIONS, Input::Text(" 老人身体尚可 ".into()));
+        form.set(visit::FOLLOW_UP_NEEDED, Input::Flag(true));
         let values = form.submit().expect("valid");
-        assert_eq!(values.date("visited_on"), Some(today()));
-        assert_eq!(values.text("observations"), "老人身体尚可");
-        assert!(values.flag("follow_up_needed"));
-        assert_eq!(values.text("persons_seen"), "");
-        form.set("visited_on", Input::Text("2026-12-06".into()));
-        assert_eq!(form.error("visited_on").map(|e| e.code), Some("date_in_future".into()));
-        form.set("observations", Input::Text("走".repeat(10_000)));
-        assert_eq!(form.error("observations").map(|e| e.code), Some("too_long".into()));
+        assert_eq!(values.date(visit::VISITED_ON), Some(today()));
+        assert_eq!(values.text(visit::OBSERVATIONS), "老人身体尚可");
+        assert!(values.flag(visit::FOLLOW_UP_NEEDED));
+        assert_eq!(values.text(visit::PERSONS_SEEN), "");
+        form.set(visit::VISITED_ON, Input::Text("2026-12-06".into()));
+        assert_eq!(form.error(visit::VISITED_ON).map(|e| e.code), Some("date_in_future".into()));
+        form.set(visit::OBSERVATIONS, Input::Text("走".repeat(10_000)));
+        assert_eq!(form.error(visit::OBSERVATIONS).map(|e| e.code), Some("too_long".into()));
     }
 
     /// Whatever lands in a field, checking it never panics and what was typed stays.

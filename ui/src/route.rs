@@ -17,6 +17,8 @@ use crate::i18n::Text;
 pub enum Route {
     /// The roster (花名册): the home screen of everyone who sees recipients.
     Roster,
+    /// The station's case board (挂图作战) with its counts: the deputy head's home screen.
+    Board,
     AddRecipient,
     /// One person's file (档案).
     Recipient {
@@ -38,6 +40,8 @@ pub enum Route {
     Case {
         id: Uuid,
     },
+    /// The supervisor's queue of closure requests (结案审核).
+    Closures,
     /// The changes the server refused.
     Rejected,
     /// The changes waiting to be sent, and those set aside.
@@ -59,6 +63,7 @@ impl Route {
         let id = |s: &str| Uuid::try_parse(s).ok();
         match segments.as_slice() {
             [] | ["roster"] => Route::Roster,
+            ["board"] => Route::Board,
             ["recipients", "new"] => Route::AddRecipient,
             ["recipients", s] => id(s).map_or(Route::NotFound, |id| Route::Recipient { id }),
             ["households", s] => id(s).map_or(Route::NotFound, |id| Route::Household { id }),
@@ -69,6 +74,7 @@ impl Route {
                 id(s).map_or(Route::NotFound, |household_id| Route::RecordHouseholdVisit { household_id })
             }
             ["cases", s] => id(s).map_or(Route::NotFound, |id| Route::Case { id }),
+            ["closures"] => Route::Closures,
             ["rejected"] => Route::Rejected,
             ["waiting"] => Route::Waiting,
             ["conflicts"] => Route::Conflicts,
@@ -80,12 +86,14 @@ impl Route {
     pub fn to_hash(self) -> String {
         match self {
             Route::Roster => "#/roster".into(),
+            Route::Board => "#/board".into(),
             Route::AddRecipient => "#/recipients/new".into(),
             Route::Recipient { id } => format!("#/recipients/{id}"),
             Route::Household { id } => format!("#/households/{id}"),
             Route::RecordVisit { recipient_id } => format!("#/recipients/{recipient_id}/visit"),
             Route::RecordHouseholdVisit { household_id } => format!("#/households/{household_id}/visit"),
             Route::Case { id } => format!("#/cases/{id}"),
+            Route::Closures => "#/closures".into(),
             Route::Rejected => "#/rejected".into(),
             Route::Waiting => "#/waiting".into(),
             Route::Conflicts => "#/conflicts".into(),
@@ -99,8 +107,12 @@ impl Route {
     pub fn allowed_for(self, role: RoleKind) -> bool {
         let reads_roster = role != RoleKind::Admin;
         match self {
+            // The board is the station's cases for whoever reassigns them (the deputy head).
+            Route::Board => role == RoleKind::DeputyHead,
             Route::Roster | Route::Recipient { .. } | Route::Household { .. } | Route::Case { .. } => reads_roster,
             Route::AddRecipient | Route::RecordVisit { .. } | Route::RecordHouseholdVisit { .. } => writes_roster(role),
+            // Only supervisors decide closures (`Action::DecideClosure`).
+            Route::Closures => role == RoleKind::Supervisor,
             // The status bar's pages: everyone signed in has an outbox and may meet conflicts.
             Route::Rejected | Route::Waiting | Route::Conflicts | Route::NotFound => true,
         }
@@ -125,6 +137,8 @@ pub struct NavItem {
 
 /// Every entry the navigation bar can have, in order; [`nav_for`] keeps a role's.
 const NAV: &[NavItem] = &[
+    NavItem { route: Route::Closures, id: "nav-closures", text: Text::NavClosures },
+    NavItem { route: Route::Board, id: "nav-board", text: Text::NavBoard },
     NavItem { route: Route::Roster, id: "nav-roster", text: Text::NavRoster },
     NavItem { route: Route::AddRecipient, id: "nav-add-recipient", text: Text::NavAddRecipient },
 ];
@@ -188,6 +202,8 @@ mod tests {
             ("#/", Route::Roster),
             ("#/roster", Route::Roster),
             ("#/roster/", Route::Roster),
+            ("#/board", Route::Board),
+            ("#/board/extra", Route::NotFound),
             ("#/recipients/new", Route::AddRecipient),
             (&format!("#/recipients/{ID}"), Route::Recipient { id: id() }),
             (&format!("#/recipients/{}", ID.to_uppercase()), Route::Recipient { id: id() }),
@@ -202,6 +218,8 @@ mod tests {
             ("#/rejected", Route::Rejected),
             ("#/waiting", Route::Waiting),
             ("#/conflicts/", Route::Conflicts),
+            ("#/closures", Route::Closures),
+            ("#/closures/extra", Route::NotFound),
             ("#/conflicts/extra", Route::NotFound),
             ("#/recipients/not-an-id", Route::NotFound),
             ("#/cases/", Route::NotFound),
@@ -218,12 +236,14 @@ mod tests {
     fn every_route_reads_back_from_its_hash() {
         let routes = [
             Route::Roster,
+            Route::Board,
             Route::AddRecipient,
             Route::Recipient { id: id() },
             Route::Household { id: id() },
             Route::RecordVisit { recipient_id: id() },
             Route::RecordHouseholdVisit { household_id: id() },
             Route::Case { id: id() },
+            Route::Closures,
             Route::Rejected,
             Route::Waiting,
             Route::Conflicts,
@@ -238,8 +258,10 @@ mod tests {
     fn each_role_has_its_own_navigation() {
         let ids = |role| nav_for(role).iter().map(|item| item.id).collect::<Vec<_>>();
         assert_eq!(ids(RoleKind::SocialWorker), ["nav-roster", "nav-add-recipient"]);
-        assert_eq!(ids(RoleKind::DeputyHead), ["nav-roster", "nav-add-recipient"]);
-        assert_eq!(ids(RoleKind::Supervisor), ["nav-roster"]);
+        assert_eq!(ids(RoleKind::DeputyHead), ["nav-board", "nav-roster", "nav-add-recipient"]);
+        assert_eq!(home_for(RoleKind::DeputyHead), Route::Board);
+        assert_eq!(ids(RoleKind::Supervisor), ["nav-closures", "nav-roster"], "the queue first");
+        assert_eq!(home_for(RoleKind::Supervisor), Route::Closures);
         assert!(ids(RoleKind::Admin).is_empty());
         for role in RoleKind::ALL {
             for item in nav_for(*role) {
@@ -278,6 +300,12 @@ mod tests {
             let may = |action| authorize(&actor, action, &target).is_ok();
             assert_eq!(Route::AddRecipient.allowed_for(*role), may(Action::Create), "{role:?} adding");
             assert_eq!(Route::Roster.allowed_for(*role), may(Action::Read), "{role:?} reading");
+            let case = Target { kind: EntityKind::Case, ..target };
+            assert_eq!(
+                Route::Board.allowed_for(*role),
+                authorize(&actor, Action::Reassign, &case).is_ok(),
+                "{role:?} board"
+            );
             assert_eq!(writes_roster(*role), may(Action::Edit), "{role:?} editing");
             let visit = Target { kind: EntityKind::Visit, ..target };
             let may_visit = authorize(&actor, Action::Create, &visit).is_ok();
@@ -287,6 +315,9 @@ mod tests {
                 may_visit,
                 "{role:?} visiting a household"
             );
+            let decision = Target { kind: EntityKind::ClosureDecision, ..target };
+            let may_decide = authorize(&actor, Action::DecideClosure, &decision).is_ok();
+            assert_eq!(Route::Closures.allowed_for(*role), may_decide, "{role:?} deciding closures");
         }
     }
 }

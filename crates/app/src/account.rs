@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use domain::Labelled;
-use domain::entity::{EntityKind, EntityState, USER};
+use domain::entity::{EntityKind, EntityState, USER, field};
 use domain::org::User;
 use domain::policy::Actor;
 use domain::validate::{FieldError, Invalid};
@@ -194,7 +194,7 @@ fn open_account(data_dir: &Path, request: &SignInRequest, default_server_url: &s
 }
 
 fn username_spec() -> &'static domain::entity::FieldSpec {
-    USER.field("username").unwrap_or(&USER.fields[0])
+    USER.field(field::user::USERNAME).unwrap_or(&USER.fields[0])
 }
 
 fn open_existing(path: &Path, username: &str, password: &str, server_url: &str) -> Result<Account, AppError> {
@@ -376,8 +376,11 @@ fn online_login(
     let device_id = store.device_id();
     // The key goes with a proof of possession made for the user and this device; the user is
     // known here once this database has synced their record.
-    let known_user =
-        store.list(EntityKind::User, None)?.into_iter().find(|u| u.get_str("username") == Some(username)).map(|u| u.id);
+    let known_user = store
+        .list(EntityKind::User, None)?
+        .into_iter()
+        .find(|u| u.get_str(field::user::USERNAME) == Some(username))
+        .map(|u| u.id);
     let request = LoginRequest {
         username: username.to_string(),
         password: password.to_string(),
@@ -391,10 +394,10 @@ fn online_login(
     // the key and its proof, so the server registers the key for the sign-offs.
     let registered = session
         .user
-        .get("signing_keys")
+        .get(field::user::SIGNING_KEYS)
         .and_then(|k| k.as_array())
         .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(public_key.as_str())));
-    if known_user.is_none() && session.user.get_str("role") == Some("Supervisor") && !registered {
+    if known_user.is_none() && session.user.get_str(field::user::ROLE) == Some("Supervisor") && !registered {
         let with_key = LoginRequest {
             signing_key: Some(public_key.clone()),
             signing_key_proof: Some(domain::signoff::prove_key(&signing_key, session.user_id, device_id)),
@@ -459,7 +462,9 @@ fn read_user(
     };
     let user: User = state.to_typed().map_err(|e| AppError::Internal(format!("user record: {e}")))?;
     let station_name = match user.station_id.or_else(|| user.supervised_station_ids.first().copied()) {
-        Some(id) => store.entity(EntityKind::Station, id)?.and_then(|s| s.get_str("name").map(str::to_string)),
+        Some(id) => {
+            store.entity(EntityKind::Station, id)?.and_then(|s| s.get_str(field::station::NAME).map(str::to_string))
+        }
         None => None,
     };
     let actor = Actor::new(user.id, if user.active { user.role() } else { None });

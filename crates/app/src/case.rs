@@ -73,10 +73,19 @@ pub fn case_page(store: &Store, actor: &Actor, case_id: Uuid) -> Result<CasePage
     let may_edit = !frozen && authorize(actor, Action::Create, EntityKind::Screening, &case).is_ok();
     let may_request_closure = pipeline::check_closure_request(stage, closure, &holdings).is_ok()
         && authorize(actor, Action::RequestClosure, EntityKind::Case, &case).is_ok();
+    // The supervisor's decision, and reopening a signed-off case: as the policy and pipeline say.
+    let may_decide = pipeline::check_sign_off(stage, closure).is_ok()
+        && authorize(actor, Action::DecideClosure, EntityKind::ClosureDecision, &case).is_ok();
+    let may_reopen = stage == Stage::Closed && authorize(actor, Action::Reopen, EntityKind::Case, &case).is_ok();
+    let recipient = recipient_of(store, &case)?;
+    let recent_visits = match store.entity(EntityKind::Recipient, recipient.id)? {
+        Some(_) => crate::visit::visits_of(store, recipient.id)?.into_iter().take(RECENT_VISITS).collect(),
+        None => Vec::new(),
+    };
 
     Ok(CasePage {
         case: case_view(&case, stage, closure, &mut names)?,
-        recipient: recipient_of(store, &case)?,
+        recipient,
         steps: steps(stage),
         records: grouped(&records, &mut names)?,
         next_stage: stage.next(),
@@ -86,8 +95,15 @@ pub fn case_page(store: &Store, actor: &Actor, case_id: Uuid) -> Result<CasePage
         latest_decision: rules::latest_decision(&records)
             .map(|d| decision_view(store, d, &case, &records, &mut names))
             .transpose()?,
+        may_decide,
+        may_reopen,
+        reopenings: crate::closure::reopenings(store, case_id, &mut names)?,
+        recent_visits,
     })
 }
+
+/// How many of the recipient's visits the case page shows, newest first.
+const RECENT_VISITS: usize = 10;
 
 /// Records a new stage record of `kind` for the case from the fields the kind's form sent
 /// (the case, its station and, for interventions and follow-up visits, the worker are set
@@ -198,29 +214,29 @@ pub fn request_closure(
     case_page(store, actor, case_id)
 }
 
-fn held_case(store: &Store, case_id: Uuid) -> Result<EntityState, AppError> {
+pub(crate) fn held_case(store: &Store, case_id: Uuid) -> Result<EntityState, AppError> {
     store.entity(EntityKind::Case, case_id)?.ok_or(AppError::NotFound(EntityKind::Case))
 }
 
 /// The policy's verdict on `action` on a record of `kind` of this case.
-fn authorize(actor: &Actor, action: Action, kind: EntityKind, case: &EntityState) -> Result<(), Rejection> {
+pub(crate) fn authorize(actor: &Actor, action: Action, kind: EntityKind, case: &EntityState) -> Result<(), Rejection> {
     let target = Target { kind, station_id: case.station_id(), case_worker_id: case.get_id(field::case::WORKER_ID) };
     policy::authorize(actor, action, &target).map_err(Rejection::Denied)
 }
 
 /// Users' display names, each read once.
-struct Names<'a> {
+pub(crate) struct Names<'a> {
     store: &'a Store,
     known: BTreeMap<Id, Option<String>>,
 }
 
 impl<'a> Names<'a> {
-    fn new(store: &'a Store) -> Self {
+    pub(crate) fn new(store: &'a Store) -> Self {
         Names { store, known: BTreeMap::new() }
     }
 
     /// The user as a named reference; `None` while their record is not on this computer.
-    fn user(&mut self, id: Option<Id>) -> Result<Option<NamedRef>, AppError> {
+    pub(crate) fn user(&mut self, id: Option<Id>) -> Result<Option<NamedRef>, AppError> {
         let Some(id) = id else { return Ok(None) };
         if !self.known.contains_key(&id) {
             let user = self.store.entity(EntityKind::User, id)?;

@@ -14,6 +14,7 @@ use contract::{
 use domain::change::Write;
 use domain::entity::{EntityKind, FieldType, field};
 use domain::policy::Actor;
+use domain::validate::normalize_field;
 use serde_json::Value;
 use store::Store;
 use uuid::Uuid;
@@ -25,6 +26,7 @@ use crate::{AppError, Moment};
 pub fn conflicts_page(store: &Store) -> Result<ConflictsPage, AppError> {
     let mut labels = Labels::new(store);
     let mut conflicts = Vec::new();
+    let this_device = store.device_id();
     for row in store.open_conflicts()? {
         // Shown conflicts are about records held here, so the standing value has a stamp.
         let Some(current_hlc) = row.current_hlc else { continue };
@@ -48,6 +50,8 @@ pub fn conflicts_page(store: &Store) -> Result<ConflictsPage, AppError> {
                 at: stamp_time(row.lost_hlc),
                 author_id: row.lost_author_id,
                 author_name: lost_author_name,
+                device_id: Some(row.lost_hlc.device),
+                this_device: row.lost_hlc.device == this_device,
             },
             current: ConflictValue {
                 value: current_value,
@@ -55,6 +59,8 @@ pub fn conflicts_page(store: &Store) -> Result<ConflictsPage, AppError> {
                 at: stamp_time(current_hlc),
                 author_id: row.current_author_id,
                 author_name: current_author_name,
+                device_id: Some(current_hlc.device),
+                this_device: current_hlc.device == this_device,
             },
             names,
         });
@@ -62,9 +68,10 @@ pub fn conflicts_page(store: &Store) -> Result<ConflictsPage, AppError> {
     Ok(ConflictsPage { conflicts, duplicates: duplicates(store, &mut labels)? })
 }
 
-/// Keeps the value `choice` names, settling the conflict: the value is written (through
-/// `Store::record`, so the rules check it) on top of the one that stands, resolving the lost
-/// one. Refused with [`AppError::ConflictChanged`] when the conflict is no longer open as it
+/// Keeps the value `choice` names (the lost one, the one that stands, or a third the person
+/// typed, checked against the field's spec first and refused at the field when wrong), settling
+/// the conflict: the value is written (through `Store::record`, so the rules check it, with its
+/// author) on top of the one that stands, resolving the lost one. Refused with [`AppError::ConflictChanged`] when the conflict is no longer open as it
 /// was shown (settled meanwhile, or another value stands now). Returns the page as it stands.
 pub fn resolve_conflict(
     store: &mut Store,
@@ -91,6 +98,10 @@ pub fn resolve_conflict(
     let value = match choice.keep {
         KeepValue::Lost => conflict.lost_value,
         KeepValue::Current => conflict.current_value.unwrap_or(Value::Null),
+        KeepValue::Typed => {
+            let typed = choice.typed.as_ref().ok_or_else(|| AppError::BadRequest("no value typed".into()))?;
+            normalize_field(spec, typed, at.today)?
+        }
     };
     let mut write = Write::update(choice.entity_kind, choice.entity_id).set(spec.name, value);
     if let Some(written) = write.fields.get_mut(spec.name) {
@@ -102,7 +113,7 @@ pub fn resolve_conflict(
 }
 
 /// The names of the records a reference field's values point to (a village, a household).
-fn referenced_names<'v>(
+pub(crate) fn referenced_names<'v>(
     labels: &mut Labels<'_>,
     kind: EntityKind,
     field_name: &str,
@@ -166,6 +177,11 @@ mod tests {
     /// The worker's phone edit and another laptop's, made without seeing each other: the later
     /// one (the other laptop's) stands and the worker's is kept as an open conflict.
     fn concurrent_phone_edits(station: &mut Station) -> Uuid {
+        concurrent_phone_edits_from_elsewhere(station).0
+    }
+
+    /// [`concurrent_phone_edits`], with the other laptop's edit.
+    fn concurrent_phone_edits_from_elsewhere(station: &mut Station) -> (Uuid, Change) {
         let person = station.add_recipient("张三", 11);
         let worker = station.worker.clone();
         let moment = station.moment();
@@ -191,8 +207,8 @@ mod tests {
             .into_iter()
             .collect(),
         };
-        station.store.apply_pulled(&[(1, Incoming::Change(theirs))], 1).expect("pulled");
-        person
+        station.store.apply_pulled(&[(1, Incoming::Change(theirs.clone()))], 1).expect("pulled");
+        (person, theirs)
     }
 
     fn choice(view: &ConflictView, keep: KeepValue) -> ConflictChoice {
@@ -203,6 +219,7 @@ mod tests {
             lost_hlc: view.lost.hlc,
             current_hlc: view.current.hlc,
             keep,
+            typed: None,
         }
     }
 
@@ -222,6 +239,90 @@ mod tests {
         assert_eq!(conflict.current.author_name.as_deref(), Some("张副站长"));
         assert!(conflict.lost.at < conflict.current.at);
         assert!(page.duplicates.is_empty());
+    }
+
+    #[test]
+    fn each_side_shows_the_device_it_was_written_on_and_which_one_is_this_laptop() {
+        let mut station = Station::new();
+        concurrent_phone_edits(&mut station);
+        let conflict = conflicts_page(&station.store).expect("page").conflicts.remove(0);
+        assert_eq!(conflict.lost.device_id, Some(station.store.device_id()));
+        assert!(conflict.lost.this_device, "the worker's edit was made here");
+        assert_eq!(conflict.current.device_id, Some(Uuid::from_u128(0xdead)));
+        assert!(!conflict.current.this_device);
+    }
+
+    #[test]
+    fn a_third_value_typed_is_checked_by_the_fields_spec_and_settles_the_conflict_with_its_author() {
+        let mut station = Station::new();
+        let person = concurrent_phone_edits(&mut station);
+        let shown = conflicts_page(&station.store).expect("page").conflicts.remove(0);
+        let worker = station.worker.clone();
+        let mut third = choice(&shown, KeepValue::Typed);
+
+        third.typed = Some(json!("12345"));
+        let moment = station.moment();
+        let wrong = contract::CommandError::from(
+            resolve_conflict(&mut station.store, &worker, &third, moment).expect_err("not a mobile number"),
+        );
+        assert_eq!((wrong.code.as_str(), wrong.field.as_deref()), ("mobile", Some(field::recipient::PHONE)));
+        assert!(wrong.message_zh.starts_with("手机号") && wrong.message_en.starts_with("Mobile number"), "{wrong:?}");
+        assert_eq!(station.store.open_conflicts().expect("conflicts").len(), 1, "still open");
+
+        third.typed = Some(json!("137 0013 7000"));
+        let moment = station.moment();
+        let page = resolve_conflict(&mut station.store, &worker, &third, moment).expect("resolved");
+        assert!(page.conflicts.is_empty(), "{page:?}");
+        let state = station.store.entity(EntityKind::Recipient, person).expect("read").expect("held");
+        assert_eq!(state.get_str(field::recipient::PHONE), Some("13700137000"));
+        let resolving = station.store.pending_changes(10_000).expect("outbox").pop().expect("waits to be sent");
+        assert_eq!(resolving.author_id, worker.user_id, "the decision's author");
+        assert_eq!(resolving.fields[field::recipient::PHONE].resolves, vec![shown.lost.hlc]);
+        assert_eq!(resolving.fields[field::recipient::PHONE].value, json!("13700137000"));
+    }
+
+    #[test]
+    fn a_third_value_is_required_when_keeping_neither() {
+        let mut station = Station::new();
+        concurrent_phone_edits(&mut station);
+        let shown = conflicts_page(&station.store).expect("page").conflicts.remove(0);
+        let worker = station.worker.clone();
+        let moment = station.moment();
+        let refused = resolve_conflict(&mut station.store, &worker, &choice(&shown, KeepValue::Typed), moment);
+        assert!(matches!(refused, Err(AppError::BadRequest(_))), "{refused:?}");
+        assert_eq!(station.store.open_conflicts().expect("conflicts").len(), 1);
+    }
+
+    #[test]
+    fn a_conflict_settled_here_closes_on_another_laptop_once_it_pulls_the_decision() {
+        let mut station = Station::new();
+        let (person, theirs) = concurrent_phone_edits_from_elsewhere(&mut station);
+        // Another laptop holds the same history (the server's log): the same conflict is open there.
+        let mut elsewhere = store::Store::open_in_memory().expect("another laptop");
+        let mut log: Vec<Change> = station.store.pending_changes(10_000).expect("outbox");
+        log.push(theirs);
+        let page: Vec<(u64, Incoming)> =
+            log.into_iter().enumerate().map(|(i, c)| (i as u64 + 1, Incoming::Change(c))).collect();
+        let head = page.len() as u64;
+        elsewhere.apply_pulled(&page, head).expect("pulled");
+        assert_eq!(crate::sync_view::outbox_counts(&elsewhere).expect("counts").conflicts_open, 1);
+
+        let shown = conflicts_page(&station.store).expect("page").conflicts.remove(0);
+        let mut third = choice(&shown, KeepValue::Typed);
+        third.typed = Some(json!("13700137000"));
+        let worker = station.worker.clone();
+        let moment = station.moment();
+        resolve_conflict(&mut station.store, &worker, &third, moment).expect("resolved");
+        // The decision is pushed and accepted, and the other laptop pulls it.
+        let resolving = station.store.pending_changes(10_000).expect("outbox").pop().expect("waits to be sent");
+        station.store.mark_accepted(resolving.device_seq, head + 1, None).expect("accepted");
+        elsewhere.apply_pulled(&[(head + 1, Incoming::Change(resolving))], head + 1).expect("pulled");
+
+        assert_eq!(elsewhere.open_conflicts().expect("conflicts"), vec![], "settled there too");
+        assert_eq!(crate::sync_view::outbox_counts(&elsewhere).expect("counts").conflicts_open, 0);
+        assert_eq!(crate::sync_view::outbox_counts(&station.store).expect("counts").conflicts_open, 0);
+        let there = elsewhere.entity(EntityKind::Recipient, person).expect("read").expect("held");
+        assert_eq!(there.get_str(field::recipient::PHONE), Some("13700137000"));
     }
 
     #[test]

@@ -56,6 +56,10 @@ pub enum AppError {
     /// elsewhere, or the value that stands changed). Code [`codes::CONFLICT_CHANGED`].
     #[error("the conflict is no longer open as shown")]
     ConflictChanged,
+    /// The refused change acted on is not waiting for the user any more (resent or discarded
+    /// meanwhile, or never refused). Code [`codes::REFUSED_CHANGE_GONE`].
+    #[error("the refused change is no longer waiting")]
+    RefusedChangeGone,
     /// A malformed request (a bug in the UI). Code [`codes::BAD_REQUEST`].
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -165,6 +169,11 @@ impl From<AppError> for CommandError {
                 "该冲突已有变化（已在本机或其他电脑上处理，或现值已更新），请查看最新情况后再选择。",
                 "This conflict has changed (settled here or on another computer, or the current value was updated). Look at it again and choose.",
             ),
+            AppError::RefusedChangeGone => CommandError::new(
+                codes::REFUSED_CHANGE_GONE,
+                "该被拒修改已处理（已重新提交或已放弃），请查看最新列表。",
+                "This refused change was already dealt with (sent again or discarded). Look at the list again.",
+            ),
             AppError::BadRequest(detail) => {
                 CommandError::new(codes::BAD_REQUEST, format!("请求无效：{detail}"), format!("Bad request: {detail}"))
             }
@@ -219,7 +228,7 @@ pub fn sync_error_to_command(e: &SyncError) -> CommandError {
 
 #[cfg(test)]
 mod tests {
-    use domain::entity::RECIPIENT;
+    use domain::entity::{RECIPIENT, field};
     use domain::validate::resident_id_number;
 
     use super::*;
@@ -227,7 +236,7 @@ mod tests {
     fn id_number_error() -> FieldError {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
         let invalid = resident_id_number("110105194912310021", today).expect_err("a wrong check digit");
-        FieldError::new(RECIPIENT.field("id_number").expect("spec"), invalid)
+        FieldError::new(RECIPIENT.field(field::recipient::ID_NUMBER).expect("spec"), invalid)
     }
 
     #[test]
@@ -235,7 +244,7 @@ mod tests {
         let error = CommandError::from(AppError::Rejected(Rejection::Invalid(id_number_error())));
         let json = serde_json::to_value(&error).expect("json");
         assert_eq!(json["code"], "id_number_check_digit");
-        assert_eq!(json["field"], "id_number");
+        assert_eq!(json["field"], field::recipient::ID_NUMBER);
         assert_eq!(json["message_zh"], "身份证号校验码错误（应为X）");
         assert_eq!(json["message_en"], "Resident ID number has a wrong check digit (expected X)");
     }

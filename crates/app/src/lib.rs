@@ -10,7 +10,9 @@
 //! [`Actor`]: domain::policy::Actor
 
 pub mod account;
+pub mod board;
 pub mod case;
+pub mod closure;
 pub mod conflicts;
 pub mod error;
 pub mod fields;
@@ -18,6 +20,7 @@ pub mod household;
 pub mod ledger;
 pub mod places;
 pub mod recipient;
+pub mod refused;
 pub mod roster;
 pub mod sync_view;
 pub mod visit;

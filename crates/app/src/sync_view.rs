@@ -1,13 +1,11 @@
 //! What the status bar and the pages behind its counts show of sync: the outbox's counts and
 //! when the data was last verified against the server, the changes waiting to be sent (and
-//! those set aside, with a way to send them again), and each change the server refused (or set
-//! aside) with its reason and the record it was about.
+//! those set aside, with a way to send them again). The refused changes are `refused.rs`.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use contract::{CommandError, FieldLabel, RecordLabel, RejectedChangeView, WaitingChangeView, WaitingChanges};
-use domain::Labelled;
+use contract::{CommandError, FieldLabel, RecordLabel, WaitingChangeView, WaitingChanges};
 use domain::change::{Change, FieldWrite};
 use domain::entity::{EntityKind, EntityState, field};
 use domain::hlc::Hlc;
@@ -169,45 +167,6 @@ impl<'s> Labels<'s> {
 /// Every kind with a label calls it `name` (users aside: `display_name`).
 const NAME: &str = field::recipient::NAME;
 
-/// The changes the server refused or set aside, each with the name of its record when known.
-pub fn rejected_changes(store: &Store) -> Result<Vec<RejectedChangeView>, AppError> {
-    // Every kind with a label calls it `name`.
-    const NAME: &str = field::recipient::NAME;
-    let rows = store.rejected_changes()?;
-    let mut labels: BTreeMap<Uuid, Option<String>> = BTreeMap::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let label = match labels.get(&row.entity_id) {
-            Some(label) => label.clone(),
-            None => {
-                // The record may be gone (an undone create); the change itself names it.
-                let from_store = store.entity(row.entity_kind, row.entity_id)?;
-                let label = from_store
-                    .as_ref()
-                    .and_then(|s| s.get_str(NAME).map(str::to_string))
-                    .or_else(|| row.fields.get(NAME).and_then(|w| w.value.as_str()).map(str::to_string));
-                labels.insert(row.entity_id, label.clone());
-                label
-            }
-        };
-        out.push(RejectedChangeView {
-            change_id: row.change_id,
-            entity_kind_zh: row.entity_kind.zh().to_string(),
-            entity_kind_en: row.entity_kind.en().to_string(),
-            entity_id: row.entity_id,
-            entity_label: label,
-            recorded_at: chrono::DateTime::parse_from_rfc3339(&row.recorded_at).ok().map(|t| t.with_timezone(&Utc)),
-            reason: CommandError {
-                code: row.rejection.code,
-                field: row.rejection.field,
-                message_zh: row.rejection.message_zh,
-                message_en: row.rejection.message_en,
-            },
-        });
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,7 +182,7 @@ mod tests {
             counts,
             OutboxCounts { pending: before + 1, rejected: 0, conflicts_open: 0, duplicates: 0, last_verified_at: None }
         );
-        assert_eq!(rejected_changes(&station.store).expect("list"), vec![]);
+        assert_eq!(crate::refused::rejected_changes(&station.store).expect("list"), vec![]);
     }
 
     fn reason(at: DateTime<Utc>) -> store::SetAsideReason {

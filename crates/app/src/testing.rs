@@ -9,7 +9,6 @@ use domain::entity::{EntityKind, field};
 use domain::org::Role;
 use domain::policy::Actor;
 use domain::recipient::RecipientCategory;
-use domain::validate::id_number_check_char;
 use store::Store;
 use uuid::Uuid;
 
@@ -22,9 +21,7 @@ pub fn today() -> NaiveDate {
 
 /// A valid resident ID number for a birth date (`YYYYMMDD`) and sequence (odd: male).
 pub fn id_number(birth: &str, sequence: u32) -> String {
-    let first17 = format!("430124{birth}{sequence:03}");
-    let check = id_number_check_char(&first17).unwrap_or('0');
-    format!("{first17}{check}")
+    test_support::id_number_from_first17(&format!("430124{birth}{sequence:03}"))
 }
 
 pub struct Station {

@@ -203,11 +203,76 @@ pub struct RequestClosureArgs {
     pub summary: String,
 }
 
+/// [`SignOffClosure`]'s arguments: the case whose closure is signed off, and the supervisor's
+/// comments (optional).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignOffClosureArgs {
+    pub case_id: Uuid,
+    #[serde(default)]
+    pub comments: Option<String>,
+}
+
+/// [`ReturnClosure`]'s arguments: the supervisor's comments for the worker (required).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnClosureArgs {
+    pub case_id: Uuid,
+    pub comments: String,
+}
+
+/// [`ReopenCase`]'s arguments: why the signed-off case is reopened (required).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReopenCaseArgs {
+    pub case_id: Uuid,
+    pub reason: String,
+}
+
+/// [`ResendRejected`]'s arguments: the refused change and what the user sends instead (the
+/// edit form's values, field name → value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResendRejectedArgs {
+    pub change_id: Uuid,
+    pub fields: FieldValues,
+}
+
+/// [`DiscardRejected`]'s arguments: the refused change the user lets go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscardRejectedArgs {
+    pub change_id: Uuid,
+}
+
 /// [`ResolveConflict`]'s arguments: which value of which conflict to keep.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolveConflictArgs {
     pub choice: ConflictChoice,
+}
+
+/// [`CaseBoard`]'s arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseBoardArgs {
+    pub query: CaseBoardQuery,
+}
+
+/// [`ReassignCase`]'s arguments: the case and the worker who takes it over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReassignCaseArgs {
+    pub case_id: Uuid,
+    pub worker_id: Uuid,
+}
+
+/// [`SetStallDays`]'s arguments: the station's stall threshold in days; `None` goes back to the
+/// default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetStallDaysArgs {
+    pub days: Option<u32>,
 }
 
 /// Declares each command: a unit struct, its [`Command`] impl, and its name in [`ALL`].
@@ -251,6 +316,13 @@ commands! {
     /// Asks for a sync round now; returns the status as it is.
     SyncNow = "sync_now" (NoArgs) -> SyncStatusView;
     RejectedChanges = "rejected_changes" (NoArgs) -> Vec<RejectedChangeView>;
+    /// Records what a refused change typed again, as edited (a creation when its record is no
+    /// longer here, else an update), and marks the refused change dealt with. Returns the
+    /// refused changes as they now stand.
+    ResendRejected = "resend_rejected" (ResendRejectedArgs) -> Vec<RejectedChangeView>;
+    /// Marks a refused change dealt with without sending it again (kept in the log). Returns the
+    /// refused changes as they now stand.
+    DiscardRejected = "discard_rejected" (DiscardRejectedArgs) -> Vec<RejectedChangeView>;
     /// What waits to be sent, and the changes set aside with their reasons.
     WaitingChanges = "waiting_changes" (NoArgs) -> crate::dto::WaitingChanges;
     /// Puts every change set aside back in the queue to be sent, and asks for a sync round.
@@ -302,6 +374,27 @@ commands! {
     SetPlanStrategy = "set_plan_strategy" (SetPlanStrategyArgs) -> crate::dto::CasePage;
     /// Asks the supervisor to close the case. Returns the case page.
     RequestClosure = "request_closure" (RequestClosureArgs) -> crate::dto::CasePage;
+    /// The closure requests of every station the supervisor supervises, oldest request first.
+    ClosureQueue = "closure_queue" (NoArgs) -> Vec<ClosureQueueRow>;
+    /// Signs a requested closure off with this device's key (offline too); the case closes.
+    /// Returns the case page.
+    SignOffClosure = "sign_off_closure" (SignOffClosureArgs) -> crate::dto::CasePage;
+    /// Returns a requested closure to the worker with the supervisor's comments. Returns the
+    /// case page.
+    ReturnClosure = "return_closure" (ReturnClosureArgs) -> crate::dto::CasePage;
+    /// Reopens a signed-off case, with the reason. Returns the case page.
+    ReopenCase = "reopen_case" (ReopenCaseArgs) -> crate::dto::CasePage;
+    /// The case board of the signed-in deputy head's station (挂图作战).
+    CaseBoard = "case_board" (CaseBoardArgs) -> crate::dto::CaseBoard;
+    /// Gives a case to another worker of the station.
+    ReassignCase = "reassign_case" (ReassignCaseArgs) -> ();
+    /// Sets the station's stall threshold of the case board.
+    SetStallDays = "set_stall_days" (SetStallDaysArgs) -> ();
+    /// The station's counts at a glance.
+    StationDashboard = "station_dashboard" (NoArgs) -> crate::dto::StationDashboard;
+    /// This device's changes refused because their case was reassigned, each as a note to hand
+    /// over to the worker who has the case now.
+    HandedOverChanges = "handed_over_changes" (NoArgs) -> Vec<HandedOverChange>;
 }
 
 #[cfg(test)]
@@ -377,6 +470,18 @@ mod tests {
         check::<SyncStatus>(NoArgs {}, json!({}));
         check::<SyncNow>(NoArgs {}, json!({}));
         check::<RejectedChanges>(NoArgs {}, json!({}));
+        let refused = Uuid::from_u128(21);
+        check::<ResendRejected>(
+            ResendRejectedArgs {
+                change_id: refused,
+                fields: FieldValues::from([("phone".to_string(), json!("13800138000"))]),
+            },
+            json!({ "changeId": refused.to_string(), "fields": { "phone": "13800138000" } }),
+        );
+        check::<DiscardRejected>(
+            DiscardRejectedArgs { change_id: refused },
+            json!({ "changeId": refused.to_string() }),
+        );
         check::<WaitingChanges>(NoArgs {}, json!({}));
         check::<RetrySetAside>(NoArgs {}, json!({}));
         check::<Conflicts>(NoArgs {}, json!({}));
@@ -391,11 +496,30 @@ mod tests {
                     lost_hlc: lost,
                     current_hlc: current,
                     keep: KeepValue::Lost,
+                    typed: None,
                 },
             },
             json!({ "choice": {
                 "entity_kind": "Recipient", "entity_id": record.to_string(), "field": "phone",
                 "lost_hlc": lost.to_string(), "current_hlc": current.to_string(), "keep": "lost",
+            } }),
+        );
+        check::<ResolveConflict>(
+            ResolveConflictArgs {
+                choice: ConflictChoice {
+                    entity_kind: domain::entity::EntityKind::Recipient,
+                    entity_id: record,
+                    field: "phone".into(),
+                    lost_hlc: lost,
+                    current_hlc: current,
+                    keep: KeepValue::Typed,
+                    typed: Some(json!("13700137000")),
+                },
+            },
+            json!({ "choice": {
+                "entity_kind": "Recipient", "entity_id": record.to_string(), "field": "phone",
+                "lost_hlc": lost.to_string(), "current_hlc": current.to_string(), "keep": "typed",
+                "typed": "13700137000",
             } }),
         );
         let (person, household, visit) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
@@ -502,9 +626,55 @@ mod tests {
             RequestClosureArgs { case_id: case, summary: "目标达成".into() },
             json!({ "caseId": case.to_string(), "summary": "目标达成" }),
         );
+        check::<ClosureQueue>(NoArgs {}, json!({}));
+        check::<SignOffClosure>(
+            SignOffClosureArgs { case_id: case, comments: Some("同意结案".into()) },
+            json!({ "caseId": case.to_string(), "comments": "同意结案" }),
+        );
+        check::<ReturnClosure>(
+            ReturnClosureArgs { case_id: case, comments: "请补充回访记录".into() },
+            json!({ "caseId": case.to_string(), "comments": "请补充回访记录" }),
+        );
+        check::<ReopenCase>(
+            ReopenCaseArgs { case_id: case, reason: "服务对象情况反复".into() },
+            json!({ "caseId": case.to_string(), "reason": "服务对象情况反复" }),
+        );
+        let signed: SignOffClosureArgs =
+            serde_json::from_value(json!({ "caseId": case.to_string() })).expect("reads without comments");
+        assert_eq!(signed.comments, None);
         // What older forms leave out reads as absent.
         let opened: OpenCaseArgs = serde_json::from_value(json!({ "recipientId": person.to_string() })).expect("reads");
         assert_eq!(opened.opened_on, None);
+    }
+
+    #[test]
+    fn board_arguments_are_objects_keyed_by_the_parameter_names() {
+        let (case, worker, village) = (Uuid::from_u128(21), Uuid::from_u128(22), Uuid::from_u128(23));
+        let query = CaseBoardQuery {
+            worker_id: Some(worker),
+            village_id: Some(village),
+            category: Some(RecipientCategory::Dibao),
+            risk_level: Some(domain::case::RiskLevel::High),
+            include_closed: false,
+        };
+        check::<CaseBoard>(
+            CaseBoardArgs { query },
+            json!({ "query": {
+                "worker_id": worker.to_string(), "village_id": village.to_string(), "category": "Dibao",
+                "risk_level": "High", "include_closed": false,
+            } }),
+        );
+        check::<ReassignCase>(
+            ReassignCaseArgs { case_id: case, worker_id: worker },
+            json!({ "caseId": case.to_string(), "workerId": worker.to_string() }),
+        );
+        check::<SetStallDays>(SetStallDaysArgs { days: Some(45) }, json!({ "days": 45 }));
+        check::<SetStallDays>(SetStallDaysArgs { days: None }, json!({ "days": null }));
+        check::<StationDashboard>(NoArgs {}, json!({}));
+        check::<HandedOverChanges>(NoArgs {}, json!({}));
+        // An empty query is the whole board.
+        let empty: CaseBoardQuery = serde_json::from_value(json!({})).expect("reads");
+        assert_eq!(empty, CaseBoardQuery::default());
     }
 
     #[test]
@@ -522,6 +692,8 @@ mod tests {
             SyncStatus::NAME,
             SyncNow::NAME,
             RejectedChanges::NAME,
+            ResendRejected::NAME,
+            DiscardRejected::NAME,
             WaitingChanges::NAME,
             RetrySetAside::NAME,
             Conflicts::NAME,
@@ -545,6 +717,15 @@ mod tests {
             MoveCase::NAME,
             SetPlanStrategy::NAME,
             RequestClosure::NAME,
+            ClosureQueue::NAME,
+            SignOffClosure::NAME,
+            ReturnClosure::NAME,
+            ReopenCase::NAME,
+            CaseBoard::NAME,
+            ReassignCase::NAME,
+            SetStallDays::NAME,
+            StationDashboard::NAME,
+            HandedOverChanges::NAME,
         ];
         assert_eq!(ALL, names.as_slice());
         let mut unique = ALL.to_vec();

@@ -13,8 +13,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+mod board;
+pub use board::*;
 mod case;
 pub use case::*;
+mod closure;
+pub use closure::*;
 mod sync;
 pub use sync::*;
 
@@ -87,6 +91,9 @@ pub mod codes {
     /// The conflict chosen on is no longer open as it was shown (settled here or on another
     /// computer, or the value that stands changed meanwhile): the page shows it again.
     pub const CONFLICT_CHANGED: &str = "conflict_changed";
+    /// The refused change acted on is no longer waiting for the user (dealt with meanwhile, or
+    /// not refused): the page shows the list again.
+    pub const REFUSED_CHANGE_GONE: &str = "refused_change_gone";
 }
 
 /// The UI's language. Chinese by default.
@@ -257,7 +264,8 @@ pub struct SyncStatusView {
     pub duplicates: u64,
 }
 
-/// A change the server refused, kept locally with its reason.
+/// A change the server refused, kept locally with its reason until the user deals with it
+/// (edits and resends it, or discards it), or one set aside (`set_aside`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectedChangeView {
     pub change_id: Uuid,
@@ -268,6 +276,25 @@ pub struct RejectedChangeView {
     pub entity_label: Option<String>,
     pub recorded_at: Option<DateTime<Utc>>,
     pub reason: CommandError,
+    /// The record as a list names it and links to it (its kind's spec gives the field labels).
+    pub record: RecordLabel,
+    /// A creation or an update.
+    pub op: Op,
+    /// The fields as typed, in the kind's order, with their labels.
+    pub fields: Vec<FieldLabel>,
+    /// What was typed, by field name (as a spec-driven form sends it).
+    pub values: FieldValues,
+    /// The names of the records the values refer to (a village, a household), by id.
+    #[serde(default)]
+    pub names: BTreeMap<Uuid, String>,
+    /// The fields "edit and resend" offers to change, in order; the others are sent again as
+    /// they were typed (the references the use case set: station, village, person, case).
+    #[serde(default)]
+    pub editable: Vec<String>,
+    /// Set aside, not refused: the server could not take it as sent; it keeps its local effect
+    /// and is sent again from the waiting page, so it has no action here.
+    #[serde(default)]
+    pub set_aside: bool,
 }
 
 /// Field values as a spec-driven form sends them (`ui::form::Values`): each field's name, as in

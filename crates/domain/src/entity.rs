@@ -277,6 +277,11 @@ entity_specs! {
             "offline lease (days)",
             FieldType::Integer { min: 1, max: 365 },
         ),
+        // Days a case may stay in one stage before the case board marks it stalled; set by the
+        // deputy head; unset: `DEFAULT_STALL_DAYS`.
+        STALL_DAYS = "stall_days" => opt("停滞提醒天数", "stall threshold (days)",
+            FieldType::Integer { min: 1, max: 365 },
+        ),
     }
 
     SERVICE_POINT, service_point: ServicePoint in "service_points", append_only: false {
@@ -355,6 +360,8 @@ entity_specs! {
         CLOSURE_COMMENTS = "closure_comments" => opt("督导意见", "supervisor's comments", NOTES),
         // Set by each reopening to one more than before (see rules::check_change); absent: 0.
         REOPEN_GENERATION = "reopen_generation" => opt("重新开案次数", "times reopened", GENERATION),
+        // Why the case was last reopened: written only by a reopening (see rules::classify).
+        REOPEN_REASON = "reopen_reason" => opt("重新开案原因", "reason for reopening", NOTES),
     }
 
     SCREENING, screening: Screening in "screenings", append_only: false {
@@ -456,6 +463,9 @@ entity_specs! {
 
 /// A station's offline lease when it sets none.
 pub const DEFAULT_OFFLINE_LEASE_DAYS: i64 = 30;
+/// The days in one stage after which the case board marks a case stalled, when the station sets
+/// none.
+pub const DEFAULT_STALL_DAYS: i64 = 30;
 
 /// Who set a field and when, and which earlier value of it the author had seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

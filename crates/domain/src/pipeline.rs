@@ -77,6 +77,8 @@ pub enum PipelineError {
     ReopenToOpenStage,
     #[error("the case's reopen generation must be {expected}: one more with each reopening, otherwise unchanged")]
     ReopenGeneration { expected: i64 },
+    #[error("the reason for reopening is written only when the case is reopened")]
+    ReopenReasonOnlyByReopening,
 }
 
 impl PipelineError {
@@ -96,6 +98,7 @@ impl PipelineError {
             PipelineError::NoClosureRequest => "no_closure_request",
             PipelineError::ReopenToOpenStage => "reopen_to_open_stage",
             PipelineError::ReopenGeneration { .. } => "reopen_generation",
+            PipelineError::ReopenReasonOnlyByReopening => "reopen_reason_only_by_reopening",
         }
     }
 
@@ -119,6 +122,7 @@ impl PipelineError {
             PipelineError::ReopenGeneration { expected } => {
                 format!("重新开案次数应为{expected}：每次重新开案加一，其他时候不变")
             }
+            PipelineError::ReopenReasonOnlyByReopening => "重新开案原因只能在重新开案时填写".into(),
         }
     }
 

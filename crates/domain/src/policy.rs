@@ -49,6 +49,8 @@ pub enum Action {
     Reopen,
     /// Move a recipient to another station.
     Transfer,
+    /// Set the station's stall threshold of the case board (`station.stall_days`).
+    SetStallThreshold,
 }
 
 impl Action {
@@ -63,6 +65,7 @@ impl Action {
             Action::Reassign => "改派",
             Action::Reopen => "重新开案",
             Action::Transfer => "转移",
+            Action::SetStallThreshold => "设置停滞提醒天数",
         }
     }
 }
@@ -129,7 +132,8 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
     // First: may this role ever do this here? Then: is the record within the role's reach?
     let (allowed, stations): (bool, &[Id]) = match role {
         Role::Admin => {
-            let allowed = area == Area::Organisation && matches!(action, Action::Read | Action::Create | Action::Edit);
+            let allowed = area == Area::Organisation
+                && matches!(action, Action::Read | Action::Create | Action::Edit | Action::SetStallThreshold);
             return if allowed { Ok(()) } else { deny(DenyReason::RoleCannot) };
         }
         Role::SocialWorker { station_id } => {
@@ -146,7 +150,11 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
         }
         Role::DeputyHead { station_id } => {
             let allowed = match area {
-                Area::Organisation => action == Action::Read,
+                // The deputy head runs the case board, and sets its stall threshold.
+                Area::Organisation => {
+                    action == Action::Read
+                        || (action == Action::SetStallThreshold && target.kind == EntityKind::Station)
+                }
                 Area::Roster => {
                     matches!(action, Action::Read | Action::Create | Action::Edit | Action::Transfer)
                 }
@@ -160,7 +168,7 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
                     | Action::Reopen => true,
                     // Closure is requested by the case's own worker, even when that is a deputy head.
                     Action::RequestClosure => own_case,
-                    Action::DecideClosure | Action::Transfer => false,
+                    Action::DecideClosure | Action::Transfer | Action::SetStallThreshold => false,
                 },
             };
             (allowed, std::slice::from_ref(station_id))
@@ -258,6 +266,18 @@ mod tests {
         assert!(allowed(&d, Action::RequestClosure, target(EntityKind::Case, STATION, Some(DEPUTY))));
         assert!(!allowed(&d, Action::DecideClosure, case));
         assert!(!allowed(&d, Action::Read, target(EntityKind::Case, OTHER_STATION, Some(OTHER_WORKER))));
+    }
+
+    #[test]
+    fn only_the_deputy_head_of_the_station_and_administrators_set_the_stall_threshold() {
+        let station = target(EntityKind::Station, STATION, None);
+        assert!(allowed(&deputy(), Action::SetStallThreshold, station));
+        assert!(allowed(&admin(), Action::SetStallThreshold, station));
+        assert!(!allowed(&deputy(), Action::SetStallThreshold, target(EntityKind::Station, OTHER_STATION, None)));
+        assert!(!allowed(&deputy(), Action::Edit, station), "the threshold only, not the station's other fields");
+        assert!(!allowed(&deputy(), Action::SetStallThreshold, target(EntityKind::Village, STATION, None)));
+        assert!(!allowed(&worker(), Action::SetStallThreshold, station));
+        assert!(!allowed(&supervisor(), Action::SetStallThreshold, station));
     }
 
     #[test]

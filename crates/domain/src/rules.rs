@@ -13,7 +13,7 @@ use crate::change::{Change, FieldWrite, Op};
 use crate::entity::{EntityKind, EntityState, FieldType};
 use crate::org::{RoleKind, User};
 use crate::pipeline::{self, CaseHoldings, PipelineError};
-use crate::policy::{self, Action, Actor, Denied, Target};
+use crate::policy::{self, Action, Actor, Denied, DenyReason, Target};
 use crate::recipient::Gender;
 use crate::signoff::{self, SealError};
 use crate::validate::{self, FieldError, Invalid};
@@ -41,6 +41,13 @@ pub enum Rejection {
     Invalid(FieldError),
     #[error("{0}")]
     Denied(Denied),
+    /// A change to a case (or its records) by a worker it is not assigned to, while another
+    /// worker has it: typically the case was reassigned while this worker was offline. Code
+    /// `not_assigned`, like the denial it stands for; the messages name the worker who has it.
+    #[error(
+        "the case is now assigned to {worker_name}, so this change was not taken; it is kept with the refused changes, to hand over to {worker_name}"
+    )]
+    AssignedElsewhere { denied: Denied, worker_id: Id, worker_name: String },
     #[error("{0}")]
     Pipeline(PipelineError),
     #[error("{0}")]
@@ -75,7 +82,7 @@ impl Rejection {
     pub fn code(&self) -> &'static str {
         match self {
             Rejection::Invalid(e) => e.code(),
-            Rejection::Denied(d) => d.code(),
+            Rejection::Denied(d) | Rejection::AssignedElsewhere { denied: d, .. } => d.code(),
             Rejection::Pipeline(p) => p.code(),
             Rejection::Seal(s) => s.code(),
             Rejection::UnknownEntity(_) => "unknown_entity",
@@ -97,6 +104,11 @@ impl Rejection {
         match self {
             Rejection::Invalid(e) => e.message("zh"),
             Rejection::Denied(d) => d.message_zh(),
+            Rejection::AssignedElsewhere { worker_name, .. } => {
+                format!(
+                    "该个案已改派给{worker_name}，这项修改未被采纳；修改内容保留在“被退回的修改”中，可转交给{worker_name}"
+                )
+            }
             Rejection::Pipeline(p) => p.message_zh(),
             Rejection::Seal(s) => s.message_zh().into(),
             Rejection::UnknownEntity(k) => format!("找不到该{}", k.zh()),
@@ -282,7 +294,9 @@ pub fn check_change(
         proposed.insert(field::case::REOPEN_GENERATION.into(), next);
     }
     for action in &actions {
-        policy::authorize(actor, *action, &target)?;
+        if let Err(denied) = policy::authorize(actor, *action, &target) {
+            return reject(denial(denied, case_worker_id, view)?);
+        }
     }
 
     match kind {
@@ -332,6 +346,19 @@ fn check_amendment(
         return reject(Rejection::AmendsElsewhere(owner_kind));
     }
     Ok(())
+}
+
+/// The rejection for a denial: one because the case is assigned to another worker names that
+/// worker (see [`Rejection::AssignedElsewhere`]), when their record is known.
+fn denial(denied: Denied, case_worker_id: Option<Id>, view: &dyn StateView) -> Result<Rejection, CheckError> {
+    if denied.reason == DenyReason::NotAssigned
+        && let Some(worker_id) = case_worker_id
+        && let Some(worker) = view.entity(EntityKind::User, worker_id)?
+        && let Some(name) = worker.get_str(field::user::DISPLAY_NAME)
+    {
+        return Ok(Rejection::AssignedElsewhere { denied, worker_id, worker_name: name.to_string() });
+    }
+    Ok(Rejection::Denied(denied))
 }
 
 fn first_supervised(fields: &BTreeMap<String, Value>) -> Option<Id> {
@@ -385,6 +412,7 @@ fn classify(
         let unchanged = current.fields.get(field) == proposed.get(field);
         let action = match (kind, field.as_str()) {
             (EntityKind::Recipient, field::recipient::STATION_ID) if !unchanged => Action::Transfer,
+            (EntityKind::Station, field::station::STALL_DAYS) => Action::SetStallThreshold,
             (EntityKind::Case, field::case::WORKER_ID) if !unchanged => Action::Reassign,
             (EntityKind::Case, field::case::STAGE) if !unchanged => {
                 if current.get_enum::<Stage>(field::case::STAGE) == Some(Stage::Closed) {
@@ -411,6 +439,13 @@ fn classify(
                 None => Action::Edit,
             },
             (EntityKind::Case, field::case::STAGE_ENTERED_ON) => continue,
+            // The reason for reopening is written by the reopening itself (`check_case` refuses
+            // it written otherwise).
+            (EntityKind::Case, field::case::REOPEN_REASON)
+                if current.get_enum::<Stage>(field::case::STAGE) == Some(Stage::Closed) =>
+            {
+                Action::Reopen
+            }
             (EntityKind::Case, field::case::REOPEN_GENERATION)
                 if !unchanged && current.get_enum::<Stage>(field::case::STAGE) == Some(Stage::Closed) =>
             {
@@ -549,9 +584,14 @@ fn check_case(
         }
         return Ok(());
     }
-    // Only a reopening moves the generation.
+    // Only a reopening moves the generation, or writes its reason.
     if new_generation != Some(generation) {
         return Err(PipelineError::ReopenGeneration { expected: generation }.into());
+    }
+    if change.touches(field::case::REOPEN_REASON)
+        && proposed.get(field::case::REOPEN_REASON).filter(|v| !v.is_null()) != current.get(field::case::REOPEN_REASON)
+    {
+        return Err(PipelineError::ReopenReasonOnlyByReopening.into());
     }
     if stage == Stage::Closed {
         return Err(PipelineError::CaseClosed.into());

@@ -10,6 +10,7 @@
 
 mod access;
 mod bulk;
+mod dashboard;
 mod key;
 mod recovery;
 mod rows;
@@ -28,6 +29,7 @@ use domain::rules::{LookupError, Rejection, StateView};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 
+pub use dashboard::{NamedCount, StationCounts};
 pub use key::{
     DbKey, KDF_M_COST_KIB, KDF_P_COST, KDF_T_COST, key_for, previous_key_for, recovery_device_id, recovery_keys,
     salt_path, set_recovery,
@@ -35,7 +37,7 @@ pub use key::{
 pub use recovery::{DuplicateGroup, GenerationSeen, SetAsideReason, SetAsideRow};
 pub use schema::{LATEST_VERSION, MIGRATIONS};
 pub use screens::*;
-pub use sync::{AcceptedChange, ApplyReport};
+pub use sync::{AcceptedChange, ApplyReport, DealtWith};
 
 /// SQLite page cache per connection, in KiB: the roster's tables and indexes of a large county
 /// stay decrypted in memory.
@@ -75,6 +77,9 @@ pub enum StoreError {
     /// already has: never silently (the server would answer it with the other's answer).
     #[error("device sequence number {0} is already taken by another change")]
     SequenceTaken(u64),
+    /// A refused change to resend is not waiting any more (already resent or discarded).
+    #[error("the refused change is no longer waiting")]
+    RefusedChangeGone,
 }
 
 impl StoreError {
@@ -91,6 +96,7 @@ impl StoreError {
             StoreError::UnknownChange(_) => "unknown_change",
             StoreError::Injected => "injected",
             StoreError::SequenceTaken(_) => "sequence_taken",
+            StoreError::RefusedChangeGone => "refused_change_gone",
         }
     }
 
@@ -107,6 +113,7 @@ impl StoreError {
             StoreError::UnknownChange(n) => format!("找不到序号为{n}的本地修改"),
             StoreError::Injected => "测试注入的故障".into(),
             StoreError::SequenceTaken(n) => format!("本机修改序号{n}已被另一条修改占用"),
+            StoreError::RefusedChangeGone => "该被拒修改已处理".into(),
         }
     }
 }

@@ -22,6 +22,9 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0009_seal_generation", include_str!("../migrations/0009_seal_generation.sql")),
     ("0010_former_device_ids", include_str!("../migrations/0010_former_device_ids.sql")),
     ("0011_last_verified", include_str!("../migrations/0011_last_verified.sql")),
+    ("0012_reopen_reason", include_str!("../migrations/0012_reopen_reason.sql")),
+    ("0013_refused_dealt_with", include_str!("../migrations/0013_refused_dealt_with.sql")),
+    ("0014_stall_days", include_str!("../migrations/0014_stall_days.sql")),
 ];
 
 /// The schema version this build writes and understands.

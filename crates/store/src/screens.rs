@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Labelled;
-use domain::case::{ClosureStatus, Stage};
+use domain::case::{ClosureStatus, RiskLevel, Stage};
 use domain::change::{FieldWrite, Op};
 use domain::entity::{EntityKind, EntityState};
 use domain::hlc::Hlc;
@@ -105,6 +105,10 @@ pub struct CaseBoardFilter {
     pub worker_id: Option<Uuid>,
     /// The recipient's village.
     pub village_id: Option<Uuid>,
+    /// Cases of recipients of this category.
+    pub category: Option<RecipientCategory>,
+    /// Cases whose latest needs assessment gives this risk level.
+    pub risk_level: Option<RiskLevel>,
     /// Closed cases are left out unless asked for (or unless `stage` is `Closed`).
     pub include_closed: bool,
     pub limit: usize,
@@ -118,6 +122,8 @@ impl Default for CaseBoardFilter {
             stage: None,
             worker_id: None,
             village_id: None,
+            category: None,
+            risk_level: None,
             include_closed: false,
             limit: DEFAULT_PAGE,
             offset: 0,
@@ -140,7 +146,13 @@ pub struct CaseBoardRow {
     pub stage_entered_on: Option<NaiveDate>,
     pub opened_on: Option<NaiveDate>,
     pub days_in_stage: Option<i64>,
+    /// The risk level of the case's latest needs assessment (by date, then as recorded).
+    pub risk_level: Option<RiskLevel>,
 }
+
+/// The risk level of case `c`'s latest needs assessment.
+const LATEST_RISK: &str = "(SELECT a.risk_level FROM assessments a WHERE a.case_id = c.id
+     ORDER BY a.assessed_on DESC, a.created_hlc DESC LIMIT 1)";
 
 /// Why something is on the overdue list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -348,6 +360,12 @@ fn case_conditions(filter: &CaseBoardFilter) -> Conditions {
     if let Some(village) = filter.village_id {
         c.add("r.village_id = ?", [id_arg(village)]);
     }
+    if let Some(category) = filter.category {
+        c.add("(r.category_mask & ?) <> 0", [SqlValue::Integer(i64::from(category.bit()))]);
+    }
+    if let Some(risk) = filter.risk_level {
+        c.add(&format!("{LATEST_RISK} = ?"), [text(risk.as_str())]);
+    }
     c
 }
 
@@ -382,12 +400,14 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// The case board: cases with their recipient, worker and village, and days in stage.
+    /// The case board: cases with their recipient, worker and village, days in stage and the
+    /// latest risk level; filtered by station, stage, worker, village, the recipient's category
+    /// and the risk level.
     pub fn case_board(&self, filter: &CaseBoardFilter, today: NaiveDate) -> Result<Vec<CaseBoardRow>, StoreError> {
         let mut c = case_conditions(filter);
         let sql = format!(
             "SELECT c.id, c.recipient_id, r.name, c.worker_id, u.display_name, r.village_id, vl.name,
-                    c.stage, c.closure_status, c.stage_entered_on, c.opened_on
+                    c.stage, c.closure_status, c.stage_entered_on, c.opened_on, {LATEST_RISK}
              FROM cases c
              LEFT JOIN recipients r ON r.id = c.recipient_id
              LEFT JOIN users u ON u.id = c.worker_id
@@ -415,6 +435,7 @@ impl Store {
                 stage_entered_on,
                 opened_on: opt_date(row.get(10)?),
                 days_in_stage: stage_entered_on.map(|d| (today - d).num_days()),
+                risk_level: row.get::<_, Option<String>>(11)?.as_deref().and_then(RiskLevel::parse),
             });
         }
         Ok(out)
@@ -795,6 +816,22 @@ impl Store {
             "recipient_id = ?1 ORDER BY visited_on DESC, created_hlc DESC",
             &[&recipient_id.to_string()],
         )
+    }
+
+    /// The cases of `station_ids` whose closure is requested and awaits a supervisor, the
+    /// oldest request first (then by id, so the order is stable).
+    pub fn closure_requests(&self, station_ids: &[Uuid]) -> Result<Vec<EntityState>, StoreError> {
+        if station_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let stations: Vec<String> = station_ids.iter().map(Uuid::to_string).collect();
+        let placeholders: Vec<String> = (1..=stations.len()).map(|i| format!("?{i}")).collect();
+        let condition = format!(
+            "closure_status = 'Requested' AND station_id IN ({}) ORDER BY closure_requested_on, id",
+            placeholders.join(", ")
+        );
+        let args: Vec<&dyn rusqlite::ToSql> = stations.iter().map(|s| s as &dyn rusqlite::ToSql).collect();
+        rows::read_where(&self.conn, EntityKind::Case, &condition, &args)
     }
 
     fn find_entity(&self, id: Uuid) -> Result<Option<EntityState>, StoreError> {

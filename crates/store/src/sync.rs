@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::Labelled;
-use domain::change::{Change, FieldWrite, Incoming, Op};
+use domain::change::{Change, FieldWrite, Incoming, Op, Write};
 use domain::entity::{EntityKind, EntityState, checksum_fold};
 use domain::hlc::Hlc;
 use domain::merge::{self, ConflictOp, LostValue};
+use domain::policy::Actor;
 use domain::rules::RejectionInfo;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -506,11 +507,11 @@ impl Store {
         Ok(())
     }
 
-    /// Changes this device recorded that the server refused.
+    /// Changes this device recorded that the server refused and the user has not dealt with yet.
     pub(crate) fn rejected_local(&self) -> Result<Vec<(Change, RejectionInfo, String)>, StoreError> {
         let sql = format!(
             "SELECT {CHANGE_COLUMNS}, rejection, recorded_at FROM changes
-             WHERE status = 'rejected' ORDER BY device_seq DESC"
+             WHERE status = 'rejected' AND dealt_with IS NULL ORDER BY device_seq DESC"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows_iter = stmt.query([])?;
@@ -525,6 +526,70 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// What the user did with a change the server refused (migration 0013).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DealtWith {
+    /// What was typed was recorded again, as a new change.
+    Resent,
+    /// The user chose to let it go.
+    Discarded,
+}
+
+impl DealtWith {
+    fn as_str(self) -> &'static str {
+        match self {
+            DealtWith::Resent => "resent",
+            DealtWith::Discarded => "discarded",
+        }
+    }
+}
+
+impl Store {
+    /// Notes that the user dealt with the refused change `change_id` (`how`, `at`): it leaves
+    /// the list and the count of refused changes ([`Store::rejected_changes`]) and stays in the
+    /// change log with its payload and reason. `false` when it is not a refused change still
+    /// waiting for the user (unknown, not refused, or dealt with already): nothing changes.
+    pub fn deal_with_refused(
+        &mut self,
+        change_id: Uuid,
+        how: DealtWith,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        mark_dealt_with(&self.conn, change_id, how, at)
+    }
+
+    /// Resends a refused change: records `writes` (what the user made of it) and marks the
+    /// refused change resent, in one transaction, so a crash in between can neither list it again
+    /// nor lose the new write. [`StoreError::RefusedChangeGone`] when it is not a refused change
+    /// still waiting (then nothing is written).
+    pub fn resend_refused(
+        &mut self,
+        actor: &Actor,
+        change_id: Uuid,
+        writes: Vec<Write>,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Vec<Change>, StoreError> {
+        self.record_then(actor, writes, now, today, |tx| {
+            if mark_dealt_with(tx, change_id, DealtWith::Resent, now)? {
+                Ok(())
+            } else {
+                Err(StoreError::RefusedChangeGone)
+            }
+        })
+    }
+}
+
+fn mark_dealt_with(conn: &Connection, change_id: Uuid, how: DealtWith, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    let updated = conn
+        .prepare_cached(
+            "UPDATE changes SET dealt_with = ?1, dealt_with_at = ?2
+             WHERE change_id = ?3 AND status = 'rejected' AND dealt_with IS NULL",
+        )?
+        .execute(params![how.as_str(), at.to_rfc3339(), change_id.to_string()])?;
+    Ok(updated == 1)
 }
 
 fn set_cursor(conn: &Connection, cursor: u64) -> Result<(), StoreError> {

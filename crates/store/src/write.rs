@@ -31,6 +31,19 @@ impl Store {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Vec<Change>, StoreError> {
+        self.record_then(actor, writes, now, today, |_| Ok(()))
+    }
+
+    /// [`Store::record`], and `then` in the same transaction: both land or neither does (e.g. a
+    /// refused change resent and marked dealt with).
+    pub(crate) fn record_then(
+        &mut self,
+        actor: &Actor,
+        writes: Vec<Write>,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+        then: impl FnOnce(&Connection) -> Result<(), StoreError>,
+    ) -> Result<Vec<Change>, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut device = DeviceState::load(&tx)?;
         let now_millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
@@ -74,6 +87,7 @@ impl Store {
         }
         latest.flush(&tx)?;
         device.save(&tx)?;
+        then(&tx)?;
         tx.commit()?;
         Ok(recorded)
     }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{World, date, days_ago, id_number, today};
-use domain::case::Stage;
+use domain::case::{RiskLevel, Stage};
 use domain::change::Write;
 use domain::entity::EntityKind;
 use domain::field;
@@ -199,6 +199,59 @@ fn closed_cases_leave_the_board_unless_asked_for() {
     assert_eq!(f.w.store.case_board(&closed, today()).expect("board").len(), 1);
     let closed = CaseBoardFilter { stage: Some(Stage::Closed), ..Default::default() };
     assert_eq!(f.w.store.case_board(&closed, today()).expect("board").len(), 1);
+}
+
+#[test]
+fn the_case_board_shows_the_latest_risk_level_and_filters_by_risk_and_category() {
+    let mut f = fixture();
+    let (c1, c2) = (f.w.open_case(f.zhang), f.w.open_case(f.zeng));
+    let worker = f.w.a.worker.clone();
+    let assess = |f: &Fixture, case: Uuid, on: i64, risk: &str| {
+        f.w.record_write(EntityKind::Assessment, case)
+            .set(field::assessment::ASSESSED_ON, days_ago(on))
+            .set(field::assessment::RISK_LEVEL, risk)
+    };
+    // 张三: assessed High, then Low later (recorded first): the later assessment counts.
+    let writes = vec![assess(&f, c1, 5, "Low"), assess(&f, c1, 20, "High"), assess(&f, c2, 3, "Critical")];
+    f.w.record(&worker, writes).expect("assessed");
+
+    let board = |filter: CaseBoardFilter| f.w.store.case_board(&filter, today()).expect("board");
+    let risk_of =
+        |case: Uuid| board(CaseBoardFilter::default()).into_iter().find(|r| r.case_id == case).map(|r| r.risk_level);
+    assert_eq!(risk_of(c1), Some(Some(RiskLevel::Low)));
+    assert_eq!(risk_of(c2), Some(Some(RiskLevel::Critical)));
+    let ids = |filter| board(filter).into_iter().map(|r| r.case_id).collect::<Vec<_>>();
+    assert_eq!(ids(CaseBoardFilter { risk_level: Some(RiskLevel::Critical), ..Default::default() }), [c2]);
+    assert!(ids(CaseBoardFilter { risk_level: Some(RiskLevel::High), ..Default::default() }).is_empty());
+    let children = CaseBoardFilter { category: Some(RecipientCategory::LeftBehindChild), ..Default::default() };
+    assert_eq!(ids(children), [c2]);
+    assert_eq!(ids(CaseBoardFilter { category: Some(RecipientCategory::Dibao), ..Default::default() }), [c1]);
+}
+
+#[test]
+fn station_counts_give_visits_in_the_period_by_worker_and_village_and_open_cases_by_stage() {
+    let mut f = fixture();
+    let worker = f.w.a.worker.clone();
+    let writes = vec![
+        visit(&f, f.zhang, 2, false),
+        visit(&f, f.li, 3, false),
+        visit(&f, f.zeng, 4, false).set(field::visit::VILLAGE_ID, f.w.a.village2.to_string()),
+        visit(&f, f.zhang, 60, false),
+    ];
+    f.w.record(&worker, writes).expect("visits");
+    f.w.open_case(f.zhang);
+    let waiting = f.w.open_case(f.zeng);
+    f.w.walk_to_closure_request(waiting);
+
+    let counts = f.w.store.station_counts(f.w.a.id, today() - chrono::Duration::days(30), today()).expect("counts");
+    let by_worker: Vec<_> = counts.visits_by_worker.iter().map(|c| (c.name.as_deref(), c.count)).collect();
+    assert_eq!(by_worker, [(Some("张社工"), 3)], "the visit of 60 days ago is outside the period");
+    let by_village: Vec<_> = counts.visits_by_village.iter().map(|c| (c.name.as_deref(), c.count)).collect();
+    assert_eq!(by_village, [(Some("青山村"), 2), (Some("绿水村"), 1)]);
+    assert_eq!(counts.open_by_stage, [(Stage::Identify, 1), (Stage::FollowUp, 1)]);
+    assert_eq!(counts.closures_waiting, 1);
+    let other = f.w.store.station_counts(f.w.b.id, today() - chrono::Duration::days(30), today()).expect("counts");
+    assert!(other.visits_by_worker.is_empty() && other.open_by_stage.is_empty() && other.closures_waiting == 0);
 }
 
 fn visit(f: &Fixture, recipient: Uuid, days: i64, follow_up: bool) -> Write {

@@ -172,6 +172,53 @@ fn resending_from_the_servers_number_makes_accepted_changes_it_lost_wait_again_i
     assert_eq!(w.store.last_device_seq().expect("seq"), c.device_seq);
 }
 
+/// A restored server, noted with its new generation: in the same transaction every change of
+/// this database's own that a server had taken waits to be sent again, under its current id —
+/// its history under the id it had before it became a new device included, and its own change
+/// pulled back under that id after its files went back in time — in the order made, ahead of
+/// the unsent ones. Only change ids can tell what the restored server lost (simulation seeds
+/// 175, 280 and 6519).
+#[test]
+fn a_restored_server_makes_every_own_change_it_had_taken_wait_again_under_the_current_id() {
+    let mut w = World::new();
+    assert_eq!(w.store.note_server_generation("g1").expect("noted"), store::GenerationSeen::Known);
+    // The organisation recorded on this store to begin with: its own too.
+    let setup = w.store.pending_count().expect("outbox") as usize;
+    let recipient = w.add_zhang_san();
+    let created = w.store.pending_changes(1000).expect("outbox").remove(setup);
+    accept_everything(&mut w);
+    let old_id = w.store.device_id();
+    let held = w.store.entity(EntityKind::Recipient, recipient).expect("read").expect("held");
+    let new_id = Uuid::from_u128(0xbeef);
+    w.store.become_device(new_id).expect("a new device");
+    // Its own edit under the old id, sent before its files went back in time, pulled back.
+    let mut pulled_back = update_from(0, &held, field::recipient::PHONE, json!("13800138000"), 0, 0);
+    pulled_back.device_id = old_id;
+    pulled_back.device_seq = created.device_seq + 1;
+    pulled_back.hlc = Hlc::new(created.hlc.millis + 1, 0, old_id);
+    // Another device's edit: not this database's to send.
+    let theirs = update_from(0xd2, &held, field::recipient::NOTES, json!("独居"), created.hlc.millis + 2, 0);
+    w.store.apply_pulled(&page(&[pulled_back.clone(), theirs.clone()], 10), 11).expect("pulled");
+    let accepted = edit(&mut w, recipient, field::recipient::ADDRESS, "青山村5组");
+    accept_everything(&mut w);
+    let unsent = edit(&mut w, recipient, field::recipient::ADDRESS, "青山村6组");
+    assert_eq!(w.store.pending_count().expect("outbox"), 1);
+
+    assert_eq!(w.store.note_server_generation("g2").expect("noted"), store::GenerationSeen::Changed);
+    let pending = w.store.pending_changes(1000).expect("outbox");
+    let ids: Vec<Uuid> = pending.iter().map(|c| c.change_id).skip(setup).collect();
+    assert_eq!(ids, vec![created.change_id, pulled_back.change_id, accepted.change_id, unsent.change_id]);
+    assert!(pending.iter().all(|c| c.device_id == new_id), "all under the current id: {pending:?}");
+    let first = pending[0].device_seq;
+    let seqs: Vec<u64> = pending.iter().map(|c| c.device_seq).collect();
+    assert_eq!(seqs, (first..first + setup as u64 + 4).collect::<Vec<_>>(), "numbered densely");
+    assert_eq!(w.store.last_device_seq().expect("seq"), first + setup as u64 + 3);
+    assert_eq!(w.store.pull_cursor().expect("cursor"), 0);
+    // Noted once: the same generation again changes nothing.
+    assert_eq!(w.store.note_server_generation("g2").expect("noted"), store::GenerationSeen::Known);
+    assert_eq!(w.store.pending_count().expect("outbox") as usize, setup + 4);
+}
+
 #[test]
 fn undoing_a_refused_change_keeps_a_value_pulled_meanwhile() {
     let mut w = World::new();

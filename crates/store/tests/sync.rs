@@ -278,6 +278,57 @@ fn a_rejected_creation_is_kept_with_its_reason_and_undone() {
 }
 
 #[test]
+fn a_refused_change_dealt_with_leaves_the_list_but_stays_in_the_log() {
+    let mut w = World::new();
+    let recipient = w.add_zhang_san();
+    let create = w.store.pending_changes(1000).expect("outbox").pop().expect("create");
+    w.store.mark_rejected(create.device_seq, reason(), None).expect("rejected");
+    let at = chrono::DateTime::from_timestamp_millis(1_800_000_000_000).expect("instant");
+    assert!(!w.store.deal_with_refused(Uuid::now_v7(), store::DealtWith::Discarded, at).expect("unknown"));
+    assert!(w.store.deal_with_refused(create.change_id, store::DealtWith::Discarded, at).expect("discarded"));
+    assert_eq!(w.store.rejected_changes().expect("rejected"), vec![], "no longer waits for the user");
+    assert!(
+        !w.store.deal_with_refused(create.change_id, store::DealtWith::Resent, at).expect("once"),
+        "dealt with once only"
+    );
+    let kept: (String, String, Option<String>) = w
+        .store
+        .connection()
+        .query_row(
+            "SELECT status, dealt_with, rejection FROM changes WHERE change_id = ?1",
+            [create.change_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("the change is still in the log");
+    assert_eq!((kept.0.as_str(), kept.1.as_str()), ("rejected", "discarded"));
+    assert!(kept.2.is_some_and(|reason| reason.contains("outside_station")), "with its reason");
+    assert!(w.store.entity(EntityKind::Recipient, recipient).expect("read").is_none());
+}
+
+#[test]
+fn a_refused_change_is_resent_and_marked_in_one_step_or_not_at_all() {
+    let mut w = World::new();
+    w.add_zhang_san();
+    let create = w.store.pending_changes(1000).expect("outbox").pop().expect("create");
+    w.store.mark_rejected(create.device_seq, reason(), None).expect("rejected");
+    let worker = w.a.worker.clone();
+    let (_, again) = w.recipient_write("张三", "11010519491231002X", "1949-12-31", "Female");
+    let at = chrono::DateTime::from_timestamp_millis(1_800_000_000_000).expect("instant");
+    let pending = w.store.pending_count().expect("outbox");
+
+    let resent = w.store.resend_refused(&worker, create.change_id, vec![again.clone()], at, common::today());
+    assert_eq!(resent.expect("resent").len(), 1);
+    assert_eq!(w.store.rejected_changes().expect("rejected"), vec![], "marked resent");
+    assert_eq!(w.store.pending_count().expect("outbox"), pending + 1, "and the new write waits to be sent");
+
+    // A second resend of the same refused change writes nothing.
+    let (_, twice) = w.recipient_write("张三", "11010519491231002X", "1949-12-31", "Female");
+    let error = w.store.resend_refused(&worker, create.change_id, vec![twice], at, common::today());
+    assert!(matches!(error, Err(store::StoreError::RefusedChangeGone)), "{error:?}");
+    assert_eq!(w.store.pending_count().expect("outbox"), pending + 1, "nothing more was written");
+}
+
+#[test]
 fn a_rejected_update_restores_the_server_state_and_replays_later_pending_changes() {
     let mut w = World::new();
     let recipient = w.add_zhang_san();

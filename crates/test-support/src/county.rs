@@ -16,7 +16,6 @@ use domain::entity::{EntityKind, EntityState, FieldClock};
 use domain::field;
 use domain::hlc::Hlc;
 use domain::recipient::RECIPIENT_CATEGORY_NAMES;
-use domain::validate::id_number_check_char;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -246,8 +245,7 @@ pub fn generate(scale: f64, home: Option<&Home>) -> County {
             NaiveDate::from_ymd_opt(1930, 1, 1).expect("date") + chrono::Duration::days(g.rng.gen_range(0..33_000));
         let male = g.rng.gen_bool(0.5);
         let sequence = g.rng.gen_range(0..500) * 2 + u32::from(male);
-        let first17 = format!("430124{}{sequence:03}", birth.format("%Y%m%d"));
-        let id_number = format!("{first17}{}", id_number_check_char(&first17).expect("check"));
+        let id_number = crate::id_number("430124", birth, sequence);
         let phone = g
             .rng
             .gen_bool(0.7)

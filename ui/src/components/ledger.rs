@@ -263,6 +263,7 @@ pub fn shown_value(
 #[cfg(test)]
 mod tests {
     use domain::entity::RECIPIENT;
+    use domain::field::recipient;
     use serde_json::json;
 
     use super::*;
@@ -277,20 +278,25 @@ mod tests {
     #[test]
     fn history_values_read_as_words() {
         let cases: &[(&str, Value, &str, &str)] = &[
-            ("name", json!("王测试"), "王测试", "王测试"),
-            ("phone", Value::Null, "（清空）", "(cleared)"),
-            ("categories", json!(["Dibao", "Disability"]), "低保对象、残疾人", "Minimum living allowance, Disability"),
-            ("categories", json!([]), "（清空）", "(cleared)"),
-            ("gender", json!("Female"), "女", "Female"),
-            ("household_relation", json!("Head"), "户主", "Head"),
-            ("household_relation", json!("Cousin"), "Cousin", "Cousin"),
-            ("village_id", json!(VILLAGE), "东村", "东村"),
-            ("household_id", json!("0190e3a1-0000-7c3e-9a4b-1f2e3d4c5b6a"), "3d4c5b6a", "3d4c5b6a"),
-            ("household_id", json!("not an id"), "not an id", "not an id"),
+            (recipient::NAME, json!("王测试"), "王测试", "王测试"),
+            (recipient::PHONE, Value::Null, "（清空）", "(cleared)"),
+            (
+                recipient::CATEGORIES,
+                json!(["Dibao", "Disability"]),
+                "低保对象、残疾人",
+                "Minimum living allowance, Disability",
+            ),
+            (recipient::CATEGORIES, json!([]), "（清空）", "(cleared)"),
+            (recipient::GENDER, json!("Female"), "女", "Female"),
+            (recipient::HOUSEHOLD_RELATION, json!("Head"), "户主", "Head"),
+            (recipient::HOUSEHOLD_RELATION, json!("Cousin"), "Cousin", "Cousin"),
+            (recipient::VILLAGE_ID, json!(VILLAGE), "东村", "东村"),
+            (recipient::HOUSEHOLD_ID, json!("0190e3a1-0000-7c3e-9a4b-1f2e3d4c5b6a"), "3d4c5b6a", "3d4c5b6a"),
+            (recipient::HOUSEHOLD_ID, json!("not an id"), "not an id", "not an id"),
             ("nickname", json!(3), "3", "3"),
             ("nickname", json!({"a": [1]}), "{\"a\":[1]}", "{\"a\":[1]}"),
             ("nickname", json!(true), "是", "Yes"),
-            ("categories", json!(["Dibao", 7]), "低保对象、7", "Minimum living allowance, 7"),
+            (recipient::CATEGORIES, json!(["Dibao", 7]), "低保对象、7", "Minimum living allowance, 7"),
         ];
         for (field, value, zh, en) in cases {
             let spec = RECIPIENT.field(field);

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use contract::command::{AddRecipient, AddRecipientArgs, ListVillages, NoArgs};
 use contract::{Language, RecipientDraft, ServicePointOption};
 use domain::entity::{FieldSpec, RECIPIENT};
+use domain::field;
 use yew::prelude::*;
 
 use crate::app::{Notice, go_with_notice, use_app};
@@ -20,7 +21,13 @@ use crate::route::{Route, navigate};
 
 /// The fields of the form, in order. Gender and date of birth are read from the ID number (the
 /// shell sets them), and the station from the village.
-const FIELDS: [&str; 5] = ["name", "id_number", "categories", "village_id", "phone"];
+const FIELDS: [&str; 5] = [
+    field::recipient::NAME,
+    field::recipient::ID_NUMBER,
+    field::recipient::CATEGORIES,
+    field::recipient::VILLAGE_ID,
+    field::recipient::PHONE,
+];
 
 fn fields() -> Vec<&'static FieldSpec> {
     FIELDS.iter().filter_map(|name| RECIPIENT.field(name)).collect()
@@ -35,16 +42,16 @@ pub fn village_choices(points: &[ServicePointOption]) -> Rc<BTreeMap<&'static st
             choices: point.villages.iter().map(|v| Choice { value: v.id.to_string(), label: v.name.clone() }).collect(),
         })
         .collect();
-    Rc::new(BTreeMap::from([("village_id", groups)]))
+    Rc::new(BTreeMap::from([(field::recipient::VILLAGE_ID, groups)]))
 }
 
 fn draft(values: &Values) -> RecipientDraft {
     RecipientDraft {
-        name: values.text("name"),
-        id_number: values.text("id_number"),
-        categories: values.set_of("categories"),
-        village_id: values.id("village_id"),
-        phone: values.text("phone"),
+        name: values.text(field::recipient::NAME),
+        id_number: values.text(field::recipient::ID_NUMBER),
+        categories: values.set_of(field::recipient::CATEGORIES),
+        village_id: values.id(field::recipient::VILLAGE_ID),
+        phone: values.text(field::recipient::PHONE),
     }
 }
 

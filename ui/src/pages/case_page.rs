@@ -19,8 +19,10 @@
 //! `#go-<code>`, `#case-ready`, `#move-next-stage`, `#move-blocked`, `#move-error`,
 //! `#closure-summary`, `#request-closure`, `#closure-error`, `#closure-pending`,
 //! `#closure-returned`, `#closure-comments`, `#closure-signed-off`, `#closure-seal`,
-//! `#case-status`, `#case-error`.
+//! `#case-status`, `#case-error`; the supervisor's parts are in [`decision`] (`#decision-panel`,
+//! `#sign-off`, `#return-closure`, `#reopen-case`, ...).
 
+mod decision;
 mod forms;
 mod model;
 
@@ -191,6 +193,7 @@ pub fn case_screen(props: &CaseScreenProps) -> Html {
         <section id="case-page" class="case-page" aria-labelledby="case-title" aria-busy={page.loading().then_some("true")}>
             { header(data, language) }
             { closure_banner_html(data, language) }
+            { decision::supervisor_parts(data, language, on_said.clone()) }
             <div id="case-status" class="case-status" role="status">{ status_text }</div>
             { page.error().map(|e| html! {
                 <p id="case-error" class="error" role="alert">{ e.message(language).to_string() }</p>
@@ -311,7 +314,12 @@ fn closure_banner_html(data: &CasePage, language: Language) -> Html {
             html! {
                 <div id="closure-signed-off" class={classes!("banner", "signed-off", seal.filter(|s| !s.verified).map(|_| "broken"))}
                     role="note">
-                    <strong>{ Text::CaseSignedOff.get(language) }</strong>
+                    // Signed only when the seal verifies here and now.
+                    <strong>{ match seal.map(|s| s.verified) {
+                        Some(true) => Text::CaseSignedOff,
+                        Some(false) => Text::CaseSealBrokenTitle,
+                        None => Text::CaseSignOffNotHere,
+                    }.get(language) }</strong>
                     { decided_by(decision, language) }
                     { decision.and_then(|d| d.comments.clone()).map(|c| html! {
                         <p>{ labelled(language, Text::CaseSupervisorComments.get(language), c) }</p>

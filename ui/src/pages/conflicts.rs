@@ -1,16 +1,27 @@
 //! The open conflicts (the status bar's "conflicts" count): a value that lost a concurrent edit,
-//! shown beside the value that stands, each with who wrote it and when, and a "keep this" for
-//! either. Below them the probable duplicates: recipients of one station sharing an ID number,
-//! linked to both files.
+//! shown beside the value that stands, each with who wrote it, on which device ("this laptop"
+//! for this one) and when, and a "keep this" for either, or a third value typed in a form driven
+//! by the field's spec. Below them the probable duplicates: recipients of one station sharing an
+//! ID number, linked to both files.
+//!
+//! Ids: `#conflicts-list`, per conflict `i`: `#keep-lost-<i>`, `#keep-current-<i>`, the device
+//! of each side `#device-lost-<i>`, `#device-current-<i>`; a third value (fields that are not
+//! references): the toggle `#keep-third-<i>`, the form `#third-value-<i>` with its control
+//! `#third-<i>-<field>` (a reference field drops `_id`) and its button `#third-<i>-save`.
 
 use contract::command::{Conflicts, NoArgs, ResolveConflict, ResolveConflictArgs};
-use contract::{ConflictChoice, ConflictValue, ConflictView, DuplicateView, KeepValue, Language, codes};
-use domain::entity::FieldSpec;
+use std::rc::Rc;
+
+use contract::{ConflictChoice, ConflictValue, ConflictView, DuplicateView, FieldValues, KeepValue, Language, codes};
+use domain::entity::{FieldSpec, FieldType};
+use serde_json::Value;
 use uuid::Uuid;
 use yew::prelude::*;
 
 use crate::app::{Action, Notice, use_app};
-use crate::components::ledger::shown_value;
+use crate::components::ledger::{short_id, shown_value};
+use crate::components::spec_form::SpecForm;
+use crate::form::Values;
 use crate::hooks::{use_action, use_command};
 use crate::i18n::Text;
 use crate::pages::waiting::{field_text, record_cell, record_text};
@@ -26,6 +37,28 @@ pub fn choice_for(conflict: &ConflictView, keep: KeepValue) -> ConflictChoice {
         lost_hlc: conflict.lost.hlc,
         current_hlc: conflict.current.hlc,
         keep,
+        typed: None,
+    }
+}
+
+/// What "keep the value typed" sends: the conflict and the value typed for its field.
+pub fn typed_choice_for(conflict: &ConflictView, value: Value) -> ConflictChoice {
+    ConflictChoice { typed: Some(value), ..choice_for(conflict, KeepValue::Typed) }
+}
+
+/// The field a third value may be typed for: the conflict's field, unless it refers to a record
+/// (chosen from lists the page does not have).
+pub fn third_value_field(conflict: &ConflictView) -> Option<&'static FieldSpec> {
+    let spec = conflict.record.kind.spec().field(&conflict.field.field)?;
+    (!matches!(spec.ty, FieldType::Ref(_) | FieldType::RefList(_))).then_some(spec)
+}
+
+/// The device a side was written on: "this laptop", or the end of the device's id.
+pub fn device_text(value: &ConflictValue, language: Language) -> String {
+    match (value.this_device, value.device_id.or(Some(value.hlc.device))) {
+        (true, _) => Text::ThisDevice.get(language).to_string(),
+        (false, Some(device)) => format!("{}{}", Text::OtherDevice.get(language), short_id(device)),
+        (false, None) => Text::Unknown.get(language).to_string(),
     }
 }
 
@@ -115,11 +148,12 @@ pub fn conflicts_page() -> Html {
     }
 }
 
-fn who_and_when(value: &ConflictValue, language: Language) -> Html {
+fn who_and_when(value: &ConflictValue, device_id: String, language: Language) -> Html {
     let author = value.author_name.clone().unwrap_or_else(|| Text::Unknown.get(language).to_string());
     html! {
         <span class="muted">
             { author }
+            { " · " }<span id={device_id} class="device">{ device_text(value, language) }</span>
             { value.at.map(|at| html! {
                 <>{ " · " }<time datetime={at.to_rfc3339()}>{ local_date_time(at, language) }</time></>
             }).unwrap_or_default() }
@@ -137,9 +171,10 @@ fn conflict_item(
     let record = record_text(&conflict.record, language);
     let side = |which: KeepValue, value: &ConflictValue| {
         let (title, id, class) = match which {
-            KeepValue::Lost => (Text::LostValue, format!("keep-lost-{index}"), "conflict-lost"),
+            KeepValue::Lost | KeepValue::Typed => (Text::LostValue, format!("keep-lost-{index}"), "conflict-lost"),
             KeepValue::Current => (Text::CurrentValue, format!("keep-current-{index}"), "conflict-current"),
         };
+        let device_id = format!("device-{}", &id["keep-".len()..]);
         let onclick = {
             let (keep, choice, record) = (keep.clone(), choice_for(conflict, which), record.clone());
             Callback::from(move |_: MouseEvent| keep.emit((choice.clone(), record.clone())))
@@ -148,7 +183,7 @@ fn conflict_item(
             <div class={classes!("conflict-side", class)}>
                 <div class="conflict-side-title">{ title.get(language) }</div>
                 <div class="conflict-value">{ value_text(conflict, value, language) }</div>
-                { who_and_when(value, language) }
+                { who_and_when(value, device_id, language) }
                 <button type="button" {id} class="keep" {onclick} disabled={busy}>{ Text::KeepThis.get(language) }</button>
             </div>
         }
@@ -164,7 +199,36 @@ fn conflict_item(
                 { side(KeepValue::Lost, &conflict.lost) }
                 { side(KeepValue::Current, &conflict.current) }
             </div>
+            { third_value_form(index, conflict, busy, keep, &record, language) }
         </li>
+    }
+}
+
+/// "Neither": a form of the conflict's one field, starting from the value that stands, whose
+/// value (checked by the field's spec as it is typed) settles the conflict.
+fn third_value_form(
+    index: usize,
+    conflict: &ConflictView,
+    busy: bool,
+    keep: &Callback<(ConflictChoice, String)>,
+    record: &str,
+    language: Language,
+) -> Html {
+    let Some(spec) = third_value_field(conflict) else { return html! {} };
+    let onsubmit = {
+        let (keep, conflict, record) = (keep.clone(), conflict.clone(), record.to_string());
+        Callback::from(move |values: Values| {
+            keep.emit((typed_choice_for(&conflict, values.get(spec.name).clone()), record.clone()));
+        })
+    };
+    let initial = FieldValues::from([(spec.name.to_string(), conflict.current.value.clone())]);
+    html! {
+        <details id={format!("keep-third-{index}")} class="conflict-third">
+            <summary>{ Text::TypeThirdValue.get(language) }</summary>
+            <SpecForm id={format!("third-value-{index}")} id_prefix={format!("third-{index}-")} fields={vec![spec]}
+                initial={Rc::new(initial)} {onsubmit} {busy} autofocus={false}
+                submit_text={Text::KeepTyped} busy_text={Text::Saving} />
+        </details>
     }
 }
 
@@ -210,6 +274,8 @@ mod tests {
             at: None,
             author_id: None,
             author_name: None,
+            device_id: Some(device),
+            this_device: millis == 1_000,
         };
         ConflictView {
             record: RecordLabel {
@@ -236,6 +302,26 @@ mod tests {
             assert_eq!((choice.lost_hlc, choice.current_hlc), (shown.lost.hlc, shown.current.hlc));
             assert_eq!(choice.keep, keep);
         }
+    }
+
+    #[test]
+    fn a_third_value_settles_the_conflict_with_the_value_typed() {
+        let shown = conflict("phone", json!("13800138000"), json!("13900139000"));
+        let choice = typed_choice_for(&shown, json!("13700137000"));
+        assert_eq!(choice.keep, KeepValue::Typed);
+        assert_eq!(choice.typed, Some(json!("13700137000")));
+        assert_eq!((choice.lost_hlc, choice.current_hlc), (shown.lost.hlc, shown.current.hlc));
+        assert_eq!(third_value_field(&shown).map(|f| f.name), Some("phone"));
+        let village = conflict("village_id", json!(null), json!(null));
+        assert_eq!(third_value_field(&village), None, "a reference is chosen from a list, not typed");
+    }
+
+    #[test]
+    fn each_side_names_its_device_and_this_laptop() {
+        let shown = conflict("phone", json!("13800138000"), json!("13900139000"));
+        assert_eq!(device_text(&shown.lost, Language::Zh), "本机");
+        assert_eq!(device_text(&shown.lost, Language::En), "this laptop");
+        assert_eq!(device_text(&shown.current, Language::En), format!("device {}", short_id(Uuid::from_u128(9))));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use contract::command::{
 use contract::{HouseholdMember, Language, RosterEntry, RosterQuery, SearchKind};
 use domain::Labelled;
 use domain::entity::{EntityKind, HOUSEHOLD, RECIPIENT};
+use domain::field;
 use domain::recipient::HouseholdRelation;
 use uuid::Uuid;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -122,13 +123,13 @@ pub fn household_file_page(props: &HouseholdFileProps) -> Html {
     let or_dash = |value: Option<String>| value.filter(|v| !v.is_empty()).unwrap_or_else(|| "—".to_string());
     let details = html! {
         <dl id="household-details" class="facts">
-            <div class="fact"><dt>{ spec_label("village_id") }</dt>
+            <div class="fact"><dt>{ spec_label(field::household::VILLAGE_ID) }</dt>
                 <dd id="household-village">{ or_dash(data.place.village.as_ref().map(|v| v.name.clone())) }</dd></div>
             <div class="fact"><dt>{ Text::ServicePoint.get(language) }</dt>
                 <dd>{ or_dash(data.place.service_point.as_ref().map(|v| v.name.clone())) }</dd></div>
-            <div class="fact"><dt>{ spec_label("address") }</dt>
+            <div class="fact"><dt>{ spec_label(field::household::ADDRESS) }</dt>
                 <dd id="household-address">{ or_dash(data.address.clone()) }</dd></div>
-            <div class="fact"><dt>{ spec_label("notes") }</dt>
+            <div class="fact"><dt>{ spec_label(field::household::NOTES) }</dt>
                 <dd id="household-notes" class="pre">{ or_dash(data.notes.clone()) }</dd></div>
         </dl>
     };
@@ -199,7 +200,8 @@ pub fn household_file_page(props: &HouseholdFileProps) -> Html {
             </tr>
         }
     });
-    let relation_label = RECIPIENT.field("household_relation").map(|s| field_label(s, language)).unwrap_or_default();
+    let relation_label =
+        RECIPIENT.field(field::recipient::HOUSEHOLD_RELATION).map(|s| field_label(s, language)).unwrap_or_default();
     let members = if data.members.is_empty() {
         html! { <p class="muted" id="household-members">{ Text::NoMembers.get(language) }</p> }
     } else {
@@ -399,7 +401,8 @@ fn add_member(props: &AddMemberProps) -> Html {
             add.run(SetHouseholdMemberArgs { recipient_id, household_id, relation }, move |()| on_added.emit(name));
         })
     };
-    let relation_label = RECIPIENT.field("household_relation").map(|s| field_label(s, language)).unwrap_or_default();
+    let relation_label =
+        RECIPIENT.field(field::recipient::HOUSEHOLD_RELATION).map(|s| field_label(s, language)).unwrap_or_default();
     let error = match (&*problem, &add.error) {
         (Some(Text::Choose), _) => Some(format!("{}{}", Text::Choose.get(language), relation_label)),
         (Some(text), _) => Some(text.get(language).to_string()),

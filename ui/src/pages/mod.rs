@@ -1,7 +1,9 @@
 //! One module per screen.
 
 pub mod add_recipient;
+pub mod board;
 pub mod case_page;
+pub mod closures;
 pub mod conflicts;
 pub mod household_file;
 pub mod not_found;

@@ -21,6 +21,7 @@ use contract::command::{
 };
 use contract::{CommandError, FieldValues, Language, PlaceView, RecipientFile, ServicePointOption};
 use domain::entity::{EntityKind, FieldSpec, HOUSEHOLD, RECIPIENT};
+use domain::field;
 use domain::recipient::HouseholdRelation;
 use serde_json::Value;
 use uuid::Uuid;
@@ -42,14 +43,22 @@ use crate::time::{age_on, today};
 
 /// The fields the file's edit form changes, in order. Gender and date of birth follow the ID
 /// number; the village changes by a transfer, the household by membership.
-pub const EDIT_FIELDS: [&str; 6] = ["name", "id_number", "categories", "phone", "address", "notes"];
+pub const EDIT_FIELDS: [&str; 6] = [
+    field::recipient::NAME,
+    field::recipient::ID_NUMBER,
+    field::recipient::CATEGORIES,
+    field::recipient::PHONE,
+    field::recipient::ADDRESS,
+    field::recipient::NOTES,
+];
 
 pub fn edit_fields() -> Vec<&'static FieldSpec> {
     EDIT_FIELDS.iter().filter_map(|name| RECIPIENT.field(name)).collect()
 }
 
 /// The fields of a new household's form.
-pub const HOUSEHOLD_FIELDS: [&str; 4] = ["name", "village_id", "address", "notes"];
+pub const HOUSEHOLD_FIELDS: [&str; 4] =
+    [field::household::NAME, field::household::VILLAGE_ID, field::household::ADDRESS, field::household::NOTES];
 
 pub fn household_fields() -> Vec<&'static FieldSpec> {
     HOUSEHOLD_FIELDS.iter().filter_map(|name| HOUSEHOLD.field(name)).collect()
@@ -59,12 +68,12 @@ pub fn household_fields() -> Vec<&'static FieldSpec> {
 /// (张三 → 张三户), in their village, at their address.
 pub fn new_household_values(file: &RecipientFile) -> FieldValues {
     let mut values = FieldValues::new();
-    values.insert("name".into(), Value::from(format!("{}户", file.name)));
+    values.insert(field::household::NAME.into(), Value::from(format!("{}户", file.name)));
     if let Some(village) = &file.place.village {
-        values.insert("village_id".into(), Value::from(village.id.to_string()));
+        values.insert(field::household::VILLAGE_ID.into(), Value::from(village.id.to_string()));
     }
     if let Some(address) = &file.address {
-        values.insert("address".into(), Value::from(address.as_str()));
+        values.insert(field::household::ADDRESS.into(), Value::from(address.as_str()));
     }
     values
 }
@@ -215,16 +224,16 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
     });
     let details = html! {
         <dl id="recipient-details" class="facts">
-            { row("recipient-id-number", spec_label("id_number"), html! { <span class="mono">{ &data.id_number }</span> }) }
-            { row("recipient-gender", spec_label("gender"), html! { { data.gender.map(|g| label(g, language)).unwrap_or("—") } }) }
-            { row("recipient-birth-date", spec_label("birth_date"), html! { { or_dash(birth) } }) }
-            { row("recipient-categories", spec_label("categories"), categories) }
-            { row("recipient-village", spec_label("village_id"), html! { { or_dash(data.place.village.as_ref().map(|v| v.name.clone())) } }) }
+            { row("recipient-id-number", spec_label(field::recipient::ID_NUMBER), html! { <span class="mono">{ &data.id_number }</span> }) }
+            { row("recipient-gender", spec_label(field::recipient::GENDER), html! { { data.gender.map(|g| label(g, language)).unwrap_or("—") } }) }
+            { row("recipient-birth-date", spec_label(field::recipient::BIRTH_DATE), html! { { or_dash(birth) } }) }
+            { row("recipient-categories", spec_label(field::recipient::CATEGORIES), categories) }
+            { row("recipient-village", spec_label(field::recipient::VILLAGE_ID), html! { { or_dash(data.place.village.as_ref().map(|v| v.name.clone())) } }) }
             { row("recipient-service-point", Text::ServicePoint.get(language).to_string(),
                 html! { { or_dash(data.place.service_point.as_ref().map(|v| v.name.clone())) } }) }
-            { row("recipient-phone", spec_label("phone"), html! { <span class="mono">{ or_dash(data.phone.clone()) }</span> }) }
-            { row("recipient-address", spec_label("address"), html! { { or_dash(data.address.clone()) } }) }
-            { row("recipient-notes", spec_label("notes"), html! { <span class="pre">{ or_dash(data.notes.clone()) }</span> }) }
+            { row("recipient-phone", spec_label(field::recipient::PHONE), html! { <span class="mono">{ or_dash(data.phone.clone()) }</span> }) }
+            { row("recipient-address", spec_label(field::recipient::ADDRESS), html! { { or_dash(data.address.clone()) } }) }
+            { row("recipient-notes", spec_label(field::recipient::NOTES), html! { <span class="pre">{ or_dash(data.notes.clone()) }</span> }) }
         </dl>
     };
 
@@ -244,7 +253,7 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
                 <>
                     <p>
                         <a id="household-link" href={Route::Household { id: household.id }.to_hash()}>{ &household.name }</a>
-                        { " · " }{ spec_label("household_relation") }{ colon(language) }
+                        { " · " }{ spec_label(field::recipient::HOUSEHOLD_RELATION) }{ colon(language) }
                         <span id="recipient-relation">{ relation }</span>
                     </p>
                     <ul class="inline-list">{ for members }</ul>
@@ -542,9 +551,9 @@ mod tests {
     #[test]
     fn a_new_household_starts_from_its_head() {
         let values = new_household_values(&file());
-        assert_eq!(values["name"], Value::from("王测试户"));
-        assert_eq!(values["village_id"], Value::from(Uuid::from_u128(7).to_string()));
-        assert_eq!(values["address"], Value::from("东村 3 号"));
+        assert_eq!(values[field::household::NAME], Value::from("王测试户"));
+        assert_eq!(values[field::household::VILLAGE_ID], Value::from(Uuid::from_u128(7).to_string()));
+        assert_eq!(values[field::household::ADDRESS], Value::from("东村 3 号"));
         let mut form = crate::form::FormState::with_initial(&household_fields(), today_fixed(), &values);
         assert!(form.submit().is_some());
     }

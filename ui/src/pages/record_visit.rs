@@ -23,6 +23,7 @@ use contract::command::{
 };
 use contract::{CommandError, FieldValues, Language, VisitDraft, VisitView, codes};
 use domain::entity::{FieldSpec, VISIT};
+use domain::field;
 use domain::recipient::HouseholdRelation;
 use serde_json::Value;
 use uuid::Uuid;
@@ -40,11 +41,17 @@ use crate::route::Route;
 use crate::time::today;
 
 /// The visit form's fields, in order.
-pub const VISIT_FIELDS: [&str; 5] = ["visited_on", "persons_seen", "observations", "needs_found", "follow_up_needed"];
+pub const VISIT_FIELDS: [&str; 5] = [
+    field::visit::VISITED_ON,
+    field::visit::PERSONS_SEEN,
+    field::visit::OBSERVATIONS,
+    field::visit::NEEDS_FOUND,
+    field::visit::FOLLOW_UP_NEEDED,
+];
 
 /// The field that has the focus when the form appears: the first one typed into (the date is
 /// prefilled).
-pub const FIRST_TYPED_FIELD: &str = "persons_seen";
+pub const FIRST_TYPED_FIELD: &str = field::visit::PERSONS_SEEN;
 
 pub fn visit_fields() -> Vec<&'static FieldSpec> {
     VISIT_FIELDS.iter().filter_map(|name| VISIT.field(name)).collect()
@@ -52,35 +59,35 @@ pub fn visit_fields() -> Vec<&'static FieldSpec> {
 
 /// A new visit's starting values: today's date.
 pub fn new_visit_values(today: NaiveDate) -> FieldValues {
-    FieldValues::from([("visited_on".to_string(), Value::from(today.to_string()))])
+    FieldValues::from([(field::visit::VISITED_ON.to_string(), Value::from(today.to_string()))])
 }
 
 /// A correction's starting values: the visit it corrects, as recorded.
 pub fn amend_values(visit: &VisitView) -> FieldValues {
     let mut values = FieldValues::new();
     if let Some(date) = visit.visited_on {
-        values.insert("visited_on".into(), Value::from(date.to_string()));
+        values.insert(field::visit::VISITED_ON.into(), Value::from(date.to_string()));
     }
     let mut text = |name: &str, value: Option<&str>| {
         if let Some(value) = value {
             values.insert(name.into(), Value::from(value));
         }
     };
-    text("persons_seen", visit.persons_seen.as_deref());
-    text("observations", Some(&visit.observations));
-    text("needs_found", visit.needs_found.as_deref());
-    values.insert("follow_up_needed".into(), Value::Bool(visit.follow_up_needed));
+    text(field::visit::PERSONS_SEEN, visit.persons_seen.as_deref());
+    text(field::visit::OBSERVATIONS, Some(&visit.observations));
+    text(field::visit::NEEDS_FOUND, visit.needs_found.as_deref());
+    values.insert(field::visit::FOLLOW_UP_NEEDED.into(), Value::Bool(visit.follow_up_needed));
     values
 }
 
 /// The draft a valid form sends.
 pub fn visit_draft(values: &Values) -> VisitDraft {
     VisitDraft {
-        visited_on: values.date("visited_on"),
-        persons_seen: values.text("persons_seen"),
-        observations: values.text("observations"),
-        needs_found: values.text("needs_found"),
-        follow_up_needed: values.flag("follow_up_needed"),
+        visited_on: values.date(field::visit::VISITED_ON),
+        persons_seen: values.text(field::visit::PERSONS_SEEN),
+        observations: values.text(field::visit::OBSERVATIONS),
+        needs_found: values.text(field::visit::NEEDS_FOUND),
+        follow_up_needed: values.flag(field::visit::FOLLOW_UP_NEEDED),
     }
 }
 
@@ -242,7 +249,7 @@ fn visit_desk(props: &VisitDeskProps) -> Html {
                     <h2 id="amend-title">{ format!("{} {date}", Text::AmendTitle.get(language)) }</h2>
                     <p class="subtitle">{ Text::AmendHint.get(language) }</p>
                     <SpecForm key={format!("amend-{original_id}")} id="amend-form" fields={visit_fields()}
-                        initial={Rc::new(amend_values(original))} focus={Some("observations")}
+                        initial={Rc::new(amend_values(original))} focus={Some(field::visit::OBSERVATIONS)}
                         {onsubmit} oncancel={stop} busy={amend.busy} error={amend.error.clone().map(explain_error)}
                         submit_text={Text::SaveCorrection} />
                 </section>
@@ -364,9 +371,9 @@ fn visit_list(props: &VisitListProps) -> Html {
                     if visit.follow_up_needed { <span class="tag follow-up">{ Text::FollowUpNeeded.get(language) }</span> }
                     { " " }{ mark }
                 </div>
-                { line("persons_seen", visit.persons_seen.as_deref()).unwrap_or_default() }
-                { line("observations", Some(&visit.observations)).unwrap_or_default() }
-                { line("needs_found", visit.needs_found.as_deref()).unwrap_or_default() }
+                { line(field::visit::PERSONS_SEEN, visit.persons_seen.as_deref()).unwrap_or_default() }
+                { line(field::visit::OBSERVATIONS, Some(&visit.observations)).unwrap_or_default() }
+                { line(field::visit::NEEDS_FOUND, visit.needs_found.as_deref()).unwrap_or_default() }
                 { amend_button.unwrap_or_default() }
             </li>
         }
@@ -410,9 +417,9 @@ mod tests {
     #[test]
     fn a_new_visit_starts_today() {
         let mut form = FormState::with_initial(&visit_fields(), day(5), &new_visit_values(day(5)));
-        assert_eq!(form.input("visited_on"), Some(&Input::Text("2026-12-05".into())));
-        assert_eq!(form.input("follow_up_needed"), Some(&Input::Flag(false)));
-        form.set("observations", Input::Text("老人独居，身体尚可".into()));
+        assert_eq!(form.input(field::visit::VISITED_ON), Some(&Input::Text("2026-12-05".into())));
+        assert_eq!(form.input(field::visit::FOLLOW_UP_NEEDED), Some(&Input::Flag(false)));
+        form.set(field::visit::OBSERVATIONS, Input::Text("老人独居，身体尚可".into()));
         let draft = visit_draft(&form.submit().expect("valid"));
         assert_eq!(
             draft,
@@ -431,8 +438,8 @@ mod tests {
     fn a_correction_starts_from_the_visit() {
         let original = visit();
         let mut form = FormState::with_initial(&visit_fields(), day(5), &amend_values(&original));
-        assert_eq!(form.input("observations"), Some(&Input::Text("身体尚可".into())));
-        assert_eq!(form.input("needs_found"), Some(&Input::Text(String::new())));
+        assert_eq!(form.input(field::visit::OBSERVATIONS), Some(&Input::Text("身体尚可".into())));
+        assert_eq!(form.input(field::visit::NEEDS_FOUND), Some(&Input::Text(String::new())));
         let draft = visit_draft(&form.submit().expect("valid"));
         assert_eq!(draft.visited_on, Some(day(3)));
         assert_eq!(draft.persons_seen, "本人");
@@ -443,12 +450,12 @@ mod tests {
     #[test]
     fn odd_visit_input_is_refused_at_its_field() {
         let cases: &[(&str, &str, Option<&str>)] = &[
-            ("visited_on", "２０２６-１２-０１", Some("date")),
-            ("visited_on", "2026-12-06", Some("date_in_future")),
-            ("visited_on", "😀", Some("date")),
-            ("observations", "😀", None),
-            ("persons_seen", &"人".repeat(101), Some("too_long")),
-            ("needs_found", &"需".repeat(10_000), Some("too_long")),
+            (field::visit::VISITED_ON, "２０２６-１２-０１", Some("date")),
+            (field::visit::VISITED_ON, "2026-12-06", Some("date_in_future")),
+            (field::visit::VISITED_ON, "😀", Some("date")),
+            (field::visit::OBSERVATIONS, "😀", None),
+            (field::visit::PERSONS_SEEN, &"人".repeat(101), Some("too_long")),
+            (field::visit::NEEDS_FOUND, &"需".repeat(10_000), Some("too_long")),
         ];
         for (field, typed, code) in cases {
             let mut form = FormState::with_initial(&visit_fields(), day(5), &new_visit_values(day(5)));

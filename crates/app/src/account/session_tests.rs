@@ -5,11 +5,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use domain::change::Write;
-use domain::entity::EntityKind;
+use domain::entity::{EntityKind, field};
 use domain::org::{Post, RoleKind};
 use protocol::RefreshRequest;
 use sync_client::{Engine, HttpTransport};
-use sync_server::admin::make_id_number;
 use sync_server::{NewUser, Server, ServerSettings, SqliteStorage};
 use uuid::Uuid;
 
@@ -94,13 +93,13 @@ fn record_unsent_recipient(account: &mut Account, server: &Loopback) -> Uuid {
     let id = Uuid::now_v7();
     let birth = NaiveDate::from_ymd_opt(1950, 3, 15).expect("date");
     let write = Write::create(EntityKind::Recipient, id)
-        .set("station_id", server.station.to_string())
-        .set("village_id", server.village.to_string())
-        .set("name", "张三")
-        .set("id_number", make_id_number("410522", birth, 201))
-        .set("gender", "Male")
-        .set("birth_date", "1950-03-15")
-        .set("categories", vec!["Dibao"]);
+        .set(field::STATION_ID, server.station.to_string())
+        .set(field::recipient::VILLAGE_ID, server.village.to_string())
+        .set(field::recipient::NAME, "张三")
+        .set(field::recipient::ID_NUMBER, test_support::id_number("410522", birth, 201))
+        .set(field::recipient::GENDER, "Male")
+        .set(field::recipient::BIRTH_DATE, "1950-03-15")
+        .set(field::recipient::CATEGORIES, vec!["Dibao"]);
     let actor = account.actor.clone();
     account.store.record(&actor, vec![write], Utc::now(), Utc::now().date_naive()).expect("recorded");
     id

@@ -9,7 +9,7 @@ use domain::entity::EntityKind;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{FieldValues, NamedRef};
+use super::{FieldValues, NamedRef, ReopeningView, VisitView};
 
 /// The stage records a worker writes on the case page, in pipeline order. (Closure decisions
 /// are the supervisor's, and shown as [`ClosureDecisionView`].)
@@ -240,6 +240,20 @@ pub struct CasePage {
     /// The supervisor's latest decision on a closure request, if any: when the case's
     /// `closure_status` is `Returned`, the return with the supervisor's comments.
     pub latest_decision: Option<ClosureDecisionView>,
+    /// Whether the signed-in user may sign off or return the closure now (a supervisor of the
+    /// case's station, while closure is requested).
+    #[serde(default)]
+    pub may_decide: bool,
+    /// Whether the signed-in user may reopen the case now (it is closed, and the policy lets
+    /// them).
+    #[serde(default)]
+    pub may_reopen: bool,
+    /// Every reopening of the case, oldest first.
+    #[serde(default)]
+    pub reopenings: Vec<ReopeningView>,
+    /// The recipient's most recent home visits, newest first.
+    #[serde(default)]
+    pub recent_visits: Vec<VisitView>,
 }
 
 /// A case just opened.

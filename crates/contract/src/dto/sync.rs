@@ -84,6 +84,12 @@ pub struct ConflictValue {
     pub at: Option<DateTime<Utc>>,
     pub author_id: Option<Uuid>,
     pub author_name: Option<String>,
+    /// The device it was written on (its clock stamp's).
+    #[serde(default)]
+    pub device_id: Option<Uuid>,
+    /// Written on this computer (under its current device id).
+    #[serde(default)]
+    pub this_device: bool,
 }
 
 /// An open conflict: a value that lost a concurrent edit of the field, kept beside the value
@@ -107,6 +113,8 @@ pub enum KeepValue {
     Lost,
     /// The value that stands now.
     Current,
+    /// Neither: a third value the person typed ([`ConflictChoice::typed`]).
+    Typed,
 }
 
 /// A person's choice on a conflict: the conflict (the record, the field and the lost value's
@@ -119,6 +127,10 @@ pub struct ConflictChoice {
     pub lost_hlc: Hlc,
     pub current_hlc: Hlc,
     pub keep: KeepValue,
+    /// With [`KeepValue::Typed`]: the value typed, as a spec-driven form sends it (checked
+    /// against the field's spec before anything is written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typed: Option<Value>,
 }
 
 /// A recipient of a probable duplicate.

@@ -420,6 +420,10 @@ mod tests {
             may_edit: true,
             may_request_closure: false,
             latest_decision: None,
+            may_decide: false,
+            may_reopen: false,
+            reopenings: Vec::new(),
+            recent_visits: Vec::new(),
         }
     }
 

@@ -433,3 +433,21 @@ pub async fn station_dashboard(state: State<'_, AppState>) -> Result<StationDash
 pub async fn handed_over_changes(state: State<'_, AppState>) -> Result<Vec<HandedOverChange>, CommandError> {
     read(&state, move |a| app::board::handed_over_changes(&a.store)).await
 }
+
+#[tauri::command]
+pub async fn hand_over_offers(
+    state: State<'_, AppState>,
+    case_id: Option<Uuid>,
+) -> Result<Vec<HandOverOffer>, CommandError> {
+    read(&state, move |a| app::handover::hand_over_offers(&a.store, &a.actor, case_id)).await
+}
+
+#[tauri::command]
+pub async fn take_over_offer(state: State<'_, AppState>, change_id: Uuid) -> Result<(), CommandError> {
+    write(&state, move |a| app::handover::take_over(&mut a.store, &a.actor, change_id, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn dismiss_offer(state: State<'_, AppState>, change_id: Uuid) -> Result<(), CommandError> {
+    write(&state, move |a| app::handover::dismiss(&mut a.store, &a.actor, change_id, Moment::current())).await
+}

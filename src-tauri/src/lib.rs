@@ -117,6 +117,9 @@ registered_commands![
     set_stall_days,
     station_dashboard,
     handed_over_changes,
+    hand_over_offers,
+    take_over_offer,
+    dismiss_offer,
 ];
 
 /// Builds and runs the app. Returns when the last window closes.

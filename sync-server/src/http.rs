@@ -30,6 +30,8 @@ pub fn router(server: Server) -> Router {
         .route(paths::PULL, get(pull))
         .route(paths::CHECKSUM, get(checksum))
         .route(paths::SNAPSHOT, get(snapshot))
+        .route(paths::HANDED_OVER, get(handed_over))
+        .route(paths::HANDED_OVER_DECISION, post(decide_handed_over))
         .route(paths::HEALTH, get(health))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -272,6 +274,27 @@ async fn snapshot(
     let token = bearer(&headers)?;
     schema(&headers)?;
     blocking(move || server.snapshot(&token, query)).await
+}
+
+async fn handed_over(State(server): State<Server>, headers: HeaderMap) -> Answer<protocol::HandedOverResponse> {
+    let token = bearer(&headers)?;
+    schema(&headers)?;
+    blocking(move || server.handed_over(&token)).await
+}
+
+async fn decide_handed_over(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    change_id: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+    JsonBody(body): JsonBody<protocol::HandOverDecisionRequest>,
+) -> Answer<protocol::HandedOverItem> {
+    let token = bearer(&headers)?;
+    schema(&headers)?;
+    let change_id = change_id
+        .ok()
+        .and_then(|axum::extract::Path(text)| uuid::Uuid::try_parse(text.trim()).ok())
+        .ok_or_else(|| HttpError(malformed("路径中的修改编号无效", "the change id in the path is not a valid id")))?;
+    blocking(move || server.decide_handed_over(&token, change_id, body)).await
 }
 
 #[derive(Serialize)]

@@ -17,6 +17,7 @@ mod batch;
 pub mod config;
 mod demo;
 pub mod error;
+mod handover;
 pub mod http;
 mod push;
 mod scope;

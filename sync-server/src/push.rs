@@ -182,7 +182,6 @@ fn process(
         Err(HlcError::TooFarAhead { ahead_millis }) => {
             let tick = batch.tick();
             let effective = Hlc::new(tick.millis, tick.counter, change.hlc.device);
-            batch.tx.put_hlc_translation(device.id, change.hlc, effective)?;
             device.clock_skewed = true;
             device.last_skew_ms = Some(i64::try_from(ahead_millis).unwrap_or(i64::MAX));
             tracing::warn!(device = %device.id, ahead_ms = ahead_millis, "clamped a stamp from the future");
@@ -212,10 +211,20 @@ fn process(
 
     match check_change(actor, &change, &batch.view(), latest_date) {
         Ok(normalized) => {
+            // Only an accepted change's stamp is translated in later bases: the device learns
+            // the effective stamp from the answer, and of a refused change it never does (its
+            // later changes keep naming the stamp it made, and so must the server).
+            if let Some(effective) = effective_hlc {
+                batch.tx.put_hlc_translation(device.id, received.hlc, effective)?;
+            }
             let server_seq = batch.apply(&normalized)?;
             Ok(PushOutcome::Accepted { server_seq, effective_hlc })
         }
-        Err(CheckError::Rejected(rejection)) => reject(batch, actor, device, received, RejectionInfo::from(&rejection)),
+        Err(CheckError::Rejected(rejection)) => {
+            let now = batch.now;
+            crate::handover::keep_if_handed_over(&mut *batch.tx, actor, device.id, &change, &rejection, now)?;
+            reject(batch, actor, device, received, RejectionInfo::from(&rejection))
+        }
         Err(CheckError::Lookup(e)) => Err(internal(e)),
     }
 }

@@ -507,6 +507,23 @@ impl Server {
         crate::push::push(self, bearer, client_schema, request)
     }
 
+    /// The changes refused because their case had been reassigned meanwhile that this user may
+    /// take over or dismiss (the case's current worker, a deputy head of its station).
+    pub fn handed_over(&self, bearer: &str) -> Result<protocol::HandedOverResponse, ApiError> {
+        crate::handover::offered(self, bearer)
+    }
+
+    /// Records this user's decision on a handed-over change, once; answers the change as it
+    /// stands.
+    pub fn decide_handed_over(
+        &self,
+        bearer: &str,
+        change_id: Id,
+        request: protocol::HandOverDecisionRequest,
+    ) -> Result<protocol::HandedOverItem, ApiError> {
+        crate::handover::decide(self, bearer, change_id, request)
+    }
+
     /// A page of the log after `query.after`, in the order the server committed it, holding
     /// only what this user's devices may hold.
     pub fn pull(&self, bearer: &str, client_schema: u32, query: PullQuery) -> Result<PullResponse, ApiError> {

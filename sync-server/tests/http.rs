@@ -196,6 +196,70 @@ async fn unauthorized_and_unknown_requests_get_json_errors() {
     assert_eq!(as_error(&body).code, codes::BAD_CREDENTIALS);
 }
 
+/// `GET /v1/handed-over` and `POST /v1/handed-over/{change_id}`: the offered list as JSON, a
+/// decision answered with the item, and bad ids, bodies and tokens answered with their codes.
+#[tokio::test]
+async fn handed_over_changes_are_listed_and_decided_over_http() {
+    use domain::change::Write;
+    use domain::entity::EntityKind;
+    use domain::field;
+
+    let world = World::new();
+    let app = sync_server::router(world.server.clone());
+    let mut a = world.login("wa");
+    let mut deputy = world.login("ds");
+    let b = world.login("wb");
+    let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
+    let (case, open) = test_support::writes::new_case(world.station_s, person, world.worker_a, opened_on());
+    a.send_ok(vec![create, open]);
+    a.sync();
+    deputy.sync();
+    let offline = a.stamp(Write::update(EntityKind::Case, case).set(field::case::PLAN_STRATEGY, "联系家属"));
+    deputy.send_ok(vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, world.worker_b.to_string())]);
+    assert_eq!(rejected(&a.push(std::slice::from_ref(&offline)).expect("push").results[0]), "not_assigned");
+
+    let get = |token: &str| {
+        with_token(
+            Request::get(paths::HANDED_OVER)
+                .header(SCHEMA_HEADER, domain::SCHEMA_VERSION.to_string())
+                .body(Body::empty())
+                .expect("request"),
+            token,
+        )
+    };
+    let (status, body) = call(&app, get(b.token())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let list: protocol::HandedOverResponse = serde_json::from_value(body).expect("a list");
+    assert_eq!(list.items.len(), 1);
+    assert_eq!(list.items[0].change.change_id, offline.change_id);
+    let (_, body) = call(&app, get(a.token())).await;
+    assert_eq!(body, json!({ "items": [] }), "not offered back to its author");
+    let (status, body) = call(&app, Request::get(paths::HANDED_OVER).body(Body::empty()).expect("request")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(as_error(&body).code, codes::UNAUTHORIZED);
+
+    let path = paths::handed_over_decision(offline.change_id);
+    let (status, body) = call(&app, with_token(post_json(&path, r#"{"decision": "taken_over"}"#), b.token())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "taken_over");
+    assert_eq!(body["decided_by"], world.worker_b.to_string());
+    let (status, body) = call(&app, with_token(post_json(&path, r#"{"decision": "dismissed"}"#), deputy.token())).await;
+    assert_eq!((status, &body["state"]), (StatusCode::OK, &json!("taken_over")), "decided once");
+
+    let (status, body) = call(&app, with_token(post_json(&path, r#"{"decision": "maybe"}"#), b.token())).await;
+    assert_eq!((status, as_error(&body).code), (StatusCode::BAD_REQUEST, codes::MALFORMED.to_owned()));
+    let bad_id = format!("{}/not-an-id", paths::HANDED_OVER);
+    let (status, body) = call(&app, with_token(post_json(&bad_id, r#"{"decision": "dismissed"}"#), b.token())).await;
+    assert_eq!((status, as_error(&body).code), (StatusCode::BAD_REQUEST, codes::MALFORMED.to_owned()));
+    let unknown = paths::handed_over_decision(uuid::Uuid::now_v7());
+    let (status, body) = call(&app, with_token(post_json(&unknown, r#"{"decision": "dismissed"}"#), b.token())).await;
+    assert_eq!((status, as_error(&body).code), (StatusCode::NOT_FOUND, sync_server::error::NOT_FOUND.to_owned()));
+    let worker_c = world.login("wc");
+    let (status, body) =
+        call(&app, with_token(post_json(&path, r#"{"decision": "dismissed"}"#), worker_c.token())).await;
+    assert_eq!((status, as_error(&body).code), (StatusCode::FORBIDDEN, sync_server::error::FORBIDDEN.to_owned()));
+}
+
 /// Starts the server on 127.0.0.1:0; returns its base URL and a switch that stops it.
 async fn start(
     world: &World,

@@ -214,6 +214,45 @@ fn a_stamp_from_a_day_ahead_is_clamped_the_device_flagged_and_later_bases_transl
     assert_eq!(stamps, vec![effective, effective2]);
 }
 
+/// A change from a clock far ahead that the server refuses leaves nothing behind for the
+/// stamps of later changes: the device never learns a clamped stamp for a refused change, so a
+/// later change made on top of it names the stamp it made, and the server keeps that base as
+/// sent. Before, the server noted a clamped stamp before it checked the change and translated
+/// later bases to a stamp nobody else holds: the laptop then differed from the server and
+/// repaired its station (simulation seed 4897).
+#[test]
+fn a_refused_change_from_a_clock_ahead_leaves_later_bases_as_sent() {
+    let world = World::new();
+    let mut device = world.login("wa");
+    let household = Uuid::now_v7();
+    let created = device.stamp(
+        Write::create(EntityKind::Household, household)
+            .set(field::household::STATION_ID, world.station_s.to_string())
+            .set(field::household::VILLAGE_ID, world.village_s.to_string())
+            .set(field::household::NAME, "张三户"),
+    );
+    accepted(&device.push(std::slice::from_ref(&created)).expect("answered").results[0]);
+    // The laptop's clock is a day fast.
+    device.hlc.observe(Hlc::new(world.clock.millis() + 24 * 3600 * 1000, 0, device.id()));
+    let refused =
+        device.stamp(Write::update(EntityKind::Household, household).set(field::household::NAME, "户".repeat(101)));
+    let later = device.stamp(Write::update(EntityKind::Household, household).set(field::household::NAME, "张三家"));
+    assert_eq!(later.fields[field::household::NAME].base, Some(refused.hlc));
+
+    let response = device.push(&[refused.clone(), later.clone()]).expect("answered");
+    assert!(
+        matches!(&response.results[0].outcome, PushOutcome::Rejected { rejection, .. } if rejection.code == "too_long"),
+        "{:?}",
+        response.results[0]
+    );
+    let PushOutcome::Accepted { effective_hlc: Some(effective), .. } = response.results[1].outcome else {
+        panic!("expected a clamped stamp: {:?}", response.results[1]);
+    };
+    let state = world.state(EntityKind::Household, household).expect("stored");
+    assert_eq!(state.clock(field::household::NAME).hlc, effective);
+    assert_eq!(state.clock(field::household::NAME).base, Some(refused.hlc), "the base as the device made it");
+}
+
 #[test]
 fn a_stamp_within_five_minutes_ahead_is_kept() {
     let world = World::new();

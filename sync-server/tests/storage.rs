@@ -10,8 +10,8 @@ use common::*;
 use domain::change::Write;
 use domain::entity::EntityKind;
 use domain::field;
-use protocol::PushOutcome;
-use sync_server::storage::Storage;
+use protocol::{HandOverState, PushOutcome};
+use sync_server::storage::{HandedOverRecord, Storage};
 use sync_server::{SqliteStorage, StorageError};
 
 /// What every backend must do the same way.
@@ -39,6 +39,45 @@ fn story(storage: Arc<dyn Storage>) {
     assert_eq!(a.replica.checksum(world.station_s), checksums.stations[0].checksum);
     let stored = world.server.storage().read().expect("read").rejected_change(a.id(), 2).expect("read");
     assert_eq!(stored.map(|r| r.rejection.code), Some("mobile".to_owned()));
+
+    // A handed-over change is kept once per change id, and decided once.
+    let change = a.stamp(Write::update(EntityKind::Recipient, person).set(field::recipient::NAME, "张三"));
+    let record = HandedOverRecord {
+        change: change.clone(),
+        device_id: a.id(),
+        station_id: world.station_s,
+        case_id: uuid::Uuid::now_v7(),
+        author_id: a.user(),
+        refused_at: world.clock.now(),
+        state: HandOverState::Offered,
+        decided_by: None,
+        decided_at: None,
+    };
+    let storage = world.server.storage();
+    let mut tx = storage.write().expect("write");
+    assert!(tx.put_handed_over(&record).expect("kept"));
+    let again = HandedOverRecord { refused_at: world.clock.now() + chrono::Duration::hours(1), ..record.clone() };
+    assert!(!tx.put_handed_over(&again).expect("kept once"));
+    tx.commit().expect("commit");
+    let read = storage.read().expect("read");
+    assert_eq!(read.handed_over_offered(world.station_s).expect("offered"), vec![record.clone()]);
+    assert!(read.handed_over_offered(world.station_t).expect("offered").is_empty());
+    assert_eq!(read.handed_over(change.change_id).expect("read"), Some(record.clone()));
+    drop(read);
+    let at = world.clock.now();
+    let mut tx = storage.write().expect("write");
+    assert!(tx.decide_handed_over(change.change_id, HandOverState::TakenOver, world.worker_b, at).expect("decided"));
+    assert!(!tx.decide_handed_over(change.change_id, HandOverState::Dismissed, world.deputy_s, at).expect("once"));
+    tx.commit().expect("commit");
+    let read = storage.read().expect("read");
+    assert!(read.handed_over_offered(world.station_s).expect("offered").is_empty());
+    let decided = HandedOverRecord {
+        state: HandOverState::TakenOver,
+        decided_by: Some(world.worker_b),
+        decided_at: Some(at),
+        ..record
+    };
+    assert_eq!(read.handed_over(change.change_id).expect("read"), Some(decided));
 }
 
 #[test]
@@ -135,7 +174,8 @@ fn every_migration_brings_a_populated_first_release_database_to_the_latest_schem
     // Back to what the first release wrote: undo migrations 0002.. by hand, keeping the data.
     let conn = rusqlite::Connection::open(&path).expect("plain open");
     conn.execute_batch(
-        "DROP INDEX push_answers_by_change;
+        "DROP TABLE handed_over;
+         DROP INDEX push_answers_by_change;
          DROP INDEX tokens_by_parent;
          ALTER TABLE tokens DROP COLUMN parent;
          ALTER TABLE tokens DROP COLUMN exchanged;
@@ -157,5 +197,5 @@ fn every_migration_brings_a_populated_first_release_database_to_the_latest_schem
     drop(storage);
     let conn = rusqlite::Connection::open(&path).expect("plain open");
     let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
-    assert_eq!(version, 5, "every migration ran");
+    assert_eq!(version, 6, "every migration ran");
 }

@@ -30,10 +30,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use contract::{RosterQuery, SignInRequest};
+use contract::{CaseBoardQuery, RosterQuery, SignInRequest};
 use domain::entity::EntityKind;
 use domain::field;
-use serde_json::json;
+use serde_json::{Value, json};
 use shegong_tests::webdriver::{click, type_into, wait_for};
 use shegong_tests::{DEMO_PASSWORD, DesktopApp, SyncServer, deadline};
 use test_support::county::{self, Home};
@@ -43,6 +43,10 @@ use uuid::Uuid;
 const TARGET_PAINT_MS: f64 = 300.0;
 const TARGET_RSS_MB: f64 = 200.0;
 const WORKER: &str = "shegong1";
+const DEPUTY: &str = "fuzhan1";
+const SUPERVISOR: &str = "dudao1";
+/// The closure requests waiting in the supervisor's five stations at full scale.
+const CLOSURES_WAITING: usize = 500;
 /// The roster page the UI asks for (`ui/src/pages/roster.rs`).
 const ROSTER_PAGE_SIZE: u32 = 50;
 
@@ -113,10 +117,47 @@ fn time_use_case(runs: usize, mut work: impl FnMut() -> BenchResult) -> BenchRes
     Ok(percentile(&samples, 0.5))
 }
 
-async fn sign_in(driver: &WebDriver) -> BenchResult {
-    type_into(driver, "#username", WORKER).await?;
+async fn sign_in(driver: &WebDriver, username: &str) -> BenchResult {
+    type_into(driver, "#username", username).await?;
     type_into(driver, "#password", TypingData::from(DEMO_PASSWORD) + Key::Enter).await?;
-    wait_for(driver, "#roster-table, #roster-empty").await?;
+    wait_for(driver, "#current-user").await?;
+    Ok(())
+}
+
+/// A laptop of `username`: the app signed in once online (which makes the user's database and
+/// pulls the demo station), then quit.
+async fn first_sign_in(server_url: &str, username: &str) -> BenchResult<DesktopApp> {
+    let app = DesktopApp::start(server_url)?;
+    let driver = app.launch().await?;
+    sign_in(&driver, username).await?;
+    driver.quit().await?;
+    Ok(app)
+}
+
+/// The user's account on that laptop, opened offline as the app does.
+fn open_account(app: &DesktopApp, username: &str, server_url: &str) -> BenchResult<app::Account> {
+    let request =
+        SignInRequest { username: username.into(), password: DEMO_PASSWORD.into(), server_url: Some(server_url.into()) };
+    Ok(tokio::task::block_in_place(|| app::account::sign_in(&app.dirs().app_data_dir(), &request, server_url))?)
+}
+
+/// The county in the signed-in user's own station (its villages; its deputy head and `worker`
+/// as the staff cases go to).
+fn county_at_home(account: &app::Account, worker: Option<Uuid>, scale: f64) -> BenchResult<county::County> {
+    let station = account.user.station_id.ok_or("the user has no station")?;
+    let villages: Vec<Uuid> = account.store.list(EntityKind::Village, Some(station))?.iter().map(|v| v.id).collect();
+    let users = account.store.list(EntityKind::User, Some(station))?;
+    let role_of = |u: &domain::entity::EntityState| u.get_str(field::user::ROLE).map(str::to_string);
+    let deputy = users.iter().find(|u| role_of(u).as_deref() == Some("DeputyHead")).map(|u| u.id);
+    let worker = worker.or_else(|| users.iter().find(|u| role_of(u).as_deref() == Some("SocialWorker")).map(|u| u.id));
+    let staff: Vec<Uuid> = deputy.into_iter().chain(worker).collect();
+    Ok(county::generate(scale, Some(&Home { station, villages, staff })))
+}
+
+fn load(account: &mut app::Account, entities: &[domain::entity::EntityState], who: &str) -> BenchResult {
+    let started = Instant::now();
+    account.store.bulk_load(entities)?;
+    eprintln!("{who}'s laptop: {} rows loaded in {:.1} s", entities.len(), started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -178,42 +219,32 @@ async fn run() -> BenchResult {
     let (scale, runs) = (scale(), runs());
     let mut server = SyncServer::start_with_demo_data()?;
     let server_url = server.url().to_string();
-    let app = DesktopApp::start(&server_url)?;
 
-    // 1. The first sign-in, online: the app makes the worker's database.
-    let driver = app.launch().await?;
-    sign_in(&driver).await?;
-    driver.quit().await?;
+    // 1. Three laptops signed in once online, then the server goes away.
+    let worker_app = first_sign_in(&server_url, WORKER).await?;
+    let deputy_app = first_sign_in(&server_url, DEPUTY).await?;
+    let supervisor_app = first_sign_in(&server_url, SUPERVISOR).await?;
     server.stop();
 
-    // 2. The county, loaded into that database in the worker's station.
-    let data_dir = app.dirs().app_data_dir();
-    let request =
-        SignInRequest { username: WORKER.into(), password: DEMO_PASSWORD.into(), server_url: Some(server_url.clone()) };
-    let mut account = tokio::task::block_in_place(|| app::account::sign_in(&data_dir, &request, &server_url))?;
-    let station = account.user.station_id.ok_or("the demo worker has no station")?;
-    let villages: Vec<Uuid> = account.store.list(EntityKind::Village, Some(station))?.iter().map(|v| v.id).collect();
-    let mut staff: Vec<Uuid> = account
-        .store
-        .list(EntityKind::User, Some(station))?
-        .iter()
-        .map(|u| u.id)
-        .filter(|id| *id != account.actor.user_id)
-        .collect();
-    staff.truncate(1);
-    staff.push(account.actor.user_id);
-    let home = Home { station, villages, staff };
+    // 2. The county loaded on each. The worker and the deputy head: every recipient and case in
+    // their own station. The supervisor: the county's 20 stations, five of them supervised, with
+    // `CLOSURES_WAITING` closure requests among them.
+    let mut worker = open_account(&worker_app, WORKER, &server_url)?;
     let started = Instant::now();
-    let generated = county::generate(scale, Some(&home));
-    let generate_s = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    account.store.bulk_load(&generated.entities)?;
-    let load_s = started.elapsed().as_secs_f64();
+    let generated = county_at_home(&worker, Some(worker.actor.user_id), scale)?;
     eprintln!(
-        "county at scale {scale}: {} rows generated in {generate_s:.1} s, loaded in {load_s:.1} s ({:?})",
+        "county at scale {scale}: {} rows generated in {:.1} s ({:?})",
         generated.entities.len(),
+        started.elapsed().as_secs_f64(),
         generated.counts
     );
+    load(&mut worker, &generated.entities, "the worker")?;
+    let mut deputy = open_account(&deputy_app, DEPUTY, &server_url)?;
+    load(&mut deputy, &generated.entities, "the deputy head")?;
+    let mut supervisor = open_account(&supervisor_app, SUPERVISOR, &server_url)?;
+    let supervised = supervisors_county(&mut supervisor, scale)?;
+    // The supervised stations come with the user's record just loaded, as after a sync.
+    supervisor.refresh_actor()?;
 
     // The people the clicks go to: recipients with an open case (the case page's test too).
     let with_case: Vec<(Uuid, Uuid)> = generated
@@ -227,7 +258,7 @@ async fn run() -> BenchResult {
         return Err("the county has no open case".into());
     }
 
-    // 3. Baselines: the use cases the commands run, on the same database.
+    // 3. Baselines: the use cases the commands run, on the same databases.
     let query = RosterQuery {
         category: None,
         village_id: None,
@@ -237,8 +268,8 @@ async fn run() -> BenchResult {
         page: 0,
         page_size: ROSTER_PAGE_SIZE,
     };
-    let store = &account.store;
-    let actor = account.actor.clone();
+    let today = chrono::Local::now().date_naive();
+    let (store, actor) = (&worker.store, worker.actor.clone());
     let roster_base = time_use_case(runs, || Ok(app::roster::roster(store, &query).map(drop)?))?;
     let mut next = with_case.iter().cycle();
     let file_base = time_use_case(runs, || {
@@ -249,12 +280,22 @@ async fn run() -> BenchResult {
         let (_, case) = next.next().ok_or("none")?;
         Ok(app::case::case_page(store, &actor, *case).map(drop)?)
     })?;
-    drop(account);
+    let board_base = time_use_case(runs, || {
+        Ok(app::board::case_board(&deputy.store, &deputy.actor, &CaseBoardQuery::default(), today).map(drop)?)
+    })?;
+    let mut waiting = 0;
+    let queue_base = time_use_case(runs, || {
+        waiting = app::closure::closure_queue(&supervisor.store, &supervisor.actor, app::Moment::current())?.len();
+        Ok(())
+    })?;
+    eprintln!("the supervisor's queue holds {waiting} closures of {supervised} stations");
+    drop((worker, deputy, supervisor));
 
-    // 4. The app again, offline, on the loaded database.
-    let driver = app.launch().await?;
+    // 4. Each app again, offline, on its loaded database.
+    let driver = worker_app.launch().await?;
     let started = Instant::now();
-    sign_in(&driver).await?;
+    sign_in(&driver, WORKER).await?;
+    wait_for(&driver, "#roster-table tbody tr td.name").await?;
     let sign_in_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     let mut roster = Vec::new();
@@ -280,27 +321,81 @@ async fn run() -> BenchResult {
         wait_for(&driver, &link).await?;
         case.push(time_click(&driver, &link, "#case-stepper").await?);
     }
-
-    let processes = app_processes(&shegong_tests::binary("shegong")?);
+    let app_binary = shegong_tests::binary("shegong")?;
+    let processes = app_processes(&app_binary);
     let app_rss_mb = processes.first().map_or(0.0, |(pid, _)| memory_of(*pid).0 as f64 / 1024.0);
     let total_pss_mb = processes.iter().map(|(pid, _)| memory_of(*pid).1).sum::<u64>() as f64 / 1024.0;
     eprintln!("processes measured: {processes:?}");
     driver.quit().await?;
 
+    let driver = deputy_app.launch().await?;
+    sign_in(&driver, DEPUTY).await?;
+    let mut board = Vec::new();
+    for _ in 0..runs {
+        click(&driver, "#nav-roster").await?;
+        wait_for(&driver, "#roster-table tbody tr td.name").await?;
+        board.push(time_click(&driver, "#nav-board", "#case-board [id^='card-']").await?);
+    }
+    driver.quit().await?;
+
+    let driver = supervisor_app.launch().await?;
+    sign_in(&driver, SUPERVISOR).await?;
+    let mut queue = Vec::new();
+    for _ in 0..runs {
+        click(&driver, "#nav-roster").await?;
+        wait_for(&driver, "#roster-table, #roster-empty").await?;
+        queue.push(time_click(&driver, "#nav-closures", "#closure-queue [id^='closure-row-']").await?);
+    }
+    driver.quit().await?;
+
     figure("sign-in offline to roster painted (WebDriver round trips included)", sign_in_ms, "ms", None, None);
-    for (name, samples, baseline) in
-        [("roster", &roster, roster_base), ("recipient file", &file, file_base), ("case page", &case, case_base)]
-    {
+    for (name, samples, baseline) in [
+        ("roster", &roster, roster_base),
+        ("recipient file", &file, file_base),
+        ("case page", &case, case_base),
+        ("case board (deputy head)", &board, board_base),
+        ("closure queue (supervisor)", &queue, queue_base),
+    ] {
         figure(&format!("{name}: click to painted p50"), percentile(samples, 0.5), "ms", Some(baseline), None);
-        figure(
-            &format!("{name}: click to painted p95"),
-            percentile(samples, 0.95),
-            "ms",
-            Some(baseline),
-            Some(TARGET_PAINT_MS),
-        );
+        figure(&format!("{name}: click to painted p95"), percentile(samples, 0.95), "ms", Some(baseline), Some(TARGET_PAINT_MS));
     }
     figure("app process resident set", app_rss_mb, "MB", None, Some(TARGET_RSS_MB));
     figure("app and web view processes, proportional set", total_pss_mb, "MB", None, None);
     Ok(())
+}
+
+/// The supervisor's laptop: the county's 20 stations, the first five supervised (their user
+/// record as the server would send it after an administrator gave them the stations), and in
+/// those five `CLOSURES_WAITING` open cases at follow-up with their closure requested. Returns
+/// how many stations the supervisor supervises.
+fn supervisors_county(account: &mut app::Account, scale: f64) -> BenchResult<usize> {
+    let mut generated = county::generate(scale, None);
+    let stations: Vec<Uuid> = generated.stations.iter().take(5).copied().collect();
+    let per_station = ((CLOSURES_WAITING as f64 * scale / stations.len() as f64).round() as usize).max(1);
+    let requested_on = (county::today() - chrono::Duration::days(3)).to_string();
+    let mut requested: BTreeMap<Uuid, usize> = BTreeMap::new();
+    for state in generated.entities.iter_mut().filter(|e| e.kind == EntityKind::Case) {
+        let Some(station) = state.station_id().filter(|s| stations.contains(s)) else { continue };
+        let count = requested.entry(station).or_default();
+        if *count >= per_station || state.get_str(field::case::CLOSURE_STATUS) != Some("Open") {
+            continue;
+        }
+        *count += 1;
+        for (name, value) in [
+            (field::case::STAGE, json!("FollowUp")),
+            (field::case::CLOSURE_STATUS, json!("Requested")),
+            (field::case::CLOSURE_REQUESTED_ON, json!(requested_on)),
+            (field::case::CLOSURE_SUMMARY, json!("服务目标均已达成，申请结案")),
+        ] {
+            state.fields.insert(name.to_string(), value);
+        }
+    }
+    let mut me = account.store.entity(EntityKind::User, account.actor.user_id)?.ok_or("the supervisor's record")?;
+    let mut supervised: Vec<Value> =
+        me.get(field::user::SUPERVISED_STATION_IDS).and_then(Value::as_array).cloned().unwrap_or_default();
+    supervised.extend(stations.iter().map(|s| json!(s.to_string())));
+    me.fields.insert(field::user::SUPERVISED_STATION_IDS.to_string(), Value::Array(supervised.clone()));
+    generated.entities.push(me);
+    load(account, &generated.entities, "the supervisor")?;
+    Ok(supervised.len())
 }

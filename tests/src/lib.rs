@@ -10,6 +10,7 @@ mod deadline;
 mod desktop;
 mod paths;
 mod process;
+pub mod screens;
 mod server;
 pub mod webdriver;
 
@@ -30,6 +31,9 @@ pub enum HarnessError {
     WebDriver(#[from] thirtyfour::error::WebDriverError),
     #[error("timed out after {seconds} s waiting for {what}")]
     Timeout { what: String, seconds: u64 },
+    /// The app's screen is not as a step expects it (a field missing, a route naming nothing).
+    #[error("{0}")]
+    Ui(String),
 }
 
 impl HarnessError {

@@ -50,13 +50,34 @@ pub async fn wait_for_text(driver: &WebDriver, css: &str, what: &str, check: imp
     })
 }
 
-/// Saves what the window shows when a step fails, as `<target>/e2e/failure-<n>.png`.
+/// Saves what the window shows when a step fails, as `<target>/e2e/failure-<n>.png`, and prints
+/// the page's errors (see [`capture_page_errors`]).
 async fn failure_screenshot(driver: &WebDriver) {
     static FAILURES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
     let n = FAILURES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if let Err(e) = screenshot(driver, &format!("failure-{n}")).await {
         eprintln!("could not save a screenshot of the failure: {e}");
     }
+    let errors = driver.execute("return window.__shegongErrors || [];", Vec::new()).await;
+    if let Ok(errors) = errors
+        && let Some(errors) = errors.json().as_array()
+        && !errors.is_empty()
+    {
+        eprintln!("the page's errors before failure-{n}: {errors:?}");
+    }
+}
+
+/// From now on keeps the page's errors (uncaught exceptions, such as a panic in the UI's wasm,
+/// rejected promises, `console.error`) in `window.__shegongErrors`; a failing step prints them.
+pub async fn capture_page_errors(driver: &WebDriver) -> Result<()> {
+    let script = "if (window.__shegongErrors) return; const errors = window.__shegongErrors = []; \
+                  const text = (x) => (x && x.stack) ? String(x.stack) : String(x); \
+                  window.addEventListener('error', (e) => errors.push(text(e.error || e.message))); \
+                  window.addEventListener('unhandledrejection', (e) => errors.push(text(e.reason))); \
+                  const original = console.error.bind(console); \
+                  console.error = (...args) => { errors.push(args.map(text).join(' ')); original(...args); };";
+    driver.execute(script, Vec::new()).await?;
+    Ok(())
 }
 
 /// Runs one interaction with the element matching `css`, finding it afresh and trying again

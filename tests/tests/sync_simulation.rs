@@ -639,6 +639,53 @@ fn a_laptop_that_became_a_new_device_after_a_power_loss_sends_again_what_a_resto
     );
 }
 
+/// A cloned laptop's change meets a number its twin used; the clone becomes a new device, and
+/// the change is refused (its user moved to another station) and dropped with the old station's
+/// data in the same round. A server restored from a backup then forgets that answer: the
+/// refusal the device showed still counts (seed 3041 of the simulation, shrunk).
+#[test]
+fn a_refusal_shown_by_a_clone_that_became_a_new_device_outlives_a_server_restore() {
+    scenario(
+        3041,
+        &[
+            SimOp::CloneDevice { dev: 1 },
+            SimOp::Write { dev: 6, edit: Edit::NewHousehold, pick: 46852, value: 37529 },
+            SimOp::Write { dev: 1, edit: Edit::NewRecipient, pick: 36208, value: 16773 },
+            SimOp::Admin(AdminAction::MoveUser { dev: 1 }),
+            SimOp::ServerBackup,
+            SimOp::Sync { dev: 1, fault: Fault::None },
+            SimOp::Sync { dev: 6, fault: Fault::None },
+            SimOp::ServerRestore,
+        ],
+    );
+}
+
+/// A deputy's laptop clock jumps to 9999: its stage move is refused (a date in the future), and
+/// a later move made on top of it (its clock now at 1970, its stamps still from 9999) is taken
+/// with a clamped stamp. Both sides keep the refused change's own stamp as the later move's
+/// base: the laptop then matches the server without a repair (seed 4897 of the simulation,
+/// shrunk).
+#[test]
+fn a_refused_clamped_change_leaves_the_base_of_the_next_one_as_made() {
+    scenario(
+        4897,
+        &[
+            SimOp::ClockJump { dev: 3, to: ClockJump::Year9999 },
+            SimOp::Write { dev: 7, edit: Edit::NewRecipient, pick: 63864, value: 25868 },
+            SimOp::Write { dev: 1, edit: Edit::OpenCase, pick: 2510, value: 28501 },
+            SimOp::Sync { dev: 1, fault: Fault::None },
+            SimOp::Sync { dev: 3, fault: Fault::CrashMidApply },
+            SimOp::Write { dev: 3, edit: Edit::Advance, pick: 25857, value: 44777 },
+            SimOp::Write { dev: 1, edit: Edit::Advance, pick: 50901, value: 43359 },
+            SimOp::Write { dev: 7, edit: Edit::Advance, pick: 8714, value: 60224 },
+            SimOp::Write { dev: 3, edit: Edit::Advance, pick: 20623, value: 1314 },
+            SimOp::ClockJump { dev: 3, to: ClockJump::Year1970 },
+            SimOp::Write { dev: 3, edit: Edit::Advance, pick: 34857, value: 23186 },
+            SimOp::Write { dev: 3, edit: Edit::Advance, pick: 35284, value: 46173 },
+        ],
+    );
+}
+
 #[test]
 fn the_scenario_is_the_same_for_the_same_seed() {
     assert_eq!(generate(7, 50), generate(7, 50));

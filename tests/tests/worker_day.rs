@@ -13,37 +13,13 @@ use domain::change::Incoming;
 use domain::entity::EntityKind;
 use domain::field;
 use serde_json::Value;
+use shegong_tests::screens::{move_on, request_closure, save_record, set, text_of};
 use shegong_tests::webdriver::{click, screenshot, type_into, wait_for, wait_for_text};
 use shegong_tests::{DEMO_PASSWORD, DesktopApp, SyncServer, deadline};
 use thirtyfour::prelude::*;
 use uuid::Uuid;
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-/// Sets a field's value the way a paste or a date picker does (one input and change event):
-/// date inputs and selects take no typed keys under WebKitWebDriver.
-async fn set(driver: &WebDriver, css: &str, value: &str) -> TestResult {
-    let script = "const e = document.querySelector(arguments[0]); if (!e) return false; e.focus(); \
-                  e.value = arguments[1]; e.dispatchEvent(new InputEvent('input', {bubbles: true})); \
-                  e.dispatchEvent(new Event('change', {bubbles: true})); return true;";
-    let found = driver.execute(script, vec![Value::from(css), Value::from(value)]).await?;
-    if found.json().as_bool() != Some(true) {
-        return Err(format!("no field {css}").into());
-    }
-    Ok(())
-}
-
-/// Focuses a button and presses Enter on it, as a keyboard user does.
-async fn press(driver: &WebDriver, css: &str) -> TestResult {
-    let button = wait_for(driver, css).await?;
-    driver.execute("arguments[0].focus();", vec![button.to_json()?]).await?;
-    button.send_keys(TypingData::from(Key::Enter)).await?;
-    Ok(())
-}
-
-async fn text_of(driver: &WebDriver, css: &str) -> TestResult<String> {
-    Ok(wait_for(driver, css).await?.text().await?)
-}
 
 /// A record as the server now holds it.
 struct Held {
@@ -87,26 +63,6 @@ fn today() -> String {
 
 fn days_ago(days: i64) -> String {
     (chrono::Local::now().date_naive() - chrono::Duration::days(days)).to_string()
-}
-
-/// Fills a stage's form (`#record-form-<kind>`, fields `#<kind>-<field>`) and saves it.
-async fn save_record(driver: &WebDriver, kind: &str, fields: &[(&str, &str)]) -> TestResult {
-    wait_for(driver, &format!("#record-form-{kind}")).await?;
-    for (name, value) in fields {
-        set(driver, &format!("#{kind}-{name}"), value).await?;
-    }
-    click(driver, &format!("#{kind}-save")).await?;
-    wait_for(driver, &format!("#case-records-{kind} [id^='record-']")).await?;
-    Ok(())
-}
-
-async fn move_on(driver: &WebDriver, to: &str) -> TestResult {
-    wait_for(driver, "#case-ready").await?;
-    click(driver, "#move-next-stage").await?;
-    let current = format!("#step-{to}[aria-current]");
-    wait_for(driver, &current).await?;
-    click(driver, &format!("#step-{to}")).await?;
-    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,16 +185,9 @@ async fn a_workers_offline_day_reaches_the_server_when_the_network_is_back() -> 
     screenshot(&driver, "worker-11-intervened").await?;
     move_on(&driver, "follow_up").await?;
     save_record(&driver, "follow_up", &[("visited_on", &today()), ("notes", "情况稳定")]).await?;
-    // By keyboard: the page moves the focus to the emptied form just after a save.
-    press(&driver, "#case-goal-evaluations button[id^='evaluate-']").await?;
-    wait_for(&driver, "#evaluate-form").await?;
-    set(&driver, "#evaluate-evaluation", "Achieved").await?;
-    click(&driver, "#evaluate-save").await?;
-    wait_for(&driver, "#closure-form").await?;
-    set(&driver, "#closure-summary", "服务目标均已达成，申请结案").await?;
     screenshot(&driver, "worker-12-followed-up").await?;
-    click(&driver, "#request-closure").await?;
-    wait_for(&driver, "#closure-pending").await?;
+    // The goal evaluated by keyboard, then the closure requested.
+    request_closure(&driver, "服务目标均已达成，申请结案").await?;
     let case_id: Uuid = driver
         .execute("return location.hash.split('/')[2];", Vec::new())
         .await?

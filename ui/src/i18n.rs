@@ -348,6 +348,11 @@ texts! {
     HandedOverTitle => "因个案改派被退回的修改", "Changes refused because the case was reassigned";
     HandedOverIntro => "这些修改是您离线时记录的，期间个案已改派给其他社工。内容没有丢失：请把下面的文字复制发给现在负责的社工。", "You recorded these offline while the case was reassigned to another worker. Nothing is lost: copy the text below and send it to the worker who has the case now.";
     HandedOverNote => "转交内容", "Text to hand over";
+    OffersTitle => "转交给您的离线修改", "Offline work handed over to you";
+    OffersIntro => "原负责社工离线时记录了这些内容，期间个案已改派。接手：以您的名义重新记录；不采用：忽略。", "The previous worker recorded these offline while the case was reassigned. Take over: record them again under your name; dismiss: let them go.";
+    OfferRecordedBy => "离线记录人：", "Recorded offline by";
+    OfferTakeOver => "接手", "Take over";
+    OfferDismiss => "不采用", "Dismiss";
 }
 
 /// A field's label from its spec, in the UI's language (English labels capitalized).

@@ -16,6 +16,7 @@ pub mod closure;
 pub mod conflicts;
 pub mod error;
 pub mod fields;
+pub mod handover;
 pub mod household;
 pub mod ledger;
 pub mod places;

@@ -267,6 +267,20 @@ pub struct ReassignCaseArgs {
     pub worker_id: Uuid,
 }
 
+/// [`HandOverOffers`]'s arguments: a case, or `None` for every offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HandOverOffersArgs {
+    pub case_id: Option<Uuid>,
+}
+
+/// [`TakeOverOffer`]'s and [`DismissOffer`]'s arguments: the offered change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferArgs {
+    pub change_id: Uuid,
+}
+
 /// [`SetStallDays`]'s arguments: the station's stall threshold in days; `None` goes back to the
 /// default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,6 +409,13 @@ commands! {
     /// This device's changes refused because their case was reassigned, each as a note to hand
     /// over to the worker who has the case now.
     HandedOverChanges = "handed_over_changes" (NoArgs) -> Vec<HandedOverChange>;
+    /// Other workers' changes handed over to the signed-in user (refused because the case was
+    /// reassigned meanwhile): of one case, or all of them.
+    HandOverOffers = "hand_over_offers" (HandOverOffersArgs) -> Vec<crate::dto::HandOverOffer>;
+    /// Takes an offered change over: its content recorded as the user's own change.
+    TakeOverOffer = "take_over_offer" (OfferArgs) -> ();
+    /// Dismisses an offered change.
+    DismissOffer = "dismiss_offer" (OfferArgs) -> ();
 }
 
 #[cfg(test)]
@@ -672,6 +693,10 @@ mod tests {
         check::<SetStallDays>(SetStallDaysArgs { days: None }, json!({ "days": null }));
         check::<StationDashboard>(NoArgs {}, json!({}));
         check::<HandedOverChanges>(NoArgs {}, json!({}));
+        check::<HandOverOffers>(HandOverOffersArgs { case_id: Some(case) }, json!({ "caseId": case.to_string() }));
+        check::<HandOverOffers>(HandOverOffersArgs { case_id: None }, json!({ "caseId": null }));
+        check::<TakeOverOffer>(OfferArgs { change_id: case }, json!({ "changeId": case.to_string() }));
+        check::<DismissOffer>(OfferArgs { change_id: case }, json!({ "changeId": case.to_string() }));
         // An empty query is the whole board.
         let empty: CaseBoardQuery = serde_json::from_value(json!({})).expect("reads");
         assert_eq!(empty, CaseBoardQuery::default());
@@ -726,6 +751,9 @@ mod tests {
             SetStallDays::NAME,
             StationDashboard::NAME,
             HandedOverChanges::NAME,
+            HandOverOffers::NAME,
+            TakeOverOffer::NAME,
+            DismissOffer::NAME,
         ];
         assert_eq!(ALL, names.as_slice());
         let mut unique = ALL.to_vec();

@@ -19,6 +19,8 @@ mod case;
 pub use case::*;
 mod closure;
 pub use closure::*;
+mod handover;
+pub use handover::*;
 mod sync;
 pub use sync::*;
 

@@ -51,6 +51,10 @@ pub enum Action {
     Transfer,
     /// Set the station's stall threshold of the case board (`station.stall_days`).
     SetStallThreshold,
+    /// Take over (or dismiss) a change the server refused because its case had been reassigned
+    /// meanwhile (a handed-over change): the case's current worker, or a deputy head of its
+    /// station. The target is the case.
+    TakeOver,
 }
 
 impl Action {
@@ -66,6 +70,7 @@ impl Action {
             Action::Reopen => "重新开案",
             Action::Transfer => "转移",
             Action::SetStallThreshold => "设置停滞提醒天数",
+            Action::TakeOver => "接手",
         }
     }
 }
@@ -143,7 +148,12 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
                 Area::Case if target.kind == EntityKind::ClosureDecision => action == Action::Read,
                 Area::Case => matches!(
                     action,
-                    Action::Read | Action::Create | Action::Edit | Action::MoveStage | Action::RequestClosure
+                    Action::Read
+                        | Action::Create
+                        | Action::Edit
+                        | Action::MoveStage
+                        | Action::RequestClosure
+                        | Action::TakeOver
                 ),
             };
             (allowed, std::slice::from_ref(station_id))
@@ -165,7 +175,8 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
                     | Action::Edit
                     | Action::MoveStage
                     | Action::Reassign
-                    | Action::Reopen => true,
+                    | Action::Reopen
+                    | Action::TakeOver => true,
                     // Closure is requested by the case's own worker, even when that is a deputy head.
                     Action::RequestClosure => own_case,
                     Action::DecideClosure | Action::Transfer | Action::SetStallThreshold => false,
@@ -278,6 +289,19 @@ mod tests {
         assert!(!allowed(&deputy(), Action::SetStallThreshold, target(EntityKind::Village, STATION, None)));
         assert!(!allowed(&worker(), Action::SetStallThreshold, station));
         assert!(!allowed(&supervisor(), Action::SetStallThreshold, station));
+    }
+
+    #[test]
+    fn a_handed_over_change_is_taken_over_by_the_cases_worker_or_a_deputy_head_of_its_station() {
+        let case = target(EntityKind::Case, STATION, Some(WORKER));
+        assert!(allowed(&worker(), Action::TakeOver, case));
+        assert!(allowed(&deputy(), Action::TakeOver, case));
+        let other = Actor::new(OTHER_WORKER, Some(Role::SocialWorker { station_id: STATION }));
+        assert_eq!(authorize(&other, Action::TakeOver, &case).map_err(|d| d.reason), Err(DenyReason::NotAssigned));
+        let elsewhere = target(EntityKind::Case, OTHER_STATION, Some(WORKER));
+        assert!(!allowed(&deputy(), Action::TakeOver, elsewhere));
+        assert!(!allowed(&supervisor(), Action::TakeOver, case));
+        assert!(!allowed(&admin(), Action::TakeOver, case));
     }
 
     #[test]

@@ -28,6 +28,16 @@ pub mod paths {
     pub const HANDOVER: &str = "/v1/auth/handover";
     /// A device that found itself cloned (another laptop pushes under its id) becomes a new one.
     pub const NEW_DEVICE: &str = "/v1/auth/new-device";
+    /// `GET`: the changes refused because their case had been reassigned meanwhile, offered to
+    /// the caller (see `docs/sync-protocol.md`, "Offline edits of a reassigned case").
+    pub const HANDED_OVER: &str = "/v1/handed-over";
+    /// `POST`: a decision on one offered change, `/v1/handed-over/{change_id}` (the route's pattern).
+    pub const HANDED_OVER_DECISION: &str = "/v1/handed-over/{change_id}";
+
+    /// The path of the decision on the handed-over change `change_id`.
+    pub fn handed_over_decision(change_id: uuid::Uuid) -> String {
+        format!("{HANDED_OVER}/{change_id}")
+    }
 }
 
 /// Header carrying the client's change format version on every request.
@@ -291,6 +301,67 @@ pub struct SnapshotResponse {
     pub as_of: u64,
     pub entities: Vec<EntityState>,
     pub has_more: bool,
+}
+
+/// Where a handed-over change stands: offered until someone it is offered to decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandOverState {
+    Offered,
+    TakenOver,
+    Dismissed,
+}
+
+/// A decision on a handed-over change: taken over (its content recorded again by the person
+/// deciding, as their own change) or dismissed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandOverDecision {
+    TakenOver,
+    Dismissed,
+}
+
+impl HandOverDecision {
+    pub fn state(self) -> HandOverState {
+        match self {
+            HandOverDecision::TakenOver => HandOverState::TakenOver,
+            HandOverDecision::Dismissed => HandOverState::Dismissed,
+        }
+    }
+}
+
+/// A change the server refused only because its case had been reassigned to another worker
+/// while its author (a worker of the case's station) worked offline, kept with its payload and
+/// offered to the case's current worker and the station's deputy heads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandedOverItem {
+    /// The refused change as the server checked it (in the current format).
+    pub change: Change,
+    pub station_id: Uuid,
+    pub case_id: Uuid,
+    pub author_id: Uuid,
+    /// The author's display name, as the server has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    pub refused_at: DateTime<Utc>,
+    pub state: HandOverState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /v1/handed-over`: the offered changes the caller may take over or dismiss, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandedOverResponse {
+    pub items: Vec<HandedOverItem>,
+}
+
+/// `POST /v1/handed-over/{change_id}`: the caller's decision. Answered with the item as it
+/// stands: a decision is recorded once, and a later one gets the first one's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandOverDecisionRequest {
+    pub decision: HandOverDecision,
 }
 
 /// Every error response's body.

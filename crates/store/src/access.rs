@@ -222,6 +222,7 @@ impl Store {
         tx.execute_batch(
             "DELETE FROM changes;
              DELETE FROM conflicts;
+             DELETE FROM handed_over;
              UPDATE device SET session_json = NULL, signing_key = NULL, pull_cursor = 0;",
         )?;
         tx.execute("UPDATE access SET revoked_at = coalesce(revoked_at, ?1)", params![now.to_rfc3339()])?;

@@ -11,6 +11,7 @@
 mod access;
 mod bulk;
 mod dashboard;
+mod handover;
 mod key;
 mod recovery;
 mod rows;
@@ -30,6 +31,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 
 pub use dashboard::{NamedCount, StationCounts};
+pub use handover::{HandOverChoice, HandOverOffer, HandOverRow};
 pub use key::{
     DbKey, KDF_M_COST_KIB, KDF_P_COST, KDF_T_COST, key_for, previous_key_for, recovery_device_id, recovery_keys,
     salt_path, set_recovery,

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0012_reopen_reason", include_str!("../migrations/0012_reopen_reason.sql")),
     ("0013_refused_dealt_with", include_str!("../migrations/0013_refused_dealt_with.sql")),
     ("0014_stall_days", include_str!("../migrations/0014_stall_days.sql")),
+    ("0015_handed_over", include_str!("../migrations/0015_handed_over.sql")),
 ];
 
 /// The schema version this build writes and understands.

@@ -179,6 +179,8 @@ impl<T: Transport> Engine<T> {
     ) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
         let result = self.round(store, &mut report, &mut on_progress);
+        // A small step of its own after a round that went through: handed-over changes.
+        let result = result.and_then(|()| self.exchange_handed_over(store));
         let result = self.heed_access(store, &mut report, result);
         // PASSIVE: never waits for (or holds up) the app's own connection; the log is cut back
         // to its size limit by the next write once it has been copied.

@@ -262,6 +262,20 @@ impl Transport for HttpTransport {
         self.call(None, |c, base| c.get(url(base, paths::SNAPSHOT)).query(query))
     }
 
+    fn handed_over(&mut self) -> Result<Option<protocol::HandedOverResponse>, TransportError> {
+        self.call(None, |c, base| c.get(url(base, paths::HANDED_OVER))).map(Some)
+    }
+
+    fn decide_handed_over(
+        &mut self,
+        change_id: uuid::Uuid,
+        request: &protocol::HandOverDecisionRequest,
+    ) -> Result<Option<protocol::HandedOverItem>, TransportError> {
+        let body = json_body(request)?;
+        let path = paths::handed_over_decision(change_id);
+        self.call(Some(body), move |c, base| c.post(url(base, &path))).map(Some)
+    }
+
     fn device_id(&self) -> Option<uuid::Uuid> {
         Some(self.session.device_id)
     }

@@ -9,6 +9,7 @@
 
 mod backoff;
 mod engine;
+mod handover;
 mod http;
 mod server_url;
 mod transport;

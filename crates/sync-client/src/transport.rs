@@ -45,6 +45,23 @@ pub trait Transport {
         Ok(None)
     }
 
+    /// The changes handed over to this user (`GET /v1/handed-over`: refused because their case
+    /// was reassigned meanwhile). `None` from a transport that cannot ask; the engine then skips
+    /// the hand-over step.
+    fn handed_over(&mut self) -> Result<Option<protocol::HandedOverResponse>, TransportError> {
+        Ok(None)
+    }
+
+    /// Sends a decision on a handed-over change (`POST /v1/handed-over/{change_id}`); answers the
+    /// change as the server has it then. `None` from a transport that cannot.
+    fn decide_handed_over(
+        &mut self,
+        _change_id: uuid::Uuid,
+        _request: &protocol::HandOverDecisionRequest,
+    ) -> Result<Option<protocol::HandedOverItem>, TransportError> {
+        Ok(None)
+    }
+
     fn hand_over(&mut self) -> Result<(), TransportError> {
         Err(TransportError::Api(protocol::ApiError::new(
             protocol::codes::DEVICE_REVOKED,

@@ -21,6 +21,14 @@
 //!   `REPEATABLE READ`), so a pull page and the log head it reports agree.
 //! - Reads inside a write transaction see that transaction's own writes: a push checks each change
 //!   against the state that includes the changes accepted before it in the same batch.
+//! - **Handed-over changes are kept once, and decided once.** [`WriteTx::put_handed_over`] keeps
+//!   the first record of a change id and ignores any later one (the same change pushed again, by
+//!   the same or a cloned device, is kept once, with its first refusal time);
+//!   [`WriteTx::decide_handed_over`] moves a record from `offered` to its decision only while it
+//!   is offered, and says whether it did: the first decision stands, with who made it and when.
+//!   [`ReadTx::handed_over_offered`] lists one station's offered records oldest first (by refusal
+//!   time, then change id). The backend decides nothing about who may see or decide them: the
+//!   server does, with `domain::policy::authorize`.
 
 pub mod sqlite;
 
@@ -33,7 +41,7 @@ use domain::entity::{EntityKind, EntityState};
 use domain::hlc::Hlc;
 use domain::merge::{ConflictOp, LostValue};
 use domain::rules::RejectionInfo;
-use protocol::{PullEntry, PushOutcome};
+use protocol::{HandOverState, PullEntry, PushOutcome};
 use serde::{Deserialize, Serialize};
 
 pub use sqlite::SqliteStorage;
@@ -134,6 +142,22 @@ pub struct RejectedChange {
     pub rejected_at: DateTime<Utc>,
 }
 
+/// A change refused only because its case had been reassigned meanwhile, kept to be offered to
+/// the case's current worker and the station's deputy heads (migration 0006).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandedOverRecord {
+    /// The change as the server checked it (upgraded to the current format).
+    pub change: Change,
+    pub device_id: Id,
+    pub station_id: Id,
+    pub case_id: Id,
+    pub author_id: Id,
+    pub refused_at: DateTime<Utc>,
+    pub state: HandOverState,
+    pub decided_by: Option<Id>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
 /// One stored conflict, as [`domain::merge::ConflictBook`] defines it: `lost` is `None` once seen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConflictEntry {
@@ -223,6 +247,11 @@ pub trait ReadTx {
     /// The answer already given to a change id, under whichever device sent it, with that device.
     fn answer_by_change_id(&self, change_id: Id) -> Result<Option<(Id, StoredAnswer)>, StorageError>;
     fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError>;
+    /// The handed-over change with this id, whatever its state.
+    fn handed_over(&self, change_id: Id) -> Result<Option<HandedOverRecord>, StorageError>;
+    /// The handed-over changes of one station still offered, oldest refusal first (then by
+    /// change id).
+    fn handed_over_offered(&self, station_id: Id) -> Result<Vec<HandedOverRecord>, StorageError>;
     /// The stamp the server gave a clamped change of this device in place of `original`.
     fn hlc_translation(&self, device_id: Id, original: Hlc) -> Result<Option<Hlc>, StorageError>;
     fn conflicts(&self, entity_id: Id) -> Result<Vec<ConflictEntry>, StorageError>;
@@ -280,6 +309,18 @@ pub trait WriteTx: ReadTx {
 
     fn put_push_answer(&mut self, device_id: Id, device_seq: u64, answer: &StoredAnswer) -> Result<(), StorageError>;
     fn put_rejected_change(&mut self, rejected: &RejectedChange) -> Result<(), StorageError>;
+    /// Keeps a handed-over change, unless one with its change id is kept already (then nothing
+    /// changes). Returns whether it was new.
+    fn put_handed_over(&mut self, record: &HandedOverRecord) -> Result<bool, StorageError>;
+    /// Records the decision on an offered handed-over change (`state` is not `Offered`), by
+    /// `by`, at `at`. Only an offered one moves; returns whether it did.
+    fn decide_handed_over(
+        &mut self,
+        change_id: Id,
+        state: HandOverState,
+        by: Id,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
     fn put_hlc_translation(&mut self, device_id: Id, original: Hlc, effective: Hlc) -> Result<(), StorageError>;
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StorageError>;
     /// Marks the device revoked (keeping the first time it was).

@@ -14,13 +14,13 @@ use domain::hlc::Hlc;
 use domain::merge::{ConflictOp, LostValue};
 use domain::rules::RejectionInfo;
 use domain::{Id, Labelled, field};
-use protocol::PushOutcome;
+use protocol::{HandOverState, PushOutcome};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
 
 use super::{
-    Audience, ConflictEntry, Credentials, DeviceRecord, EntityRecord, LogScope, Reach, ReadTx, RejectedChange,
-    StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind, TokenRecord, WriteTx,
+    Audience, ConflictEntry, Credentials, DeviceRecord, EntityRecord, HandedOverRecord, LogScope, Reach, ReadTx,
+    RejectedChange, StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind, TokenRecord, WriteTx,
 };
 
 /// Numbered migrations, applied in order; the database's `user_version` is how many ran.
@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_device_revocations.sql"),
     include_str!("migrations/0004_generation.sql"),
     include_str!("migrations/0005_answers_by_change.sql"),
+    include_str!("migrations/0006_handed_over.sql"),
 ];
 
 /// How long a writer waits for another process (the admin command) to finish writing.
@@ -262,6 +263,52 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StorageError> {
 
 fn opt_id(id: Option<Id>) -> Option<String> {
     id.map(|i| i.to_string())
+}
+
+fn hand_over_state_text(state: HandOverState) -> &'static str {
+    match state {
+        HandOverState::Offered => "offered",
+        HandOverState::TakenOver => "taken_over",
+        HandOverState::Dismissed => "dismissed",
+    }
+}
+
+fn parse_hand_over_state(text: &str) -> Result<HandOverState, StorageError> {
+    match text {
+        "offered" => Ok(HandOverState::Offered),
+        "taken_over" => Ok(HandOverState::TakenOver),
+        "dismissed" => Ok(HandOverState::Dismissed),
+        other => Err(StorageError::Corrupt(format!("hand-over state {other:?}"))),
+    }
+}
+
+const HANDED_OVER_COLUMNS: &str =
+    "change, device_id, station_id, case_id, author_id, refused_at, state, decided_by, decided_at";
+
+fn handed_over_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 9]> {
+    let mut out: [Option<String>; 9] = Default::default();
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = r.get(i)?;
+    }
+    Ok(out)
+}
+
+fn handed_over_record(row: [Option<String>; 9]) -> Result<HandedOverRecord, StorageError> {
+    let [change, device, station, case, author, refused_at, state, decided_by, decided_at] = row;
+    let required = |value: Option<String>, what: &str| {
+        value.ok_or_else(|| StorageError::Corrupt(format!("handed-over change without {what}")))
+    };
+    Ok(HandedOverRecord {
+        change: from_json::<Change>("handed-over change", &required(change, "its change")?)?,
+        device_id: parse_id(&required(device, "a device")?)?,
+        station_id: parse_id(&required(station, "a station")?)?,
+        case_id: parse_id(&required(case, "a case")?)?,
+        author_id: parse_id(&required(author, "an author")?)?,
+        refused_at: parse_time(&required(refused_at, "a time")?)?,
+        state: parse_hand_over_state(&required(state, "a state")?)?,
+        decided_by: decided_by.as_deref().map(parse_id).transpose()?,
+        decided_at: decided_at.as_deref().map(parse_time).transpose()?,
+    })
 }
 
 /// The read queries, shared by read and write transactions.
@@ -509,6 +556,33 @@ impl Q<'_> {
         }))
     }
 
+    fn handed_over(&self, change_id: Id) -> Result<Option<HandedOverRecord>, StorageError> {
+        let row = self
+            .0
+            .prepare_cached(&format!("SELECT {HANDED_OVER_COLUMNS} FROM handed_over WHERE change_id = ?1"))
+            .map_err(backend)?
+            .query_row(params![change_id.to_string()], handed_over_row)
+            .optional()
+            .map_err(backend)?;
+        row.map(handed_over_record).transpose()
+    }
+
+    fn handed_over_offered(&self, station_id: Id) -> Result<Vec<HandedOverRecord>, StorageError> {
+        let mut stmt = self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {HANDED_OVER_COLUMNS} FROM handed_over WHERE station_id = ?1 AND state = 'offered' \
+                 ORDER BY refused_at, change_id"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map(params![station_id.to_string()], handed_over_row).map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(handed_over_record(row.map_err(backend)?)?);
+        }
+        Ok(out)
+    }
+
     fn hlc_translation(&self, device_id: Id, original: Hlc) -> Result<Option<Hlc>, StorageError> {
         let row = self
             .0
@@ -680,6 +754,12 @@ macro_rules! impl_read_tx {
             }
             fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError> {
                 Q(self.c()).rejected_change(device_id, device_seq)
+            }
+            fn handed_over(&self, change_id: Id) -> Result<Option<HandedOverRecord>, StorageError> {
+                Q(self.c()).handed_over(change_id)
+            }
+            fn handed_over_offered(&self, station_id: Id) -> Result<Vec<HandedOverRecord>, StorageError> {
+                Q(self.c()).handed_over_offered(station_id)
             }
             fn hlc_translation(&self, device_id: Id, original: Hlc) -> Result<Option<Hlc>, StorageError> {
                 Q(self.c()).hlc_translation(device_id, original)
@@ -1013,6 +1093,53 @@ impl WriteTx for SqliteWrite<'_> {
             ])
             .map_err(backend)?;
         Ok(())
+    }
+
+    fn put_handed_over(&mut self, r: &HandedOverRecord) -> Result<bool, StorageError> {
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO handed_over \
+                 (change_id, station_id, case_id, author_id, device_id, change, refused_at, state, decided_by, decided_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (change_id) DO NOTHING",
+            )
+            .map_err(backend)?
+            .execute(params![
+                r.change.change_id.to_string(),
+                r.station_id.to_string(),
+                r.case_id.to_string(),
+                r.author_id.to_string(),
+                r.device_id.to_string(),
+                to_json(&r.change)?,
+                r.refused_at.to_rfc3339(),
+                hand_over_state_text(r.state),
+                opt_id(r.decided_by),
+                r.decided_at.map(|t| t.to_rfc3339()),
+            ])
+            .map_err(backend)?;
+        Ok(inserted == 1)
+    }
+
+    fn decide_handed_over(
+        &mut self,
+        change_id: Id,
+        state: HandOverState,
+        by: Id,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        if state == HandOverState::Offered {
+            return Ok(false);
+        }
+        let updated = self
+            .conn
+            .prepare_cached(
+                "UPDATE handed_over SET state = ?2, decided_by = ?3, decided_at = ?4 \
+                 WHERE change_id = ?1 AND state = 'offered'",
+            )
+            .map_err(backend)?
+            .execute(params![change_id.to_string(), hand_over_state_text(state), by.to_string(), at.to_rfc3339()])
+            .map_err(backend)?;
+        Ok(updated == 1)
     }
 
     fn put_hlc_translation(&mut self, device_id: Id, original: Hlc, effective: Hlc) -> Result<(), StorageError> {

@@ -736,14 +736,23 @@ impl World {
     /// reused or lost sequence number): the server's answer to a change is found by its number.
     fn follow_renumbering(&mut self, dev: usize) -> Outcome {
         let table = local_changes(&self.devices[dev].store)?;
+        let now_id = self.devices[dev].store.device_id();
         let read = self.server.storage().read().map_err(ctx("server read"))?;
         for t in self.model.tracked.iter_mut().filter(|t| t.dev == dev) {
-            // Gone from the device since: what the server answered it, as of now.
+            // Gone from the device since: what the server answered it, as of now. Under the
+            // number the model knew, or (renumbered, or moved to the new device a cloned laptop
+            // became, and dropped in the same round) found by its change id under the device's
+            // id now: a server restored later may have lost that answer.
             if !table.contains_key(&t.change_id) && t.seen_refused.is_none() {
-                let answer = read.push_answer(t.device_id, t.device_seq).map_err(ctx("push answer"))?;
-                if let Some(protocol::PushOutcome::Rejected { rejection, .. }) =
-                    answer.filter(|a| a.change_id == t.change_id).map(|a| a.outcome)
-                {
+                let answer = match read.push_answer(t.device_id, t.device_seq).map_err(ctx("push answer"))? {
+                    Some(a) if a.change_id == t.change_id => Some(a),
+                    _ => read
+                        .answer_by_change_id(t.change_id)
+                        .map_err(ctx("answer by change id"))?
+                        .filter(|(device, _)| *device == now_id)
+                        .map(|(_, a)| a),
+                };
+                if let Some(protocol::PushOutcome::Rejected { rejection, .. }) = answer.map(|a| a.outcome) {
                     t.seen_refused = Some(rejection.code);
                 }
             }

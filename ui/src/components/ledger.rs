@@ -89,9 +89,9 @@ pub fn ledger(props: &LedgerProps) -> Html {
         };
         let summary = match item.case_id {
             Some(case_id) => html! {
-                <a class="case-link" href={Route::Case { id: case_id }.to_hash()}>{ summary_text(&item.summary) }</a>
+                <a class="case-link" href={Route::Case { id: case_id }.to_hash()}>{ ledger_summary(item.kind, &item.summary, language) }</a>
             },
-            None => html! { { summary_text(&item.summary) } },
+            None => html! { { ledger_summary(item.kind, &item.summary, language) } },
         };
         let member = props.show_member.then(|| {
             html! {
@@ -126,6 +126,29 @@ pub fn ledger(props: &LedgerProps) -> Html {
             </table>
         </section>
     }
+}
+
+/// A ledger line's summary in words: the store gives some as vocabulary names (a case's stage, a
+/// screening's source when it has no notes, a closure decision before its comments).
+pub fn ledger_summary(kind: EntityKind, summary: &str, language: Language) -> String {
+    use domain::case::{ClosureDecisionKind, ScreeningSource, Stage};
+    let word = match kind {
+        EntityKind::Case => Stage::parse(summary).map(|stage| label(stage, language).to_string()),
+        EntityKind::Screening => ScreeningSource::parse(summary).map(|source| label(source, language).to_string()),
+        EntityKind::ClosureDecision => {
+            let (decision, comments) = summary.split_once(": ").map_or((summary, None), |(d, c)| (d, Some(c)));
+            let colon = match language {
+                Language::Zh => "：",
+                Language::En => ": ",
+            };
+            ClosureDecisionKind::parse(decision).map(|decision| match comments {
+                Some(comments) => format!("{}{colon}{comments}", label(decision, language)),
+                None => label(decision, language).to_string(),
+            })
+        }
+        _ => None,
+    };
+    summary_text(&word.unwrap_or_else(|| summary.to_string()))
 }
 
 /// A summary as shown in a table cell: long texts cut at 300 characters (the record keeps them
@@ -303,6 +326,18 @@ mod tests {
             assert_eq!(shown_value(spec, value, Language::Zh, &names), *zh, "{field} {value}");
             assert_eq!(shown_value(spec, value, Language::En, &names), *en, "{field} {value}");
         }
+    }
+
+    #[test]
+    fn ledger_lines_name_stages_sources_and_decisions_in_words() {
+        let zh = |kind, summary| ledger_summary(kind, summary, Language::Zh);
+        assert_eq!(zh(EntityKind::Case, "Identify"), "识别对象");
+        assert_eq!(zh(EntityKind::Screening, "VisitScreening"), "走访排查");
+        assert_eq!(zh(EntityKind::Screening, "邻居反映独居"), "邻居反映独居", "notes stay as written");
+        assert_eq!(zh(EntityKind::ClosureDecision, "Returned: 请再回访"), "退回：请再回访");
+        assert_eq!(zh(EntityKind::ClosureDecision, "SignedOff"), "同意结案");
+        assert_eq!(ledger_summary(EntityKind::Case, "FollowUp", Language::En), "Follow-up");
+        assert_eq!(zh(EntityKind::Visit, "Identify"), "Identify", "a visit's observations as written");
     }
 
     #[test]

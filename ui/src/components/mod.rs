@@ -3,6 +3,7 @@
 //! field specs.
 
 pub mod field;
+pub mod hand_over_offers;
 pub mod handed_over;
 pub mod header;
 pub mod ledger;

@@ -2,7 +2,8 @@
 //! and when the data was last verified against the server (local time), and its counts, each a
 //! link to the page that lists them: the changes waiting to be sent (`#/waiting`), those the
 //! server rejected, with reasons (`#/rejected`), and the open conflicts and probable duplicates
-//! (`#/conflicts`); and the progress of a long download.
+//! (`#/conflicts`); and the progress of a long download. `#sync-last` carries the exact end of
+//! the last round in `data-at` (RFC 3339), for whoever waits on a round.
 
 use contract::SyncStatusView;
 use contract::command::{NoArgs, SyncNow, SyncStatus};
@@ -78,6 +79,8 @@ pub fn status_bar() -> Html {
     } else {
         html! { <span id="sync-online" class="status offline">{ Text::Offline.get(language) }</span> }
     };
+    // The exact time too, for whoever waits on a round (the end-to-end tests).
+    let last_sync_at = status.last_sync_at.map(|at| at.to_rfc3339());
     let last_sync = status
         .last_sync_at
         .map(|at| local_date_time(at, language))
@@ -104,7 +107,7 @@ pub fn status_bar() -> Html {
     html! {
         <footer id="sync-status" class="status-bar" aria-label={Text::SyncStatus.get(language)}>
             { online }
-            <span class="item">{ Text::LastSync.get(language) }{ ": " }<span id="sync-last">{ last_sync }</span></span>
+            <span class="item">{ Text::LastSync.get(language) }{ ": " }<span id="sync-last" data-at={last_sync_at}>{ last_sync }</span></span>
             <span class="item" title={Text::VerifiedHint.get(language)}>
                 { Text::Verified.get(language) }{ ": " }<span id="sync-verified">{ last_verified }</span>
             </span>

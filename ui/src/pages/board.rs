@@ -16,6 +16,9 @@
 //! (the worker select) and `#reassign-save-<case id>`, `#reassign-error`, `#board-status`,
 //! `#board-error`.
 
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
 use contract::command::{
     CaseBoard as GetCaseBoard, CaseBoardArgs, NoArgs, ReassignCase, ReassignCaseArgs, SetStallDays, SetStallDaysArgs,
     StationDashboard as GetStationDashboard,
@@ -101,6 +104,17 @@ pub fn board_page() -> Html {
     let board = use_command::<GetCaseBoard, _>(CaseBoardArgs { query: *query }, (*query, app.data_version));
     let dashboard = use_command::<GetStationDashboard, _>(NoArgs {}, app.data_version);
     let status = use_state(|| Option::<String>::None);
+    // How many cards each column shows: a station may hold thousands of cases, and a column
+    // shows the longest-waiting first, a screenful at a time.
+    let shown = use_state(BTreeMap::<Stage, usize>::new);
+    let on_more = {
+        let shown = shown.clone();
+        Callback::from(move |stage: Stage| {
+            let mut next = (*shown).clone();
+            *next.entry(stage).or_insert(CARDS_AT_A_TIME) += CARDS_AT_A_TIME;
+            shown.set(next);
+        })
+    };
 
     let on_select = |apply: fn(&mut CaseBoardQuery, &str)| {
         let query = query.clone();
@@ -161,11 +175,11 @@ pub fn board_page() -> Html {
             <>
                 { filters(b, &query, language, on_worker, on_village, on_category, on_risk, on_closed, on_clear) }
                 if b.may_set_stall_days {
-                    <StallForm board={b.clone()} on_saved={reloaded.clone()} />
+                    <StallForm stall_days={b.stall_days} stall_days_set={b.stall_days_set} on_saved={reloaded.clone()} />
                 } else {
                     <p class="muted">{ stall_rule(b.stall_days, language) }</p>
                 }
-                { columns(b, language, reloaded.clone()) }
+                { columns(b, language, reloaded.clone(), &shown, on_more.clone()) }
             </>
         },
     };
@@ -179,6 +193,12 @@ pub fn board_page() -> Html {
                 { (*status).clone().unwrap_or_default() }
             </p>
             { dashboard_html }
+            // In an element of its own: a component that renders nothing between two parts that
+            // change together (loading → loaded) keeps a stale next sibling, and Yew panics
+            // inserting before it ("failed to insert node before next sibling").
+            <div class="hand-over-offers-slot">
+                <crate::components::hand_over_offers::HandOverOffersPanel />
+            </div>
             { body }
         </section>
     }
@@ -256,13 +276,31 @@ fn filters(
     }
 }
 
-fn columns(board: &CaseBoard, language: Language, on_reassigned: Callback<String>) -> Html {
+fn columns(
+    board: &CaseBoard,
+    language: Language,
+    on_reassigned: Callback<String>,
+    shown: &BTreeMap<Stage, usize>,
+    on_more: Callback<Stage>,
+) -> Html {
+    let workers = Rc::new(board.options.workers.clone());
     let columns = board.columns.iter().map(|column| {
         let heading_id = format!("{}-title", column_id(column.stage));
-        let cards = column.cards.iter().map(|card| {
+        let limit = shown.get(&column.stage).copied().unwrap_or(CARDS_AT_A_TIME);
+        let cards = column.cards.iter().take(limit).map(|card| {
             html! {
-                <BoardCardView card={card.clone()} workers={board.options.workers.clone()}
+                <BoardCardView key={card.case_id.to_string()} card={card.clone()} workers={workers.clone()}
                     may_reassign={board.may_reassign} on_reassigned={on_reassigned.clone()} />
+            }
+        });
+        let hidden = column.cards.len().saturating_sub(limit);
+        let more = (hidden > 0).then(|| {
+            let stage = column.stage;
+            let onclick = on_more.reform(move |_: MouseEvent| stage);
+            html! {
+                <button type="button" id={format!("more-{}", column_id(column.stage))} class="link more" {onclick}>
+                    { more_text(hidden, language) }
+                </button>
             }
         });
         html! {
@@ -275,16 +313,27 @@ fn columns(board: &CaseBoard, language: Language, on_reassigned: Callback<String
                     <p class="muted">{ Text::BoardNoCases.get(language) }</p>
                 }
                 <ul class="board-cards">{ for cards }</ul>
+                { more.unwrap_or_default() }
             </section>
         }
     });
     html! { <div id="case-board" class="case-board">{ for columns }</div> }
 }
 
+/// The cards a column shows at first, and adds at each "show more".
+const CARDS_AT_A_TIME: usize = 30;
+
+fn more_text(hidden: usize, language: Language) -> String {
+    match language {
+        Language::Zh => format!("显示更多（还有 {hidden} 个）"),
+        Language::En => format!("Show more ({hidden} more)"),
+    }
+}
+
 #[derive(Properties, PartialEq)]
 struct BoardCardProps {
     card: BoardCard,
-    workers: Vec<NamedRef>,
+    workers: Rc<Vec<NamedRef>>,
     may_reassign: bool,
     on_reassigned: Callback<String>,
 }
@@ -373,7 +422,8 @@ fn board_card_view(props: &BoardCardProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct StallFormProps {
-    board: CaseBoard,
+    stall_days: i64,
+    stall_days_set: bool,
     on_saved: Callback<String>,
 }
 
@@ -381,7 +431,7 @@ struct StallFormProps {
 fn stall_form(props: &StallFormProps) -> Html {
     let app = use_app();
     let language = app.language;
-    let initial = if props.board.stall_days_set { props.board.stall_days.to_string() } else { String::new() };
+    let initial = if props.stall_days_set { props.stall_days.to_string() } else { String::new() };
     let typed = use_state(|| initial);
     let invalid = use_state(|| false);
     let action = use_action::<SetStallDays>();
@@ -418,9 +468,9 @@ fn stall_form(props: &StallFormProps) -> Html {
             <div class="field inline">
                 <label for="stall-days">{ Text::BoardStallDays.get(language) }</label>
                 <input id="stall-days" type="number" min="1" max="365" inputmode="numeric" value={(*typed).clone()}
-                    placeholder={props.board.stall_days.to_string()} oninput={on_input}
+                    placeholder={props.stall_days.to_string()} oninput={on_input}
                     aria-invalid={error.is_some().then_some("true")} aria-describedby="stall-days-hint" />
-                <span id="stall-days-hint" class="muted">{ stall_rule(props.board.stall_days, language) }</span>
+                <span id="stall-days-hint" class="muted">{ stall_rule(props.stall_days, language) }</span>
             </div>
             <button type="submit" id="stall-days-save" disabled={action.busy}>{ Text::Save.get(language) }</button>
             if let Some(error) = error {

@@ -198,6 +198,7 @@ pub fn case_screen(props: &CaseScreenProps) -> Html {
             { page.error().map(|e| html! {
                 <p id="case-error" class="error" role="alert">{ e.message(language).to_string() }</p>
             }).unwrap_or_default() }
+            <crate::components::hand_over_offers::HandOverOffersPanel case_id={Some(data.case.id)} />
             { stepper(data, *picked, language, pick) }
             { next_step(data, language, go_to, on_moved, on_said.clone()) }
             { for panels }

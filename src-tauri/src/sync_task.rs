@@ -141,9 +141,8 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
     // revoked device hands its work over first, round after round if need be), the user is
     // signed out, and the sign-in page says why.
     let signed_out_because = match &result {
-        Err(e) if e.is_account_deactivated() => Some(sync_error_to_command(e)),
-        Err(e) if e.is_device_revoked() && store.unsent_count().is_ok_and(|n| n == 0) => Some(sync_error_to_command(e)),
-        _ => None,
+        Err(e) => app::sync_view::sign_out_reason(e, store.unsent_count().unwrap_or(u64::MAX)),
+        Ok(_) => None,
     };
     let mut guard = lock(&inner.account);
     if let Some(reason) = signed_out_because

@@ -73,6 +73,22 @@ pub fn waiting_changes(store: &Store) -> Result<WaitingChanges, AppError> {
     Ok(WaitingChanges { total: store.pending_count()?, waiting, set_aside })
 }
 
+/// Why a failed round must sign the user out, if it must: the server has deactivated the
+/// account (the engine has dropped the local data), or revoked this laptop and nothing unsent is
+/// left here (a revoked device hands its work over first, round after round if need be; signing
+/// out before that would stop the hand-over).
+pub fn sign_out_reason(error: &sync_client::SyncError, unsent: u64) -> Option<CommandError> {
+    let closed = error.is_account_deactivated() || (error.is_device_revoked() && unsent == 0);
+    closed.then(|| {
+        // The server's own code (not the generic `server_error`): the sign-in page says which.
+        let mut said = crate::error::sync_error_to_command(error);
+        if let Some(code) = error.server_code() {
+            said.code = code.to_string();
+        }
+        said
+    })
+}
+
 /// The user asks to send the changes set aside again: each goes back at the end of the queue.
 /// Returns how many.
 pub fn retry_set_aside(store: &mut Store) -> Result<u64, AppError> {
@@ -169,6 +185,32 @@ const NAME: &str = field::recipient::NAME;
 
 #[cfg(test)]
 mod tests {
+
+    fn refused_with(code: &str) -> sync_client::SyncError {
+        sync_client::SyncError::Server(protocol::ApiError::new(code, "拒绝", "refused"))
+    }
+
+    #[test]
+    fn a_deactivated_account_is_signed_out_whatever_waits() {
+        let reason = sign_out_reason(&refused_with(protocol::codes::ACCOUNT_DEACTIVATED), 3).expect("signed out");
+        assert_eq!(reason.code, protocol::codes::ACCOUNT_DEACTIVATED);
+    }
+
+    #[test]
+    fn a_revoked_laptop_is_signed_out_only_once_its_work_is_handed_over() {
+        let revoked = refused_with(protocol::codes::DEVICE_REVOKED);
+        assert_eq!(sign_out_reason(&revoked, 2), None, "still handing over two changes");
+        let reason = sign_out_reason(&revoked, 0).expect("signed out");
+        assert_eq!(reason.code, protocol::codes::DEVICE_REVOKED);
+    }
+
+    #[test]
+    fn other_failures_keep_the_user_signed_in() {
+        assert_eq!(sign_out_reason(&refused_with("internal"), 0), None);
+        let offline = sync_client::SyncError::Offline("no route".into());
+        assert_eq!(sign_out_reason(&offline, 0), None);
+    }
+
     use super::*;
     use crate::testing::Station;
 

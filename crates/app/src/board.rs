@@ -47,11 +47,16 @@ pub fn case_board(
     let overdue = overdue_cases(store, station_id, today)?;
     let stages: Vec<Stage> =
         Stage::ALL.iter().copied().filter(|s| *s != Stage::Closed || query.include_closed).collect();
-    let mut columns: Vec<BoardColumn> = stages.iter().map(|s| BoardColumn { stage: *s, cards: Vec::new() }).collect();
+    let mut columns: Vec<BoardColumn> =
+        stages.iter().map(|s| BoardColumn { stage: *s, cards: Vec::new(), total: 0 }).collect();
+    let shown = query.shown();
     for row in rows {
         let card = card(row, stall_days, &overdue);
         if let Some(column) = columns.iter_mut().find(|c| c.stage == card.stage) {
-            column.cards.push(card);
+            column.total += 1;
+            if column.cards.len() < shown {
+                column.cards.push(card);
+            }
         }
     }
     let station_target = Target { kind: EntityKind::Station, station_id: Some(station_id), case_worker_id: None };
@@ -405,6 +410,21 @@ mod tests {
 
     fn code(error: AppError) -> String {
         CommandError::from(error).code
+    }
+
+    #[test]
+    fn a_column_carries_a_screenful_longest_waiting_first_and_counts_them_all() {
+        let mut s = Station::new();
+        let oldest = open(&mut s, "张三", 11, 40);
+        open(&mut s, "李四", 13, 20);
+        open(&mut s, "王五", 15, 2);
+        let deputy = s.deputy.clone();
+        let two = CaseBoardQuery { shown_per_column: 2, ..CaseBoardQuery::default() };
+        let board = case_board(&s.store, &deputy, &two, today()).expect("board");
+        assert_eq!((board.columns[0].cards.len(), board.columns[0].total), (2, 3));
+        assert_eq!(board.columns[0].cards[0].case_id, oldest);
+        let all = case_board(&s.store, &deputy, &CaseBoardQuery::default(), today()).expect("board");
+        assert_eq!((all.columns[0].cards.len(), all.columns[0].total), (3, 3));
     }
 
     #[test]

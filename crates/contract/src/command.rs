@@ -677,12 +677,13 @@ mod tests {
             category: Some(RecipientCategory::Dibao),
             risk_level: Some(domain::case::RiskLevel::High),
             include_closed: false,
+            shown_per_column: 60,
         };
         check::<CaseBoard>(
             CaseBoardArgs { query },
             json!({ "query": {
                 "worker_id": worker.to_string(), "village_id": village.to_string(), "category": "Dibao",
-                "risk_level": "High", "include_closed": false,
+                "risk_level": "High", "include_closed": false, "shown_per_column": 60,
             } }),
         );
         check::<ReassignCase>(

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0013_refused_dealt_with", include_str!("../migrations/0013_refused_dealt_with.sql")),
     ("0014_stall_days", include_str!("../migrations/0014_stall_days.sql")),
     ("0015_handed_over", include_str!("../migrations/0015_handed_over.sql")),
+    ("0016_visits_by_station_day", include_str!("../migrations/0016_visits_by_station_day.sql")),
 ];
 
 /// The schema version this build writes and understands.

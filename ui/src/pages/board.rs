@@ -16,7 +16,6 @@
 //! (the worker select) and `#reassign-save-<case id>`, `#reassign-error`, `#board-status`,
 //! `#board-error`.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use contract::command::{
@@ -104,15 +103,12 @@ pub fn board_page() -> Html {
     let board = use_command::<GetCaseBoard, _>(CaseBoardArgs { query: *query }, (*query, app.data_version));
     let dashboard = use_command::<GetStationDashboard, _>(NoArgs {}, app.data_version);
     let status = use_state(|| Option::<String>::None);
-    // How many cards each column shows: a station may hold thousands of cases, and a column
-    // shows the longest-waiting first, a screenful at a time.
-    let shown = use_state(BTreeMap::<Stage, usize>::new);
+    // A screenful per column at first (the shell sends no more); "show more" asks for more.
     let on_more = {
-        let shown = shown.clone();
-        Callback::from(move |stage: Stage| {
-            let mut next = (*shown).clone();
-            *next.entry(stage).or_insert(CARDS_AT_A_TIME) += CARDS_AT_A_TIME;
-            shown.set(next);
+        let query = query.clone();
+        Callback::from(move |_: Stage| {
+            let shown = (query.shown() as u32).saturating_add(CaseBoardQuery::DEFAULT_SHOWN);
+            query.set(CaseBoardQuery { shown_per_column: shown, ..*query });
         })
     };
 
@@ -179,7 +175,7 @@ pub fn board_page() -> Html {
                 } else {
                     <p class="muted">{ stall_rule(b.stall_days, language) }</p>
                 }
-                { columns(b, language, reloaded.clone(), &shown, on_more.clone()) }
+                { columns(b, language, reloaded.clone(), on_more.clone()) }
             </>
         },
     };
@@ -280,20 +276,18 @@ fn columns(
     board: &CaseBoard,
     language: Language,
     on_reassigned: Callback<String>,
-    shown: &BTreeMap<Stage, usize>,
     on_more: Callback<Stage>,
 ) -> Html {
     let workers = Rc::new(board.options.workers.clone());
     let columns = board.columns.iter().map(|column| {
         let heading_id = format!("{}-title", column_id(column.stage));
-        let limit = shown.get(&column.stage).copied().unwrap_or(CARDS_AT_A_TIME);
-        let cards = column.cards.iter().take(limit).map(|card| {
+        let cards = column.cards.iter().map(|card| {
             html! {
                 <BoardCardView key={card.case_id.to_string()} card={card.clone()} workers={workers.clone()}
                     may_reassign={board.may_reassign} on_reassigned={on_reassigned.clone()} />
             }
         });
-        let hidden = column.cards.len().saturating_sub(limit);
+        let hidden = (column.total as usize).saturating_sub(column.cards.len());
         let more = (hidden > 0).then(|| {
             let stage = column.stage;
             let onclick = on_more.reform(move |_: MouseEvent| stage);
@@ -307,7 +301,7 @@ fn columns(
             <section id={column_id(column.stage)} class="board-column" aria-labelledby={heading_id.clone()}>
                 <h2 id={heading_id}>
                     { label(column.stage, language) }
-                    <span class="count">{ format!(" ({})", column.cards.len()) }</span>
+                    <span class="count">{ format!(" ({})", column.total.max(column.cards.len() as u32)) }</span>
                 </h2>
                 if column.cards.is_empty() {
                     <p class="muted">{ Text::BoardNoCases.get(language) }</p>
@@ -319,9 +313,6 @@ fn columns(
     });
     html! { <div id="case-board" class="case-board">{ for columns }</div> }
 }
-
-/// The cards a column shows at first, and adds at each "show more".
-const CARDS_AT_A_TIME: usize = 30;
 
 fn more_text(hidden: usize, language: Language) -> String {
     match language {

@@ -7,6 +7,8 @@
 //! Ids: `#closure-queue` (the table), `#closure-row-<case id>` (each row's link),
 //! `#closure-queue-empty`, `#closure-queue-error`.
 
+use std::rc::Rc;
+
 use contract::ClosureQueueRow;
 use contract::command::{ClosureQueue, NoArgs};
 use uuid::Uuid;
@@ -42,12 +44,30 @@ pub fn closures_page() -> Html {
     let app = use_app();
     let language = app.language;
     let queue = use_command::<ClosureQueue, _>(NoArgs {}, app.data_version);
+    // Oldest first, a page at a time: five stations may have hundreds waiting.
+    let shown = use_state(|| ROWS_AT_A_TIME);
+    let on_more = {
+        let shown = shown.clone();
+        Callback::from(move |_: MouseEvent| shown.set(*shown + ROWS_AT_A_TIME))
+    };
 
     let body = match (queue.data(), queue.error()) {
         (Some(rows), _) if rows.is_empty() => html! {
             <p id="closure-queue-empty" class="muted">{ Text::ClosuresEmpty.get(language) }</p>
         },
-        (Some(rows), _) => table(rows, language),
+        (Some(rows), _) => {
+            let hidden = rows.len().saturating_sub(*shown);
+            html! {
+                <>
+                    { table(&rows[..rows.len().min(*shown)], language) }
+                    if hidden > 0 {
+                        <button type="button" id="closure-queue-more" class="link more" onclick={on_more}>
+                            { more_text(hidden, rows.len(), language) }
+                        </button>
+                    }
+                </>
+            }
+        }
         (None, Some(error)) => {
             let reload = queue.clone();
             html! {
@@ -70,8 +90,18 @@ pub fn closures_page() -> Html {
     }
 }
 
+/// The requests shown at first, and added at each "show more".
+const ROWS_AT_A_TIME: usize = 100;
+
+fn more_text(hidden: usize, total: usize, language: contract::Language) -> String {
+    match language {
+        contract::Language::Zh => format!("显示更多（共 {total} 条，还有 {hidden} 条）"),
+        contract::Language::En => format!("Show more ({total} in all, {hidden} more)"),
+    }
+}
+
 fn table(rows: &[ClosureQueueRow], language: contract::Language) -> Html {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.case_id).collect();
+    let ids: Rc<Vec<Uuid>> = Rc::new(rows.iter().map(|r| r.case_id).collect());
     let unknown = || Text::CaseUnknown.get(language).to_string();
     let items = rows.iter().enumerate().map(|(position, row)| {
         let onkeydown = {

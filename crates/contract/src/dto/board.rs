@@ -25,6 +25,19 @@ pub struct CaseBoardQuery {
     pub risk_level: Option<RiskLevel>,
     /// Adds the 结案 column (closed cases).
     pub include_closed: bool,
+    /// How many cards each column carries, longest in the stage first ([`BoardColumn::total`]
+    /// says how many there are); 0: [`CaseBoardQuery::DEFAULT_SHOWN`]. A station may hold
+    /// thousands of open cases; a screenful per column is what a person reads.
+    pub shown_per_column: u32,
+}
+
+impl CaseBoardQuery {
+    pub const DEFAULT_SHOWN: u32 = 30;
+
+    /// The cards each column carries.
+    pub fn shown(&self) -> usize {
+        if self.shown_per_column == 0 { Self::DEFAULT_SHOWN as usize } else { self.shown_per_column as usize }
+    }
 }
 
 /// The case board of the signed-in deputy head's station.
@@ -49,8 +62,11 @@ pub struct CaseBoard {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BoardColumn {
     pub stage: Stage,
-    /// Longest in the stage first.
+    /// Longest in the stage first; at most [`CaseBoardQuery::shown`] of them.
     pub cards: Vec<BoardCard>,
+    /// The cases in this column, shown or not.
+    #[serde(default)]
+    pub total: u32,
 }
 
 /// One case on the board.

@@ -136,8 +136,11 @@ async fn first_sign_in(server_url: &str, username: &str) -> BenchResult<DesktopA
 
 /// The user's account on that laptop, opened offline as the app does.
 fn open_account(app: &DesktopApp, username: &str, server_url: &str) -> BenchResult<app::Account> {
-    let request =
-        SignInRequest { username: username.into(), password: DEMO_PASSWORD.into(), server_url: Some(server_url.into()) };
+    let request = SignInRequest {
+        username: username.into(),
+        password: DEMO_PASSWORD.into(),
+        server_url: Some(server_url.into()),
+    };
     Ok(tokio::task::block_in_place(|| app::account::sign_in(&app.dirs().app_data_dir(), &request, server_url))?)
 }
 
@@ -361,7 +364,13 @@ async fn run() -> BenchResult {
         ("closure queue (supervisor)", &queue, queue_base),
     ] {
         figure(&format!("{name}: click to painted p50"), percentile(samples, 0.5), "ms", Some(baseline), None);
-        figure(&format!("{name}: click to painted p95"), percentile(samples, 0.95), "ms", Some(baseline), Some(TARGET_PAINT_MS));
+        figure(
+            &format!("{name}: click to painted p95"),
+            percentile(samples, 0.95),
+            "ms",
+            Some(baseline),
+            Some(TARGET_PAINT_MS),
+        );
     }
     figure("app process resident set", app_rss_mb, "MB", None, Some(TARGET_RSS_MB));
     figure("app and web view processes, proportional set", total_pss_mb, "MB", None, None);

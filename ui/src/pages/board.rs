@@ -272,12 +272,7 @@ fn filters(
     }
 }
 
-fn columns(
-    board: &CaseBoard,
-    language: Language,
-    on_reassigned: Callback<String>,
-    on_more: Callback<Stage>,
-) -> Html {
+fn columns(board: &CaseBoard, language: Language, on_reassigned: Callback<String>, on_more: Callback<Stage>) -> Html {
     let workers = Rc::new(board.options.workers.clone());
     let columns = board.columns.iter().map(|column| {
         let heading_id = format!("{}-title", column_id(column.stage));

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use contract::{
     CasePage, CaseRecipient, CaseRecordKind, CaseRecordView, CaseRecords, CaseStep, CaseView, ClosureDecisionView,
-    FieldValues, MissingItem, NamedRef, OpenedCase, SavedCaseRecord, SealCheck, StepState, sentence,
+    FieldValues, MissingItem, NamedRef, OpenedCase, SavedCaseRecord, SealCheck, sentence,
 };
 use domain::case::{ClosureDecisionKind, ClosureStatus, Stage};
 use domain::change::Write;
@@ -86,7 +86,7 @@ pub fn case_page(store: &Store, actor: &Actor, case_id: Uuid) -> Result<CasePage
     Ok(CasePage {
         case: case_view(&case, stage, closure, &mut names)?,
         recipient,
-        steps: steps(stage),
+        steps: CaseStep::all_at(stage),
         records: grouped(&records, &mut names)?,
         next_stage: stage.next(),
         missing: missing.iter().map(missing_item).collect(),
@@ -289,21 +289,6 @@ fn recipient_of(store: &Store, case: &EntityState) -> Result<CaseRecipient, AppE
     };
     let name = recipient.as_ref().and_then(|r| r.get_str(field::recipient::NAME)).unwrap_or_default().to_string();
     Ok(CaseRecipient { id, name, village })
-}
-
-/// The seven steps: those before the case's stage done, its stage current, the rest upcoming.
-fn steps(stage: Stage) -> Vec<CaseStep> {
-    Stage::ALL
-        .iter()
-        .map(|s| CaseStep {
-            stage: *s,
-            state: match s.index().cmp(&stage.index()) {
-                std::cmp::Ordering::Less => StepState::Done,
-                std::cmp::Ordering::Equal => StepState::Current,
-                std::cmp::Ordering::Greater => StepState::Upcoming,
-            },
-        })
-        .collect()
 }
 
 /// The stage records by kind, in the order recorded (`records` sorted so), each correction

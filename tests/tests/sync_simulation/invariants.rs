@@ -154,7 +154,13 @@ fn every_change_ends_as_the_model_expects(world: &World, seqs_of: &HashMap<Uuid,
     let mut refused_creates: BTreeSet<usize> = BTreeSet::new();
     for t in &world.model.tracked {
         let row = tables[t.dev].get(&t.change_id);
-        if t.fate != Fate::Live || row.is_some_and(|r| r.status == "rejected") {
+        // Refused and then gone from the device (its files went back in time, or it dropped the
+        // station): the server's answer says it was refused.
+        let refused_then_gone = row.is_none()
+            && read.push_answer(t.device_id, t.device_seq).map_err(ctx("push answer"))?.is_some_and(|a| {
+                a.change_id == t.change_id && matches!(a.outcome, protocol::PushOutcome::Rejected { .. })
+            });
+        if t.fate != Fate::Live || row.is_some_and(|r| r.status == "rejected") || refused_then_gone {
             refused_creates.insert(t.dev);
         }
     }

@@ -100,6 +100,23 @@ pub struct CaseStep {
     pub state: StepState,
 }
 
+impl CaseStep {
+    /// The seven steps of a case at `stage`: those before it done, it current, the rest upcoming.
+    pub fn all_at(stage: Stage) -> Vec<CaseStep> {
+        Stage::ALL
+            .iter()
+            .map(|s| CaseStep {
+                stage: *s,
+                state: match s.index().cmp(&stage.index()) {
+                    std::cmp::Ordering::Less => StepState::Done,
+                    std::cmp::Ordering::Equal => StepState::Current,
+                    std::cmp::Ordering::Greater => StepState::Upcoming,
+                },
+            })
+            .collect()
+    }
+}
+
 /// The case's own fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseView {

@@ -372,20 +372,6 @@ mod tests {
         Uuid::from_u128(n)
     }
 
-    fn steps(stage: Stage) -> Vec<CaseStep> {
-        Stage::ALL
-            .iter()
-            .map(|s| CaseStep {
-                stage: *s,
-                state: match s.index().cmp(&stage.index()) {
-                    std::cmp::Ordering::Less => StepState::Done,
-                    std::cmp::Ordering::Equal => StepState::Current,
-                    std::cmp::Ordering::Greater => StepState::Upcoming,
-                },
-            })
-            .collect()
-    }
-
     fn missing(code: &str, kind: Option<CaseRecordKind>) -> MissingItem {
         MissingItem { code: code.into(), message_zh: "缺".into(), message_en: "Missing".into(), record_kind: kind }
     }
@@ -413,7 +399,7 @@ mod tests {
                 fields: FieldValues::new(),
             },
             recipient: CaseRecipient { id: id(3), name: "王测试".into(), village: None },
-            steps: steps(stage),
+            steps: CaseStep::all_at(stage),
             records: CaseRecords::default(),
             next_stage: stage.next(),
             missing: Vec::new(),

@@ -23,29 +23,59 @@ async fn blocking<T: Send + 'static>(
         .map_err(CommandError::from)
 }
 
-/// Runs `work` with the signed-in account.
-fn with_account<T>(inner: &Inner, work: impl FnOnce(&mut Account) -> Result<T, AppError>) -> Result<T, AppError> {
+/// Runs `work` with the signed-in account. How long the command waited for the account and
+/// how long it ran are logged (`debug`; `info` when slow), under the command's name.
+fn with_account<T>(
+    inner: &Inner,
+    command: &'static str,
+    work: impl FnOnce(&mut Account) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let asked = std::time::Instant::now();
     let mut guard = lock(&inner.account);
     let account = guard.as_mut().ok_or(AppError::NotSignedIn)?;
-    work(account)
+    let started = std::time::Instant::now();
+    let done = work(account);
+    let (waited_ms, ran_ms) = (ms(started - asked), ms(started.elapsed()));
+    if waited_ms + ran_ms >= SLOW_COMMAND_MS {
+        tracing::info!(command, waited_ms, ran_ms, "slow command");
+    } else {
+        tracing::debug!(command, waited_ms, ran_ms, "command");
+    }
+    done
+}
+
+/// A command whose wait and run together take this long is logged as slow.
+const SLOW_COMMAND_MS: f64 = 200.0;
+
+fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// The name of the command a use case's closure was written in:
+/// `shegong_desktop::commands::case_board::{{closure}}` → `case_board`.
+fn command_name(type_name: &'static str) -> &'static str {
+    let path = type_name.split("::{{closure}}").next().unwrap_or(type_name);
+    path.rsplit("::").next().unwrap_or(path)
 }
 
 /// A use case that only reads, with the signed-in account.
-async fn read<T: Send + 'static>(
-    state: &State<'_, AppState>,
-    work: impl FnOnce(&Account) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, CommandError> {
-    blocking(state, |inner| with_account(inner, |account| work(account))).await
+async fn read<T: Send + 'static, F>(state: &State<'_, AppState>, work: F) -> Result<T, CommandError>
+where
+    F: FnOnce(&Account) -> Result<T, AppError> + Send + 'static,
+{
+    let command = command_name(std::any::type_name::<F>());
+    blocking(state, move |inner| with_account(inner, command, |account| work(account))).await
 }
 
 /// A use case that writes, with the signed-in account: afterwards the status bar's counts are
 /// brought up to date and the change is sent right away when the server can be reached.
-async fn write<T: Send + 'static>(
-    state: &State<'_, AppState>,
-    work: impl FnOnce(&mut Account) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, CommandError> {
-    let done = blocking(state, |inner| {
-        with_account(inner, |account| {
+async fn write<T: Send + 'static, F>(state: &State<'_, AppState>, work: F) -> Result<T, CommandError>
+where
+    F: FnOnce(&mut Account) -> Result<T, AppError> + Send + 'static,
+{
+    let command = command_name(std::any::type_name::<F>());
+    let done = blocking(state, move |inner| {
+        with_account(inner, command, |account| {
             let done = work(account)?;
             sync_task::refresh_counts(inner, account);
             Ok(done)
@@ -450,4 +480,24 @@ pub async fn take_over_offer(state: State<'_, AppState>, change_id: Uuid) -> Res
 #[tauri::command]
 pub async fn dismiss_offer(state: State<'_, AppState>, change_id: Uuid) -> Result<(), CommandError> {
     write(&state, move |a| app::handover::dismiss(&mut a.store, &a.actor, change_id, Moment::current())).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_name;
+
+    fn type_name_of<F>(_: &F) -> &'static str {
+        std::any::type_name::<F>()
+    }
+
+    fn case_board() -> &'static str {
+        type_name_of(&|| ())
+    }
+
+    #[test]
+    fn the_log_names_a_command_after_the_function_its_closure_was_written_in() {
+        assert_eq!(command_name(case_board()), "case_board");
+        assert_eq!(command_name("shegong_desktop::commands::roster::{{closure}}::{{closure}}"), "roster");
+        assert_eq!(command_name("odd"), "odd");
+    }
 }

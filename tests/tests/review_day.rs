@@ -248,6 +248,7 @@ async fn closures_are_decided_offline_a_case_moves_and_a_conflict_is_settled_acr
     wait_for(&deputy, "#dashboard").await?;
     wait_for(&deputy, "#board-column-identify").await?;
     screenshot(&deputy, "deputy-01-board").await?;
+    click(&deputy, &format!("#reassign-open-{moved_case}")).await?;
     set(&deputy, &format!("#reassign-{moved_case}"), &deputy_id.to_string()).await?;
     click(&deputy, &format!("#reassign-save-{moved_case}")).await?;
     wait_for_text(&deputy, "#board-status", "the reassignment said", |t| t.contains("改派")).await?;

@@ -332,6 +332,7 @@ texts! {
     BoardClosureWaiting => "待督导审核结案", "Closure awaiting sign-off";
     BoardReassignTo => "改派给", "Reassign to";
     BoardReassign => "改派", "Reassign";
+    BoardReassignOpen => "改派…", "Reassign…";
     BoardStallDays => "停滞提醒天数", "Stall threshold (days)";
     BoardStallSaved => "停滞提醒天数已保存", "The stall threshold is saved";
     BoardStallInvalid => "停滞提醒天数须为 1 到 365 的整数；留空则用默认值 30 天", "The stall threshold (days) must be a whole number from 1 to 365; leave it empty for the default of 30 days";

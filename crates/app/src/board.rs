@@ -26,7 +26,7 @@ use domain::recipient::RecipientCategory;
 use domain::rules::Rejection;
 use domain::{Id, Labelled};
 use serde_json::Value;
-use store::{CaseBoardFilter, CaseBoardRow, NamedCount, OverdueReason, Store};
+use store::{CaseBoardFilter, CaseBoardRow, NamedCount, Store};
 use uuid::Uuid;
 
 use crate::{AppError, Moment};
@@ -43,22 +43,27 @@ pub fn case_board(
 ) -> Result<CaseBoard, AppError> {
     let station_id = board_station(actor)?;
     let (stall_days, stall_days_set) = stall_threshold(store, station_id)?;
-    let rows = board_rows(store, station_id, query, today)?;
-    let overdue = overdue_cases(store, station_id, today)?;
-    let stages: Vec<Stage> =
-        Stage::ALL.iter().copied().filter(|s| *s != Stage::Closed || query.include_closed).collect();
-    let mut columns: Vec<BoardColumn> =
-        stages.iter().map(|s| BoardColumn { stage: *s, cards: Vec::new(), total: 0 }).collect();
-    let shown = query.shown();
-    for row in rows {
-        let card = card(row, stall_days, &overdue);
-        if let Some(column) = columns.iter_mut().find(|c| c.stage == card.stage) {
-            column.total += 1;
-            if column.cards.len() < shown {
-                column.cards.push(card);
-            }
-        }
-    }
+    let board = store.case_board_by_stage(&board_filter(station_id, query), query.shown(), today)?;
+    let overdue = store.overdue_case_ids(station_id, today)?;
+    let columns: Vec<BoardColumn> = Stage::ALL
+        .iter()
+        .copied()
+        .filter(|s| *s != Stage::Closed || query.include_closed)
+        .map(|stage| BoardColumn {
+            stage,
+            total: board
+                .totals
+                .iter()
+                .find(|(s, _)| *s == stage)
+                .map_or(0, |(_, n)| u32::try_from(*n).unwrap_or(u32::MAX)),
+            cards: board
+                .rows
+                .iter()
+                .filter(|row| row.stage.unwrap_or(Stage::Identify) == stage)
+                .map(|row| card(row.clone(), stall_days, &overdue))
+                .collect(),
+        })
+        .collect();
     let station_target = Target { kind: EntityKind::Station, station_id: Some(station_id), case_worker_id: None };
     Ok(CaseBoard {
         station: station_ref(store, station_id)?,
@@ -114,11 +119,6 @@ pub fn station_dashboard(store: &Store, actor: &Actor, today: NaiveDate) -> Resu
     let month_from = today.with_day(1).unwrap_or(today);
     let counts = store.station_counts(station_id, month_from, today)?;
     let (stall_days, _) = stall_threshold(store, station_id)?;
-    let overdue = overdue_cases(store, station_id, today)?;
-    let cards: Vec<BoardCard> = board_rows(store, station_id, &CaseBoardQuery::default(), today)?
-        .into_iter()
-        .map(|row| card(row, stall_days, &overdue))
-        .collect();
     let open_by_stage = Stage::ALL
         .iter()
         .filter(|s| **s != Stage::Closed)
@@ -135,8 +135,8 @@ pub fn station_dashboard(store: &Store, actor: &Actor, today: NaiveDate) -> Resu
         visits_by_village: counts.visits_by_village.into_iter().map(bar).collect(),
         open_by_stage,
         closures_waiting: counts.closures_waiting,
-        stalled: cards.iter().filter(|c| c.stalled).count() as u64,
-        follow_ups_overdue: cards.iter().filter(|c| c.follow_up_overdue).count() as u64,
+        stalled: store.stalled_count(station_id, today, stall_days)?,
+        follow_ups_overdue: store.overdue_case_ids(station_id, today)?.len() as u64,
         refused_changes: store.rejected_changes()?.iter().filter(|r| !r.set_aside).count() as u64,
         conflicts_open: store.open_conflicts()?.len() as u64,
     })
@@ -237,13 +237,8 @@ fn stall_threshold(store: &Store, station_id: Id) -> Result<(i64, bool), AppErro
     Ok((set.unwrap_or(DEFAULT_STALL_DAYS), set.is_some()))
 }
 
-fn board_rows(
-    store: &Store,
-    station_id: Id,
-    query: &CaseBoardQuery,
-    today: NaiveDate,
-) -> Result<Vec<CaseBoardRow>, AppError> {
-    let filter = CaseBoardFilter {
+fn board_filter(station_id: Id, query: &CaseBoardQuery) -> CaseBoardFilter {
+    CaseBoardFilter {
         station_id: Some(station_id),
         stage: None,
         worker_id: query.worker_id,
@@ -253,19 +248,7 @@ fn board_rows(
         include_closed: query.include_closed,
         limit: usize::MAX,
         offset: 0,
-    };
-    Ok(store.case_board(&filter, today)?)
-}
-
-/// The station's cases with a follow-up visit or a goal overdue.
-fn overdue_cases(store: &Store, station_id: Id, today: NaiveDate) -> Result<BTreeSet<Uuid>, AppError> {
-    let filter = CaseBoardFilter { station_id: Some(station_id), limit: usize::MAX, ..CaseBoardFilter::default() };
-    Ok(store
-        .overdue_follow_ups(&filter, today)?
-        .into_iter()
-        .filter(|r| matches!(r.reason, OverdueReason::FollowUpDue | OverdueReason::GoalPastTarget))
-        .filter_map(|r| r.case_id)
-        .collect())
+    }
 }
 
 fn card(row: CaseBoardRow, stall_days: i64, overdue: &BTreeSet<Uuid>) -> BoardCard {

@@ -3,7 +3,7 @@
 //! rejected changes. Hand-written SQL over the indexes of migrations 0002 and 0003; every list
 //! pages with `limit`/`offset`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Labelled;
@@ -148,6 +148,15 @@ pub struct CaseBoardRow {
     pub days_in_stage: Option<i64>,
     /// The risk level of the case's latest needs assessment (by date, then as recorded).
     pub risk_level: Option<RiskLevel>,
+}
+
+/// A screenful of the case board per stage, and each stage's count.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaseBoardByStage {
+    /// The cases shown, longest in their stage first.
+    pub rows: Vec<CaseBoardRow>,
+    /// How many cases each stage has (stages without any left out), in pipeline order.
+    pub totals: Vec<(Stage, u64)>,
 }
 
 /// The risk level of case `c`'s latest needs assessment.
@@ -421,24 +430,103 @@ impl Store {
         let mut rows_iter = stmt.query(params_from_iter(c.args))?;
         let mut out = Vec::new();
         while let Some(row) = rows_iter.next()? {
-            let stage_entered_on = opt_date(row.get(9)?);
-            out.push(CaseBoardRow {
-                case_id: parse_id(&row.get::<_, String>(0)?)?,
-                recipient_id: opt_id(row.get(1)?)?,
-                recipient_name: row.get(2)?,
-                worker_id: opt_id(row.get(3)?)?,
-                worker_name: row.get(4)?,
-                village_id: opt_id(row.get(5)?)?,
-                village_name: row.get(6)?,
-                stage: row.get::<_, Option<String>>(7)?.as_deref().and_then(Stage::parse),
-                closure_status: row.get::<_, Option<String>>(8)?.as_deref().and_then(ClosureStatus::parse),
-                stage_entered_on,
-                opened_on: opt_date(row.get(10)?),
-                days_in_stage: stage_entered_on.map(|d| (today - d).num_days()),
-                risk_level: row.get::<_, Option<String>>(11)?.as_deref().and_then(RiskLevel::parse),
-            });
+            out.push(case_board_row(row, today)?);
         }
         Ok(out)
+    }
+
+    /// The case board a column at a time: of the cases `filter` matches (its `limit` and
+    /// `offset` aside), the first `per_stage` of each stage (longest in their stage first), and
+    /// how many each stage has. Only the cases shown are joined with their recipient, worker,
+    /// village and latest assessment, so a station of thousands of cases costs a screenful.
+    pub fn case_board_by_stage(
+        &self,
+        filter: &CaseBoardFilter,
+        per_stage: usize,
+        today: NaiveDate,
+    ) -> Result<CaseBoardByStage, StoreError> {
+        let mut c = case_conditions(filter);
+        // The recipient is joined only when a condition is about them.
+        let recipients = if filter.village_id.is_some() || filter.category.is_some() {
+            "LEFT JOIN recipients r ON r.id = c.recipient_id"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "WITH matched AS (
+                SELECT c.id,
+                       row_number() OVER (PARTITION BY c.stage ORDER BY c.stage_entered_on, c.id) AS place,
+                       count(*) OVER (PARTITION BY c.stage) AS total
+                FROM cases c {recipients}
+                WHERE {})
+             SELECT c.id, c.recipient_id, r.name, c.worker_id, u.display_name, r.village_id, vl.name,
+                    c.stage, c.closure_status, c.stage_entered_on, c.opened_on, {LATEST_RISK}, m.total
+             FROM matched m
+             JOIN cases c ON c.id = m.id
+             LEFT JOIN recipients r ON r.id = c.recipient_id
+             LEFT JOIN users u ON u.id = c.worker_id
+             LEFT JOIN villages vl ON vl.id = r.village_id
+             WHERE m.place <= ?
+             ORDER BY c.stage_entered_on, c.id",
+            c.sql()
+        );
+        // One row per stage at least, to carry its total.
+        c.args.push(page(per_stage.max(1)));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows_iter = stmt.query(params_from_iter(c.args))?;
+        let mut board = CaseBoardByStage::default();
+        let mut shown: BTreeMap<Option<Stage>, usize> = BTreeMap::new();
+        while let Some(row) = rows_iter.next()? {
+            let case = case_board_row(row, today)?;
+            let total = u64::try_from(row.get::<_, i64>(12)?).unwrap_or(0);
+            if let Some(stage) = case.stage
+                && !board.totals.iter().any(|(s, _)| *s == stage)
+            {
+                board.totals.push((stage, total));
+            }
+            let count = shown.entry(case.stage).or_default();
+            if *count < per_stage {
+                *count += 1;
+                board.rows.push(case);
+            }
+        }
+        board.totals.sort_by_key(|(stage, _)| stage.index());
+        Ok(board)
+    }
+
+    /// The open cases of `station_id` with work overdue: at follow-up without a follow-up visit
+    /// for [`FOLLOW_UP_INTERVAL_DAYS`] (closure not requested), or a goal past its target date
+    /// without an evaluation. The same cases as [`Store::overdue_follow_ups`] names, without
+    /// the names.
+    pub fn overdue_case_ids(&self, station_id: Uuid, today: NaiveDate) -> Result<BTreeSet<Uuid>, StoreError> {
+        let cutoff = today - chrono::Duration::days(FOLLOW_UP_INTERVAL_DAYS);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id FROM cases c
+             WHERE c.station_id = ?1 AND c.stage = 'FollowUp' AND coalesce(c.closure_status, 'Open') <> 'Requested'
+               AND coalesce((SELECT max(f.visited_on) FROM follow_ups f WHERE f.case_id = c.id), c.stage_entered_on) < ?2
+             UNION
+             SELECT c.id FROM goals g JOIN cases c ON c.id = g.case_id
+             WHERE c.station_id = ?1 AND c.stage <> 'Closed' AND g.evaluation IS NULL AND g.target_date < ?3",
+        )?;
+        let mut rows_iter = stmt.query(params![station_id.to_string(), cutoff.to_string(), today.to_string()])?;
+        let mut out = BTreeSet::new();
+        while let Some(row) = rows_iter.next()? {
+            out.insert(parse_id(&row.get::<_, String>(0)?)?);
+        }
+        Ok(out)
+    }
+
+    /// How many open cases of `station_id` have been in their stage over `stall_days` days.
+    pub fn stalled_count(&self, station_id: Uuid, today: NaiveDate, stall_days: i64) -> Result<u64, StoreError> {
+        let entered_before = today - chrono::Duration::days(stall_days);
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM cases
+                 WHERE station_id = ?1 AND stage <> 'Closed' AND stage_entered_on < ?2",
+            )?
+            .query_row(params![station_id.to_string(), entered_before.to_string()], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Overdue work, most overdue first: follow-up-stage cases without a follow-up visit for
@@ -855,6 +943,26 @@ impl Store {
 
 fn at_of(hlc: &Hlc) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(i64::try_from(hlc.millis).unwrap_or(i64::MAX)).unwrap_or_default()
+}
+
+/// A case board row from the columns `case_board` and `case_board_by_stage` select.
+fn case_board_row(row: &Row<'_>, today: NaiveDate) -> Result<CaseBoardRow, StoreError> {
+    let stage_entered_on = opt_date(row.get(9)?);
+    Ok(CaseBoardRow {
+        case_id: parse_id(&row.get::<_, String>(0)?)?,
+        recipient_id: opt_id(row.get(1)?)?,
+        recipient_name: row.get(2)?,
+        worker_id: opt_id(row.get(3)?)?,
+        worker_name: row.get(4)?,
+        village_id: opt_id(row.get(5)?)?,
+        village_name: row.get(6)?,
+        stage: row.get::<_, Option<String>>(7)?.as_deref().and_then(Stage::parse),
+        closure_status: row.get::<_, Option<String>>(8)?.as_deref().and_then(ClosureStatus::parse),
+        stage_entered_on,
+        opened_on: opt_date(row.get(10)?),
+        days_in_stage: stage_entered_on.map(|d| (today - d).num_days()),
+        risk_level: row.get::<_, Option<String>>(11)?.as_deref().and_then(RiskLevel::parse),
+    })
 }
 
 fn roster_row(row: &Row<'_>) -> Result<RosterRow, StoreError> {

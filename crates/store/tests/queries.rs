@@ -187,6 +187,48 @@ fn the_case_board_shows_cases_by_stage_worker_and_village_with_days_in_stage() {
 }
 
 #[test]
+fn the_board_by_stage_shows_the_first_cases_of_each_stage_with_every_stage_count() {
+    let mut f = fixture();
+    let (c1, c2, c3) = (f.w.open_case(f.zhang), f.w.open_case(f.zeng), f.w.open_case(f.li));
+    let c4 = f.w.open_case(f.zhao);
+    let worker = f.w.a.worker.clone();
+    for case in [c2, c4] {
+        let steps = vec![f.w.record_write(EntityKind::Screening, case), f.w.move_stage(case, "Assess")];
+        f.w.record(&worker, steps).expect("moved");
+    }
+    let assessed = f.w.record_write(EntityKind::Assessment, c4).set(field::assessment::RISK_LEVEL, "High");
+    f.w.record(&worker, vec![assessed]).expect("assessed");
+
+    let by_stage = |filter: &CaseBoardFilter, per_stage| {
+        f.w.store.case_board_by_stage(filter, per_stage, today()).expect("board by stage")
+    };
+    let all = CaseBoardFilter { limit: usize::MAX, ..Default::default() };
+    let full = f.w.store.case_board(&all, today()).expect("board");
+    let first = by_stage(&all, 1);
+    assert_eq!(first.totals, [(Stage::Identify, 2), (Stage::Assess, 2)]);
+    // Each stage's first card is the full board's first of that stage, as the full board has it.
+    for row in &first.rows {
+        let expected = full.iter().find(|r| r.stage == row.stage).expect("in the full board");
+        assert_eq!(row, expected);
+    }
+    assert_eq!(first.rows.len(), 2);
+    assert_eq!(by_stage(&CaseBoardFilter { risk_level: Some(RiskLevel::High), ..all.clone() }, 1).rows[0].case_id, c4);
+    // With room for all, the same cards as the full board, for every filter.
+    for filter in [
+        all.clone(),
+        CaseBoardFilter { risk_level: Some(RiskLevel::High), ..all.clone() },
+        CaseBoardFilter { village_id: Some(f.w.a.village2), ..all.clone() },
+        CaseBoardFilter { category: Some(RecipientCategory::LeftBehindChild), ..all.clone() },
+        CaseBoardFilter { worker_id: Some(f.w.a.worker2.user_id), ..all.clone() },
+    ] {
+        let full = f.w.store.case_board(&filter, today()).expect("board");
+        assert_eq!(by_stage(&filter, 50).rows, full, "{filter:?}");
+    }
+    assert_eq!(by_stage(&CaseBoardFilter { station_id: Some(f.w.b.id), ..all.clone() }, 5), Default::default());
+    assert!([c1, c3].iter().all(|c| full.iter().any(|r| r.case_id == *c)));
+}
+
+#[test]
 fn closed_cases_leave_the_board_unless_asked_for() {
     let mut f = fixture();
     let case = f.w.open_case(f.zhang);
@@ -308,6 +350,10 @@ fn overdue_work_lists_stale_follow_ups_goals_past_their_date_and_visits_nobody_f
     );
     assert_eq!(overdue[0].worker_name.as_deref(), Some("张社工"));
     assert_eq!(overdue[0].case_id, Some(case));
+    // The board's marks count the same cases, without their names.
+    let station = f.w.a.id;
+    assert_eq!(f.w.store.overdue_case_ids(station, today()).expect("overdue ids"), [case].into());
+    assert!(f.w.store.overdue_case_ids(f.w.b.id, today()).expect("overdue ids").is_empty());
 
     // Filters: a stage leaves out the visits; another worker has nothing overdue; paging.
     let stage = CaseBoardFilter { stage: Some(Stage::FollowUp), ..Default::default() };

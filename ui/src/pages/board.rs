@@ -12,8 +12,9 @@
 //! `#filter-category`, `#filter-risk`, `#filter-closed`, `#filter-clear`), `#stall-form`
 //! (`#stall-days`, `#stall-days-save`, `#stall-days-error`), `#case-board`,
 //! `#board-column-<stage>` (`identify` … `follow_up`, `closed`), `#card-<case id>` (its link
-//! `#card-link-<case id>`, `#stalled-<case id>`, `#overdue-<case id>`), `#reassign-<case id>`
-//! (the worker select) and `#reassign-save-<case id>`, `#reassign-error`, `#board-status`,
+//! `#card-link-<case id>`, `#stalled-<case id>`, `#overdue-<case id>`), `#reassign-open-<case id>`
+//! (opens the card's reassignment form: `#reassign-<case id>`, the worker select, and
+//! `#reassign-save-<case id>`), `#reassign-error`, `#board-status`,
 //! `#board-error`.
 
 use std::rc::Rc;
@@ -103,6 +104,15 @@ pub fn board_page() -> Html {
     let board = use_command::<GetCaseBoard, _>(CaseBoardArgs { query: *query }, (*query, app.data_version));
     let dashboard = use_command::<GetStationDashboard, _>(NoArgs {}, app.data_version);
     let status = use_state(|| Option::<String>::None);
+    // The one card whose reassignment form is open: the others show a button, so a board of
+    // many cards stays light to paint.
+    let reassigning = use_state(|| Option::<Uuid>::None);
+    let on_open_reassign = {
+        let reassigning = reassigning.clone();
+        Callback::from(move |case_id: Uuid| {
+            reassigning.set(if *reassigning == Some(case_id) { None } else { Some(case_id) })
+        })
+    };
     // A screenful per column at first (the shell sends no more); "show more" asks for more.
     let on_more = {
         let query = query.clone();
@@ -141,8 +151,10 @@ pub fn board_page() -> Html {
         let board = board.clone();
         let dashboard = dashboard.clone();
         let status = status.clone();
+        let reassigning = reassigning.clone();
         Callback::from(move |said: String| {
             status.set(Some(said));
+            reassigning.set(None);
             board.reload();
             dashboard.reload();
         })
@@ -175,7 +187,11 @@ pub fn board_page() -> Html {
                 } else {
                     <p class="muted">{ stall_rule(b.stall_days, language) }</p>
                 }
-                { columns(b, language, reloaded.clone(), on_more.clone()) }
+                { columns(b, language, Reassigning {
+                    case_id: *reassigning,
+                    on_open: on_open_reassign.clone(),
+                    on_done: reloaded.clone(),
+                }, on_more.clone()) }
             </>
         },
     };
@@ -272,15 +288,25 @@ fn filters(
     }
 }
 
-fn columns(board: &CaseBoard, language: Language, on_reassigned: Callback<String>, on_more: Callback<Stage>) -> Html {
+/// Which card's reassignment form is open, how to open one, and what to do once it saved.
+struct Reassigning {
+    case_id: Option<Uuid>,
+    on_open: Callback<Uuid>,
+    on_done: Callback<String>,
+}
+
+fn columns(board: &CaseBoard, language: Language, reassigning: Reassigning, on_more: Callback<Stage>) -> Html {
     let workers = Rc::new(board.options.workers.clone());
     let columns = board.columns.iter().map(|column| {
         let heading_id = format!("{}-title", column_id(column.stage));
         let cards = column.cards.iter().map(|card| {
-            html! {
-                <BoardCardView key={card.case_id.to_string()} card={card.clone()} workers={workers.clone()}
-                    may_reassign={board.may_reassign} on_reassigned={on_reassigned.clone()} />
-            }
+            let form = (board.may_reassign && card.reassignable && reassigning.case_id == Some(card.case_id)).then(|| {
+                html! {
+                    <ReassignForm card={card.clone()} workers={workers.clone()} on_done={reassigning.on_done.clone()} />
+                }
+            });
+            let may_open = board.may_reassign && card.reassignable;
+            board_card(card, language, may_open.then_some(&reassigning.on_open), form)
         });
         let hidden = (column.total as usize).saturating_sub(column.cards.len());
         let more = (hidden > 0).then(|| {
@@ -316,54 +342,17 @@ fn more_text(hidden: usize, language: Language) -> String {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct BoardCardProps {
-    card: BoardCard,
-    workers: Rc<Vec<NamedRef>>,
-    may_reassign: bool,
-    on_reassigned: Callback<String>,
-}
-
-#[function_component(BoardCardView)]
-fn board_card_view(props: &BoardCardProps) -> Html {
-    let app = use_app();
-    let language = app.language;
-    let card = &props.card;
+/// A case's card: a plain function, not a component, so hundreds of them cost little to paint.
+/// `on_open` (when the case may be reassigned) opens its reassignment form, `form` when open.
+fn board_card(card: &BoardCard, language: Language, on_open: Option<&Callback<Uuid>>, form: Option<Html>) -> Html {
     let id = card.case_id;
-    let chosen = use_state(|| Option::<Uuid>::None);
-    let action = use_action::<ReassignCase>();
-    let on_choose = {
-        let chosen = chosen.clone();
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            chosen.set(id_of(&select.value()));
-        })
-    };
-    let on_reassign = {
-        let (chosen, action, done) = (chosen.clone(), action.clone(), props.on_reassigned.clone());
-        let workers = props.workers.clone();
-        let recipient = card.recipient.as_ref().map(|r| r.name.clone()).unwrap_or_default();
-        Callback::from(move |_: MouseEvent| {
-            let Some(worker_id) = *chosen else { return };
-            let name = workers.iter().find(|w| w.id == worker_id).map(|w| w.name.clone()).unwrap_or_default();
-            let said = match language {
-                Language::Zh => format!("{recipient}的个案已改派给{name}"),
-                Language::En => format!("{recipient}'s case is now assigned to {name}"),
-            };
-            let (chosen, done) = (chosen.clone(), done.clone());
-            action.run(ReassignCaseArgs { case_id: id, worker_id }, move |()| {
-                chosen.set(None);
-                done.emit(said);
-            });
-        })
-    };
     let recipient =
         card.recipient.as_ref().map(|r| r.name.clone()).unwrap_or_else(|| Text::Unknown.get(language).into());
-    let current = card.worker.as_ref().map(|w| w.id);
     let classes =
         classes!("board-card", card.stalled.then_some("stalled"), card.follow_up_overdue.then_some("overdue"));
+    let open = form.is_some();
     html! {
-        <li id={card_id(id)} class={classes}>
+        <li key={id.to_string()} id={card_id(id)} class={classes}>
             <a id={format!("card-link-{id}")} class="card-link" href={Route::Case { id }.to_hash()}>{ recipient }</a>
             <div class="card-facts">
                 <span>{ card.worker.as_ref().map(|w| w.name.clone()).unwrap_or_default() }</span>
@@ -386,23 +375,76 @@ fn board_card_view(props: &BoardCardProps) -> Html {
                     <span class="tag">{ Text::BoardClosureWaiting.get(language) }</span>
                 }
             </div>
-            if props.may_reassign && card.reassignable {
-                <div class="card-reassign">
-                    <label for={reassign_id(id)}>{ Text::BoardReassignTo.get(language) }</label>
-                    <select id={reassign_id(id)} onchange={on_choose} disabled={action.busy}>
-                        <option value="" selected={chosen.is_none()}>{ "—" }</option>
-                        { for props.workers.iter().filter(|w| Some(w.id) != current).map(|w| html! {
-                            <option value={w.id.to_string()} selected={*chosen == Some(w.id)}>{ &w.name }</option>
-                        }) }
-                    </select>
-                    <button type="button" id={format!("reassign-save-{id}")} onclick={on_reassign}
-                        disabled={chosen.is_none() || action.busy}>{ Text::BoardReassign.get(language) }</button>
-                    if let Some(e) = &action.error {
-                        <p class="error" id="reassign-error" role="alert">{ e.message(language) }</p>
-                    }
-                </div>
+            if let Some(on_open) = on_open {
+                <button type="button" id={format!("reassign-open-{id}")} class="link"
+                    aria-expanded={if open { "true" } else { "false" }}
+                    onclick={on_open.reform(move |_: MouseEvent| id)}>
+                    { Text::BoardReassignOpen.get(language) }
+                </button>
             }
+            { form.unwrap_or_default() }
         </li>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ReassignFormProps {
+    card: BoardCard,
+    workers: Rc<Vec<NamedRef>>,
+    on_done: Callback<String>,
+}
+
+/// The open card's reassignment: the station's other workers, and the button that gives them
+/// the case.
+#[function_component(ReassignForm)]
+fn reassign_form(props: &ReassignFormProps) -> Html {
+    let app = use_app();
+    let language = app.language;
+    let card = &props.card;
+    let id = card.case_id;
+    let chosen = use_state(|| Option::<Uuid>::None);
+    let action = use_action::<ReassignCase>();
+    let on_choose = {
+        let chosen = chosen.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            chosen.set(id_of(&select.value()));
+        })
+    };
+    let on_reassign = {
+        let (chosen, action, done) = (chosen.clone(), action.clone(), props.on_done.clone());
+        let workers = props.workers.clone();
+        let recipient = card.recipient.as_ref().map(|r| r.name.clone()).unwrap_or_default();
+        Callback::from(move |_: MouseEvent| {
+            let Some(worker_id) = *chosen else { return };
+            let name = workers.iter().find(|w| w.id == worker_id).map(|w| w.name.clone()).unwrap_or_default();
+            let said = match language {
+                Language::Zh => format!("{recipient}的个案已改派给{name}"),
+                Language::En => format!("{recipient}'s case is now assigned to {name}"),
+            };
+            let (chosen, done) = (chosen.clone(), done.clone());
+            action.run(ReassignCaseArgs { case_id: id, worker_id }, move |()| {
+                chosen.set(None);
+                done.emit(said);
+            });
+        })
+    };
+    let current = card.worker.as_ref().map(|w| w.id);
+    html! {
+        <div class="card-reassign">
+            <label for={reassign_id(id)}>{ Text::BoardReassignTo.get(language) }</label>
+            <select id={reassign_id(id)} onchange={on_choose} disabled={action.busy} autofocus=true>
+                <option value="" selected={chosen.is_none()}>{ "—" }</option>
+                { for props.workers.iter().filter(|w| Some(w.id) != current).map(|w| html! {
+                    <option value={w.id.to_string()} selected={*chosen == Some(w.id)}>{ &w.name }</option>
+                }) }
+            </select>
+            <button type="button" id={format!("reassign-save-{id}")} onclick={on_reassign}
+                disabled={chosen.is_none() || action.busy}>{ Text::BoardReassign.get(language) }</button>
+            if let Some(e) = &action.error {
+                <p class="error" id="reassign-error" role="alert">{ e.message(language) }</p>
+            }
+        </div>
     }
 }
 

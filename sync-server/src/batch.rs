@@ -224,7 +224,7 @@ impl<'s> Batch<'s> {
         let kind = new.state.kind;
         let organisation = kind.area() == Area::Organisation;
         let case_area = kind.area() == Area::Case;
-        let evict = Incoming::Evict { entity: kind, entity_id: new.state.id };
+        let evict = Incoming::Evict { entity: kind, entity_id: new.state.id, reassigned_to: None };
         let snapshot = Incoming::Snapshot(new.state.clone());
         let old_stations = old.state.station_ids();
         let new_stations = new.state.station_ids();
@@ -253,7 +253,13 @@ impl<'s> Batch<'s> {
                             target_user_id: Some(loser),
                             organisation,
                         };
-                        moves.push((evict.clone(), audience));
+                        // The worker's devices say where the case went.
+                        let moved = Incoming::Evict {
+                            entity: kind,
+                            entity_id: new.state.id,
+                            reassigned_to: new_worker.filter(|_| kind == EntityKind::Case),
+                        };
+                        moves.push((moved, audience));
                     }
                 }
                 if let Some(gainer) = new_worker {

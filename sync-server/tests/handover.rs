@@ -181,3 +181,27 @@ fn a_forged_or_out_of_scope_change_is_not_offered() {
         assert_eq!(offered_to(&world, username), only_the_offline_edits, "{username}");
     }
 }
+
+#[test]
+fn the_previous_workers_devices_hear_whom_a_reassigned_case_went_to() {
+    let world = World::new();
+    let mut a = world.login("wa");
+    let mut deputy = world.login("ds");
+    let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
+    let (case, open) = new_case(world.station_s, person, world.worker_a, opened_on());
+    a.send_ok(vec![create, open]);
+    a.sync();
+    deputy.sync();
+    deputy.send_ok(vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, world.worker_b.to_string())]);
+    let pulled = a.sync();
+    let evicted: Vec<_> = pulled
+        .into_iter()
+        .filter_map(|entry| match entry.item {
+            domain::change::Incoming::Evict { entity, entity_id, reassigned_to } => {
+                Some((entity, entity_id, reassigned_to))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(evicted, [(EntityKind::Case, case, Some(world.worker_b))]);
+}

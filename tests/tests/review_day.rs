@@ -293,9 +293,12 @@ async fn closures_are_decided_offline_a_case_moves_and_a_conflict_is_settled_acr
     go_to(&worker, &recipient_hash(moved_recipient)).await?;
     wait_for(&worker, &format!("#recipient-file[data-id='{moved_recipient}']")).await?;
     wait_gone(&worker, &format!("#open-cases a[href='{}']", case_hash(moved_case))).await?;
+    // The file says where it went, and so does a link to it.
+    wait_for_text(&worker, &format!("#moved-case-{moved_case}"), "where the case went", |t| t.contains("改派给王建国"))
+        .await?;
     screenshot(&worker, "worker-25-case-moved-after-sync").await?;
     go_to(&worker, &case_hash(moved_case)).await?;
-    wait_for(&worker, "#case-error").await?;
+    wait_for_text(&worker, "#case-error", "the case page says where it went", |t| t.contains("改派给王建国")).await?;
     screenshot(&worker, "worker-26-moved-case-gone").await?;
 
     // The deputy head settles the conflict, keeping their own value, which lost.

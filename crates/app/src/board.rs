@@ -307,7 +307,8 @@ fn station_ref(store: &Store, station_id: Id) -> Result<NamedRef, AppError> {
     Ok(NamedRef { id: station_id, name })
 }
 
-fn user_name(store: &Store, id: Id) -> Result<Option<String>, AppError> {
+/// A user's display name, when this computer holds their record.
+pub(crate) fn user_name(store: &Store, id: Id) -> Result<Option<String>, AppError> {
     Ok(store.entity(EntityKind::User, id)?.and_then(|u| u.get_str(field::user::DISPLAY_NAME).map(str::to_string)))
 }
 

@@ -214,8 +214,18 @@ pub fn request_closure(
     case_page(store, actor, case_id)
 }
 
+/// The case as held here; a case reassigned away says to whom.
 pub(crate) fn held_case(store: &Store, case_id: Uuid) -> Result<EntityState, AppError> {
-    store.entity(EntityKind::Case, case_id)?.ok_or(AppError::NotFound(EntityKind::Case))
+    if let Some(case) = store.entity(EntityKind::Case, case_id)? {
+        return Ok(case);
+    }
+    match store.moved_case(case_id)? {
+        Some(moved) => Err(AppError::CaseReassigned {
+            to: crate::board::user_name(store, moved.reassigned_to)?,
+            at: moved.moved_at,
+        }),
+        None => Err(AppError::NotFound(EntityKind::Case)),
+    }
 }
 
 /// The policy's verdict on `action` on a record of `kind` of this case.

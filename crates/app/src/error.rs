@@ -45,6 +45,10 @@ pub enum AppError {
     /// The record asked for is not on this computer. Code [`codes::NOT_FOUND`].
     #[error("no {0:?} with this id is held here")]
     NotFound(EntityKind),
+    /// The case was given to another worker (`to`, by name when known here) and left this
+    /// computer `at`. Code [`codes::CASE_REASSIGNED`].
+    #[error("the case was reassigned to another worker")]
+    CaseReassigned { to: Option<String>, at: chrono::DateTime<chrono::Utc> },
     /// A household visit for a household without a head. Code [`codes::NO_HOUSEHOLD_HEAD`].
     #[error("the household has no member recorded as its head")]
     NoHouseholdHead,
@@ -150,6 +154,20 @@ impl From<AppError> for CommandError {
                     kind.en().to_lowercase()
                 ),
             ),
+            AppError::CaseReassigned { to, at } => {
+                let on = at.with_timezone(&chrono::Local).date_naive();
+                let (to_zh, to_en) = match &to {
+                    Some(name) => (name.clone(), name.clone()),
+                    None => ("另一位社工".to_string(), "another worker".to_string()),
+                };
+                CommandError::new(
+                    codes::CASE_REASSIGNED,
+                    format!("该个案已于 {on} 改派给{to_zh}，本机不再保存。如需了解进展，请联系{to_zh}或副站长。"),
+                    format!(
+                        "This case was reassigned to {to_en} on {on} and is no longer kept on this computer. Ask them or the deputy head how it is going."
+                    ),
+                )
+            }
             AppError::NoHouseholdHead => CommandError::new(
                 codes::NO_HOUSEHOLD_HEAD,
                 "该家庭还没有登记户主，请先在家庭成员中设置户主",

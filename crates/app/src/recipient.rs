@@ -1,7 +1,9 @@
 //! A person (服务对象): adding one to the roster, their file (档案), editing it, and moving them
 //! to another village. Membership of a household is in [`crate::household`].
 
-use contract::{AddedRecipient, CaseSummary, FieldValues, HouseholdSummary, RecipientDraft, RecipientFile};
+use contract::{
+    AddedRecipient, CaseSummary, FieldValues, HouseholdSummary, MovedCaseView, RecipientDraft, RecipientFile,
+};
 use domain::change::Write;
 use domain::entity::field::recipient as fields_of;
 use domain::entity::{EntityKind, EntityState, field};
@@ -93,7 +95,23 @@ pub fn recipient_file(store: &Store, id: Id) -> Result<RecipientFile, AppError> 
         ledger: ledger_of(store, std::slice::from_ref(&person))?,
         history: history_of(store, EntityKind::Recipient, id)?,
         open_cases: open_cases(store, id)?,
+        moved_cases: moved_cases(store, id)?,
     })
+}
+
+fn moved_cases(store: &Store, recipient_id: Id) -> Result<Vec<MovedCaseView>, AppError> {
+    store
+        .moved_cases_of_recipient(recipient_id)?
+        .into_iter()
+        .map(|moved| {
+            Ok(MovedCaseView {
+                case_id: moved.case_id,
+                stage: moved.stage,
+                reassigned_to: crate::board::user_name(store, moved.reassigned_to)?,
+                moved_at: moved.moved_at,
+            })
+        })
+        .collect()
 }
 
 pub(crate) fn categories_of(person: &EntityState) -> Vec<RecipientCategory> {

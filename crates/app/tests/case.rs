@@ -404,3 +404,27 @@ fn the_plan_strategy_is_written_on_the_case() {
     let page = set_plan_strategy(&mut w.store, &worker, case_id, "", at).expect("cleared");
     assert_eq!(page.case.plan_strategy, None);
 }
+
+#[test]
+fn a_case_reassigned_away_says_to_whom_in_the_file_and_on_its_page() {
+    let mut w = CaseWorld::new();
+    let case_id = w.open();
+    // The server takes the case off this worker's laptop: the deputy head gave it to 李社工.
+    let to = w.other_worker.user_id;
+    let evict = domain::change::Incoming::Evict {
+        entity: domain::entity::EntityKind::Case,
+        entity_id: case_id,
+        reassigned_to: Some(to),
+    };
+    w.store.apply_pulled(&[(1, evict)], 1).expect("evicted");
+
+    let file = app::recipient::recipient_file(&w.store, w.recipient).expect("file");
+    assert!(file.open_cases.is_empty());
+    let moved: Vec<_> = file.moved_cases.iter().map(|m| (m.case_id, m.stage, m.reassigned_to.clone())).collect();
+    assert_eq!(moved, [(case_id, Some(Stage::Identify), Some("李社工".to_string()))]);
+    let said = refusal(w.page_for(&w.worker.clone(), case_id));
+    assert_eq!(said.code, codes::CASE_REASSIGNED);
+    assert!(said.message_zh.contains("李社工") && said.message_en.contains("reassigned"), "{said:?}");
+    // Any action on it says the same.
+    assert_eq!(code(w.request(case_id, "结案")), codes::CASE_REASSIGNED);
+}

@@ -85,6 +85,8 @@ pub mod codes {
     /// The record asked for is not on this computer (never synced here, or out of the user's
     /// scope now).
     pub const NOT_FOUND: &str = "not_found";
+    /// The case was given to another worker and left this computer; the messages name them.
+    pub const CASE_REASSIGNED: &str = "case_reassigned";
     /// A household visit needs a member recorded as the head of the household.
     pub const NO_HOUSEHOLD_HEAD: &str = "no_household_head";
     /// The field is changed by its own command, not by a general edit (a recipient's village by
@@ -346,6 +348,22 @@ pub struct RecipientFile {
     pub history: Vec<HistoryItem>,
     /// The person's cases not closed.
     pub open_cases: Vec<CaseSummary>,
+    /// The person's cases a deputy head gave to another worker, which left this computer
+    /// (latest first): where each went.
+    #[serde(default)]
+    pub moved_cases: Vec<MovedCaseView>,
+}
+
+/// A case reassigned away from the signed-in worker: it is no longer on this computer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedCaseView {
+    pub case_id: Uuid,
+    /// The stage it was at when it left.
+    pub stage: Option<Stage>,
+    /// The worker who has it now, by name when this computer knows them.
+    pub reassigned_to: Option<String>,
+    /// When this computer heard.
+    pub moved_at: DateTime<Utc>,
 }
 
 /// A household in a member's file: its name and its members.

@@ -237,8 +237,15 @@ pub enum Incoming {
     /// The whole state of an entity that has come into this device's scope (a transfer in, a
     /// case reassigned to this worker).
     Snapshot(crate::entity::EntityState),
-    /// An entity that has left this device's scope: remove it locally.
-    Evict { entity: EntityKind, entity_id: Id },
+    /// An entity that has left this device's scope: remove it locally. A case taken off this
+    /// worker by a reassignment names the worker who has it now, so the device can say where
+    /// it went.
+    Evict {
+        entity: EntityKind,
+        entity_id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reassigned_to: Option<Id>,
+    },
 }
 
 /// The derived reading of [`Incoming`], for a tag that does not come first.
@@ -247,7 +254,12 @@ pub enum Incoming {
 enum IncomingAnyOrder {
     Change(Change),
     Snapshot(crate::entity::EntityState),
-    Evict { entity: EntityKind, entity_id: Id },
+    Evict {
+        entity: EntityKind,
+        entity_id: Id,
+        #[serde(default)]
+        reassigned_to: Option<Id>,
+    },
 }
 
 impl From<IncomingAnyOrder> for Incoming {
@@ -255,7 +267,9 @@ impl From<IncomingAnyOrder> for Incoming {
         match item {
             IncomingAnyOrder::Change(change) => Incoming::Change(change),
             IncomingAnyOrder::Snapshot(state) => Incoming::Snapshot(state),
-            IncomingAnyOrder::Evict { entity, entity_id } => Incoming::Evict { entity, entity_id },
+            IncomingAnyOrder::Evict { entity, entity_id, reassigned_to } => {
+                Incoming::Evict { entity, entity_id, reassigned_to }
+            }
         }
     }
 }
@@ -289,6 +303,8 @@ impl<'de> serde::de::Visitor<'de> for IncomingVisitor {
         struct Evict {
             entity: EntityKind,
             entity_id: Id,
+            #[serde(default)]
+            reassigned_to: Option<Id>,
         }
         let Some(first) = map.next_key::<std::borrow::Cow<'de, str>>()? else {
             return Err(A::Error::missing_field("type"));
@@ -307,8 +323,8 @@ impl<'de> serde::de::Visitor<'de> for IncomingVisitor {
                 Incoming::Snapshot(crate::entity::EntityState::deserialize(MapAccessDeserializer::new(map))?)
             }
             Tag::Evict => {
-                let Evict { entity, entity_id } = Evict::deserialize(MapAccessDeserializer::new(map))?;
-                Incoming::Evict { entity, entity_id }
+                let Evict { entity, entity_id, reassigned_to } = Evict::deserialize(MapAccessDeserializer::new(map))?;
+                Incoming::Evict { entity, entity_id, reassigned_to }
             }
         })
     }
@@ -379,7 +395,7 @@ mod tests {
     #[test]
     fn a_log_entry_reads_whether_its_tag_comes_first_or_not() {
         let id = Uuid::from_u128(5);
-        let evict = Incoming::Evict { entity: EntityKind::Case, entity_id: id };
+        let evict = Incoming::Evict { entity: EntityKind::Case, entity_id: id, reassigned_to: None };
         let first = serde_json::to_string(&evict).expect("json");
         assert!(first.starts_with(r#"{"type":"evict""#), "{first}");
         assert_eq!(serde_json::from_str::<Incoming>(&first).expect("tag first"), evict);
@@ -388,6 +404,17 @@ mod tests {
         let unknown = serde_json::from_str::<Incoming>(r#"{"type":"vanish","entity_id":"x"}"#).expect_err("unknown");
         assert!(unknown.to_string().contains("vanish"), "{unknown}");
         assert!(serde_json::from_str::<Incoming>(r#"{"entity":"Case"}"#).is_err());
+        // A case reassigned away names its new worker, in either order.
+        let moved =
+            Incoming::Evict { entity: EntityKind::Case, entity_id: id, reassigned_to: Some(Uuid::from_u128(6)) };
+        let first = serde_json::to_string(&moved).expect("json");
+        assert!(first.contains("reassigned_to"), "{first}");
+        assert_eq!(serde_json::from_str::<Incoming>(&first).expect("tag first"), moved);
+        let last = format!(
+            r#"{{"entity":"Case","entity_id":"{id}","reassigned_to":"{}","type":"evict"}}"#,
+            Uuid::from_u128(6)
+        );
+        assert_eq!(serde_json::from_str::<Incoming>(&last).expect("tag last"), moved);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod bulk;
 mod dashboard;
 mod handover;
 mod key;
+mod moved;
 mod recovery;
 mod rows;
 mod schema;
@@ -36,6 +37,7 @@ pub use key::{
     DbKey, KDF_M_COST_KIB, KDF_P_COST, KDF_T_COST, key_for, previous_key_for, recovery_device_id, recovery_keys,
     salt_path, set_recovery,
 };
+pub use moved::MovedCase;
 pub use recovery::{DuplicateGroup, GenerationSeen, SetAsideReason, SetAsideRow};
 pub use schema::{LATEST_VERSION, MIGRATIONS};
 pub use screens::*;

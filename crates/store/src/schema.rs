@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0014_stall_days", include_str!("../migrations/0014_stall_days.sql")),
     ("0015_handed_over", include_str!("../migrations/0015_handed_over.sql")),
     ("0016_visits_by_station_day", include_str!("../migrations/0016_visits_by_station_day.sql")),
+    ("0017_moved_cases", include_str!("../migrations/0017_moved_cases.sql")),
 ];
 
 /// The schema version this build writes and understands.

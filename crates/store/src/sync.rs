@@ -413,9 +413,12 @@ impl Store {
                     report.conflicts_opened += apply_snapshot_one(&tx, state, &mut latest)?;
                     report.applied += 1;
                 }
-                Incoming::Evict { entity, entity_id } => {
+                Incoming::Evict { entity, entity_id, reassigned_to } => {
                     // A removed visit can move a latest visit back: what is noted goes in first.
                     latest.flush(&tx)?;
+                    if let (EntityKind::Case, Some(to)) = (entity, reassigned_to) {
+                        crate::moved::note_moved(&tx, *entity_id, *to, now)?;
+                    }
                     rows::delete_entity(&tx, *entity, *entity_id)?;
                     report.applied += 1;
                 }
@@ -604,6 +607,10 @@ fn apply_snapshot_one(
     latest: &mut rows::LatestVisits,
 ) -> Result<usize, StoreError> {
     let local = rows::read_entity(conn, incoming.kind, incoming.id)?;
+    if incoming.kind == EntityKind::Case && local.is_none() {
+        // A case reassigned away and back again.
+        crate::moved::forget_moved(conn, incoming.id)?;
+    }
     let (state, ops) = merge_snapshot(local.as_ref(), incoming);
     rows::write_entity_over(conn, &state, local.as_ref(), latest)?;
     record_conflicts(conn, incoming.kind, incoming.id, &ops)

@@ -188,8 +188,8 @@ fn the_latest_visit_is_right_whatever_order_visits_arrive_in_and_after_one_is_ev
     let next = order.len() as u64 + 1;
     let page = vec![
         (next, Incoming::Change(extra.clone())),
-        (next + 1, Incoming::Evict { entity: EntityKind::Visit, entity_id: extra.entity_id }),
-        (next + 2, Incoming::Evict { entity: EntityKind::Visit, entity_id: newest.entity_id }),
+        (next + 1, Incoming::Evict { entity: EntityKind::Visit, entity_id: extra.entity_id, reassigned_to: None }),
+        (next + 2, Incoming::Evict { entity: EntityKind::Visit, entity_id: newest.entity_id, reassigned_to: None }),
     ];
     other.apply_pulled(&batch(&[page]), next + 2).expect("evictions");
     let zhang_latest = latest_visits(&other).into_iter().find(|r| r.0 == zhang.to_string()).expect("row");

@@ -148,12 +148,36 @@ fn an_eviction_removes_the_entity_and_a_case_takes_its_records_along() {
     let remote = remote_update(&state, field::case::PLAN_STRATEGY, json!("别的计划"), None, 9_000_000_000_000, 8);
     w.store.apply_pulled(&page(&[remote], 1), 1).expect("pulled");
     assert_eq!(w.store.open_conflicts().expect("conflicts").len(), 1);
-    let evict = vec![(2, Incoming::Evict { entity: EntityKind::Case, entity_id: case })];
+    let evict = vec![(2, Incoming::Evict { entity: EntityKind::Case, entity_id: case, reassigned_to: None })];
     w.store.apply_pulled(&evict, 2).expect("evicted");
     assert!(w.store.open_conflicts().expect("conflicts").is_empty(), "its conflicts go with it");
     assert!(w.store.entity(EntityKind::Case, case).expect("read").is_none());
     assert!(domain::rules::StateView::case_records(&w.store, case).expect("records").is_empty());
     assert!(w.store.entity(EntityKind::Recipient, recipient).expect("read").is_some());
+    assert_eq!(w.store.moved_case(case).expect("moved"), None, "evicted, not reassigned");
+}
+
+#[test]
+fn a_case_reassigned_away_leaves_a_note_of_where_it_went_until_it_comes_back() {
+    let mut w = World::new();
+    let recipient = w.add_zhang_san();
+    let case = w.open_case(recipient);
+    let state = w.get(EntityKind::Case, case);
+    let to = w.a.worker2.user_id;
+    let evict = vec![(1, Incoming::Evict { entity: EntityKind::Case, entity_id: case, reassigned_to: Some(to) })];
+    w.store.apply_pulled(&evict, 1).expect("evicted");
+    assert!(w.store.entity(EntityKind::Case, case).expect("read").is_none());
+    let moved = w.store.moved_case(case).expect("moved").expect("noted");
+    assert_eq!(
+        (moved.recipient_id, moved.stage, moved.reassigned_to),
+        (Some(recipient), Some(domain::case::Stage::Identify), to)
+    );
+    assert_eq!(w.store.moved_cases_of_recipient(recipient).expect("moved"), [moved]);
+    // Given back: the case is held again and the note goes.
+    w.store.apply_pulled(&[(2, Incoming::Snapshot(state))], 2).expect("snapshot");
+    assert!(w.store.entity(EntityKind::Case, case).expect("read").is_some());
+    assert_eq!(w.store.moved_case(case).expect("moved"), None);
+    assert!(w.store.moved_cases_of_recipient(recipient).expect("moved").is_empty());
 }
 
 #[test]

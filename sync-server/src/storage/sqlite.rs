@@ -810,7 +810,7 @@ fn incoming_subject(item: &Incoming) -> (EntityKind, Id, Option<Id>) {
     match item {
         Incoming::Change(change) => (change.entity, change.entity_id, Some(change.change_id)),
         Incoming::Snapshot(state) => (state.kind, state.id, None),
-        Incoming::Evict { entity, entity_id } => (*entity, *entity_id, None),
+        Incoming::Evict { entity, entity_id, .. } => (*entity, *entity_id, None),
     }
 }
 

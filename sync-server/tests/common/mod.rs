@@ -78,7 +78,7 @@ impl Replica {
             Incoming::Snapshot(state) => {
                 self.entities.insert((state.kind, state.id), state.clone());
             }
-            Incoming::Evict { entity, entity_id } => {
+            Incoming::Evict { entity, entity_id, .. } => {
                 self.entities.remove(&(*entity, *entity_id));
                 if *entity == EntityKind::Case {
                     let case = entity_id.to_string();

@@ -446,7 +446,7 @@ fn device_conflicts_are_a_replay(world: &World, d: &Device, read: &dyn sync_serv
             Incoming::Snapshot(s) => {
                 held.insert((s.kind, s.id), s.clone());
             }
-            Incoming::Evict { entity, entity_id } => {
+            Incoming::Evict { entity, entity_id, .. } => {
                 held.remove(&(*entity, *entity_id));
                 book.entries.retain(|(id, _, _), _| id != entity_id);
                 if *entity == EntityKind::Case {

@@ -6,7 +6,8 @@
 //!
 //! Ids: `#recipient-file`, `#recipient-name`, `#recipient-details` (`#recipient-id-number`,
 //! `#recipient-village`, `#recipient-phone`...), `#recipient-household` (`#household-link`),
-//! `#open-cases` (and `#open-case`, from `components/open_case.rs`), `#record-visit`,
+//! `#open-cases` (and `#open-case`, from `components/open_case.rs`), `#moved-cases` (cases given
+//! to another worker: `#moved-case-<case id>`), `#record-visit`,
 //! `#edit-recipient` → `#recipient-form`, `#transfer-recipient` → `#transfer-form`
 //! (`#transfer-village`, `#transfer-save`, `#transfer-cancel`, `#transfer-error`),
 //! `#create-household` → `#household-form`, then `#ledger`, `#history`.
@@ -278,6 +279,20 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
         });
         html! { <ul id="open-cases" class="plain-list">{ for items }</ul> }
     };
+    // Cases a deputy head gave to another worker: they left this computer; say where they went.
+    let moved_cases = (!data.moved_cases.is_empty()).then(|| {
+        let items = data.moved_cases.iter().map(|moved| {
+            let stage = moved.stage.map(|s| label(s, language)).unwrap_or("—");
+            let to = moved.reassigned_to.clone().unwrap_or_else(|| Text::Unknown.get(language).to_string());
+            let when = crate::time::local_date_time(moved.moved_at, language);
+            let said = match language {
+                Language::Zh => format!("个案（{stage}）已改派给{to}，本机不再保存 · {when}"),
+                Language::En => format!("Case ({stage}) reassigned to {to}; no longer kept on this computer · {when}"),
+            };
+            html! { <li id={format!("moved-case-{}", moved.case_id)}>{ said }</li> }
+        });
+        html! { <ul id="moved-cases" class="plain-list muted">{ for items }</ul> }
+    });
 
     let mut history_names = known_names(&points, &data.place);
     history_names.extend(data.household.as_ref().map(|h| (h.id, h.name.clone())));
@@ -413,6 +428,7 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
                     <section class="file-section" aria-labelledby="open-cases-title">
                         <h2 id="open-cases-title">{ Text::OpenCases.get(language) }</h2>
                         { open_cases }
+                        { moved_cases.unwrap_or_default() }
                         <OpenCaseButton recipient_id={id} recipient_name={data.name.clone()} />
                     </section>
                 </div>
@@ -534,6 +550,7 @@ mod tests {
             ledger: Vec::new(),
             history: Vec::new(),
             open_cases: Vec::new(),
+            moved_cases: Vec::new(),
         }
     }
 

@@ -122,10 +122,16 @@ pub async fn sign_in(state: State<'_, AppState>, request: SignInRequest) -> Resu
         let user = account.user.clone();
         *lock(&inner.account) = Some(account);
         sync_task::update_status(inner, |s| *s = SyncStatusView { signed_in: true, ..SyncStatusView::default() });
-        // The first round runs now, so the roster is filled when the sign-in page goes away.
-        // Offline, it fails quietly: the local database has what was synced before.
-        if let Err(e) = sync_task::run_round(inner) {
-            tracing::info!(error = %e, "no sync at sign-in");
+        // Online, the first round runs now, so the roster is filled when the sign-in page goes
+        // away. Offline (the server did not answer the sign-in just now) the local database has
+        // what was synced before: the sync task tries again in the background, and the roster
+        // shows at once.
+        if user.online_sign_in {
+            if let Err(e) = sync_task::run_round(inner) {
+                tracing::info!(error = %e, "no sync at sign-in");
+            }
+        } else {
+            inner.wake_sync();
         }
         // The round may have brought the user's station (its name is shown).
         Ok(lock(&inner.account).as_ref().map_or(user, |a| a.user.clone()))

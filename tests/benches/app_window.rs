@@ -6,7 +6,8 @@
 //!
 //! How: the demo worker signs in once online (the app creates its encrypted database and pulls
 //! the demo station); the app quits and the server stops; the county is bulk-loaded into that
-//! database; the app starts again and the worker signs in offline. Then, each `RUNS` times:
+//! database; the app starts again (a few times: launch to the sign-in form, and the click on
+//! 登录 to the roster, each timed) and the worker signs in offline. Then, each `RUNS` times:
 //! - roster: a click on the navigation's roster link (from the add-recipient page) until the
 //!   table's rows are painted;
 //! - recipient file: a click on a name in the roster until the file shows the person's name;
@@ -42,6 +43,10 @@ use uuid::Uuid;
 
 const TARGET_PAINT_MS: f64 = 300.0;
 const TARGET_RSS_MB: f64 = 200.0;
+/// From launch to a window one can use (the sign-in form painted).
+const TARGET_LAUNCH_MS: f64 = 1500.0;
+/// From the click on 登录 to the roster painted.
+const TARGET_SIGN_IN_MS: f64 = 500.0;
 const WORKER: &str = "shegong1";
 const DEPUTY: &str = "fuzhan1";
 const SUPERVISOR: &str = "dudao1";
@@ -306,12 +311,29 @@ async fn run() -> BenchResult {
     eprintln!("the supervisor's queue holds {waiting} closures of {supervised} stations");
     drop(supervisor);
 
-    // 4. Each app again, offline, on its loaded database.
-    let driver = worker_app.launch().await?;
-    let started = Instant::now();
-    sign_in(&driver, WORKER).await?;
-    wait_for(&driver, "#roster-table tbody tr td.name").await?;
-    let sign_in_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // 4. Each app again, offline, on its loaded database. The worker's is started a few times:
+    // from launch to the sign-in form (WebDriver's session start included, so an upper bound),
+    // and from the click on 登录 to the roster painted (offline: the server is tried first and
+    // is not there, then the key is derived and the database opened).
+    let mut launch = Vec::new();
+    let mut sign_in_to_roster = Vec::new();
+    let launches = runs.min(5);
+    let mut driver = None;
+    for round in 0..launches {
+        let started = Instant::now();
+        let launched = worker_app.launch().await?;
+        wait_for(&launched, "#sign-in-form #sign-in").await?;
+        launch.push(started.elapsed().as_secs_f64() * 1000.0);
+        type_into(&launched, "#username", WORKER).await?;
+        type_into(&launched, "#password", DEMO_PASSWORD).await?;
+        sign_in_to_roster.push(time_click(&launched, "#sign-in", "#roster-table tbody tr td.name").await?);
+        if round + 1 < launches {
+            launched.quit().await?;
+        } else {
+            driver = Some(launched);
+        }
+    }
+    let driver = driver.ok_or("the app was never launched")?;
 
     let mut roster = Vec::new();
     for _ in 0..runs {
@@ -365,7 +387,27 @@ async fn run() -> BenchResult {
     }
     driver.quit().await?;
 
-    figure("sign-in offline to roster painted (WebDriver round trips included)", sign_in_ms, "ms", None, None);
+    figure(
+        "launch to sign-in form painted p50 (WebDriver session start included)",
+        percentile(&launch, 0.5),
+        "ms",
+        None,
+        None,
+    );
+    figure(
+        "launch to sign-in form painted, slowest (WebDriver session start included)",
+        percentile(&launch, 1.0),
+        "ms",
+        None,
+        Some(TARGET_LAUNCH_MS),
+    );
+    figure(
+        "sign-in (offline) to roster painted, slowest",
+        percentile(&sign_in_to_roster, 1.0),
+        "ms",
+        None,
+        Some(TARGET_SIGN_IN_MS),
+    );
     for (name, samples, baseline) in [
         ("roster", &roster, roster_base),
         ("recipient file", &file, file_base),

@@ -18,7 +18,7 @@ pub use deadline::{Deadline, deadline};
 pub use desktop::{APP_IDENTIFIER, AppDirs, DesktopApp, Display, TauriDriver};
 pub use paths::{binary, screenshot_dir, target_dir, workspace_root};
 pub use process::{ChildGuard, free_port};
-pub use server::{DEMO_PASSWORD, SyncServer};
+pub use server::{DEMO_PASSWORD, Held, SyncServer};
 
 /// Why the harness could not set something up. The message says what to do about it.
 #[derive(Debug, thiserror::Error)]

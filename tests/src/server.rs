@@ -1,14 +1,18 @@
 //! The real sync server (`shegong-sync`) on a free loopback port, with its data in a temporary
 //! directory, optionally seeded with the demo station.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use domain::change::Incoming;
+use domain::entity::EntityKind;
 use protocol::{LoginRequest, PullQuery};
+use serde_json::Value;
 use sync_client::{HttpTransport, Transport};
 use tempfile::TempDir;
+use uuid::Uuid;
 
 use crate::process::ChildGuard;
 use crate::{HarnessError, Result, binary};
@@ -105,6 +109,27 @@ impl SyncServer {
         }
     }
 
+    /// Every record `username` may see now, by id, each with the fields the server holds: the
+    /// pulled entries of [`SyncServer::pull_everything`] folded together (an eviction removes
+    /// the record). Blocking.
+    pub fn held_by(&self, username: &str, password: &str) -> Result<BTreeMap<Uuid, Held>> {
+        let mut held: BTreeMap<Uuid, Held> = BTreeMap::new();
+        for item in self.pull_everything(username, password)? {
+            let (kind, id, fields): (EntityKind, Uuid, Vec<(String, Value)>) = match item {
+                Incoming::Snapshot(state) => (state.kind, state.id, state.fields.into_iter().collect()),
+                Incoming::Change(change) => {
+                    (change.entity, change.entity_id, change.fields.into_iter().map(|(k, w)| (k, w.value)).collect())
+                }
+                Incoming::Evict { entity_id, .. } => {
+                    held.remove(&entity_id);
+                    continue;
+                }
+            };
+            held.entry(id).or_insert_with(|| Held { kind, fields: BTreeMap::new() }).fields.extend(fields);
+        }
+        Ok(held)
+    }
+
     /// Stops the server (its data stays until the guard is dropped), e.g. to test offline work.
     pub fn stop(&mut self) {
         self.process.stop();
@@ -125,4 +150,21 @@ fn serve(data_dir: &Path, listen: &str) -> Result<(ChildGuard, String)> {
         line.split_once("listening on ").map(|(_, url)| url.trim().to_string())
     })?;
     Ok((process, url))
+}
+
+/// One record as the server holds it, seen from the outside ([`SyncServer::held_by`]).
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub kind: EntityKind,
+    pub fields: BTreeMap<String, Value>,
+}
+
+impl Held {
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).and_then(Value::as_str)
+    }
+
+    pub fn id_of(&self, name: &str) -> Option<Uuid> {
+        self.str(name).and_then(|s| s.parse().ok())
+    }
 }

@@ -22,53 +22,19 @@ use std::time::Duration;
 
 use domain::Labelled;
 use domain::case::{ClosureDecisionKind, ClosureStatus, Stage};
-use domain::change::Incoming;
 use domain::entity::EntityKind;
 use domain::field;
-use serde_json::Value;
 use shegong_tests::screens::{go_to, move_on, request_closure, save_record, set, sign_in, sync_now};
 use shegong_tests::webdriver::{attribute, click, screenshot, type_into, wait_for, wait_for_text, wait_gone};
-use shegong_tests::{DEMO_PASSWORD, DesktopApp, SyncServer, deadline};
+use shegong_tests::{DEMO_PASSWORD, DesktopApp, Held, SyncServer, deadline};
 use thirtyfour::WebDriver;
 use uuid::Uuid;
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// One record as a puller of everything sees it.
-#[derive(Debug, Clone)]
-struct Held {
-    kind: EntityKind,
-    fields: BTreeMap<String, Value>,
-}
-
-impl Held {
-    fn str(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).and_then(Value::as_str)
-    }
-
-    fn id_of(&self, name: &str) -> Option<Uuid> {
-        self.str(name).and_then(|s| s.parse().ok())
-    }
-}
-
 /// Everything `username` may pull from the server now, record by record.
 fn held_on_server(server: &SyncServer, username: &str) -> TestResult<BTreeMap<Uuid, Held>> {
-    let items = tokio::task::block_in_place(|| server.pull_everything(username, DEMO_PASSWORD))?;
-    let mut held: BTreeMap<Uuid, Held> = BTreeMap::new();
-    for item in items {
-        let (kind, id, fields): (EntityKind, Uuid, Vec<(String, Value)>) = match item {
-            Incoming::Snapshot(state) => (state.kind, state.id, state.fields.into_iter().collect()),
-            Incoming::Change(change) => {
-                (change.entity, change.entity_id, change.fields.into_iter().map(|(k, w)| (k, w.value)).collect())
-            }
-            Incoming::Evict { entity_id, .. } => {
-                held.remove(&entity_id);
-                continue;
-            }
-        };
-        held.entry(id).or_insert_with(|| Held { kind, fields: BTreeMap::new() }).fields.extend(fields);
-    }
-    Ok(held)
+    Ok(tokio::task::block_in_place(|| server.held_by(username, DEMO_PASSWORD))?)
 }
 
 fn of_kind(held: &BTreeMap<Uuid, Held>, kind: EntityKind) -> impl Iterator<Item = (&Uuid, &Held)> {

@@ -4,15 +4,12 @@
 //! Then the network comes back, the app syncs, and the server has every change. A screenshot of
 //! each screen visited is saved under `<target>/e2e/worker-NN-what.png`.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use domain::Labelled;
 use domain::case::{ClosureStatus, Stage};
-use domain::change::Incoming;
 use domain::entity::EntityKind;
 use domain::field;
-use serde_json::Value;
 use shegong_tests::screens::{move_on, request_closure, save_record, set, text_of};
 use shegong_tests::webdriver::{click, screenshot, type_into, wait_for, wait_for_text};
 use shegong_tests::{DEMO_PASSWORD, DesktopApp, SyncServer, deadline};
@@ -20,42 +17,6 @@ use thirtyfour::prelude::*;
 use uuid::Uuid;
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-/// A record as the server now holds it.
-struct Held {
-    kind: EntityKind,
-    id: Uuid,
-    fields: BTreeMap<String, Value>,
-}
-
-impl Held {
-    fn str(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).and_then(Value::as_str)
-    }
-
-    fn id_of(&self, name: &str) -> Option<Uuid> {
-        self.str(name).and_then(|s| s.parse().ok())
-    }
-}
-
-/// Every record the deputy head of the demo station may pull, as the server now holds it.
-fn held_on_server(server: &SyncServer) -> TestResult<Vec<Held>> {
-    let mut held: Vec<Held> = Vec::new();
-    for item in server.pull_everything("fuzhan1", DEMO_PASSWORD)? {
-        let (kind, id, fields): (EntityKind, Uuid, Vec<(String, Value)>) = match item {
-            Incoming::Snapshot(state) => (state.kind, state.id, state.fields.into_iter().collect()),
-            Incoming::Change(change) => {
-                (change.entity, change.entity_id, change.fields.into_iter().map(|(k, w)| (k, w.value)).collect())
-            }
-            Incoming::Evict { .. } => continue,
-        };
-        match held.iter_mut().find(|h| h.id == id) {
-            Some(record) => record.fields.extend(fields),
-            None => held.push(Held { kind, id, fields: fields.into_iter().collect() }),
-        }
-    }
-    Ok(held)
-}
 
 fn today() -> String {
     chrono::Local::now().date_naive().to_string()
@@ -206,20 +167,21 @@ async fn a_workers_offline_day_reaches_the_server_when_the_network_is_back() -> 
     screenshot(&driver, "worker-14-synced").await?;
     driver.quit().await?;
 
-    let held = tokio::task::block_in_place(|| held_on_server(&server))?;
-    let recipient = held.iter().find(|h| h.id == recipient_id).ok_or("the recipient on the server")?;
+    // Every record the deputy head of the demo station may pull, as the server now holds it.
+    let held = tokio::task::block_in_place(|| server.held_by("fuzhan1", DEMO_PASSWORD))?;
+    let recipient = held.get(&recipient_id).ok_or("the recipient on the server")?;
     assert_eq!(recipient.str(field::recipient::PHONE), Some("13912345678"), "{name}'s new phone number");
     let visits = held
-        .iter()
+        .values()
         .filter(|h| h.kind == EntityKind::Visit && h.id_of(field::visit::RECIPIENT_ID) == Some(recipient_id))
         .filter(|h| h.str(field::visit::OBSERVATIONS).is_some_and(|o| o.contains("需要关注取暖")))
         .count();
     assert_eq!(visits, 3, "the three visits");
-    let case = held.iter().find(|h| h.id == case_id).ok_or("the case on the server")?;
+    let case = held.get(&case_id).ok_or("the case on the server")?;
     assert_eq!(case.str(field::case::STAGE), Some(Stage::FollowUp.as_str()));
     assert_eq!(case.str(field::case::CLOSURE_STATUS), Some(ClosureStatus::Requested.as_str()));
     let records: Vec<EntityKind> =
-        held.iter().filter(|h| h.id_of(field::CASE_ID) == Some(case_id)).map(|h| h.kind).collect();
+        held.values().filter(|h| h.id_of(field::CASE_ID) == Some(case_id)).map(|h| h.kind).collect();
     for kind in [
         EntityKind::Screening,
         EntityKind::Assessment,

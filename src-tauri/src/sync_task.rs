@@ -134,6 +134,14 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
             });
         });
         refreshed = engine.transport().take_refreshed_session();
+        // A round that pulled (a first pull: the whole station) is the large change after which
+        // SQLite advises `PRAGMA optimize`; usually it finds nothing to do.
+        let report = engine.last_report();
+        if (report.pulled > 0 || !report.repaired.is_empty())
+            && let Err(e) = store.optimize()
+        {
+            tracing::warn!(error = %e, "could not refresh the planner's statistics after sync");
+        }
         result
     });
     let now = Utc::now();

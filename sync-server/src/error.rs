@@ -26,6 +26,7 @@ pub fn status_of(code: &str) -> StatusCode {
         codes::ACCOUNT_DEACTIVATED | codes::DEVICE_REVOKED => StatusCode::FORBIDDEN,
         codes::KEY_PROOF_INVALID => StatusCode::BAD_REQUEST,
         codes::REQUEST_TIMEOUT => StatusCode::REQUEST_TIMEOUT,
+        codes::UNSUPPORTED_ENCODING => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -73,6 +74,17 @@ pub(crate) fn client_too_new(version: u32) -> ApiError {
 
 pub(crate) fn too_large(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
     ApiError::new(codes::TOO_LARGE, zh.into(), en.into())
+}
+
+/// A request body in a `Content-Encoding` the server does not read; `accepted` lists those it does.
+pub(crate) fn unsupported_encoding(found: &str, accepted: &str) -> ApiError {
+    ApiError::new(
+        codes::UNSUPPORTED_ENCODING,
+        format!("服务器无法读取以“{found}”压缩的请求内容，请改用 {accepted}，或不压缩"),
+        format!(
+            "the request body's Content-Encoding \"{found}\" is not supported; send it as {accepted}, or uncompressed"
+        ),
+    )
 }
 
 pub(crate) fn forbidden(zh: &str, en: &str) -> ApiError {

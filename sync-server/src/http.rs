@@ -1,12 +1,13 @@
-//! The HTTP face of [`Server`]: one route per path of [`protocol::paths`], JSON in and out,
-//! errors as [`protocol::ApiError`] bodies. Handlers only translate: they read the bearer token,
+//! The HTTP face of [`Server`]: one route per path of [`protocol::paths`], JSON in and out
+//! (compressed both ways when the client asks: see [`REQUEST_ENCODINGS`]), errors as
+//! [`protocol::ApiError`] bodies. Handlers only translate: they read the bearer token,
 //! the schema header and the body, and run the server's (blocking) method on a blocking thread.
 
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use protocol::{
@@ -14,8 +15,12 @@ use protocol::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 
-use crate::error::{NOT_FOUND, check_client_schema, internal, malformed, status_of, too_large, unauthorized};
+use crate::error::{
+    NOT_FOUND, check_client_schema, internal, malformed, status_of, too_large, unauthorized, unsupported_encoding,
+};
 use crate::server::Server;
 
 /// Every endpoint of the sync API.
@@ -35,9 +40,57 @@ pub fn router(server: Server) -> Router {
         .route(paths::HEALTH, get(health))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // The limit counts a body as decompressed (the decoder sits outside it): a small
+        // compressed body that inflates past it is read up to the limit and refused `too_large`.
         .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+        .layer(RequestDecompressionLayer::new())
+        .layer(axum::middleware::from_fn(content_encoding))
+        // Answers in zstd or gzip when the client accepts them (zstd preferred).
+        .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(server.settings().request_timeout, request_timeout))
         .with_state(server)
+}
+
+/// The codings a request body may come in (`Content-Encoding`), which every answer lists in its
+/// `Accept-Encoding` header (RFC 9110, 12.5.3): a client learns from any answer that it may
+/// compress, and an answer without it comes from a server older than compression.
+pub const REQUEST_ENCODINGS: &str = "zstd, gzip";
+
+/// Refuses a request body in a coding the server does not read with `unsupported_encoding`
+/// (HTTP 415) before any of it is read, and tells every answer the codings it reads. A coding's
+/// name is read whatever its case; one coding only (not layered ones such as `gzip, zstd`).
+async fn content_encoding(mut request: Request, next: axum::middleware::Next) -> Response {
+    let named: Vec<String> = request
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).trim().to_ascii_lowercase())
+        .collect();
+    let coding = named.join(", ");
+    let known = match coding.as_str() {
+        "zstd" => Some("zstd"),
+        "gzip" => Some("gzip"),
+        "identity" => Some("identity"),
+        _ => None,
+    };
+    let mut response = match known {
+        _ if named.is_empty() => next.run(request).await,
+        Some(known) => {
+            // The decoder reads the lower-case names only.
+            request.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(known));
+            next.run(request).await
+        }
+        None => {
+            let shown: String = coding.chars().take(64).collect();
+            tracing::warn!(content_encoding = %shown, "a request body in a coding the server does not read");
+            let mut response = HttpError(unsupported_encoding(&shown, REQUEST_ENCODINGS)).into_response();
+            // The body is left unread, so the connection is not used again.
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    };
+    response.headers_mut().insert(header::ACCEPT_ENCODING, HeaderValue::from_static(REQUEST_ENCODINGS));
+    response
 }
 
 /// Bounds the time spent on one request, reading its body included: a client that stalls (or
@@ -82,12 +135,20 @@ type Answer<T> = Result<axum::Json<T>, HttpError>;
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
-    type Rejection = HttpError;
+    type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(JsonBody(value)),
-            Err(rejection) => Err(HttpError(json_rejection(&rejection))),
+            Err(rejection) => {
+                let mut response = HttpError(json_rejection(&rejection)).into_response();
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    // The body was read only up to the limit, so the connection is closed after
+                    // the answer: said here, the client does not send its next request on it.
+                    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                Err(response)
+            }
         }
     }
 }

@@ -404,4 +404,7 @@ pub mod codes {
     /// The proof of possession of a signing key is missing or wrong: the key is not registered
     /// (HTTP 400).
     pub const KEY_PROOF_INVALID: &str = "key_proof_invalid";
+    /// The request body came in a `Content-Encoding` the server does not read (HTTP 415); the
+    /// answer's `Accept-Encoding` lists those it does. Send it again as one of them, or plain.
+    pub const UNSUPPORTED_ENCODING: &str = "unsupported_encoding";
 }

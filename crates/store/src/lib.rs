@@ -261,6 +261,15 @@ impl Store {
     }
 }
 
+impl Drop for Store {
+    /// Closing the connection: SQLite's advice is to run `PRAGMA optimize` just before
+    /// ([`Store::optimize`]). Best-effort: a database that cannot take it (read-only, its disk
+    /// full) closes all the same.
+    fn drop(&mut self) {
+        let _ = self.optimize();
+    }
+}
+
 fn unlock(conn: &Connection, key: Option<&DbKey>) -> Result<(), StoreError> {
     // A wrong key is an expected event (a mistyped password), not one for SQLCipher to log.
     let _: Option<String> = conn.query_row("PRAGMA cipher_log_level = NONE", [], |r| r.get(0)).optional()?;

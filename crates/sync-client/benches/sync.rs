@@ -6,10 +6,17 @@
 //! `cargo bench -p sync-client --bench sync` (release). `SHEGONG_BENCH_SCALE=0.05` shrinks the
 //! station for a quick smoke run.
 //!
+//! Bytes: the JSON of the bodies as the client counts it (before compression, as decoded), and
+//! the bodies as they crossed the socket (compressed: zstd both ways), counted by a layer in
+//! front of the server. Besides the report, the bytes per record are one JSON line each:
+//! `{"bench","name","value","unit","baseline","ratio","target","met"}` (the baseline of a figure
+//! on the wire is the same bodies' JSON, so the ratio is what compression leaves).
+//!
 //! Station: 2,000 recipients, 800 households, 20,000 visits, 400 cases with six stage records
 //! each (about 25,600 records).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
@@ -39,6 +46,7 @@ fn scaled(n: usize) -> usize {
 struct Station {
     server: Server,
     url: String,
+    wire: Arc<Wire>,
     _served: Loopback,
     _dir: tempfile::TempDir,
     station: Uuid,
@@ -248,9 +256,75 @@ fn build_station() -> Station {
     flush(&mut batch);
     records += scaled(400) * 7;
 
-    let served = Loopback::serve(server.clone(), 2);
-    Station { server, url: served.url.clone(), _served: served, _dir: dir, station, villages, workers, records }
+    let wire = Arc::new(Wire::default());
+    let counted = wire.clone();
+    let served = Loopback::serve_wrapped(server.clone(), 2, move |router| {
+        router.layer(axum::middleware::from_fn(move |request, next| count_bodies(counted.clone(), request, next)))
+    });
+    Station { server, url: served.url.clone(), wire, _served: served, _dir: dir, station, villages, workers, records }
 }
+
+/// Bytes of bodies as they crossed the socket: requests as they arrived (compressed when they
+/// were) and answers as they left (compressed when the client accepted it).
+#[derive(Default)]
+struct Wire {
+    to_server: AtomicU64,
+    from_server: AtomicU64,
+}
+
+impl Wire {
+    /// Both ways so far.
+    fn total(&self) -> u64 {
+        self.to_server.load(Ordering::SeqCst) + self.from_server.load(Ordering::SeqCst)
+    }
+
+    /// Answers only, so far.
+    fn answers(&self) -> u64 {
+        self.from_server.load(Ordering::SeqCst)
+    }
+}
+
+/// In front of the server's own layers (its decompression and compression), so it sees bodies
+/// as they travel. The answer is counted before it is sent, so before the client has it.
+async fn count_bodies(
+    wire: Arc<Wire>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.expect("request body");
+    wire.to_server.fetch_add(body.len() as u64, Ordering::SeqCst);
+    let response = next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(body))).await;
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.expect("answer body");
+    wire.from_server.fetch_add(body.len() as u64, Ordering::SeqCst);
+    axum::response::Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// The JSON a device's transport sent and received so far (before compression, as decoded).
+fn json_bytes(device: &mut Device) -> u64 {
+    let transport = device.engine.transport();
+    transport.json_bytes_sent() + transport.bytes_received()
+}
+
+/// One figure as one JSON line.
+fn figure(name: &str, value: f64, unit: &str, baseline: Option<f64>, target: Option<f64>) {
+    let ratio = baseline.filter(|b| *b > 0.0).map(|b| value / b);
+    let line = json!({
+        "bench": "sync",
+        "name": name,
+        "value": (value * 10.0).round() / 10.0,
+        "unit": unit,
+        "baseline": baseline.map(|b| (b * 10.0).round() / 10.0),
+        "ratio": ratio.map(|r| (r * 1000.0).round() / 1000.0),
+        "target": target,
+        "met": target.map(|t| value <= t),
+    });
+    println!("{line}");
+}
+
+/// A first pull's bytes on the wire per record, at most: village links are slow and metered.
+const TARGET_FIRST_PULL_WIRE_BYTES_PER_RECORD: f64 = 250.0;
 
 struct Device {
     store: Store,
@@ -402,10 +476,11 @@ fn main() {
     let mut last = None;
     for _ in 0..3 {
         let mut deputy = device(&station, "d1");
+        let wire_before = station.wire.answers();
         let start = Instant::now();
         let report = deputy.engine.sync_once(&mut deputy.store, |_| {}).expect("first pull");
         pulls.push(start.elapsed());
-        let bytes = deputy.engine.transport().bytes_received();
+        let bytes = (deputy.engine.transport().bytes_received(), station.wire.answers() - wire_before);
         let mut held = Vec::new();
         for kind in <EntityKind as domain::Labelled>::ALL.iter().copied() {
             held.extend(deputy.store.list(kind, None).expect("list"));
@@ -425,10 +500,11 @@ fn main() {
         ms(pulls[0]),
         ms(pulls[2])
     );
+    let (json_per_record, wire_per_record) =
+        (bytes.0 as f64 / report.pulled.max(1) as f64, bytes.1 as f64 / report.pulled.max(1) as f64);
     println!(
-        "  {:.0} records/s, {:.0} bytes on the wire per record, checksum verified: {}",
+        "  {:.0} records/s, {json_per_record:.0} bytes of JSON and {wire_per_record:.0} bytes on the wire per record, checksum verified: {}",
         per_second(report.pulled, first_pull),
-        bytes as f64 / report.pulled.max(1) as f64,
         report.verified
     );
     println!(
@@ -441,6 +517,14 @@ fn main() {
     println!(
         "  ratio first pull / bulk insert: {:.2}x (target: within 3x)",
         first_pull.as_secs_f64() / baseline.as_secs_f64()
+    );
+    figure("first_pull_bytes_per_record_raw", json_per_record, "bytes/record", None, None);
+    figure(
+        "first_pull_bytes_per_record_wire",
+        wire_per_record,
+        "bytes/record",
+        Some(json_per_record),
+        Some(TARGET_FIRST_PULL_WIRE_BYTES_PER_RECORD),
     );
 
     // Two more devices, already in sync.
@@ -476,36 +560,54 @@ fn main() {
         visits + edits
     };
     let week = work(&mut worker, 100, 300, 1);
-    let sent_before = worker.engine.transport().bytes_sent();
+    let json_before = json_bytes(&mut worker) + json_bytes(&mut colleague);
+    let wire_before = station.wire.total();
+    let sent_before = (worker.engine.transport().json_bytes_sent(), worker.engine.transport().bytes_sent());
     let start = Instant::now();
     let pushed = worker.engine.sync_once(&mut worker.store, |_| {}).expect("push week");
     let push_time = start.elapsed();
-    let sent = worker.engine.transport().bytes_sent() - sent_before;
-    let received_before = colleague.engine.transport().bytes_received();
+    let sent = (
+        worker.engine.transport().json_bytes_sent() - sent_before.0,
+        worker.engine.transport().bytes_sent() - sent_before.1,
+    );
+    let received_before = (colleague.engine.transport().bytes_received(), station.wire.answers());
     let start = Instant::now();
     let pulled = colleague.engine.sync_once(&mut colleague.store, |_| {}).expect("pull week");
     let pull_time = start.elapsed();
-    let received = colleague.engine.transport().bytes_received() - received_before;
+    let received =
+        (colleague.engine.transport().bytes_received() - received_before.0, station.wire.answers() - received_before.1);
+    let week_json = (json_bytes(&mut worker) + json_bytes(&mut colleague) - json_before) as f64 / week as f64;
+    let week_wire = (station.wire.total() - wire_before) as f64 / week as f64;
     println!("\na week offline: {week} changes (100 visits, 300 edits)");
     println!(
-        "  push: {} accepted in {:.0?} ({:.0} changes/s, {:.0} bytes per change)",
+        "  push: {} accepted in {:.0?} ({:.0} changes/s, {:.0} bytes of JSON and {:.0} on the wire per change)",
         pushed.accepted,
         push_time,
         per_second(pushed.accepted, push_time),
-        sent as f64 / week as f64
+        sent.0 as f64 / week as f64,
+        sent.1 as f64 / week as f64
     );
     println!(
-        "  pull by a colleague: {} entries in {:.0?} ({:.0} changes/s, {:.0} bytes per change)",
+        "  pull by a colleague: {} entries in {:.0?} ({:.0} changes/s, {:.0} bytes of JSON and {:.0} on the wire per change)",
         pulled.pulled,
         pull_time,
         per_second(pulled.pulled.max(1), pull_time),
-        received as f64 / pulled.pulled.max(1) as f64
+        received.0 as f64 / pulled.pulled.max(1) as f64,
+        received.1 as f64 / pulled.pulled.max(1) as f64
     );
+    println!(
+        "  both rounds, every body both ways: {week_json:.0} bytes of JSON and {week_wire:.0} on the wire per change"
+    );
+    figure("week_offline_bytes_per_record_raw", week_json, "bytes/record", None, None);
+    figure("week_offline_bytes_per_record_wire", week_wire, "bytes/record", Some(week_json), None);
 
     // 3. A day's work (200 changes) round trip: pushed by one, pulled by another.
     // Each device's round is `sync_once` (push, pull, verify) step by step, to see the parts.
     let mut round_trips = Vec::new();
     let mut parts: [Vec<Duration>; 6] = Default::default();
+    let json_before = json_bytes(&mut worker) + json_bytes(&mut colleague);
+    let wire_before = station.wire.total();
+    let mut day_changes = 0;
     for day in 0..5 {
         let day_work = work(&mut worker, 60, 140, 10 + day);
         let start = Instant::now();
@@ -529,10 +631,13 @@ fn main() {
         colleague.engine.verify(&mut colleague.store, &mut report, &mut |_| {}).expect("colleague verifies");
         lap(5, &mut parts);
         round_trips.push(start.elapsed());
+        day_changes += day_work;
         assert_eq!(day_work, 200);
         assert_eq!(report.pulled, 200);
         assert!(report.verified);
     }
+    let day_json = (json_bytes(&mut worker) + json_bytes(&mut colleague) - json_before) as f64 / day_changes as f64;
+    let day_wire = (station.wire.total() - wire_before) as f64 / day_changes as f64;
     round_trips.sort();
     let median = |mut times: Vec<Duration>| {
         times.sort();
@@ -553,5 +658,10 @@ fn main() {
         baseline_day,
         round_trips[2].as_secs_f64() / baseline_day.as_secs_f64()
     );
+    println!(
+        "  both devices' rounds, every body both ways: {day_json:.0} bytes of JSON and {day_wire:.0} on the wire per change"
+    );
+    figure("day_sync_bytes_per_record_raw", day_json, "bytes/record", None, None);
+    figure("day_sync_bytes_per_record_wire", day_wire, "bytes/record", Some(day_json), None);
     let _ = (&station.server, &station.villages, &station.workers);
 }

@@ -1,5 +1,9 @@
 //! The HTTP transport: the sync API over reqwest (blocking: the engine runs on a blocking
 //! thread of its own in the app), with the access token refreshed when it expires.
+//!
+//! Village links are slow and metered, so bodies travel compressed: answers in zstd or gzip
+//! (reqwest asks for them and decodes them), pushes in zstd, sent plain instead to a server that
+//! shows it does not read zstd (see [`refuses_coding`]).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -10,6 +14,7 @@ use protocol::{
 };
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap};
 use serde::de::DeserializeOwned;
 
 use crate::{SyncError, Transport, TransportError};
@@ -126,8 +131,58 @@ fn read<T: DeserializeOwned>(response: Response) -> Result<(T, usize), Transport
     })
 }
 
-fn json_body<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, TransportError> {
-    serde_json::to_vec(value).map_err(|e| TransportError::Offline(format!("cannot encode the request: {e}")))
+fn json_body<T: serde::Serialize>(value: &T) -> Result<RequestBody, TransportError> {
+    let json =
+        serde_json::to_vec(value).map_err(|e| TransportError::Offline(format!("cannot encode the request: {e}")))?;
+    Ok(RequestBody { json, zstd: None })
+}
+
+/// The zstd level of push bodies: zstd's default, most of what it can save at a fraction of the
+/// time the higher levels take.
+const PUSH_ZSTD_LEVEL: i32 = 3;
+
+/// A request body: its JSON, and the same compressed with zstd when it is sent so.
+struct RequestBody {
+    json: Vec<u8>,
+    zstd: Option<Vec<u8>>,
+}
+
+impl RequestBody {
+    /// The body, also compressed with zstd (sent plain when compressing fails: it never should).
+    fn compressed(self) -> Self {
+        match zstd::bulk::compress(&self.json, PUSH_ZSTD_LEVEL) {
+            Ok(zstd) => RequestBody { zstd: Some(zstd), ..self },
+            Err(e) => {
+                tracing::warn!(error = %e, "a request body could not be compressed; sending it plain");
+                self
+            }
+        }
+    }
+}
+
+/// Whether the server refused a compressed body for its coding: it answers `unsupported_encoding`
+/// (415), or `malformed` (400) without listing zstd in its `Accept-Encoding`, as a server older
+/// than compression does when it reads the compressed bytes as JSON. A server that reads zstd
+/// lists it on every answer, so its 400 is about what the body says and stays an error (the
+/// engine halves the push). Either way nothing was processed: sending again is safe.
+fn refuses_coding(response: &Response) -> bool {
+    match response.status() {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => true,
+        StatusCode::BAD_REQUEST => !reads_zstd(response.headers()),
+        _ => false,
+    }
+}
+
+/// Whether an answer's `Accept-Encoding` lists zstd (with a weight above 0).
+fn reads_zstd(headers: &HeaderMap) -> bool {
+    headers.get_all(ACCEPT_ENCODING).iter().filter_map(|value| value.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |item| {
+            let mut parts = item.split(';').map(str::trim);
+            let named = parts.next().is_some_and(|coding| coding.eq_ignore_ascii_case("zstd"));
+            let refused = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0));
+            named && !refused
+        },
+    )
 }
 
 /// Persists a refreshed session; see [`HttpTransport::with_session_saver`].
@@ -139,7 +194,10 @@ pub struct HttpTransport {
     session: Session,
     refreshed: bool,
     save_session: Option<SessionSaver>,
+    /// Whether push bodies go compressed: until the server shows it does not read zstd.
+    compress_pushes: bool,
     bytes_sent: u64,
+    json_bytes_sent: u64,
     bytes_received: u64,
 }
 
@@ -154,7 +212,9 @@ impl HttpTransport {
             session,
             refreshed: false,
             save_session: None,
+            compress_pushes: true,
             bytes_sent: 0,
+            json_bytes_sent: 0,
             bytes_received: 0,
         })
     }
@@ -163,13 +223,26 @@ impl HttpTransport {
         &self.session
     }
 
-    /// Bytes of request and response bodies so far: what went over the wire, headers aside.
+    /// Bytes of request bodies so far, as they went over the wire (compressed when they were),
+    /// headers aside.
     pub fn bytes_sent(&self) -> u64 {
         self.bytes_sent
     }
 
+    /// Bytes of the JSON of request bodies so far, before compression.
+    pub fn json_bytes_sent(&self) -> u64 {
+        self.json_bytes_sent
+    }
+
+    /// Bytes of the JSON of answers so far, as decoded: a compressed answer took fewer on the
+    /// wire (reqwest decodes it before the transport sees it; the server can count those).
     pub fn bytes_received(&self) -> u64 {
         self.bytes_received
+    }
+
+    /// Whether pushes still go compressed (false once the server showed it does not read zstd).
+    pub fn compresses_pushes(&self) -> bool {
+        self.compress_pushes
     }
 
     /// The session, if it was refreshed since the last call: the caller persists it.
@@ -212,22 +285,42 @@ impl HttpTransport {
     }
 
     /// Sends a request with the access token; on an expired token, refreshes once and retries.
+    /// A compressed body the server refuses for its coding is sent again plain, and so are the
+    /// pushes after it, for the transport's life.
     fn call<T: DeserializeOwned>(
         &mut self,
-        body: Option<Vec<u8>>,
+        body: Option<RequestBody>,
         build: impl Fn(&Client, &str) -> RequestBuilder,
     ) -> Result<T, TransportError> {
-        for attempt in 0..2 {
+        let mut refreshed = false;
+        loop {
             let mut request = build(&self.client, &self.base_url)
                 .bearer_auth(&self.session.access_token)
                 .header(protocol::SCHEMA_HEADER, domain::SCHEMA_VERSION.to_string());
+            let compressed = body.as_ref().and_then(|b| b.zstd.as_ref()).filter(|_| self.compress_pushes);
             if let Some(body) = &body {
-                self.bytes_sent += body.len() as u64;
-                request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
+                let sent = compressed.unwrap_or(&body.json);
+                self.bytes_sent += sent.len() as u64;
+                self.json_bytes_sent += body.json.len() as u64;
+                request = request.header(CONTENT_TYPE, "application/json").body(sent.clone());
+                if compressed.is_some() {
+                    request = request.header(CONTENT_ENCODING, "zstd");
+                }
             }
             let response = request.send().map_err(|e| TransportError::Offline(e.to_string()))?;
+            if compressed.is_some() && refuses_coding(&response) {
+                tracing::info!(
+                    status = response.status().as_u16(),
+                    "the server does not read zstd request bodies; sending them plain from now on"
+                );
+                self.compress_pushes = false;
+                continue;
+            }
             match read::<T>(response) {
-                Err(TransportError::Unauthorized(_)) if attempt == 0 => self.refresh()?,
+                Err(TransportError::Unauthorized(_)) if !refreshed => {
+                    self.refresh()?;
+                    refreshed = true;
+                }
                 Ok((value, size)) => {
                     self.bytes_received += size as u64;
                     return Ok(value);
@@ -235,13 +328,13 @@ impl HttpTransport {
                 Err(e) => return Err(e),
             }
         }
-        Err(TransportError::Unauthorized(codes::TOKEN_EXPIRED.into()))
     }
 }
 
 impl Transport for HttpTransport {
     fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
         let body = json_body(request)?;
+        let body = if self.compress_pushes { body.compressed() } else { body };
         self.call(Some(body), |c, base| c.post(url(base, paths::PUSH)))
     }
 
@@ -313,5 +406,37 @@ impl Transport for HttpTransport {
         self.session = handover;
         self.refreshed = true;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+
+    fn reads(listed: &[&'static str]) -> bool {
+        let mut headers = HeaderMap::new();
+        for value in listed {
+            headers.append(ACCEPT_ENCODING, HeaderValue::from_static(value));
+        }
+        reads_zstd(&headers)
+    }
+
+    #[test]
+    fn a_server_reads_zstd_only_when_its_answers_list_it() {
+        let cases: [(&[&'static str], bool); 8] = [
+            (&["zstd, gzip"], true),
+            (&["gzip", "ZSTD"], true),
+            (&["gzip;q=1, zstd;q=0.5"], true),
+            (&[], false),
+            (&["gzip"], false),
+            (&["zstd;q=0"], false),
+            (&["zstd-like"], false),
+            (&["identity"], false),
+        ];
+        for (listed, expected) in cases {
+            assert_eq!(reads(listed), expected, "{listed:?}");
+        }
     }
 }

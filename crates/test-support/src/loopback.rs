@@ -13,6 +13,16 @@ pub struct Loopback {
 impl Loopback {
     /// Serves `server` on `127.0.0.1` with `worker_threads` threads.
     pub fn serve(server: Server, worker_threads: usize) -> Loopback {
+        Loopback::serve_wrapped(server, worker_threads, |router| router)
+    }
+
+    /// [`Loopback::serve`], the server's router wrapped by `wrap` first: a layer that counts what
+    /// crosses, or one that makes it behave as an older server would.
+    pub fn serve_wrapped(
+        server: Server,
+        worker_threads: usize,
+        wrap: impl FnOnce(axum::Router) -> axum::Router,
+    ) -> Loopback {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(worker_threads)
             .enable_all()
@@ -20,7 +30,7 @@ impl Loopback {
             .expect("runtime");
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        let router = sync_server::router(server.clone());
+        let router = wrap(sync_server::router(server.clone()));
         runtime.spawn(async move { axum::serve(listener, router).await });
         Loopback { server, url, runtime }
     }

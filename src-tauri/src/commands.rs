@@ -118,7 +118,9 @@ pub async fn sign_in(state: State<'_, AppState>, request: SignInRequest) -> Resu
     blocking(&state, move |inner| {
         // Whoever was signed in is signed out first: one account open at a time.
         lock(&inner.account).take();
+        let started = std::time::Instant::now();
         let account = app::account::sign_in(&inner.data_dir, &request, &inner.default_server_url)?;
+        tracing::debug!(ms = ms(started.elapsed()), "the account is open");
         let user = account.user.clone();
         *lock(&inner.account) = Some(account);
         sync_task::update_status(inner, |s| *s = SyncStatusView { signed_in: true, ..SyncStatusView::default() });

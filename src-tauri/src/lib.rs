@@ -145,6 +145,8 @@ pub fn run() {
                 .unwrap_or(DEFAULT_SERVER_URL.into());
             let settings = settings::load(&config_dir);
             sync_client::allow_insecure_http(settings.allow_insecure_http);
+            // Ready before the password is typed.
+            sync_client::warm_up();
             let inner = Arc::new(Inner {
                 settings: Mutex::new(settings),
                 data_dir,

@@ -163,6 +163,9 @@ pub fn local_usernames(data_dir: &Path) -> Vec<String> {
 
 /// Signs in: offline with the local database when there is one, online otherwise.
 pub fn sign_in(data_dir: &Path, request: &SignInRequest, default_server_url: &str) -> Result<Account, AppError> {
+    // While the key is derived (a quarter of a second, on purpose), the client that asks the
+    // server is made.
+    sync_client::warm_up();
     let account = open_account(data_dir, request, default_server_url)?;
     tracing::info!(username = %account.user.username, role = account.user.role.as_str(), online = account.user.online_sign_in, "signed in");
     Ok(account)
@@ -198,6 +201,7 @@ fn username_spec() -> &'static domain::entity::FieldSpec {
 }
 
 fn open_existing(path: &Path, username: &str, password: &str, server_url: &str) -> Result<Account, AppError> {
+    let started = std::time::Instant::now();
     let (mut store, key) = match open_with_password(path, password) {
         Ok(opened) => opened,
         // Perhaps the password was changed on the server: the server's word may unlock it.
@@ -210,7 +214,11 @@ fn open_existing(path: &Path, username: &str, password: &str, server_url: &str) 
     let server_url = saved.as_ref().map_or(server_url.to_string(), |s| s.server_url.clone());
     // The password is right (the database opened with it). Sign in online too when the server
     // answers promptly: the new session replaces the saved one, which the server revokes.
-    let (session, online) = match online_login(&mut store, &server_url, username, password, true) {
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "the database is open");
+    let asked = std::time::Instant::now();
+    let login = online_login(&mut store, &server_url, username, password, true);
+    tracing::debug!(ms = asked.elapsed().as_millis() as u64, "the server was asked");
+    let (session, online) = match login {
         Ok(fresh) => {
             // The saved session is replaced: revoked on the server too (best-effort, briefly).
             if let Some(old) = saved.as_ref().and_then(|s| s.session.as_ref())

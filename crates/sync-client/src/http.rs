@@ -92,6 +92,19 @@ pub fn logout(base_url: &str, refresh_token: &str) -> Result<(), SyncError> {
     Ok(())
 }
 
+/// Makes the sign-in client in the background (its TLS set-up takes a good part of a tenth of a
+/// second), so that a sign-in, which first derives the database key, finds it ready.
+pub fn warm_up() {
+    let spawned = std::thread::Builder::new().name("sign-in client".into()).spawn(|| {
+        if let Err(e) = prompt_client() {
+            tracing::debug!(error = %e, "the sign-in client could not be made ahead");
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::debug!(error = %e, "no thread to make the sign-in client ahead");
+    }
+}
+
 /// A client for sign-in and sign-out, made once per process: a short connect timeout.
 fn prompt_client() -> Result<Client, TransportError> {
     static CLIENT: OnceLock<Client> = OnceLock::new();

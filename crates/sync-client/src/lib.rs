@@ -16,7 +16,7 @@ mod transport;
 
 pub use backoff::Backoff;
 pub use engine::{Engine, PullProgress, SyncReport};
-pub use http::{HttpTransport, SIGN_IN_CONNECT_TIMEOUT, SessionSaver, login, login_promptly, logout};
+pub use http::{HttpTransport, SIGN_IN_CONNECT_TIMEOUT, SessionSaver, login, login_promptly, logout, warm_up};
 pub use server_url::{
     ALLOW_INSECURE_HTTP_ENV, InsecureServerUrl, allow_insecure_http, check_server_url, insecure_http_allowed,
 };

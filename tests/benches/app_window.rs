@@ -37,9 +37,13 @@ use domain::field;
 use serde_json::{Value, json};
 use shegong_tests::webdriver::{click, type_into, wait_for};
 use shegong_tests::{DEMO_PASSWORD, DesktopApp, SyncServer, deadline};
+use test_support::bench::{figure, percentile, scale};
 use test_support::county::{self, Home};
 use thirtyfour::prelude::*;
 use uuid::Uuid;
+
+/// The name each figure of this benchmark carries.
+const BENCH: &str = "app_window";
 
 const TARGET_PAINT_MS: f64 = 300.0;
 const TARGET_RSS_MB: f64 = 200.0;
@@ -57,34 +61,8 @@ const ROSTER_PAGE_SIZE: u32 = 50;
 
 type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-fn scale() -> f64 {
-    std::env::var("SHEGONG_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).filter(|s: &f64| *s > 0.0).unwrap_or(1.0)
-}
-
 fn runs() -> usize {
-    std::env::var("SHEGONG_BENCH_ITERATIONS").ok().and_then(|s| s.parse().ok()).filter(|n| *n > 0).unwrap_or(20)
-}
-
-fn percentile(samples: &[f64], p: f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN)
-}
-
-/// One figure as one JSON line.
-fn figure(name: &str, value: f64, unit: &str, baseline: Option<f64>, target: Option<f64>) {
-    let ratio = baseline.filter(|b| *b > 0.0).map(|b| value / b);
-    let line = json!({
-        "bench": "app_window",
-        "name": name,
-        "value": (value * 1000.0).round() / 1000.0,
-        "unit": unit,
-        "baseline": baseline.map(|b| (b * 1000.0).round() / 1000.0),
-        "ratio": ratio.map(|r| (r * 10.0).round() / 10.0),
-        "target": target,
-        "met": target.map(|t| value <= t),
-    });
-    println!("{line}");
+    test_support::bench::iterations(20)
 }
 
 /// Clicks `click_css` inside the window and waits (up to 20 s) until `done_css` shows text, then
@@ -388,6 +366,7 @@ async fn run() -> BenchResult {
     driver.quit().await?;
 
     figure(
+        BENCH,
         "launch to sign-in form painted p50 (WebDriver session start included)",
         percentile(&launch, 0.5),
         "ms",
@@ -395,6 +374,7 @@ async fn run() -> BenchResult {
         None,
     );
     figure(
+        BENCH,
         "launch to sign-in form painted, slowest (WebDriver session start included)",
         percentile(&launch, 1.0),
         "ms",
@@ -402,6 +382,7 @@ async fn run() -> BenchResult {
         Some(TARGET_LAUNCH_MS),
     );
     figure(
+        BENCH,
         "sign-in (offline) to roster painted, slowest",
         percentile(&sign_in_to_roster, 1.0),
         "ms",
@@ -415,8 +396,9 @@ async fn run() -> BenchResult {
         ("case board (deputy head)", &board, board_base),
         ("closure queue (supervisor)", &queue, queue_base),
     ] {
-        figure(&format!("{name}: click to painted p50"), percentile(samples, 0.5), "ms", Some(baseline), None);
+        figure(BENCH, &format!("{name}: click to painted p50"), percentile(samples, 0.5), "ms", Some(baseline), None);
         figure(
+            BENCH,
             &format!("{name}: click to painted p95"),
             percentile(samples, 0.95),
             "ms",
@@ -424,8 +406,8 @@ async fn run() -> BenchResult {
             Some(TARGET_PAINT_MS),
         );
     }
-    figure("app process resident set", app_rss_mb, "MB", None, Some(TARGET_RSS_MB));
-    figure("app and web view processes, proportional set", total_pss_mb, "MB", None, None);
+    figure(BENCH, "app process resident set", app_rss_mb, "MB", None, Some(TARGET_RSS_MB));
+    figure(BENCH, "app and web view processes, proportional set", total_pss_mb, "MB", None, None);
     Ok(())
 }
 

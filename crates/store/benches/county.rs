@@ -58,8 +58,12 @@ use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 use serde_json::{Value, json};
 use store::{DbKey, Store};
+use test_support::bench::{figure, percentile, scale};
 use test_support::county::{County, GIVEN, OBSERVATIONS, Person, SEED, generate, today};
 use uuid::Uuid;
+
+/// The name each figure of this benchmark carries.
+const BENCH: &str = "county";
 
 const TARGET_SCREEN_P95_MS: f64 = 20.0;
 const TARGET_RECORD_P95_MS: f64 = 5.0;
@@ -70,34 +74,8 @@ const EDITS: usize = 100_000;
 /// The roster page the UI asks for (`ui/src/pages/roster.rs`).
 const ROSTER_PAGE_SIZE: u32 = 50;
 
-fn scale() -> f64 {
-    std::env::var("SHEGONG_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).filter(|s: &f64| *s > 0.0).unwrap_or(1.0)
-}
-
 fn iterations() -> usize {
-    std::env::var("SHEGONG_BENCH_ITERATIONS").ok().and_then(|s| s.parse().ok()).filter(|n| *n > 0).unwrap_or(200)
-}
-
-fn percentile(samples: &[f64], p: f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN)
-}
-
-/// One figure as one JSON line (the shape of `tests/benches/app_window.rs`).
-fn figure(name: &str, value: f64, unit: &str, baseline: Option<f64>, target: Option<f64>) {
-    let ratio = baseline.filter(|b| *b > 0.0).map(|b| value / b);
-    let line = json!({
-        "bench": "county",
-        "name": name,
-        "value": (value * 1000.0).round() / 1000.0,
-        "unit": unit,
-        "baseline": baseline.map(|b| (b * 1000.0).round() / 1000.0),
-        "ratio": ratio.map(|r| (r * 10.0).round() / 10.0),
-        "target": target,
-        "met": target.map(|t| value <= t),
-    });
-    println!("{line}");
+    test_support::bench::iterations(200)
 }
 
 /// A screen's timings in milliseconds, and the rows it showed (the last run's).
@@ -312,7 +290,14 @@ fn main() {
     drop(Store::open(&login_path, "demo1234").expect("create"));
     let started = Instant::now();
     drop(Store::open(&login_path, "demo1234").expect("login"));
-    figure("sign-in: key derivation (argon2id) and open", started.elapsed().as_secs_f64() * 1000.0, "ms", None, None);
+    figure(
+        BENCH,
+        "sign-in: key derivation (argon2id) and open",
+        started.elapsed().as_secs_f64() * 1000.0,
+        "ms",
+        None,
+        None,
+    );
 
     // The baseline of the load, then closed: one large database open at a time.
     let plain_path = dir.path().join("plain.db");
@@ -328,6 +313,7 @@ fn main() {
     let creates = county.entities.iter().enumerate().map(|(i, e)| create_of(e, i as u64 + 1));
     let first_pull = pull(&mut store, creates, &mut cursor);
     figure(
+        BENCH,
         &format!(
             "first pull: {} entities applied (Store::apply_pulled, pages of {PULL_PAGE}); baseline: plain SQLite bulk insert",
             county.entities.len()
@@ -342,6 +328,7 @@ fn main() {
     let (pulled_edits, edited) = edits(&county, edit_count);
     let edits_pull = pull(&mut store, pulled_edits.into_iter(), &mut cursor);
     figure(
+        BENCH,
         &format!("edits pulled: {edit_count} updates applied (Store::apply_pulled), kept as history"),
         edits_pull.as_secs_f64(),
         "s",
@@ -356,6 +343,7 @@ fn main() {
     let started = Instant::now();
     store.optimize().expect("optimize");
     figure(
+        BENCH,
         "PRAGMA optimize after the pull (Store::optimize, as the sync task runs it)",
         started.elapsed().as_secs_f64() * 1000.0,
         "ms",
@@ -370,7 +358,7 @@ fn main() {
         .map(|suffix| std::fs::metadata(format!("{}{suffix}", path.display())).map_or(0, |m| m.len()))
         .sum::<u64>() as f64
         / 1e6;
-    figure("store file after the pulls", file_mb, "MB", None, None);
+    figure(BENCH, "store file after the pulls", file_mb, "MB", None, None);
 
     // The next sign-in opens the store again; the page cache fills as the device is used.
     let mut store = Store::open_with_key(&path, &key).expect("reopen");
@@ -404,8 +392,15 @@ fn main() {
         );
     }
     for t in &timings {
-        figure(&format!("{}: p50", t.name), percentile(&t.samples, 0.5), "ms", None, None);
-        figure(&format!("{}: p95", t.name), percentile(&t.samples, 0.95), "ms", None, Some(TARGET_SCREEN_P95_MS));
+        figure(BENCH, &format!("{}: p50", t.name), percentile(&t.samples, 0.5), "ms", None, None);
+        figure(
+            BENCH,
+            &format!("{}: p95", t.name),
+            percentile(&t.samples, 0.95),
+            "ms",
+            None,
+            Some(TARGET_SCREEN_P95_MS),
+        );
     }
 
     let (record, record_normal) = record_visits(&mut store, &county, runs);
@@ -413,8 +408,8 @@ fn main() {
     let started = Instant::now();
     drop(store);
     let closed_after_use_ms = started.elapsed().as_secs_f64() * 1000.0;
-    figure("close the store after the pull (PRAGMA optimize on closing)", closed_ms, "ms", None, None);
-    figure("close the store after use (PRAGMA optimize on closing)", closed_after_use_ms, "ms", None, None);
+    figure(BENCH, "close the store after the pull (PRAGMA optimize on closing)", closed_ms, "ms", None, None);
+    figure(BENCH, "close the store after use (PRAGMA optimize on closing)", closed_after_use_ms, "ms", None, None);
 
     // Baseline of a write: the same kind of row, one plain INSERT and COMMIT, same durability.
     let plain = plain_connection(&plain_path);
@@ -430,6 +425,7 @@ fn main() {
     let p = |t: &Timing, q: f64| percentile(&t.samples, q);
     let baseline = "baseline: plain SQLite INSERT + COMMIT, WAL, synchronous = FULL";
     figure(
+        BENCH,
         &format!("record a visit (Store::record, synchronous = FULL): p50; {baseline}"),
         p(&record, 0.5),
         "ms",
@@ -437,6 +433,7 @@ fn main() {
         None,
     );
     figure(
+        BENCH,
         &format!("record a visit (Store::record, synchronous = FULL): p95; {baseline}"),
         p(&record, 0.95),
         "ms",
@@ -444,8 +441,15 @@ fn main() {
         Some(TARGET_RECORD_P95_MS),
     );
     let normal = "synchronous = NORMAL, not the app's setting: what FULL costs; baseline: the same with FULL";
-    figure(&format!("record a visit, {normal}: p50"), p(&record_normal, 0.5), "ms", Some(p(&record, 0.5)), None);
-    figure(&format!("record a visit, {normal}: p95"), p(&record_normal, 0.95), "ms", Some(p(&record, 0.95)), None);
+    figure(BENCH, &format!("record a visit, {normal}: p50"), p(&record_normal, 0.5), "ms", Some(p(&record, 0.5)), None);
+    figure(
+        BENCH,
+        &format!("record a visit, {normal}: p95"),
+        p(&record_normal, 0.95),
+        "ms",
+        Some(p(&record, 0.95)),
+        None,
+    );
 }
 
 /// Times each screen through the app's use cases.

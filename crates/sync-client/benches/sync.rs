@@ -32,12 +32,12 @@ use serde_json::{Value, json};
 use store::{DbKey, Store};
 use sync_client::{Engine, HttpTransport};
 use sync_server::{NewUser, Server, ServerSettings, SqliteStorage};
+use test_support::bench::{figure, scale};
 use test_support::loopback::Loopback;
 use uuid::Uuid;
 
-fn scale() -> f64 {
-    std::env::var("SHEGONG_BENCH_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0)
-}
+/// The name each figure of this benchmark carries.
+const BENCH: &str = "sync";
 
 fn scaled(n: usize) -> usize {
     ((n as f64 * scale()).round() as usize).max(1)
@@ -307,22 +307,6 @@ fn json_bytes(device: &mut Device) -> u64 {
     transport.json_bytes_sent() + transport.bytes_received()
 }
 
-/// One figure as one JSON line.
-fn figure(name: &str, value: f64, unit: &str, baseline: Option<f64>, target: Option<f64>) {
-    let ratio = baseline.filter(|b| *b > 0.0).map(|b| value / b);
-    let line = json!({
-        "bench": "sync",
-        "name": name,
-        "value": (value * 10.0).round() / 10.0,
-        "unit": unit,
-        "baseline": baseline.map(|b| (b * 10.0).round() / 10.0),
-        "ratio": ratio.map(|r| (r * 1000.0).round() / 1000.0),
-        "target": target,
-        "met": target.map(|t| value <= t),
-    });
-    println!("{line}");
-}
-
 /// A first pull's bytes on the wire per record, at most: village links are slow and metered.
 const TARGET_FIRST_PULL_WIRE_BYTES_PER_RECORD: f64 = 250.0;
 
@@ -518,8 +502,9 @@ fn main() {
         "  ratio first pull / bulk insert: {:.2}x (target: within 3x)",
         first_pull.as_secs_f64() / baseline.as_secs_f64()
     );
-    figure("first_pull_bytes_per_record_raw", json_per_record, "bytes/record", None, None);
+    figure(BENCH, "first_pull_bytes_per_record_raw", json_per_record, "bytes/record", None, None);
     figure(
+        BENCH,
         "first_pull_bytes_per_record_wire",
         wire_per_record,
         "bytes/record",
@@ -598,8 +583,8 @@ fn main() {
     println!(
         "  both rounds, every body both ways: {week_json:.0} bytes of JSON and {week_wire:.0} on the wire per change"
     );
-    figure("week_offline_bytes_per_record_raw", week_json, "bytes/record", None, None);
-    figure("week_offline_bytes_per_record_wire", week_wire, "bytes/record", Some(week_json), None);
+    figure(BENCH, "week_offline_bytes_per_record_raw", week_json, "bytes/record", None, None);
+    figure(BENCH, "week_offline_bytes_per_record_wire", week_wire, "bytes/record", Some(week_json), None);
 
     // 3. A day's work (200 changes) round trip: pushed by one, pulled by another.
     // Each device's round is `sync_once` (push, pull, verify) step by step, to see the parts.
@@ -661,7 +646,7 @@ fn main() {
     println!(
         "  both devices' rounds, every body both ways: {day_json:.0} bytes of JSON and {day_wire:.0} on the wire per change"
     );
-    figure("day_sync_bytes_per_record_raw", day_json, "bytes/record", None, None);
-    figure("day_sync_bytes_per_record_wire", day_wire, "bytes/record", Some(day_json), None);
+    figure(BENCH, "day_sync_bytes_per_record_raw", day_json, "bytes/record", None, None);
+    figure(BENCH, "day_sync_bytes_per_record_wire", day_wire, "bytes/record", Some(day_json), None);
     let _ = (&station.server, &station.villages, &station.workers);
 }

@@ -1,4 +1,5 @@
-//! Fixtures the tests of several crates share, written once: valid resident ID numbers
+//! Fixtures the tests of several crates share, written once: how benchmarks print their
+//! figures ([`bench`]), valid resident ID numbers
 //! ([`id_number`]), a clock tests move ([`clock`]), the writes that make recipients, visits and
 //! cases and walk a case to its closure ([`writes`]), and, with the `server` feature, a
 //! two-station world on an in-process sync server ([`world`]) served on a loopback port
@@ -7,6 +8,7 @@
 //! A dev-dependency only. It depends on `domain` (and on `sync-server` with `server`), never on
 //! the app, Tauri or the end-to-end harness (`shegong-tests`).
 
+pub mod bench;
 pub mod clock;
 pub mod county;
 pub mod id_number;

@@ -162,18 +162,33 @@ impl DesktopApp {
     }
 
     /// Starts the app in a new WebDriver session. Quitting the session quits the app.
+    ///
+    /// A request the driver dropped before answering (seen on a loaded machine: tauri-driver
+    /// listens before the native driver behind it does) made no session, so it is asked again,
+    /// up to three times a second apart; any answer from the driver is final.
     pub async fn launch(&self) -> Result<WebDriver> {
         let mut caps = Capabilities::new();
         caps.set("browserName", "wry")?;
         caps.set("tauri:options", json!({ "application": self.application }))?;
-        WebDriver::new(self.driver.url(), caps).await.map_err(|e| {
-            HarnessError::Setup(format!(
-                "the app did not start under WebDriver: {e} (display {} running: {}, tauri-driver running: {})",
-                self.display.name(),
-                self.display.is_running(),
-                self.driver.process.is_running()
-            ))
-        })
+        let mut attempt = 1;
+        loop {
+            match WebDriver::new(self.driver.url(), caps.clone()).await {
+                Ok(driver) => return Ok(driver),
+                Err(e) if attempt < 3 && e.to_string().contains("error sending request") => {
+                    eprintln!("the driver dropped the new session's request ({e}); asking again");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => {
+                    return Err(HarnessError::Setup(format!(
+                        "the app did not start under WebDriver: {e} (display {} running: {}, tauri-driver running: {})",
+                        self.display.name(),
+                        self.display.is_running(),
+                        self.driver.process.is_running()
+                    )));
+                }
+            }
+        }
     }
 
     pub fn dirs(&self) -> &AppDirs {

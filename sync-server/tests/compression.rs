@@ -14,25 +14,8 @@ use protocol::{ApiError, PullResponse, PushRequest, PushResponse, SCHEMA_HEADER,
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 
-/// Starts the server as `shegong-sync serve` does, on 127.0.0.1:0; returns its base URL and a
-/// switch that stops it.
 async fn start(world: &World) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let (url_tx, url_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = world.server.clone();
-    tokio::spawn(async move {
-        let listen = "127.0.0.1:0".parse().expect("address");
-        let on_listening = move |url: &str| {
-            let _ = url_tx.send(url.to_owned());
-        };
-        let stopped = async move {
-            let _ = stop_rx.await;
-        };
-        if let Err(e) = sync_server::serve(server, listen, None, on_listening, stopped).await {
-            panic!("server failed: {e}");
-        }
-    });
-    (url_rx.await.expect("the server reports its address"), stop_tx)
+    serve_on_loopback(world.server.clone()).await
 }
 
 /// A client that decodes nothing itself: the test sees the bytes as they travelled.

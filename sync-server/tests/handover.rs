@@ -22,9 +22,8 @@ struct Story {
     offline: Vec<Change>,
 }
 
-/// Worker A has a case; offline, A edits it and records a follow-up; meanwhile the deputy head
-/// gives the case to worker B; then A's laptop pushes.
-fn reassigned_while_offline() -> Story {
+/// Worker A has a case (of 张三), both A's laptop and the deputy head's synced.
+fn a_case_of_worker_a() -> (World, Device, Device, Uuid) {
     let world = World::new();
     let mut a = world.login("wa");
     let mut deputy = world.login("ds");
@@ -33,6 +32,13 @@ fn reassigned_while_offline() -> Story {
     a.send_ok(vec![create, open]);
     a.sync();
     deputy.sync();
+    (world, a, deputy, case)
+}
+
+/// Worker A has a case; offline, A edits it and records a follow-up; meanwhile the deputy head
+/// gives the case to worker B; then A's laptop pushes.
+fn reassigned_while_offline() -> Story {
+    let (world, mut a, mut deputy, case) = a_case_of_worker_a();
 
     let offline = vec![
         a.stamp(Write::update(EntityKind::Case, case).set(field::case::PLAN_STRATEGY, "每周电话联系家属")),
@@ -184,14 +190,7 @@ fn a_forged_or_out_of_scope_change_is_not_offered() {
 
 #[test]
 fn the_previous_workers_devices_hear_whom_a_reassigned_case_went_to() {
-    let world = World::new();
-    let mut a = world.login("wa");
-    let mut deputy = world.login("ds");
-    let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
-    let (case, open) = new_case(world.station_s, person, world.worker_a, opened_on());
-    a.send_ok(vec![create, open]);
-    a.sync();
-    deputy.sync();
+    let (world, mut a, mut deputy, case) = a_case_of_worker_a();
     deputy.send_ok(vec![Write::update(EntityKind::Case, case).set(field::case::WORKER_ID, world.worker_b.to_string())]);
     let pulled = a.sync();
     let evicted: Vec<_> = pulled

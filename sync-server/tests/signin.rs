@@ -104,25 +104,6 @@ fn sign_ins_wait_for_a_free_hashing_slot_and_all_get_through() {
     }
 }
 
-/// Starts the server on a loopback port; returns its URL and the stopper.
-async fn serve(server: Server) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let (url_tx, url_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let listen = "127.0.0.1:0".parse().expect("address");
-        let on_listening = move |url: &str| {
-            let _ = url_tx.send(url.to_owned());
-        };
-        let stopped = async move {
-            let _ = stop_rx.await;
-        };
-        if let Err(e) = sync_server::serve(server, listen, None, on_listening, stopped).await {
-            panic!("server failed: {e}");
-        }
-    });
-    (url_rx.await.expect("the server reports its address"), stop_tx)
-}
-
 async fn login_over_http(client: &reqwest::Client, url: &str, body: &LoginRequest) -> Result<Session, ApiError> {
     let response = client
         .post(format!("{url}{}", paths::LOGIN))
@@ -146,7 +127,7 @@ async fn failures_from_one_address_lock_that_address_whatever_the_usernames() {
     let _deadline = shegong_tests::deadline(StdDuration::from_secs(60));
     let world = World::new();
     let server = with_limits(&world, LoginLimits { max_failures_per_address: 3, ..LoginLimits::default() });
-    let (url, stop) = serve(server).await;
+    let (url, stop) = serve_on_loopback(server).await;
     let client = reqwest::Client::new();
 
     for username in ["wa", "wb"] {

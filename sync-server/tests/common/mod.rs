@@ -336,3 +336,23 @@ pub fn closed_case(
     supervisor.send_ok(writes);
     ids
 }
+
+/// Starts `server` as `shegong-sync serve` does, on 127.0.0.1:0; returns its base URL and a
+/// switch that stops it.
+pub async fn serve_on_loopback(server: Server) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let (url_tx, url_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let listen = "127.0.0.1:0".parse().expect("address");
+        let on_listening = move |url: &str| {
+            let _ = url_tx.send(url.to_owned());
+        };
+        let stopped = async move {
+            let _ = stop_rx.await;
+        };
+        if let Err(e) = sync_server::serve(server, listen, None, on_listening, stopped).await {
+            panic!("server failed: {e}");
+        }
+    });
+    (url_rx.await.expect("the server reports its address"), stop_tx)
+}

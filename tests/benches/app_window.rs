@@ -240,15 +240,7 @@ async fn run() -> BenchResult {
     if with_case.is_empty() {
         return Err("the county has no open case".into());
     }
-    let query = RosterQuery {
-        category: None,
-        village_id: None,
-        service_point_id: None,
-        search_kind: None,
-        search_text: String::new(),
-        page: 0,
-        page_size: ROSTER_PAGE_SIZE,
-    };
+    let query = RosterQuery::first_page(ROSTER_PAGE_SIZE);
     let today = chrono::Local::now().date_naive();
     let (store, actor) = (&worker.store, worker.actor.clone());
     let roster_base = time_use_case(runs, || Ok(app::roster::roster(store, &query).map(drop)?))?;

@@ -62,15 +62,7 @@ mod tests {
     use crate::testing::{Station, id_number};
 
     fn query(page: u32, page_size: u32) -> RosterQuery {
-        RosterQuery {
-            category: None,
-            village_id: None,
-            service_point_id: None,
-            search_kind: None,
-            search_text: String::new(),
-            page,
-            page_size,
-        }
+        RosterQuery { page, ..RosterQuery::first_page(page_size) }
     }
 
     #[test]

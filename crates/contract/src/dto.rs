@@ -196,6 +196,21 @@ pub struct RosterQuery {
     pub page_size: u32,
 }
 
+impl RosterQuery {
+    /// The first page of `page_size` of everyone, unfiltered.
+    pub fn first_page(page_size: u32) -> RosterQuery {
+        RosterQuery {
+            category: None,
+            village_id: None,
+            service_point_id: None,
+            search_kind: None,
+            search_text: String::new(),
+            page: 0,
+            page_size,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterEntry {
     pub id: Uuid,

@@ -22,8 +22,9 @@
 //!
 //! Every figure is one JSON line: `{"bench","name","value","unit","baseline","ratio","target","met"}`.
 //!
-//! Run (about 10 minutes, most of it the load): `cargo build --release -p shegong-desktop -p
-//! sync-server && ./scripts/build-ui.sh && cargo bench -p shegong-tests --bench app_window`.
+//! Run (about 10 minutes, most of it the load): `./scripts/build-ui.sh && cargo build --release
+//! -p shegong-desktop -p sync-server && cargo bench -p shegong-tests --bench app_window` (the UI
+//! first: the app embeds `ui/dist` when it is compiled), or `./scripts/bench.sh app_window`.
 //! `SHEGONG_BENCH_SCALE=0.05` shrinks the county (the test script's smoke run),
 //! `SHEGONG_BENCH_ITERATIONS` sets the clicks per screen (20).
 

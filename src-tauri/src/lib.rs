@@ -145,7 +145,8 @@ pub fn run() {
                 .unwrap_or(DEFAULT_SERVER_URL.into());
             let settings = settings::load(&config_dir);
             sync_client::allow_insecure_http(settings.allow_insecure_http);
-            // Ready before the password is typed.
+            // The client that asks the server at sign-in is made while the password is typed,
+            // not after the key is derived.
             sync_client::warm_up();
             let inner = Arc::new(Inner {
                 settings: Mutex::new(settings),

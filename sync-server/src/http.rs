@@ -60,28 +60,15 @@ pub const REQUEST_ENCODINGS: &str = "zstd, gzip";
 /// (HTTP 415) before any of it is read, and tells every answer the codings it reads. A coding's
 /// name is read whatever its case; one coding only (not layered ones such as `gzip, zstd`).
 async fn content_encoding(mut request: Request, next: axum::middleware::Next) -> Response {
-    let named: Vec<String> = request
-        .headers()
-        .get_all(header::CONTENT_ENCODING)
-        .iter()
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).trim().to_ascii_lowercase())
-        .collect();
-    let coding = named.join(", ");
-    let known = match coding.as_str() {
-        "zstd" => Some("zstd"),
-        "gzip" => Some("gzip"),
-        "identity" => Some("identity"),
-        _ => None,
-    };
-    let mut response = match known {
-        _ if named.is_empty() => next.run(request).await,
-        Some(known) => {
+    let coding = request_coding(request.headers().get_all(header::CONTENT_ENCODING).iter().map(HeaderValue::as_bytes));
+    let mut response = match coding {
+        Ok(None) => next.run(request).await,
+        Ok(Some(known)) => {
             // The decoder reads the lower-case names only.
             request.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(known));
             next.run(request).await
         }
-        None => {
-            let shown: String = coding.chars().take(64).collect();
+        Err(shown) => {
             tracing::warn!(content_encoding = %shown, "a request body in a coding the server does not read");
             let mut response = HttpError(unsupported_encoding(&shown, REQUEST_ENCODINGS)).into_response();
             // The body is left unread, so the connection is not used again.
@@ -91,6 +78,24 @@ async fn content_encoding(mut request: Request, next: axum::middleware::Next) ->
     };
     response.headers_mut().insert(header::ACCEPT_ENCODING, HeaderValue::from_static(REQUEST_ENCODINGS));
     response
+}
+
+/// The coding a request body comes in, from its `Content-Encoding` values: `Ok(None)` without
+/// any, `Ok(Some(name))` (lower-case) for one the server reads, else `Err` with the codings as
+/// named, cut to 64 characters, for the answer.
+pub fn request_coding<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Result<Option<&'static str>, String> {
+    let named: Vec<String> =
+        values.into_iter().map(|value| String::from_utf8_lossy(value).trim().to_ascii_lowercase()).collect();
+    if named.is_empty() {
+        return Ok(None);
+    }
+    let coding = named.join(", ");
+    match coding.as_str() {
+        "zstd" => Ok(Some("zstd")),
+        "gzip" => Ok(Some("gzip")),
+        "identity" => Ok(Some("identity")),
+        _ => Err(coding.chars().take(64).collect()),
+    }
 }
 
 /// Bounds the time spent on one request, reading its body included: a client that stalls (or

@@ -163,9 +163,6 @@ pub fn local_usernames(data_dir: &Path) -> Vec<String> {
 
 /// Signs in: offline with the local database when there is one, online otherwise.
 pub fn sign_in(data_dir: &Path, request: &SignInRequest, default_server_url: &str) -> Result<Account, AppError> {
-    // While the key is derived (a quarter of a second, on purpose), the client that asks the
-    // server is made.
-    sync_client::warm_up();
     let account = open_account(data_dir, request, default_server_url)?;
     tracing::info!(username = %account.user.username, role = account.user.role.as_str(), online = account.user.online_sign_in, "signed in");
     Ok(account)

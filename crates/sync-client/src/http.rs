@@ -452,4 +452,25 @@ mod tests {
             assert_eq!(reads(listed), expected, "{listed:?}");
         }
     }
+
+    proptest::proptest! {
+        /// Whatever a server (or a proxy) puts in the header, reading it never panics, and a
+        /// header that does not name zstd never makes the client compress.
+        #[test]
+        fn any_accept_encoding_header_reads_without_panic(listed in proptest::collection::vec(".{0,200}", 0..4)) {
+            let mut headers = HeaderMap::new();
+            for value in &listed {
+                if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+                    headers.append(ACCEPT_ENCODING, value);
+                }
+            }
+            let named = headers
+                .get_all(ACCEPT_ENCODING)
+                .iter()
+                .any(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase().contains("zstd"));
+            if !named {
+                proptest::prop_assert!(!reads_zstd(&headers));
+            }
+        }
+    }
 }

@@ -3,7 +3,8 @@
 # - county: the store on a large county through the app's paths (crates/store/benches/county.rs;
 #   about 2 minutes on the 2-core development VM, once built);
 # - sync: a station's first pull, a week offline and a day's round trip against the real server
-#   on loopback (crates/sync-client/benches/sync.rs; under a minute);
+#   on loopback, then a county supervisor's first pull of five stations (peak memory, a cut at
+#   half way and the resumed round) (crates/sync-client/benches/sync.rs; about a minute);
 # - app_window: the real app in a real window with the county on the laptop
 #   (tests/benches/app_window.rs; about 10 minutes, after the UI and the release app are built,
 #   which takes longer the first time).

@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 
 # Debian 12 (bookworm) packages, at the versions of that release: WebKitGTK 4.1 and friends for
 # Tauri, Xvfb and WebKitWebDriver for the UI tests, and a small Chinese font (a bare server has
-# none, and the app is Chinese first). The UI build needs no wasm-opt (scripts/build-ui.sh).
+# none, and the app is Chinese first; the exported PDFs embed it). The UI build needs no
+# wasm-opt (scripts/build-ui.sh). poppler-utils: the report tests read exported PDFs back
+# (pdftotext) and render their first page (pdftoppm).
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential curl wget file pkg-config libxdo-dev libssl-dev
-  libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver fonts-wqy-microhei
+  libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver fonts-wqy-microhei poppler-utils
 )
 # The Rust toolchain used when none is installed (the workspace needs 1.90 or newer).
 RUST_TOOLCHAIN=1.95.0

@@ -490,6 +490,284 @@ pub async fn dismiss_offer(state: State<'_, AppState>, change_id: Uuid) -> Resul
     write(&state, move |a| app::handover::dismiss(&mut a.store, &a.actor, change_id, Moment::current())).await
 }
 
+#[tauri::command]
+pub async fn referrals(state: State<'_, AppState>, query: ReferralQuery) -> Result<ReferralList, CommandError> {
+    read(&state, move |a| app::referral::referrals(&a.store, &a.actor, &query, Moment::current().today)).await
+}
+
+#[tauri::command]
+pub async fn record_referral(state: State<'_, AppState>, values: FieldValues) -> Result<ReferralRow, CommandError> {
+    write(&state, move |a| app::referral::record_referral(&mut a.store, &a.actor, &values, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn move_referral(
+    state: State<'_, AppState>,
+    referral_id: Uuid,
+    step: ReferralStep,
+) -> Result<ReferralRow, CommandError> {
+    write(&state, move |a| app::referral::move_referral(&mut a.store, &a.actor, referral_id, &step, Moment::current()))
+        .await
+}
+
+#[tauri::command]
+pub async fn update_referral(
+    state: State<'_, AppState>,
+    referral_id: Uuid,
+    values: FieldValues,
+) -> Result<ReferralRow, CommandError> {
+    write(&state, move |a| {
+        app::referral::update_referral(&mut a.store, &a.actor, referral_id, &values, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn open_case_from_referral(
+    state: State<'_, AppState>,
+    referral_id: Uuid,
+    recipient_id: Option<Uuid>,
+) -> Result<OpenedCase, CommandError> {
+    write(&state, move |a| {
+        app::referral::open_case_from_referral(&mut a.store, &a.actor, referral_id, recipient_id, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn overdue_referrals(state: State<'_, AppState>) -> Result<OverdueReferrals, CommandError> {
+    read(&state, move |a| app::referral::overdue_referrals(&a.store, &a.actor, Moment::current().today)).await
+}
+
+#[tauri::command]
+pub async fn set_referral_overdue_days(state: State<'_, AppState>, days: Option<u32>) -> Result<(), CommandError> {
+    write(&state, move |a| app::referral::set_referral_overdue_days(&mut a.store, &a.actor, days, Moment::current()))
+        .await
+}
+
+// Supervision, training, working time and the standards view (issue 14): app::supervision,
+// app::training, app::standards.
+
+#[tauri::command]
+pub async fn supervision_page(state: State<'_, AppState>) -> Result<SupervisionPage, CommandError> {
+    read(&state, move |a| app::supervision::supervision_page(&a.store, &a.actor)).await
+}
+
+#[tauri::command]
+pub async fn save_supervision_plan(state: State<'_, AppState>, values: FieldValues) -> Result<Uuid, CommandError> {
+    write(&state, move |a| app::supervision::save_plan(&mut a.store, &a.actor, &values, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn update_supervision_plan(
+    state: State<'_, AppState>,
+    record_id: Uuid,
+    values: FieldValues,
+) -> Result<(), CommandError> {
+    write(&state, move |a| app::supervision::update_plan(&mut a.store, &a.actor, record_id, &values, Moment::current()))
+        .await
+}
+
+#[tauri::command]
+pub async fn save_supervision_session(state: State<'_, AppState>, values: FieldValues) -> Result<Uuid, CommandError> {
+    write(&state, move |a| app::supervision::save_session(&mut a.store, &a.actor, &values, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn set_session_feedback(
+    state: State<'_, AppState>,
+    session_id: Uuid,
+    feedback: String,
+) -> Result<(), CommandError> {
+    write(&state, move |a| {
+        app::supervision::set_feedback(&mut a.store, &a.actor, session_id, &feedback, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn training_page(state: State<'_, AppState>) -> Result<TrainingPage, CommandError> {
+    read(&state, move |a| app::training::training_page(&a.store, &a.actor, Moment::current().today)).await
+}
+
+#[tauri::command]
+pub async fn save_training_record(state: State<'_, AppState>, values: FieldValues) -> Result<Uuid, CommandError> {
+    write(&state, move |a| app::training::save_training(&mut a.store, &a.actor, &values, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn update_training_record(
+    state: State<'_, AppState>,
+    record_id: Uuid,
+    values: FieldValues,
+) -> Result<(), CommandError> {
+    write(&state, move |a| {
+        app::training::update_training(&mut a.store, &a.actor, record_id, &values, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn save_work_time(state: State<'_, AppState>, values: FieldValues) -> Result<Uuid, CommandError> {
+    write(&state, move |a| app::training::save_work_time(&mut a.store, &a.actor, &values, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn standards_view(state: State<'_, AppState>) -> Result<StandardsView, CommandError> {
+    read(&state, move |a| app::standards::standards_view(&a.store, &a.actor, Moment::current().today)).await
+}
+
+#[tauri::command]
+pub async fn set_standard_set(
+    state: State<'_, AppState>,
+    station_id: Uuid,
+    standard_set: Option<domain::standards::StandardSet>,
+) -> Result<(), CommandError> {
+    write(&state, move |a| {
+        app::standards::set_standard_set(&mut a.store, &a.actor, station_id, standard_set, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_qualification(
+    state: State<'_, AppState>,
+    user_id: Uuid,
+    qualification: Option<domain::workforce::Qualification>,
+) -> Result<(), CommandError> {
+    write(&state, move |a| {
+        app::standards::set_qualification(&mut a.store, &a.actor, user_id, qualification, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn resource_library(
+    state: State<'_, AppState>,
+    query: ResourceQuery,
+) -> Result<Vec<ResourceRow>, CommandError> {
+    read(&state, move |a| app::library::resource_library(&a.store, &a.actor, &query)).await
+}
+
+#[tauri::command]
+pub async fn resource_page(state: State<'_, AppState>, resource_id: Uuid) -> Result<ResourcePage, CommandError> {
+    read(&state, move |a| app::library::resource_page(&a.store, resource_id)).await
+}
+
+#[tauri::command]
+pub async fn add_resource(state: State<'_, AppState>, fields: FieldValues) -> Result<ResourcePage, CommandError> {
+    write(&state, move |a| app::library::add_resource(&mut a.store, &a.actor, &fields, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn update_resource(
+    state: State<'_, AppState>,
+    resource_id: Uuid,
+    fields: FieldValues,
+) -> Result<ResourcePage, CommandError> {
+    write(&state, move |a| {
+        app::library::update_resource(&mut a.store, &a.actor, resource_id, &fields, Moment::current())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn activities_of_month(
+    state: State<'_, AppState>,
+    month: Option<String>,
+) -> Result<ActivitiesMonth, CommandError> {
+    read(&state, move |a| {
+        app::activities::activities_of_month(&a.store, &a.actor, month.as_deref(), Moment::current().today)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn add_activity(state: State<'_, AppState>, fields: FieldValues) -> Result<ActivityView, CommandError> {
+    write(&state, move |a| app::activities::add_activity(&mut a.store, &a.actor, &fields, Moment::current())).await
+}
+
+#[tauri::command]
+pub async fn update_activity(
+    state: State<'_, AppState>,
+    activity_id: Uuid,
+    fields: FieldValues,
+) -> Result<ActivityView, CommandError> {
+    write(&state, move |a| {
+        app::activities::update_activity(&mut a.store, &a.actor, activity_id, &fields, Moment::current())
+    })
+    .await
+}
+
+/// Where exports and prints are written: a `reports` folder in the app's data folder (the page
+/// shows the file's name and the folder).
+fn reports_folder(inner: &Inner) -> std::path::PathBuf {
+    inner.data_dir.join("reports")
+}
+
+#[tauri::command]
+pub async fn report_stations(state: State<'_, AppState>) -> Result<Vec<NamedRef>, CommandError> {
+    read(&state, move |a| app::report::report_stations(&a.store, &a.actor)).await
+}
+
+#[tauri::command]
+pub async fn station_report(
+    state: State<'_, AppState>,
+    station_id: Option<Uuid>,
+    period: ReportPeriod,
+) -> Result<Report, CommandError> {
+    read(&state, move |a| app::report::station_report(&a.store, &a.actor, station_id, period, Moment::current().today))
+        .await
+}
+
+#[tauri::command]
+pub async fn export_station_report(
+    state: State<'_, AppState>,
+    station_id: Option<Uuid>,
+    period: ReportPeriod,
+    format: ExportFormat,
+) -> Result<ExportedFile, CommandError> {
+    let (folder, language) = (reports_folder(&state.0), lock(&state.0.settings).language);
+    read(&state, move |a| {
+        let today = Moment::current().today;
+        app::report::export_station_report(&a.store, &a.actor, station_id, period, format, language, &folder, today)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn station_charts(
+    state: State<'_, AppState>,
+    station_id: Option<Uuid>,
+) -> Result<StationCharts, CommandError> {
+    read(&state, move |a| app::report::station_charts(&a.store, &a.actor, station_id, Moment::current().today)).await
+}
+
+#[tauri::command]
+pub async fn print_recipient_file(
+    state: State<'_, AppState>,
+    recipient_id: Uuid,
+) -> Result<ExportedFile, CommandError> {
+    let (folder, language) = (reports_folder(&state.0), lock(&state.0.settings).language);
+    read(&state, move |a| {
+        let document = app::printing::recipient_file_document(&a.store, recipient_id, Moment::current().today)?;
+        let name = format!("{}-{}", document.title.get(language), document.subtitle.get(language));
+        app::report::write_report(&document, &name, ExportFormat::Pdf, language, &folder)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn print_closed_case(state: State<'_, AppState>, case_id: Uuid) -> Result<ExportedFile, CommandError> {
+    let (folder, language) = (reports_folder(&state.0), lock(&state.0.settings).language);
+    read(&state, move |a| {
+        let document = app::printing::closed_case_document(&a.store, &a.actor, case_id, Moment::current().today)?;
+        let name = format!("{}-{}-{}", document.title.get(language), document.subtitle.get(language), case_id.simple());
+        app::report::write_report(&document, &name, ExportFormat::Pdf, language, &folder)
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::command_name;

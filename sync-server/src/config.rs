@@ -59,6 +59,10 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     pub database_key: Option<Secret>,
     pub log: String,
+    /// Serve `GET /metrics` (to this machine only, unless `metrics_token` is set).
+    pub metrics: bool,
+    /// The bearer token a scrape from another machine presents.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Default for Config {
@@ -78,6 +82,8 @@ impl Default for Config {
             tls_key: None,
             database_key: None,
             log: "info".into(),
+            metrics: true,
+            metrics_token: None,
         }
     }
 }
@@ -159,6 +165,14 @@ impl Config {
             "tls_key" => self.tls_key = path(value),
             "database_key" => self.database_key = (!value.is_empty()).then(|| Secret::new(value)),
             "log" => self.log = value.into(),
+            "metrics" => {
+                self.metrics = match value.trim() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(format!("{value:?} is not true or false")),
+                };
+            }
+            "metrics_token" => self.metrics_token = (!value.trim().is_empty()).then(|| Secret::new(value.trim())),
             other => return Err(format!("unknown setting {other:?}")),
         }
         Ok(())
@@ -190,6 +204,11 @@ impl Config {
                 lockout: secs(self.login_lockout_secs),
                 max_concurrent_hashes: self.max_concurrent_password_hashes,
                 ..crate::LoginLimits::default()
+            },
+            metrics: match (self.metrics, &self.metrics_token) {
+                (false, _) => crate::MetricsAccess::Off,
+                (true, None) => crate::MetricsAccess::Local,
+                (true, Some(token)) => crate::MetricsAccess::Token(token.clone()),
             },
             ..ServerSettings::default()
         }
@@ -239,6 +258,18 @@ mod tests {
         assert!(Config::from_toml("colour = \"blue\"").is_err());
         let half = Config::load(None, env(&[("SHEGONG_SYNC__TLS_CERT", "/c.pem")])).expect_err("half TLS");
         assert!(matches!(half, ConfigError::HalfTls));
+    }
+
+    #[test]
+    fn metrics_are_local_by_default_and_a_token_opens_them_to_the_network() {
+        assert_eq!(Config::default().settings().metrics, crate::MetricsAccess::Local);
+        let off = Config::load(None, env(&[("SHEGONG_SYNC__METRICS", "false")])).expect("loads");
+        assert_eq!(off.settings().metrics, crate::MetricsAccess::Off);
+        let token = Config::from_toml("metrics_token = \"scrape-me\"").expect("parses");
+        assert_eq!(token.settings().metrics, crate::MetricsAccess::Token(Secret::new("scrape-me")));
+        assert!(!format!("{token:?}").contains("scrape-me"));
+        let bad = Config::load(None, env(&[("SHEGONG_SYNC__METRICS", "maybe")])).expect_err("not a boolean");
+        assert!(bad.to_string().contains("SHEGONG_SYNC__METRICS"), "{bad}");
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub fn router(server: Server) -> Router {
         .route(paths::HANDED_OVER, get(handed_over))
         .route(paths::HANDED_OVER_DECISION, post(decide_handed_over))
         .route(paths::HEALTH, get(health))
+        .route(crate::metrics::PATH, get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The limit counts a body as decompressed (the decoder sits outside it): a small
@@ -48,7 +49,38 @@ pub fn router(server: Server) -> Router {
         // Answers in zstd or gzip when the client accepts them (zstd preferred).
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(server.settings().request_timeout, request_timeout))
+        // Outermost, so it sees every answer as sent (timeouts and refused codings included).
+        .layer(axum::middleware::from_fn_with_state(server.clone(), observe))
         .with_state(server)
+}
+
+/// The header that carries the id the server gave a request (also in its log lines), so an
+/// answer a user reports can be found in the logs.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Counts and times every request, and logs it with its id, route, status and latency, in a
+/// span the server's own events (which name the user and device by id) are logged in too. The
+/// route is the router's template (`/v1/handed-over/{change_id}`), never the path as sent, and
+/// nothing from headers or bodies is logged.
+async fn observe(State(server): State<Server>, request: Request, next: axum::middleware::Next) -> Response {
+    use tracing::Instrument;
+    let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let request_id = uuid::Uuid::now_v7();
+    let span = tracing::info_span!("request", request_id = %request_id, route = %route, method = %method);
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    server.metrics().request(&route, &method, status, elapsed.as_secs_f64());
+    span.in_scope(|| tracing::info!(status, latency_ms = elapsed.as_millis() as u64, "answered"));
+    if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
 }
 
 /// The codings a request body may come in (`Content-Encoding`), which every answer lists in its
@@ -232,7 +264,9 @@ fn required_schema(headers: &HeaderMap) -> Result<u32, HttpError> {
 async fn blocking<T: Serialize + Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Answer<T> {
-    match tokio::task::spawn_blocking(f).await {
+    // The request's span goes along, so what the server logs there carries the request's id.
+    let span = tracing::Span::current();
+    match tokio::task::spawn_blocking(move || span.in_scope(f)).await {
         Ok(Ok(value)) => Ok(axum::Json(value)),
         Ok(Err(e)) => Err(HttpError(e)),
         Err(join) => Err(HttpError(internal(format!("request handler failed: {join}")))),
@@ -318,11 +352,13 @@ async fn pull(
 ) -> Result<Response, HttpError> {
     let token = bearer(&headers)?;
     let version = required_schema(&headers)?;
-    let body = match tokio::task::spawn_blocking(move || server.pull_json(&token, version, query)).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(e)) => return Err(HttpError(e)),
-        Err(join) => return Err(HttpError(internal(format!("request handler failed: {join}")))),
-    };
+    let span = tracing::Span::current();
+    let body =
+        match tokio::task::spawn_blocking(move || span.in_scope(|| server.pull_json(&token, version, query))).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(e)) => return Err(HttpError(e)),
+            Err(join) => return Err(HttpError(internal(format!("request handler failed: {join}")))),
+        };
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -361,6 +397,24 @@ async fn decide_handed_over(
         .and_then(|axum::extract::Path(text)| uuid::Uuid::try_parse(text.trim()).ok())
         .ok_or_else(|| HttpError(malformed("路径中的修改编号无效", "the change id in the path is not a valid id")))?;
     blocking(move || server.decide_handed_over(&token, change_id, body)).await
+}
+
+/// `GET /metrics`, for whom [`crate::ServerSettings::metrics`] lets read it.
+async fn metrics(
+    State(server): State<Server>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let token = bearer(&headers).ok();
+    let span = tracing::Span::current();
+    let text = match tokio::task::spawn_blocking(move || span.in_scope(|| server.metrics_text(token.as_deref(), addr)))
+        .await
+    {
+        Ok(Ok(text)) => text,
+        Ok(Err(e)) => return Err(HttpError(e)),
+        Err(join) => return Err(HttpError(internal(format!("request handler failed: {join}")))),
+    };
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
 }
 
 #[derive(Serialize)]

@@ -3,6 +3,8 @@
 //!
 //! - [`Server`] is the whole API as synchronous methods; [`router`] puts it on HTTP; [`serve`]
 //!   runs it on a socket (optionally with TLS).
+//! - [`metrics`] is what `GET /metrics` shows a bureau's monitoring; every request is logged
+//!   with ids only (request, user, device), never a person's data or a token.
 //! - [`storage::Storage`] is the one trait a backend implements; [`SqliteStorage`] is the default.
 //! - [`Admin`] creates stations, service points, villages and users, and seeds the demo.
 //!
@@ -19,6 +21,7 @@ mod demo;
 pub mod error;
 mod handover;
 pub mod http;
+pub mod metrics;
 mod push;
 mod scope;
 mod serve;
@@ -30,6 +33,7 @@ pub use admin::{Admin, AdminError, DEMO_PASSWORD, DemoSeed, NewUser};
 pub use batch::SYSTEM_USER_ID;
 pub use config::Config;
 pub use http::router;
+pub use metrics::MetricsAccess;
 pub use serve::{ServeError, open_storage, serve};
 pub use server::{Server, ServerSettings, WallClock, system_clock};
 pub use signin::{LoginLimits, MAX_PASSWORD_BYTES};

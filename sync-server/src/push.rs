@@ -92,6 +92,8 @@ pub(crate) fn push(
     let actor = actor_of(batch.read(), token.user_id)?;
     let latest_date = batch.now.date_naive() + Duration::days(server.settings().future_date_slack_days);
     let mut results = Vec::with_capacity(request.changes.len());
+    // Which answers this push decided (a resend's stored answer is not counted twice).
+    let mut decided = Vec::with_capacity(request.changes.len());
     let mut gap = false;
     for change in request.changes {
         let device_seq = change.device_seq;
@@ -128,6 +130,7 @@ pub(crate) fn push(
             let outcome = process(server, &mut batch, &actor, &mut device, change, latest_date)?;
             batch.tx.put_push_answer(device.id, device_seq, &StoredAnswer { change_id, outcome: outcome.clone() })?;
             device.next_seq += 1;
+            decided.push(results.len());
             outcome
         };
         results.push(PushResult { device_seq, change_id, outcome });
@@ -135,6 +138,9 @@ pub(crate) fn push(
     batch.tx.put_device(&device)?;
     // Durable before the reply: the answers above are promises.
     batch.finish()?;
+    server.metrics().changes_answered(decided.iter().filter_map(|&n| results.get(n)).map(|r| &r.outcome));
+    tracing::info!(user = %token.user_id, device = %device.id, sent = results.len(), decided = decided.len(),
+        next_expected_seq = device.next_seq, "push answered");
     Ok(PushResponse { results, next_expected_seq: device.next_seq })
 }
 

@@ -52,6 +52,8 @@ pub struct ServerSettings {
     /// `request_timeout` (HTTP 408) and its connection's resources are freed. A push whose
     /// transaction was already under way still commits; the device's resend gets its answer.
     pub request_timeout: std::time::Duration,
+    /// Who may read `GET /metrics`.
+    pub metrics: crate::metrics::MetricsAccess,
 }
 
 impl Default for ServerSettings {
@@ -63,6 +65,7 @@ impl Default for ServerSettings {
             future_date_slack_days: 2,
             login: LoginLimits::default(),
             request_timeout: std::time::Duration::from_secs(120),
+            metrics: crate::metrics::MetricsAccess::Local,
         }
     }
 }
@@ -78,6 +81,7 @@ struct Inner {
     settings: ServerSettings,
     clock: WallClock,
     signin: SignInGuard,
+    metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for Server {
@@ -154,7 +158,15 @@ pub(crate) fn device_revoked() -> ApiError {
 
 impl Server {
     pub fn new(storage: Arc<dyn Storage>, settings: ServerSettings, clock: WallClock) -> Self {
-        Self { inner: Arc::new(Inner { storage, settings, clock, signin: SignInGuard::default() }) }
+        Self {
+            inner: Arc::new(Inner {
+                storage,
+                settings,
+                clock,
+                signin: SignInGuard::default(),
+                metrics: crate::metrics::Metrics::default(),
+            }),
+        }
     }
 
     pub fn storage(&self) -> &Arc<dyn Storage> {
@@ -171,6 +183,21 @@ impl Server {
 
     pub fn admin(&self) -> Admin<'_> {
         Admin::new(self)
+    }
+
+    /// The counters and histograms the HTTP layer and the push and pull paths feed.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    /// The metrics as a scrape reads them, if [`ServerSettings::metrics`] lets this caller
+    /// (bearer token, client address) read them; the storage gauges are counted now.
+    pub fn metrics_text(&self, bearer: Option<&str>, addr: Option<IpAddr>) -> Result<String, ApiError> {
+        self.settings().metrics.check(bearer, addr)?;
+        let tx = self.storage().read()?;
+        let (conflicts, handed_over) = (tx.open_conflict_count()?, tx.handed_over_offered_count()?);
+        drop(tx);
+        self.metrics().encode(conflicts, handed_over)
     }
 
     /// Signs a user in on a device. Registers the device when it is new to the server (or not
@@ -543,6 +570,7 @@ impl Server {
             has_more: page.has_more,
             head: page.head,
             generation: page.generation,
+            after: Some(page.after),
         })
     }
 
@@ -563,6 +591,7 @@ impl Server {
         }
         let _ =
             write!(out, "],\"next_cursor\":{},\"has_more\":{},\"head\":{}", page.next_cursor, page.has_more, page.head);
+        let _ = write!(out, ",\"after\":{}", page.after);
         if let Some(generation) = &page.generation {
             let _ = write!(out, ",\"generation\":{}", serde_json::Value::from(generation.as_str()));
         }
@@ -579,6 +608,7 @@ impl Server {
         let scope = crate::storage::LogScope { user_id: actor.user_id, reach: reach_of(&actor) };
         // Head and page from one snapshot: nothing committed in between can be skipped.
         let head = tx.log_head()?;
+        self.metrics().pull_lag(head, query.after);
         let mut entries = tx.log_page_json(&scope, query.after, limit + 1)?;
         let has_more = entries.len() > limit as usize;
         entries.truncate(limit as usize);
@@ -587,7 +617,9 @@ impl Server {
             _ => head,
         };
         let generation = tx.meta(META_GENERATION)?;
-        Ok(RawPage { entries, next_cursor, has_more, head, generation })
+        tracing::info!(user = %token.user_id, device = %token.device_id, after = query.after, head,
+            entries = entries.len(), "pull answered");
+        Ok(RawPage { entries, next_cursor, has_more, head, generation, after: query.after })
     }
 
     /// Per station in the user's scope, the checksum of what the user's devices should hold.
@@ -651,6 +683,7 @@ struct RawPage {
     has_more: bool,
     head: u64,
     generation: Option<String>,
+    after: u64,
 }
 
 /// The meta key of the database's generation (migration 0004; see [`crate::admin::Admin::new_generation`]).

@@ -188,7 +188,14 @@ impl SignInGuard {
                 let until = now + limits.lockout;
                 record.locked_until = Some(until);
                 record.failures.clear();
-                tracing::warn!(?key, %until, "too many failed sign-ins; locked");
+                match &key {
+                    // A name as typed may be anything (a password typed in the wrong box, an ID
+                    // number): it stays out of the logs.
+                    Key::User(_) => tracing::warn!(%until, "too many failed sign-ins for one username; locked"),
+                    Key::Address(address) => {
+                        tracing::warn!(%address, %until, "too many failed sign-ins from one address; locked");
+                    }
+                }
                 if locked.is_none() && matches!(key, Key::User(_)) {
                     locked = Some(account_locked(until));
                 }

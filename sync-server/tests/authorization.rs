@@ -45,9 +45,16 @@ enum Action {
     Reassign,
     Reopen,
     CreateReferral,
+    MoveReferral,
+    SetReferralOverdueDays,
     CreateResource,
+    RecordActivity,
     CreateVillage,
     CreateUser,
+    RecordSupervision,
+    RecordOwnTraining,
+    ChooseStandards,
+    SetQualification,
 }
 
 const OUT: &str = "outside_station";
@@ -74,10 +81,21 @@ const MATRIX: &[(Action, [Expect; 5], [Expect; 5])] = &[
     (Action::Reassign,           [No(ROLE),  No(ROLE),  OK,        No(ROLE),  No(ROLE)], [No(ROLE),  No(ROLE),  No(OUT),   No(ROLE),  No(ROLE)]),
     (Action::Reopen,             [No(ROLE),  No(ROLE),  OK,        OK,        No(ROLE)], [No(ROLE),  No(ROLE),  No(OUT),   No(OUT),   No(ROLE)]),
     (Action::CreateReferral,     [OK,        OK,        OK,        No(ROLE),  No(ROLE)], [No(OUT),   No(OUT),   No(OUT),   No(ROLE),  No(ROLE)]),
+    // A referral moves on by any worker of its station; the overdue threshold is the deputy head's.
+    (Action::MoveReferral,       [OK,        OK,        OK,        No(ROLE),  No(ROLE)], [No(OUT),   No(OUT),   No(OUT),   No(ROLE),  No(ROLE)]),
+    (Action::SetReferralOverdueDays, [No(ROLE), No(ROLE), OK,        No(ROLE),  OK      ], [No(ROLE),  No(ROLE),  No(OUT),   No(ROLE),  OK      ]),
     (Action::CreateResource,     [OK,        OK,        OK,        No(ROLE),  No(ROLE)], [No(OUT),   No(OUT),   No(OUT),   No(ROLE),  No(ROLE)]),
+    // Activities are the station's work beside the cases: any worker of the station records one.
+    (Action::RecordActivity,     [OK,        OK,        OK,        No(ROLE),  No(ROLE)], [No(OUT),   No(OUT),   No(OUT),   No(ROLE),  No(ROLE)]),
     // The organisation is the administrator's, everywhere.
     (Action::CreateVillage,      [No(ROLE),  No(ROLE),  No(ROLE),  No(ROLE),  OK      ], [No(ROLE),  No(ROLE),  No(ROLE),  No(ROLE),  OK      ]),
     (Action::CreateUser,         [No(ROLE),  No(ROLE),  No(ROLE),  No(ROLE),  OK      ], [No(ROLE),  No(ROLE),  No(ROLE),  No(ROLE),  OK      ]),
+    // Supervision is the supervisor's, in the stations they cover; training and working time
+    // each worker's own; the standards and qualifications the deputy head's (and administrators').
+    (Action::RecordSupervision,  [No(ROLE),  No(ROLE),  No(ROLE),  OK,        No(ROLE)], [No(ROLE),  No(ROLE),  No(ROLE),  No(OUT),   No(ROLE)]),
+    (Action::RecordOwnTraining,  [OK,        OK,        OK,        No(ROLE),  No(ROLE)], [No(OUT),   No(OUT),   No(OUT),   No(ROLE),  No(ROLE)]),
+    (Action::ChooseStandards,    [No(ROLE),  No(ROLE),  OK,        No(ROLE),  OK      ], [No(ROLE),  No(ROLE),  No(OUT),   No(ROLE),  OK      ]),
+    (Action::SetQualification,   [No(ROLE),  No(ROLE),  OK,        No(ROLE),  OK      ], [No(ROLE),  No(ROLE),  No(OUT),   No(ROLE),  OK      ]),
 ];
 
 /// One station as the matrix sees it: its village, its first worker (who owns the targets'
@@ -280,12 +298,47 @@ impl Matrix {
                     .set(field::referral::REFERRED_ON, "2026-06-01")
                     .set(field::referral::OUTCOME, "Pending"),
             ],
+            Action::MoveReferral => {
+                let referral = Uuid::now_v7();
+                self.seed(
+                    place.owner,
+                    vec![
+                        Write::create(EntityKind::Referral, referral)
+                            .set(field::referral::STATION_ID, s)
+                            .set(field::referral::DIRECTION, "Outbound")
+                            .set(field::referral::COUNTERPART, "CivilAffairs")
+                            .set(field::referral::REASON, "需要申请临时救助")
+                            .set(field::referral::REFERRED_ON, "2026-06-01")
+                            .set(field::referral::STATE, "Sent")
+                            .set(field::referral::OUTCOME, "Pending"),
+                    ],
+                );
+                vec![
+                    Write::update(EntityKind::Referral, referral)
+                        .set(field::referral::STATE, "Acknowledged")
+                        .set(field::referral::OUTCOME, "Accepted"),
+                ]
+            }
+            Action::SetReferralOverdueDays => {
+                vec![Write::update(EntityKind::Station, place.station).set(field::station::REFERRAL_OVERDUE_DAYS, 20)]
+            }
             Action::CreateResource => vec![
                 Write::create(EntityKind::Resource, Uuid::now_v7())
                     .set(field::resource::STATION_ID, s)
                     .set(field::resource::KIND, "VolunteerTeam")
                     .set(field::resource::NAME, "青年志愿服务队")
                     .set(field::resource::ACTIVE, true),
+            ],
+            Action::RecordActivity => vec![
+                Write::create(EntityKind::Activity, Uuid::now_v7())
+                    .set(field::activity::STATION_ID, s)
+                    .set(field::activity::KIND, "PolicyPublicity")
+                    .set(field::activity::TITLE, "低保政策宣讲")
+                    .set(field::activity::HELD_ON, "2026-06-01")
+                    .set(field::activity::PLACE, "村委会")
+                    .set(field::activity::DURATION_MINUTES, 60)
+                    .set(field::activity::WORKER_IDS, serde_json::json!([place.owner.to_string()]))
+                    .set(field::activity::OTHERS_COUNT, 30),
             ],
             Action::CreateVillage => vec![
                 Write::create(EntityKind::Village, Uuid::now_v7())
@@ -305,6 +358,31 @@ impl Matrix {
                         .set(field::user::ACTIVE, true),
                 ]
             }
+            Action::RecordSupervision => vec![
+                Write::create(EntityKind::SupervisionSession, Uuid::now_v7())
+                    .set(field::supervision_session::STATION_ID, s)
+                    .set(field::supervision_session::SUPERVISOR_ID, actor.to_string())
+                    .set(field::supervision_session::HELD_ON, "2026-06-01")
+                    .set(field::supervision_session::MODE, "OnSite")
+                    .set(field::supervision_session::DURATION_MINUTES, 960)
+                    .set(field::supervision_session::TOPICS, "个案评估"),
+            ],
+            Action::RecordOwnTraining => vec![
+                Write::create(EntityKind::TrainingRecord, Uuid::now_v7())
+                    .set(field::training_record::STATION_ID, s)
+                    .set(field::training_record::WORKER_ID, actor.to_string())
+                    .set(field::training_record::KIND, "Policy")
+                    .set(field::training_record::TITLE, "社会救助政策")
+                    .set(field::training_record::TRAINED_ON, "2026-06-01")
+                    .set(field::training_record::DURATION_MINUTES, 480),
+            ],
+            Action::ChooseStandards => {
+                vec![Write::update(EntityKind::Station, place.station).set(field::station::STANDARD_SET, "Dongguan")]
+            }
+            Action::SetQualification => vec![
+                Write::update(EntityKind::User, place.other_worker)
+                    .set(field::user::QUALIFICATION, "AssistantSocialWorker"),
+            ],
         }
     }
 }

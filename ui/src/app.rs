@@ -178,6 +178,14 @@ pub fn app() -> Html {
                 }
                 Route::Case { id } => html! { <CaseScreen {id} /> },
                 Route::Closures => html! { <ClosuresPage /> },
+                Route::Referrals => html! { <crate::pages::referrals::ReferralsPage /> },
+                Route::Supervision => html! { <crate::pages::supervision::SupervisionPageView /> },
+                Route::Training => html! { <crate::pages::training::TrainingPageView /> },
+                Route::Standards => html! { <crate::pages::standards::StandardsPageView /> },
+                Route::Resources => html! { <crate::pages::resources::ResourcesPage /> },
+                Route::Resource { id } => html! { <crate::pages::resources::ResourcePageView {id} /> },
+                Route::Activities => html! { <crate::pages::activities::ActivitiesPage /> },
+                Route::Reports => html! { <crate::pages::reports::ReportsPage /> },
                 Route::NotFound => html! { <NotFoundPage /> },
             }
         }

@@ -47,6 +47,11 @@ impl Input {
             (Input::Flag(_), _) => Input::Flag(false),
             (Input::Choices(_), Value::String(one)) => Input::Choices(vec![one.clone()]),
             (Input::Choices(_), other) => Input::Choices(vec![other.to_string()]),
+            // Amounts are stored in fen and typed in yuan.
+            (_, Value::Number(fen)) if matches!(ty, FieldType::Money { .. }) => match fen.as_i64() {
+                Some(fen) => Input::Text(domain::money::format_fen(fen)),
+                None => Input::Text(fen.to_string()),
+            },
             (_, Value::String(text)) => Input::Text(text.clone()),
             (_, other) => Input::Text(other.to_string()),
         }
@@ -139,6 +144,7 @@ fn shows_while_typing(invalid: &Invalid) -> bool {
             | Invalid::DateTime
             | Invalid::Integer
             | Invalid::OutOfRange { .. }
+            | Invalid::Amount
     )
 }
 
@@ -531,6 +537,8 @@ mod tests {
             (text, json!(12), Input::Text("12".into())),
             (text, json!(["x"]), Input::Text("[\"x\"]".into())),
             (T::Integer { min: 0, max: 9 }, json!(3), Input::Text("3".into())),
+            (T::Money { max_fen: 1_000_000 }, json!(120_050), Input::Text("1200.50".into())),
+            (T::Money { max_fen: 1_000_000 }, json!("12.5"), Input::Text("12.5".into())),
             (T::Bool, json!(true), Input::Flag(true)),
             (T::Bool, json!("yes"), Input::Flag(false)),
             (set, json!(["B", "A"]), Input::Choices(vec!["B".into(), "A".into()])),

@@ -12,6 +12,10 @@ macro_rules! texts {
         pub enum Text { $($key),+ }
 
         impl Text {
+            /// Every text, for the tests that read the UI's whole vocabulary.
+            #[cfg(test)]
+            pub const ALL: &'static [Text] = &[$(Text::$key),+];
+
             pub fn get(self, language: Language) -> &'static str {
                 match (self, language) {
                     $((Text::$key, Language::Zh) => $zh, (Text::$key, Language::En) => $en,)+
@@ -318,6 +322,49 @@ texts! {
     RecentVisitsTitle => "服务对象近期走访", "The recipient's recent visits";
     RecentVisitsNone => "暂无走访记录。", "No visits recorded yet.";
     NavBoard => "挂图作战", "Case board";
+    NavSupervision => "督导", "Supervision";
+    NavTraining => "培训与工时", "Training and time";
+    NavStandards => "达标情况", "Standards";
+    NavReports => "统计报表", "Reports";
+    SupervisionTitle => "督导计划与记录", "Supervision plans and sessions";
+    SupervisionPlans => "督导计划", "Plans";
+    SupervisionSessions => "督导记录", "Sessions held";
+    NewSupervisionPlan => "公布督导计划", "Announce a plan";
+    NewSupervisionSession => "记录一次督导", "Record a session";
+    NoSupervisionPlans => "还没有督导计划。", "No plans yet.";
+    NoSupervisionSessions => "还没有督导记录。", "No sessions yet.";
+    SupervisionPlanEdit => "修改", "Edit";
+    SupervisionPlanEdited => "督导计划已修改", "The plan is updated";
+    PlanHeld => "已开展", "held";
+    PlanPending => "待开展", "to come";
+    Feedback => "督导反馈", "Feedback";
+    SaveFeedback => "保存反馈", "Save feedback";
+    CasesDiscussed => "讨论的个案", "Cases discussed";
+    TrainingTitle => "培训与工作时长", "Training and working time";
+    Qualification => "职业水平", "Qualification";
+    NoQualification => "未登记", "not recorded";
+    TrainingRecords => "培训记录", "Training";
+    NewTrainingRecord => "记录一次培训", "Record a training";
+    NoTrainingRecords => "还没有培训记录。", "No training recorded.";
+    TrainingRecordEdit => "修改", "Edit";
+    TrainingRecordEdited => "培训记录已修改", "The training is updated";
+    WorkTimeRecords => "工作时长", "Working time";
+    NewWorkTime => "记录工作时长", "Record working time";
+    NoWorkTime => "还没有工作时长记录。", "No working time recorded.";
+    ThisYear => "今年", "This year";
+    ProfessionalShare => "专业服务时长占比", "Share of professional service";
+    StandardsTitle => "督导与培训达标情况", "Supervision and training against the standards";
+    StandardSetLabel => "考核标准", "Standards";
+    NoStandardSet => "（未选择）", "(none chosen)";
+    StandardsNotChosen => "本站尚未选择考核标准；副站长可在上方选择。", "The station has not chosen its standards yet; the deputy head chooses them above.";
+    StationRules => "社工站", "Station";
+    ColumnRule => "要求", "Requirement";
+    ColumnAchieved => "已完成", "Done";
+    ColumnDueByNow => "截至今日应完成", "Due by today";
+    ColumnRequired => "全期要求", "Required";
+    ColumnStanding => "情况", "Standing";
+    Sessions => "次", "sessions";
+    SaveChoice => "保存", "Save";
     BoardTitle => "个案挂图作战", "Case board";
     BoardFilters => "筛选个案", "Filter cases";
     BoardWorker => "负责社工", "Worker";
@@ -354,6 +401,96 @@ texts! {
     OfferRecordedBy => "离线记录人：", "Recorded offline by";
     OfferTakeOver => "接手", "Take over";
     OfferDismiss => "不采用", "Dismiss";
+    NavReferrals => "转介", "Referrals";
+    ReferralsTitle => "转介与协助申请", "Referrals and benefit applications";
+    ReferralsHint => "转入：受理或不予受理，再开案；转出：对方接收后记录其反馈的结果。协助申请由有关部门办理，本站只记录部门反馈的结果。", "Inbound: accept or decline, then open a case. Outbound: once the department acknowledges it, record the outcome it reported. Benefit applications are decided by the department; the station records the outcome the department reported.";
+    ReferralsEmpty => "没有符合条件的转介。", "No referrals match.";
+    ReferralNew => "登记转介", "Record a referral";
+    ReferralSaved => "转介已登记", "The referral is recorded";
+    ReferralAllDirections => "全部方向", "Both directions";
+    ReferralAllStates => "全部进展", "Every state";
+    ReferralAllPurposes => "全部类型", "Every purpose";
+    ReferralColumnDate => "转介日期", "Referred on";
+    ReferralColumnCounterpart => "转介单位", "From / to";
+    ReferralColumnPerson => "服务对象", "Person";
+    ReferralColumnReason => "事由", "Reason";
+    ReferralColumnState => "进展", "State";
+    ReferralColumnDays => "天数", "Days";
+    ReferralOverdue => "逾期", "Overdue";
+    ReferralPersonNotOnFile => "（未建档）", "(not on file)";
+    ReferralOutcomeReported => "部门反馈的结果", "Outcome as the department reported it";
+    ReferralOutcome => "结果", "Outcome";
+    ReferralNextStep => "下一步", "Next step";
+    ReferralStepDate => "日期", "Date";
+    ReferralStepNotes => "说明", "Notes";
+    ReferralMoved => "转介进展已更新", "The referral has moved on";
+    ReferralHasOutcome => "此转介已有结果。", "This referral has its outcome.";
+    ReferralOpenCase => "受理并开案", "Accept and open a case";
+    ReferralOpenCaseFor => "为此人开案", "Open a case for this person";
+    ReferralChoosePerson => "被转介人尚未建档：请在花名册中找到此人，或先为其建档。", "The person is not on file: find them in the roster, or add them first.";
+    ReferralAddPerson => "新增服务对象", "Add the person to the roster";
+    ReferralSeeCase => "查看所开个案", "See the case opened";
+    ReferralClose => "关闭", "Close";
+    ReferralEdit => "修改转介", "Edit the referral";
+    ReferralEdited => "转介已修改", "The referral is updated";
+    ReferralEditPerson => "关联已建档的服务对象", "Link to the person on file";
+    PersonSearch => "查找服务对象（姓名或拼音首字母）", "Find the person (name or pinyin initials)";
+    PersonChosen => "已选：", "Chosen: ";
+    PersonChoose => "选择", "Choose";
+    PersonClear => "不关联服务对象", "No person";
+    PersonNoMatch => "花名册中没有找到。", "Nobody in the roster matches.";
+    OverdueReferralsTitle => "逾期未办结的转介", "Referrals overdue for an outcome";
+    OverdueReferralsNone => "没有逾期的转介。", "No referral is overdue.";
+    OverdueReferralDays => "转介逾期提醒天数", "Referral overdue threshold (days)";
+    OverdueReferralDaysSaved => "转介逾期提醒天数已保存", "The referral overdue threshold is saved";
+    OverdueReferralDaysInvalid => "转介逾期提醒天数须为 1 到 365 的整数；留空则用默认值 15 天", "The referral overdue threshold (days) must be a whole number from 1 to 365; leave it empty for the default of 15 days";
+    NavResources => "资源库", "Resources";
+    NavActivities => "活动", "Activities";
+    ResourcesTitle => "资源库", "Resource library";
+    ResourceSearch => "查找（名称、拼音首字母、服务内容或村）", "Search (name, pinyin initials, services or village)";
+    ResourceAllKinds => "全部类型", "All kinds";
+    ResourceAdd => "新增资源", "Add a resource";
+    ResourceEdit => "修改资源", "Edit the resource";
+    ResourcesEmpty => "没有符合条件的资源。", "No resources match.";
+    ResourcesBack => "返回资源库", "Back to the library";
+    ResourceColumnName => "名称", "Name";
+    ResourceColumnKind => "类型", "Kind";
+    ResourceColumnContact => "联系人", "Contact";
+    ResourceColumnServices => "可提供的服务", "Services offered";
+    ResourceColumnVillages => "服务的村(社区)", "Villages covered";
+    ResourceCultivated => "本站培育", "Cultivated here";
+    ResourceInactive => "暂停", "Inactive";
+    ResourceHelped => "链接的个案", "Cases it helped";
+    ResourceRecipientsHelped => "帮助服务对象（人）：", "Recipients helped: ";
+    ResourceMoneyTotal => "慈善款合计：", "Charity money in total: ";
+    ResourceGoodsTotal => "物资折价合计：", "Goods in total: ";
+    ResourceNoLinks => "尚未链接到个案。", "Not linked to any case yet.";
+    ResourceLinkedOn => "链接日期", "Linked on";
+    ResourceLinkCase => "个案中的说明", "In the case";
+    ResourceLinkStatus => "进展", "Status";
+    ResourceLinkOutcome => "链接结果", "Outcome";
+    ResourceLinkMoney => "慈善款", "Money";
+    ResourceLinkGoods => "物资", "Goods";
+    ActivitiesTitle => "活动", "Activities";
+    MonthPrevious => "上个月", "Previous month";
+    MonthNext => "下个月", "Next month";
+    ActivityAdd => "登记活动", "Record an activity";
+    ActivityEdit => "修改活动", "Edit the activity";
+    ActivitiesEmpty => "本月还没有活动。", "No activities this month.";
+    ActivitiesCount => "活动次数：", "Activities: ";
+    ActivitiesParticipants => "参与人次：", "Participants: ";
+    ActivitiesHours => "时长（小时）：", "Hours: ";
+    ActivityColumnTitle => "主题", "Title";
+    ActivityColumnPlace => "地点", "Place";
+    ActivityColumnHours => "时长（小时）", "Hours";
+    ActivityColumnWorkers => "带领的社工", "Run by";
+    ActivityColumnParticipants => "参与者", "Participants";
+    ActivityPeople => "人", "people";
+    ActivityOthers => "其他 ", "";
+    ActivityOthersAfter => " 人", " others";
+    ActivityRecipients => "参与的服务对象", "Recipients taking part";
+    ActivityAddParticipant => "加入", "Add";
+    ActivityRemoveParticipant => "移除", "Remove";
 }
 
 /// A field's label from its spec, in the UI's language (English labels capitalized).
@@ -404,7 +541,15 @@ pub fn vocabulary_label(names: &[&str], value: &str, language: Language) -> Opti
         .or_else(|| find::<ReferralDirection>(names, value, language))
         .or_else(|| find::<ReferralCounterpart>(names, value, language))
         .or_else(|| find::<ReferralOutcome>(names, value, language))
+        .or_else(|| find::<ReferralState>(names, value, language))
+        .or_else(|| find::<ReferralPurpose>(names, value, language))
         .or_else(|| find::<ResourceKind>(names, value, language))
+        .or_else(|| find::<domain::activity::ActivityKind>(names, value, language))
+        .or_else(|| find::<domain::workforce::SupervisionMode>(names, value, language))
+        .or_else(|| find::<domain::workforce::TrainingKind>(names, value, language))
+        .or_else(|| find::<domain::workforce::WorkKind>(names, value, language))
+        .or_else(|| find::<domain::workforce::Qualification>(names, value, language))
+        .or_else(|| find::<domain::standards::StandardSet>(names, value, language))
         .flatten()
 }
 

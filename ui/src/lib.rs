@@ -12,6 +12,8 @@ mod focus;
 mod form;
 mod hooks;
 mod i18n;
+#[cfg(test)]
+mod negative_list;
 mod pages;
 mod route;
 mod time;

@@ -42,6 +42,24 @@ pub enum Route {
     },
     /// The supervisor's queue of closure requests (结案审核).
     Closures,
+    /// The station's referrals (转介), benefit applications among them.
+    Referrals,
+    /// Supervision plans and sessions (督导), the supervisor's.
+    Supervision,
+    /// A worker's training, working time and qualification (培训与工作时长).
+    Training,
+    /// Each station and worker against its standards (达标情况).
+    Standards,
+    /// The station's resource library (资源库).
+    Resources,
+    /// One resource, with the cases and recipients it helped.
+    Resource {
+        id: Uuid,
+    },
+    /// The station's activities (活动), month by month.
+    Activities,
+    /// The station's reports (统计报表): monthly, quarterly, yearly; previewed and exported.
+    Reports,
     /// The changes the server refused.
     Rejected,
     /// The changes waiting to be sent, and those set aside.
@@ -75,6 +93,14 @@ impl Route {
             }
             ["cases", s] => id(s).map_or(Route::NotFound, |id| Route::Case { id }),
             ["closures"] => Route::Closures,
+            ["referrals"] => Route::Referrals,
+            ["supervision"] => Route::Supervision,
+            ["training"] => Route::Training,
+            ["standards"] => Route::Standards,
+            ["resources"] => Route::Resources,
+            ["resources", s] => id(s).map_or(Route::NotFound, |id| Route::Resource { id }),
+            ["activities"] => Route::Activities,
+            ["reports"] => Route::Reports,
             ["rejected"] => Route::Rejected,
             ["waiting"] => Route::Waiting,
             ["conflicts"] => Route::Conflicts,
@@ -94,6 +120,14 @@ impl Route {
             Route::RecordHouseholdVisit { household_id } => format!("#/households/{household_id}/visit"),
             Route::Case { id } => format!("#/cases/{id}"),
             Route::Closures => "#/closures".into(),
+            Route::Referrals => "#/referrals".into(),
+            Route::Supervision => "#/supervision".into(),
+            Route::Training => "#/training".into(),
+            Route::Standards => "#/standards".into(),
+            Route::Resources => "#/resources".into(),
+            Route::Resource { id } => format!("#/resources/{id}"),
+            Route::Activities => "#/activities".into(),
+            Route::Reports => "#/reports".into(),
             Route::Rejected => "#/rejected".into(),
             Route::Waiting => "#/waiting".into(),
             Route::Conflicts => "#/conflicts".into(),
@@ -113,6 +147,19 @@ impl Route {
             Route::AddRecipient | Route::RecordVisit { .. } | Route::RecordHouseholdVisit { .. } => writes_roster(role),
             // Only supervisors decide closures (`Action::DecideClosure`).
             Route::Closures => role == RoleKind::Supervisor,
+            // Whoever records referrals in the station (`Action::Create` on a referral).
+            Route::Referrals => writes_roster(role),
+            // Who records supervision (`Action::Create` on a session: supervisors), their own
+            // training and working time (workers and deputy heads), and who reads both.
+            Route::Supervision => role == RoleKind::Supervisor,
+            Route::Training => writes_roster(role),
+            Route::Standards => reads_roster,
+            // The library and the activities are the station's, read by whoever reads its roster
+            // (`Action::Read`); adding and editing there is for `writes_roster`.
+            Route::Resources | Route::Resource { .. } | Route::Activities => reads_roster,
+            // Whoever reads every case of a station (`Action::Read` on its cases): its deputy
+            // head and its supervisors; a worker sees only their own cases.
+            Route::Reports => matches!(role, RoleKind::DeputyHead | RoleKind::Supervisor),
             // The status bar's pages: everyone signed in has an outbox and may meet conflicts.
             Route::Rejected | Route::Waiting | Route::Conflicts | Route::NotFound => true,
         }
@@ -141,6 +188,13 @@ const NAV: &[NavItem] = &[
     NavItem { route: Route::Board, id: "nav-board", text: Text::NavBoard },
     NavItem { route: Route::Roster, id: "nav-roster", text: Text::NavRoster },
     NavItem { route: Route::AddRecipient, id: "nav-add-recipient", text: Text::NavAddRecipient },
+    NavItem { route: Route::Referrals, id: "nav-referrals", text: Text::NavReferrals },
+    NavItem { route: Route::Resources, id: "nav-resources", text: Text::NavResources },
+    NavItem { route: Route::Activities, id: "nav-activities", text: Text::NavActivities },
+    NavItem { route: Route::Supervision, id: "nav-supervision", text: Text::NavSupervision },
+    NavItem { route: Route::Training, id: "nav-training", text: Text::NavTraining },
+    NavItem { route: Route::Standards, id: "nav-standards", text: Text::NavStandards },
+    NavItem { route: Route::Reports, id: "nav-reports", text: Text::NavReports },
 ];
 
 /// The navigation bar of a role: the screens it has that are reached from the bar (screens of
@@ -215,11 +269,24 @@ mod tests {
             (&format!("#/recipients/{ID}/visits"), Route::NotFound),
             (&format!("#/cases/{ID}/visit"), Route::NotFound),
             (&format!("#/cases/{ID}?stage=Assess"), Route::Case { id: id() }),
+            ("#/resources", Route::Resources),
+            (&format!("#/resources/{ID}"), Route::Resource { id: id() }),
+            ("#/resources/not-an-id", Route::NotFound),
+            ("#/activities/", Route::Activities),
+            ("#/activities/extra", Route::NotFound),
+            ("#/reports", Route::Reports),
+            ("#/reports/extra", Route::NotFound),
             ("#/rejected", Route::Rejected),
             ("#/waiting", Route::Waiting),
             ("#/conflicts/", Route::Conflicts),
             ("#/closures", Route::Closures),
             ("#/closures/extra", Route::NotFound),
+            ("#/referrals", Route::Referrals),
+            ("#/referrals/extra", Route::NotFound),
+            ("#/supervision", Route::Supervision),
+            ("#/training/", Route::Training),
+            ("#/standards", Route::Standards),
+            ("#/standards/extra", Route::NotFound),
             ("#/conflicts/extra", Route::NotFound),
             ("#/recipients/not-an-id", Route::NotFound),
             ("#/cases/", Route::NotFound),
@@ -244,6 +311,14 @@ mod tests {
             Route::RecordHouseholdVisit { household_id: id() },
             Route::Case { id: id() },
             Route::Closures,
+            Route::Referrals,
+            Route::Supervision,
+            Route::Training,
+            Route::Standards,
+            Route::Resources,
+            Route::Resource { id: id() },
+            Route::Activities,
+            Route::Reports,
             Route::Rejected,
             Route::Waiting,
             Route::Conflicts,
@@ -257,10 +332,46 @@ mod tests {
     #[test]
     fn each_role_has_its_own_navigation() {
         let ids = |role| nav_for(role).iter().map(|item| item.id).collect::<Vec<_>>();
-        assert_eq!(ids(RoleKind::SocialWorker), ["nav-roster", "nav-add-recipient"]);
-        assert_eq!(ids(RoleKind::DeputyHead), ["nav-board", "nav-roster", "nav-add-recipient"]);
+        assert_eq!(
+            ids(RoleKind::SocialWorker),
+            [
+                "nav-roster",
+                "nav-add-recipient",
+                "nav-referrals",
+                "nav-resources",
+                "nav-activities",
+                "nav-training",
+                "nav-standards"
+            ]
+        );
+        assert_eq!(
+            ids(RoleKind::DeputyHead),
+            [
+                "nav-board",
+                "nav-roster",
+                "nav-add-recipient",
+                "nav-referrals",
+                "nav-resources",
+                "nav-activities",
+                "nav-training",
+                "nav-standards",
+                "nav-reports"
+            ]
+        );
         assert_eq!(home_for(RoleKind::DeputyHead), Route::Board);
-        assert_eq!(ids(RoleKind::Supervisor), ["nav-closures", "nav-roster"], "the queue first");
+        assert_eq!(
+            ids(RoleKind::Supervisor),
+            [
+                "nav-closures",
+                "nav-roster",
+                "nav-resources",
+                "nav-activities",
+                "nav-supervision",
+                "nav-standards",
+                "nav-reports"
+            ],
+            "the queue first"
+        );
         assert_eq!(home_for(RoleKind::Supervisor), Route::Closures);
         assert!(ids(RoleKind::Admin).is_empty());
         for role in RoleKind::ALL {
@@ -318,6 +429,20 @@ mod tests {
             let decision = Target { kind: EntityKind::ClosureDecision, ..target };
             let may_decide = authorize(&actor, Action::DecideClosure, &decision).is_ok();
             assert_eq!(Route::Closures.allowed_for(*role), may_decide, "{role:?} deciding closures");
+            let referral = Target { kind: EntityKind::Referral, ..target };
+            let may_refer = authorize(&actor, Action::Create, &referral).is_ok();
+            assert_eq!(Route::Referrals.allowed_for(*role), may_refer, "{role:?} recording referrals");
+            let may = |action, kind| authorize(&actor, action, &Target { kind, ..target }).is_ok();
+            let (session, training) = (EntityKind::SupervisionSession, EntityKind::TrainingRecord);
+            assert_eq!(Route::Supervision.allowed_for(*role), may(Action::Create, session), "{role:?} supervising");
+            assert_eq!(Route::Training.allowed_for(*role), may(Action::Create, training), "{role:?} training");
+            assert_eq!(Route::Standards.allowed_for(*role), may(Action::Read, session), "{role:?} standards");
+            for (route, kind) in [(Route::Resources, EntityKind::Resource), (Route::Activities, EntityKind::Activity)] {
+                assert_eq!(route.allowed_for(*role), may(Action::Read, kind), "{role:?} {route:?}");
+            }
+            // A station's reports: whoever may read every case of it (no case worker named).
+            let station_cases = authorize(&actor, Action::Read, &case).is_ok();
+            assert_eq!(Route::Reports.allowed_for(*role), station_cases, "{role:?} reports");
         }
     }
 }

@@ -255,6 +255,18 @@ impl<'a> Names<'a> {
         }
         Ok(self.known.get(&id).cloned().flatten().map(|name| NamedRef { id, name }))
     }
+
+    /// The library's resource as a named reference; `None` while it is not on this computer.
+    /// (Ids are unique across kinds, so users and resources share one cache.)
+    pub(crate) fn resource(&mut self, id: Option<Id>) -> Result<Option<NamedRef>, AppError> {
+        let Some(id) = id else { return Ok(None) };
+        if !self.known.contains_key(&id) {
+            let resource = self.store.entity(EntityKind::Resource, id)?;
+            let name = resource.map(|r| r.get_str(field::resource::NAME).unwrap_or_default().to_string());
+            self.known.insert(id, name);
+        }
+        Ok(self.known.get(&id).cloned().flatten().map(|name| NamedRef { id, name }))
+    }
 }
 
 fn case_view(
@@ -282,7 +294,8 @@ fn case_view(
     })
 }
 
-fn stored_fields(state: &EntityState) -> FieldValues {
+/// The fields a record holds, by name (an edit form starts from them).
+pub(crate) fn stored_fields(state: &EntityState) -> FieldValues {
     state.fields.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
@@ -318,6 +331,7 @@ fn grouped(records: &[EntityState], names: &mut Names<'_>) -> Result<CaseRecords
             recorded_by: names.user(Some(author))?,
             amends: record.get_id(field::AMENDS),
             corrected_by: corrected_by.get(&record.id).copied(),
+            resource: names.resource(record.get_id(field::resource_link::RESOURCE_ID))?,
         });
     }
     Ok(groups)

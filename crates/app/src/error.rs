@@ -64,6 +64,13 @@ pub enum AppError {
     /// meanwhile, or never refused). Code [`codes::REFUSED_CHANGE_GONE`].
     #[error("the refused change is no longer waiting")]
     RefusedChangeGone,
+    /// A report period not understood. Code [`codes::BAD_REPORT_PERIOD`], at the field `period`.
+    #[error("{0}")]
+    BadPeriod(contract::BadPeriod),
+    /// A report could not be rendered (no CJK font on this computer, ...). Code
+    /// [`codes::REPORT_NOT_RENDERED`], details logged.
+    #[error("report: {0}")]
+    Render(report::RenderError),
     /// A malformed request (a bug in the UI). Code [`codes::BAD_REQUEST`].
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -192,6 +199,16 @@ impl From<AppError> for CommandError {
                 "该被拒修改已处理（已重新提交或已放弃），请查看最新列表。",
                 "This refused change was already dealt with (sent again or discarded). Look at the list again.",
             ),
+            AppError::BadPeriod(e) => CommandError::new(codes::BAD_REPORT_PERIOD, e.message_zh(), e.message_en())
+                .at_field(contract::BadPeriod::FIELD),
+            AppError::Render(e) => {
+                tracing::error!(error = %e, "report not rendered");
+                CommandError::new(
+                    codes::REPORT_NOT_RENDERED,
+                    "报表未能生成（本机可能缺少中文字体，如 fonts-wqy-microhei）。详情已记入日志。",
+                    "The report could not be made (this computer may lack a Chinese font such as fonts-wqy-microhei). Details are in the log.",
+                )
+            }
             AppError::BadRequest(detail) => {
                 CommandError::new(codes::BAD_REQUEST, format!("请求无效：{detail}"), format!("Bad request: {detail}"))
             }

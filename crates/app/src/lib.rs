@@ -10,6 +10,7 @@
 //! [`Actor`]: domain::policy::Actor
 
 pub mod account;
+pub mod activities;
 pub mod board;
 pub mod case;
 pub mod closure;
@@ -19,11 +20,18 @@ pub mod fields;
 pub mod handover;
 pub mod household;
 pub mod ledger;
+pub mod library;
 pub mod places;
+pub mod printing;
 pub mod recipient;
+pub mod referral;
 pub mod refused;
+pub mod report;
 pub mod roster;
+pub mod standards;
+pub mod supervision;
 pub mod sync_view;
+pub mod training;
 pub mod visit;
 
 #[cfg(test)]

@@ -100,6 +100,21 @@ impl Station {
     }
 
     /// A recipient of the first village, added by the worker.
+    /// A supervisor covering the station, made by an administrator.
+    pub fn add_supervisor(&mut self) -> Actor {
+        let admin = Actor::new(Uuid::now_v7(), Some(Role::Admin));
+        let supervisor = Uuid::now_v7();
+        let write = Write::create(EntityKind::User, supervisor)
+            .set(field::user::USERNAME, "dudao1")
+            .set(field::user::DISPLAY_NAME, "李督导")
+            .set(field::user::ROLE, "Supervisor")
+            .set(field::user::SUPERVISED_STATION_IDS, serde_json::json!([self.id.to_string()]))
+            .set(field::user::ACTIVE, true);
+        let at = self.moment();
+        self.store.record(&admin, vec![write], at.now, at.today).expect("the supervisor");
+        Actor::new(supervisor, Some(Role::Supervisor { station_ids: vec![self.id] }))
+    }
+
     pub fn add_recipient(&mut self, name: &str, sequence: u32) -> Uuid {
         let draft = RecipientDraft {
             name: name.into(),

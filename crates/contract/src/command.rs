@@ -16,6 +16,9 @@ use uuid::Uuid;
 
 use crate::dto::*;
 
+mod workforce;
+pub use workforce::*;
+
 /// A command of the shell, as a type. The UI calls it with `Args` and gets `Output` back.
 pub trait Command {
     /// The name the shell registers it under (the Rust function's name).
@@ -29,6 +32,50 @@ pub trait Command {
 /// The arguments of a command that takes none: serialized as `{}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoArgs {}
+
+/// [`ResourceLibrary`]'s arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceLibraryArgs {
+    pub query: ResourceQuery,
+}
+
+/// [`ResourcePage`]'s arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceIdArgs {
+    pub resource_id: Uuid,
+}
+
+/// [`AddResource`]'s and [`AddActivity`]'s arguments: the form's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldsArgs {
+    pub fields: FieldValues,
+}
+
+/// [`UpdateResource`]'s arguments: the fields to change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateResourceArgs {
+    pub resource_id: Uuid,
+    pub fields: FieldValues,
+}
+
+/// [`ActivitiesOfMonth`]'s arguments: the month, `YYYY-MM`; `None` for this month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivitiesOfMonthArgs {
+    pub month: Option<String>,
+}
+
+/// [`UpdateActivity`]'s arguments: the fields to change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateActivityArgs {
+    pub activity_id: Uuid,
+    pub fields: FieldValues,
+}
 
 /// [`SetLanguage`]'s arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -289,6 +336,54 @@ pub struct SetStallDaysArgs {
     pub days: Option<u32>,
 }
 
+/// [`Referrals`]' arguments: the list's filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferralsArgs {
+    pub query: ReferralQuery,
+}
+
+/// [`RecordReferral`]'s arguments: the form's values (the station, the state and the outcome
+/// are the use case's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordReferralArgs {
+    pub values: FieldValues,
+}
+
+/// [`UpdateReferral`]'s arguments: the referral and the form's values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateReferralArgs {
+    pub referral_id: Uuid,
+    pub values: FieldValues,
+}
+
+/// [`MoveReferral`]'s arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MoveReferralArgs {
+    pub referral_id: Uuid,
+    pub step: ReferralStep,
+}
+
+/// [`OpenCaseFromReferral`]'s arguments: the person, when the referral names nobody on file yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenCaseFromReferralArgs {
+    pub referral_id: Uuid,
+    #[serde(default)]
+    pub recipient_id: Option<Uuid>,
+}
+
+/// [`SetReferralOverdueDays`]'s arguments: days without an outcome before a referral is overdue;
+/// `None` goes back to the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetReferralOverdueDaysArgs {
+    pub days: Option<u32>,
+}
+
 /// Declares each command: a unit struct, its [`Command`] impl, and its name in [`ALL`].
 macro_rules! commands {
     ($($(#[$meta:meta])* $command:ident = $name:literal ($args:ty) -> $output:ty;)+) => {
@@ -404,6 +499,30 @@ commands! {
     ReassignCase = "reassign_case" (ReassignCaseArgs) -> ();
     /// Sets the station's stall threshold of the case board.
     SetStallDays = "set_stall_days" (SetStallDaysArgs) -> ();
+    /// The supervision plans and sessions of the stations the user sees (`#/supervision`).
+    SupervisionPage = "supervision_page" (NoArgs) -> crate::dto::SupervisionPage;
+    /// Announces a supervision plan (the supervisor's). Returns its id.
+    SaveSupervisionPlan = "save_supervision_plan" (SaveWorkforceRecordArgs) -> Uuid;
+    /// Edits a supervision plan (the supervisor's own).
+    UpdateSupervisionPlan = "update_supervision_plan" (UpdateWorkforceRecordArgs) -> ();
+    /// Records a supervision session held (the supervisor's). Returns its id.
+    SaveSupervisionSession = "save_supervision_session" (SaveWorkforceRecordArgs) -> Uuid;
+    /// Writes the feedback on a session afterwards.
+    SetSessionFeedback = "set_session_feedback" (SetSessionFeedbackArgs) -> ();
+    /// The signed-in worker's qualification, training and working time (`#/training`).
+    TrainingPage = "training_page" (NoArgs) -> crate::dto::TrainingPage;
+    /// Records a training the signed-in worker took. Returns its id.
+    SaveTrainingRecord = "save_training_record" (SaveWorkforceRecordArgs) -> Uuid;
+    /// Edits a training the signed-in worker recorded.
+    UpdateTrainingRecord = "update_training_record" (UpdateWorkforceRecordArgs) -> ();
+    /// Records a stretch of the signed-in worker's working time. Returns its id.
+    SaveWorkTime = "save_work_time" (SaveWorkforceRecordArgs) -> Uuid;
+    /// Each station the user sees and its workers against its standards (`#/standards`).
+    StandardsView = "standards_view" (NoArgs) -> crate::dto::StandardsView;
+    /// Chooses the standards a station is held against (its deputy head).
+    SetStandardSet = "set_standard_set" (SetStandardSetArgs) -> ();
+    /// Sets a worker's qualification (the station's deputy head).
+    SetQualification = "set_qualification" (SetQualificationArgs) -> ();
     /// The station's counts at a glance.
     StationDashboard = "station_dashboard" (NoArgs) -> crate::dto::StationDashboard;
     /// This device's changes refused because their case was reassigned, each as a note to hand
@@ -416,6 +535,50 @@ commands! {
     TakeOverOffer = "take_over_offer" (OfferArgs) -> ();
     /// Dismisses an offered change.
     DismissOffer = "dismiss_offer" (OfferArgs) -> ();
+    /// The station's referrals (转介), newest first, filtered by direction, state and purpose.
+    Referrals = "referrals" (ReferralsArgs) -> ReferralList;
+    /// Records a referral (inbound or outbound, a benefit application among them) at its first
+    /// step.
+    RecordReferral = "record_referral" (RecordReferralArgs) -> ReferralRow;
+    /// Moves a referral on to its next step (accepted, declined, acknowledged, concluded with
+    /// the outcome reported).
+    MoveReferral = "move_referral" (MoveReferralArgs) -> ReferralRow;
+    /// Edits a referral's text, and names the person on file when it named nobody.
+    UpdateReferral = "update_referral" (UpdateReferralArgs) -> ReferralRow;
+    /// Opens a case at 识别对象 from an inbound referral, and marks the referral "case opened"
+    /// with it, in one write.
+    OpenCaseFromReferral = "open_case_from_referral" (OpenCaseFromReferralArgs) -> OpenedCase;
+    /// The station's referrals without an outcome past its threshold (the deputy head's board).
+    OverdueReferrals = "overdue_referrals" (NoArgs) -> crate::dto::OverdueReferrals;
+    /// Sets the station's days before a referral without an outcome is overdue.
+    SetReferralOverdueDays = "set_referral_overdue_days" (SetReferralOverdueDaysArgs) -> ();
+    /// The station's resource library (资源库), searched by name, pinyin initials, what a
+    /// resource offers or a village it serves, and by kind.
+    ResourceLibrary = "resource_library" (ResourceLibraryArgs) -> Vec<ResourceRow>;
+    /// A resource's page: its facts and the cases and recipients it helped.
+    ResourcePage = "resource_page" (ResourceIdArgs) -> crate::dto::ResourcePage;
+    /// Adds a resource to the station's library. Returns its page.
+    AddResource = "add_resource" (FieldsArgs) -> crate::dto::ResourcePage;
+    /// Edits a resource. Returns its page as it now stands.
+    UpdateResource = "update_resource" (UpdateResourceArgs) -> crate::dto::ResourcePage;
+    /// A month of the station's activities (活动), with what the activity form offers to pick.
+    ActivitiesOfMonth = "activities_of_month" (ActivitiesOfMonthArgs) -> ActivitiesMonth;
+    /// Records an activity.
+    AddActivity = "add_activity" (FieldsArgs) -> ActivityView;
+    /// Edits an activity.
+    UpdateActivity = "update_activity" (UpdateActivityArgs) -> ActivityView;
+    /// The stations the user may see reports of (a deputy head's own, a supervisor's).
+    ReportStations = "report_stations" (NoArgs) -> Vec<NamedRef>;
+    /// A station's report for a month, a quarter or a year, to preview.
+    StationReport = "station_report" (StationReportArgs) -> Report;
+    /// Writes a station's report as `.xlsx` or PDF into the reports folder.
+    ExportStationReport = "export_station_report" (ExportStationReportArgs) -> ExportedFile;
+    /// A station's charts: visits per month and cases per stage at each month's end.
+    StationChartsOf = "station_charts" (StationChartsArgs) -> StationCharts;
+    /// Prints a person's file to PDF in the reports folder.
+    PrintRecipientFile = "print_recipient_file" (RecipientIdArgs) -> ExportedFile;
+    /// Prints a closed case to PDF in the reports folder.
+    PrintClosedCase = "print_closed_case" (CaseIdArgs) -> ExportedFile;
 }
 
 #[cfg(test)]
@@ -435,6 +598,32 @@ mod tests {
         assert_eq!(json, expected, "{}", C::NAME);
         let back: C::Args = serde_json::from_value(json).expect("deserializes");
         assert_eq!(back, args, "{}", C::NAME);
+    }
+
+    #[test]
+    fn library_and_activity_arguments_are_keyed_by_the_parameter_names() {
+        use domain::referral::ResourceKind;
+        let id = Uuid::from_u128(9);
+        check::<ResourceLibrary>(
+            ResourceLibraryArgs { query: ResourceQuery { text: "cs".into(), kind: Some(ResourceKind::Charity) } },
+            json!({ "query": { "text": "cs", "kind": "Charity" } }),
+        );
+        check::<ResourcePage>(ResourceIdArgs { resource_id: id }, json!({ "resourceId": id.to_string() }));
+        let fields: FieldValues = [("name".to_string(), json!("爱心基金会"))].into_iter().collect();
+        check::<AddResource>(FieldsArgs { fields: fields.clone() }, json!({ "fields": { "name": "爱心基金会" } }));
+        check::<UpdateResource>(
+            UpdateResourceArgs { resource_id: id, fields: fields.clone() },
+            json!({ "resourceId": id.to_string(), "fields": { "name": "爱心基金会" } }),
+        );
+        check::<ActivitiesOfMonth>(
+            ActivitiesOfMonthArgs { month: Some("2026-11".into()) },
+            json!({ "month": "2026-11" }),
+        );
+        check::<AddActivity>(FieldsArgs { fields: fields.clone() }, json!({ "fields": { "name": "爱心基金会" } }));
+        check::<UpdateActivity>(
+            UpdateActivityArgs { activity_id: id, fields },
+            json!({ "activityId": id.to_string(), "fields": { "name": "爱心基金会" } }),
+        );
     }
 
     #[test]
@@ -704,6 +893,52 @@ mod tests {
     }
 
     #[test]
+    fn referral_commands_take_their_parameters_by_name() {
+        use domain::referral::{ReferralDirection, ReferralOutcome, ReferralState};
+        let referral = Uuid::from_u128(31);
+        let person = Uuid::from_u128(32);
+        check::<Referrals>(
+            ReferralsArgs {
+                query: ReferralQuery { direction: Some(ReferralDirection::Inbound), state: None, purpose: None },
+            },
+            json!({ "query": { "direction": "Inbound", "state": null, "purpose": null } }),
+        );
+        let empty: ReferralQuery = serde_json::from_value(json!({})).expect("reads");
+        assert_eq!(empty, ReferralQuery::default(), "an empty query is every referral");
+        check::<RecordReferral>(
+            RecordReferralArgs { values: FieldValues::from([("reason".to_string(), json!("独居老人"))]) },
+            json!({ "values": { "reason": "独居老人" } }),
+        );
+        check::<UpdateReferral>(
+            UpdateReferralArgs {
+                referral_id: referral,
+                values: FieldValues::from([("reason".to_string(), json!("独居老人无人照料"))]),
+            },
+            json!({ "referralId": referral.to_string(), "values": { "reason": "独居老人无人照料" } }),
+        );
+        check::<MoveReferral>(
+            MoveReferralArgs {
+                referral_id: referral,
+                step: ReferralStep {
+                    state: ReferralState::Concluded,
+                    on: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+                    outcome: Some(ReferralOutcome::Resolved),
+                    notes: "民政办已办结".into(),
+                },
+            },
+            json!({ "referralId": referral.to_string(), "step": {
+                "state": "Concluded", "on": "2026-11-20", "outcome": "Resolved", "notes": "民政办已办结",
+            } }),
+        );
+        check::<OpenCaseFromReferral>(
+            OpenCaseFromReferralArgs { referral_id: referral, recipient_id: Some(person) },
+            json!({ "referralId": referral.to_string(), "recipientId": person.to_string() }),
+        );
+        check::<OverdueReferrals>(NoArgs {}, json!({}));
+        check::<SetReferralOverdueDays>(SetReferralOverdueDaysArgs { days: Some(20) }, json!({ "days": 20 }));
+    }
+
+    #[test]
     fn every_command_is_listed_once_under_its_function_name() {
         let names = [
             GetLanguage::NAME,
@@ -750,11 +985,43 @@ mod tests {
             CaseBoard::NAME,
             ReassignCase::NAME,
             SetStallDays::NAME,
+            SupervisionPage::NAME,
+            SaveSupervisionPlan::NAME,
+            UpdateSupervisionPlan::NAME,
+            SaveSupervisionSession::NAME,
+            SetSessionFeedback::NAME,
+            TrainingPage::NAME,
+            SaveTrainingRecord::NAME,
+            UpdateTrainingRecord::NAME,
+            SaveWorkTime::NAME,
+            StandardsView::NAME,
+            SetStandardSet::NAME,
+            SetQualification::NAME,
             StationDashboard::NAME,
             HandedOverChanges::NAME,
             HandOverOffers::NAME,
             TakeOverOffer::NAME,
             DismissOffer::NAME,
+            Referrals::NAME,
+            RecordReferral::NAME,
+            MoveReferral::NAME,
+            UpdateReferral::NAME,
+            OpenCaseFromReferral::NAME,
+            OverdueReferrals::NAME,
+            SetReferralOverdueDays::NAME,
+            ResourceLibrary::NAME,
+            ResourcePage::NAME,
+            AddResource::NAME,
+            UpdateResource::NAME,
+            ActivitiesOfMonth::NAME,
+            AddActivity::NAME,
+            UpdateActivity::NAME,
+            ReportStations::NAME,
+            StationReport::NAME,
+            ExportStationReport::NAME,
+            StationChartsOf::NAME,
+            PrintRecipientFile::NAME,
+            PrintClosedCase::NAME,
         ];
         assert_eq!(ALL, names.as_slice());
         let mut unique = ALL.to_vec();

@@ -21,8 +21,16 @@ mod closure;
 pub use closure::*;
 mod handover;
 pub use handover::*;
+mod referral;
+pub use referral::*;
+mod library;
+pub use library::*;
+mod report;
+pub use report::*;
 mod sync;
 pub use sync::*;
+mod workforce;
+pub use workforce::*;
 
 /// Every command's error: a stable `code` the UI acts on, the field it concerns (if any), and
 /// messages in both languages. The UI never matches message text.
@@ -98,6 +106,10 @@ pub mod codes {
     /// The refused change acted on is no longer waiting for the user (dealt with meanwhile, or
     /// not refused): the page shows the list again.
     pub const REFUSED_CHANGE_GONE: &str = "refused_change_gone";
+    /// A report's period is not a month, quarter or year the reports cover (field `period`).
+    pub const BAD_REPORT_PERIOD: &str = "bad_report_period";
+    /// A report could not be rendered (no CJK font for the PDF, ...).
+    pub const REPORT_NOT_RENDERED: &str = "report_not_rendered";
 }
 
 /// The UI's language. Chinese by default.

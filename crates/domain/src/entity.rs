@@ -9,11 +9,14 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::activity::ACTIVITY_KIND_NAMES;
 use crate::case::*;
 use crate::hlc::Hlc;
 use crate::org::{POST_NAMES, ROLE_NAMES};
 use crate::recipient::{GENDER_NAMES, HOUSEHOLD_RELATION_NAMES, RECIPIENT_CATEGORY_NAMES};
 use crate::referral::*;
+use crate::standards::STANDARD_SET_NAMES;
+use crate::workforce::{QUALIFICATION_NAMES, SUPERVISION_MODE_NAMES, TRAINING_KIND_NAMES, WORK_KIND_NAMES};
 use crate::{Id, Labelled};
 
 labelled_enum! {
@@ -36,6 +39,11 @@ labelled_enum! {
         ClosureDecision => "结案审核", "Closure decision",
         Referral => "转介", "Referral",
         Resource => "资源", "Resource",
+        SupervisionPlan => "督导计划", "Supervision plan",
+        SupervisionSession => "督导记录", "Supervision session",
+        TrainingRecord => "培训记录", "Training record",
+        WorkTime => "工作时长", "Working time",
+        Activity => "活动", "Activity",
     }
     names = ENTITY_KIND_NAMES;
 }
@@ -49,6 +57,9 @@ pub enum Area {
     Roster,
     /// A case and its stage records; workers see only the cases assigned to them.
     Case,
+    /// The workforce's own records (supervision, training, working time): the station's people
+    /// read them; supervisors record supervision, each worker their own training and time.
+    Workforce,
 }
 
 impl EntityKind {
@@ -71,6 +82,11 @@ impl EntityKind {
             EntityKind::ClosureDecision => &CLOSURE_DECISION,
             EntityKind::Referral => &REFERRAL,
             EntityKind::Resource => &RESOURCE,
+            EntityKind::SupervisionPlan => &SUPERVISION_PLAN,
+            EntityKind::SupervisionSession => &SUPERVISION_SESSION,
+            EntityKind::TrainingRecord => &TRAINING_RECORD,
+            EntityKind::WorkTime => &WORK_TIME,
+            EntityKind::Activity => &ACTIVITY,
         }
     }
 
@@ -83,7 +99,9 @@ impl EntityKind {
             | EntityKind::Household
             | EntityKind::Visit
             | EntityKind::Referral
-            | EntityKind::Resource => Area::Roster,
+            | EntityKind::Resource
+            // The station's own work, beside the cases: any worker of the station records it.
+            | EntityKind::Activity => Area::Roster,
             EntityKind::Case
             | EntityKind::Screening
             | EntityKind::Assessment
@@ -92,6 +110,10 @@ impl EntityKind {
             | EntityKind::Intervention
             | EntityKind::FollowUp
             | EntityKind::ClosureDecision => Area::Case,
+            EntityKind::SupervisionPlan
+            | EntityKind::SupervisionSession
+            | EntityKind::TrainingRecord
+            | EntityKind::WorkTime => Area::Workforce,
         }
     }
 
@@ -123,6 +145,11 @@ pub enum FieldType {
     Integer {
         min: i64,
         max: i64,
+    },
+    /// An amount of money, typed as yuan with at most two decimals and stored as whole fen (an
+    /// integer, never a float): see `money`.
+    Money {
+        max_fen: i64,
     },
     Bool,
     /// The id of an entity of the given kind.
@@ -189,6 +216,7 @@ const ADDRESS: FieldType = FieldType::Text { max_chars: 200 };
 const NOTES: FieldType = FieldType::Text { max_chars: 2000 };
 const PAST: FieldType = FieldType::Date { not_future: true };
 const ANY_DATE: FieldType = FieldType::Date { not_future: false };
+const MONEY: FieldType = FieldType::Money { max_fen: crate::money::MAX_FEN };
 /// A case's reopen generation (see `signoff`).
 const GENERATION: FieldType = FieldType::Integer { min: 0, max: 1_000_000 };
 
@@ -282,6 +310,14 @@ entity_specs! {
         STALL_DAYS = "stall_days" => opt("停滞提醒天数", "stall threshold (days)",
             FieldType::Integer { min: 1, max: 365 },
         ),
+        // The standards the station's supervision, training and working time are held against
+        // (`standards::StandardSet`, migration 0020); set by the deputy head; unset: none chosen.
+        STANDARD_SET = "standard_set" => opt("考核标准", "standards", FieldType::Enum(STANDARD_SET_NAMES)),
+        // Days a referral may go without an outcome before the deputy head's board lists it
+        // overdue (migration 0018); unset: `DEFAULT_REFERRAL_OVERDUE_DAYS`.
+        REFERRAL_OVERDUE_DAYS = "referral_overdue_days" => opt("转介逾期提醒天数", "referral overdue threshold (days)",
+            FieldType::Integer { min: 1, max: 365 },
+        ),
     }
 
     SERVICE_POINT, service_point: ServicePoint in "service_points", append_only: false {
@@ -307,6 +343,9 @@ entity_specs! {
         SUPERVISED_STATION_IDS = "supervised_station_ids" => opt("督导的社工站", "supervised stations", FieldType::RefList(EntityKind::Station)),
         SIGNING_KEYS = "signing_keys" => opt("签名公钥", "signing keys", FieldType::HexList),
         ACTIVE = "active" => f("在职", "active", FieldType::Bool),
+        // Migration 0020: set by an administrator or the station's deputy head
+        // (`Action::SetQualification`), who see the certificate.
+        QUALIFICATION = "qualification" => opt("职业水平", "qualification", FieldType::Enum(QUALIFICATION_NAMES)),
     }
 
     RECIPIENT, recipient: Recipient in "recipients", append_only: false {
@@ -402,6 +441,12 @@ entity_specs! {
         DESCRIPTION = "description" => f("说明", "description", FieldType::Text { max_chars: 500 }),
         STATUS = "status" => f("进展", "status", FieldType::Enum(RESOURCE_LINK_STATUS_NAMES)),
         LINKED_ON = "linked_on" => f("链接日期", "linked on", PAST),
+        // What the link brought (资源链接结果), and for charity help the money and the value of
+        // the goods the recipient received, in fen (see `money`).
+        OUTCOME = "outcome" => opt("链接结果", "outcome", NOTES),
+        MONEY_FEN = "money_fen" => opt("慈善款金额(元)", "charity money (yuan)", MONEY),
+        GOODS = "goods" => opt("物资", "goods", SHORT),
+        GOODS_VALUE_FEN = "goods_value_fen" => opt("物资折价(元)", "value of the goods (yuan)", MONEY),
     }
 
     INTERVENTION, intervention: Intervention in "interventions", append_only: true {
@@ -448,6 +493,67 @@ entity_specs! {
         REFERRED_ON = "referred_on" => f("转介日期", "referred on", PAST),
         OUTCOME = "outcome" => f("结果", "outcome", FieldType::Enum(REFERRAL_OUTCOME_NAMES)),
         OUTCOME_NOTES = "outcome_notes" => opt("结果说明", "outcome notes", NOTES),
+        // Migration 0018. Where the referral stands (`referral::ReferralState`); absent on a
+        // record an older device made, read from the direction and outcome instead
+        // (`referral::effective_state`).
+        STATE = "state" => opt("转介进展", "referral state", FieldType::Enum(REFERRAL_STATE_NAMES)),
+        // Absent: a referral for services (`ReferralPurpose::Service`).
+        PURPOSE = "purpose" => fixed_opt("转介类型", "purpose", FieldType::Enum(REFERRAL_PURPOSE_NAMES)),
+        // What the person was helped to apply for (a benefit application, `purpose`).
+        BENEFIT = "benefit" => opt("协助申请的事项", "benefit applied for", SHORT),
+        // The department or person on the other side, more precisely than `counterpart`.
+        COUNTERPART_DETAIL = "counterpart_detail" => opt("对方单位或联系人", "department or contact", SHORT),
+        // The person as the referrer named them, before they are on file.
+        PERSON_NAME = "person_name" => opt("被转介人姓名", "name of the person referred", FieldType::PersonName),
+        // Accepted or declined (inbound), acknowledged by the department (outbound).
+        RESPONDED_ON = "responded_on" => opt("受理或接收日期", "responded on", PAST),
+        // The case opened, or the outcome reported.
+        CONCLUDED_ON = "concluded_on" => opt("办结日期", "concluded on", PAST),
+        // The case an inbound referral opened.
+        OPENED_CASE_ID = "opened_case_id" => opt("开立的个案", "case opened", FieldType::Ref(EntityKind::Case)),
+    }
+
+    // Migration 0020: supervision announced in advance and held, each worker's training and
+    // working time (see `workforce` and `standards`). Durations in whole minutes.
+    SUPERVISION_PLAN, supervision_plan: SupervisionPlan in "supervision_plans", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        SUPERVISOR_ID = "supervisor_id" => fixed("督导", "supervisor", FieldType::Ref(EntityKind::User)),
+        PLANNED_ON = "planned_on" => f("计划日期", "planned for", ANY_DATE),
+        MODE = "mode" => f("督导方式", "mode", FieldType::Enum(SUPERVISION_MODE_NAMES)),
+        PLANNED_MINUTES = "planned_minutes" => f("计划时长(分钟)", "planned duration (minutes)", FieldType::Integer { min: 1, max: 24 * 60 }),
+        TOPICS = "topics" => f("督导主题", "topics", FieldType::Text { max_chars: 500 }),
+    }
+
+    SUPERVISION_SESSION, supervision_session: SupervisionSession in "supervision_sessions", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        SUPERVISOR_ID = "supervisor_id" => fixed("督导", "supervisor", FieldType::Ref(EntityKind::User)),
+        PLAN_ID = "plan_id" => fixed_opt("督导计划", "plan", FieldType::Ref(EntityKind::SupervisionPlan)),
+        HELD_ON = "held_on" => f("督导日期", "date", PAST),
+        MODE = "mode" => f("督导方式", "mode", FieldType::Enum(SUPERVISION_MODE_NAMES)),
+        DURATION_MINUTES = "duration_minutes" => f("时长(分钟)", "duration (minutes)", FieldType::Integer { min: 1, max: 24 * 60 }),
+        TOPICS = "topics" => f("督导主题", "topics", FieldType::Text { max_chars: 500 }),
+        CASES_DISCUSSED = "cases_discussed" => opt("讨论的个案", "cases discussed", FieldType::Text { max_chars: 500 }),
+        // Written afterwards (及时反馈督导工作情况), so the record stays editable.
+        FEEDBACK = "feedback" => opt("督导反馈", "feedback", NOTES),
+    }
+
+    TRAINING_RECORD, training_record: TrainingRecord in "training_records", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        WORKER_ID = super::WORKER_ID => worker_of_record(),
+        KIND = "kind" => f("培训类型", "kind", FieldType::Enum(TRAINING_KIND_NAMES)),
+        TITLE = "title" => f("培训名称", "title", SHORT),
+        TRAINED_ON = "trained_on" => f("培训日期", "date", PAST),
+        DURATION_MINUTES = "duration_minutes" => f("时长(分钟)", "duration (minutes)", FieldType::Integer { min: 1, max: 24 * 60 }),
+        PROVIDER = "provider" => opt("培训机构", "provider", SHORT),
+    }
+
+    WORK_TIME, work_time: WorkTime in "work_times", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        WORKER_ID = super::WORKER_ID => worker_of_record(),
+        WORKED_ON = "worked_on" => f("工作日期", "date", PAST),
+        KIND = "kind" => f("工作类型", "kind of work", FieldType::Enum(WORK_KIND_NAMES)),
+        DURATION_MINUTES = "duration_minutes" => f("时长(分钟)", "duration (minutes)", FieldType::Integer { min: 1, max: 24 * 60 }),
+        NOTES = "notes" => opt("说明", "notes", SHORT),
     }
 
     RESOURCE, resource: Resource in "resources", append_only: false {
@@ -458,6 +564,24 @@ entity_specs! {
         CONTACT_PHONE = "contact_phone" => opt("联系电话", "contact phone", FieldType::Text { max_chars: 30 }),
         SERVICES = "services" => opt("可提供的服务", "services offered", NOTES),
         ACTIVE = "active" => f("可用", "active", FieldType::Bool),
+        VILLAGE_IDS = "village_ids" => opt("服务的村(社区)", "villages covered", FieldType::RefList(EntityKind::Village)),
+        // Volunteer teams and community organisations the station cultivates (培育) are resources
+        // like any other (linked into plans, taking part in activities), marked by this flag.
+        CULTIVATED = "cultivated" => opt("本站培育", "cultivated by the station", FieldType::Bool),
+    }
+
+    ACTIVITY, activity: Activity in "activities", append_only: false {
+        STATION_ID = super::STATION_ID => station(),
+        KIND = "kind" => f("活动类型", "kind", FieldType::Enum(ACTIVITY_KIND_NAMES)),
+        TITLE = "title" => f("活动主题", "title", SHORT),
+        HELD_ON = "held_on" => f("活动日期", "date", PAST),
+        PLACE = "place" => f("活动地点", "place", SHORT),
+        DURATION_MINUTES = "duration_minutes" => f("时长(分钟)", "duration (minutes)", FieldType::Integer { min: 1, max: 24 * 60 }),
+        WORKER_IDS = "worker_ids" => f("带领的社工", "workers who ran it", FieldType::RefList(EntityKind::User)),
+        RECIPIENT_IDS = "recipient_ids" => opt("参与的服务对象", "recipients taking part", FieldType::RefList(EntityKind::Recipient)),
+        OTHERS_COUNT = "others_count" => opt("其他参与人数", "other participants", FieldType::Integer { min: 0, max: 100_000 }),
+        RESOURCE_IDS = "resource_ids" => opt("参与的志愿者和社会组织", "volunteers and organisations taking part", FieldType::RefList(EntityKind::Resource)),
+        NOTES = "notes" => opt("活动记录", "notes", NOTES),
     }
 }
 
@@ -466,6 +590,9 @@ pub const DEFAULT_OFFLINE_LEASE_DAYS: i64 = 30;
 /// The days in one stage after which the case board marks a case stalled, when the station sets
 /// none.
 pub const DEFAULT_STALL_DAYS: i64 = 30;
+/// The days a referral may go without an outcome before it is overdue, when the station sets
+/// none (half a month; the seeds set no figure, so each station sets its own).
+pub const DEFAULT_REFERRAL_OVERDUE_DAYS: i64 = 15;
 
 /// Who set a field and when, and which earlier value of it the author had seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

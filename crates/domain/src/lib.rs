@@ -9,11 +9,13 @@
 #[macro_use]
 mod labelled;
 
+pub mod activity;
 pub mod case;
 pub mod change;
 pub mod entity;
 pub mod hlc;
 pub mod merge;
+pub mod money;
 pub mod org;
 pub mod pipeline;
 pub mod policy;
@@ -21,8 +23,10 @@ pub mod recipient;
 pub mod referral;
 pub mod rules;
 pub mod signoff;
+pub mod standards;
 pub mod validate;
 pub mod visit;
+pub mod workforce;
 
 pub use entity::field;
 pub use labelled::Labelled;

@@ -51,6 +51,14 @@ pub enum Action {
     Transfer,
     /// Set the station's stall threshold of the case board (`station.stall_days`).
     SetStallThreshold,
+    /// Set the days after which a referral without an outcome is overdue
+    /// (`station.referral_overdue_days`).
+    SetReferralOverdueDays,
+    /// Choose the standards the station's supervision, training and working time are held
+    /// against (`station.standard_set`).
+    SetStandards,
+    /// Set a worker's qualification (`user.qualification`).
+    SetQualification,
     /// Take over (or dismiss) a change the server refused because its case had been reassigned
     /// meanwhile (a handed-over change): the case's current worker, or a deputy head of its
     /// station. The target is the case.
@@ -70,6 +78,9 @@ impl Action {
             Action::Reopen => "重新开案",
             Action::Transfer => "转移",
             Action::SetStallThreshold => "设置停滞提醒天数",
+            Action::SetReferralOverdueDays => "设置转介逾期提醒天数",
+            Action::SetStandards => "设置考核标准",
+            Action::SetQualification => "设置职业水平",
             Action::TakeOver => "接手",
         }
     }
@@ -133,18 +144,33 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
     let Some(role) = &actor.role else { return deny(DenyReason::NoRole) };
     let area = target.kind.area();
     let own_case = target.case_worker_id == Some(actor.user_id);
+    // Workforce records a worker keeps of their own; the others (supervision) are supervisors'.
+    let own_record_kind = matches!(target.kind, EntityKind::TrainingRecord | EntityKind::WorkTime);
 
     // First: may this role ever do this here? Then: is the record within the role's reach?
     let (allowed, stations): (bool, &[Id]) = match role {
         Role::Admin => {
             let allowed = area == Area::Organisation
-                && matches!(action, Action::Read | Action::Create | Action::Edit | Action::SetStallThreshold);
+                && matches!(
+                    action,
+                    Action::Read
+                        | Action::Create
+                        | Action::Edit
+                        | Action::SetStallThreshold
+                        | Action::SetReferralOverdueDays
+                        | Action::SetStandards
+                        | Action::SetQualification
+                );
             return if allowed { Ok(()) } else { deny(DenyReason::RoleCannot) };
         }
         Role::SocialWorker { station_id } => {
             let allowed = match area {
                 Area::Organisation => action == Action::Read,
                 Area::Roster => matches!(action, Action::Read | Action::Create | Action::Edit),
+                // Their own training and working time (the rules check that it is their own).
+                Area::Workforce => {
+                    action == Action::Read || (own_record_kind && matches!(action, Action::Create | Action::Edit))
+                }
                 Area::Case if target.kind == EntityKind::ClosureDecision => action == Action::Read,
                 Area::Case => matches!(
                     action,
@@ -160,10 +186,17 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
         }
         Role::DeputyHead { station_id } => {
             let allowed = match area {
-                // The deputy head runs the case board, and sets its stall threshold.
+                // The deputy head runs the case board, and sets its stall and referral thresholds.
                 Area::Organisation => {
                     action == Action::Read
-                        || (action == Action::SetStallThreshold && target.kind == EntityKind::Station)
+                        || (matches!(
+                            action,
+                            Action::SetStallThreshold | Action::SetReferralOverdueDays | Action::SetStandards
+                        ) && target.kind == EntityKind::Station)
+                        || (action == Action::SetQualification && target.kind == EntityKind::User)
+                }
+                Area::Workforce => {
+                    action == Action::Read || (own_record_kind && matches!(action, Action::Create | Action::Edit))
                 }
                 Area::Roster => {
                     matches!(action, Action::Read | Action::Create | Action::Edit | Action::Transfer)
@@ -179,7 +212,12 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
                     | Action::TakeOver => true,
                     // Closure is requested by the case's own worker, even when that is a deputy head.
                     Action::RequestClosure => own_case,
-                    Action::DecideClosure | Action::Transfer | Action::SetStallThreshold => false,
+                    Action::DecideClosure
+                    | Action::Transfer
+                    | Action::SetStallThreshold
+                    | Action::SetReferralOverdueDays
+                    | Action::SetStandards
+                    | Action::SetQualification => false,
                 },
             };
             (allowed, std::slice::from_ref(station_id))
@@ -188,6 +226,10 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
             let allowed = match area {
                 Area::Organisation | Area::Roster => action == Action::Read,
                 Area::Case => matches!(action, Action::Read | Action::DecideClosure | Action::Reopen),
+                // Supervisors plan and record the supervision of the stations they cover.
+                Area::Workforce => {
+                    action == Action::Read || (!own_record_kind && matches!(action, Action::Create | Action::Edit))
+                }
             };
             (allowed, station_ids.as_slice())
         }
@@ -289,6 +331,16 @@ mod tests {
         assert!(!allowed(&deputy(), Action::SetStallThreshold, target(EntityKind::Village, STATION, None)));
         assert!(!allowed(&worker(), Action::SetStallThreshold, station));
         assert!(!allowed(&supervisor(), Action::SetStallThreshold, station));
+    }
+
+    #[test]
+    fn only_the_deputy_head_of_the_station_and_administrators_set_the_referral_overdue_days() {
+        let station = target(EntityKind::Station, STATION, None);
+        assert!(allowed(&deputy(), Action::SetReferralOverdueDays, station));
+        assert!(allowed(&admin(), Action::SetReferralOverdueDays, station));
+        assert!(!allowed(&deputy(), Action::SetReferralOverdueDays, target(EntityKind::Station, OTHER_STATION, None)));
+        assert!(!allowed(&worker(), Action::SetReferralOverdueDays, station));
+        assert!(!allowed(&supervisor(), Action::SetReferralOverdueDays, station));
     }
 
     #[test]

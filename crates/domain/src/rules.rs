@@ -15,6 +15,7 @@ use crate::org::{RoleKind, User};
 use crate::pipeline::{self, CaseHoldings, PipelineError};
 use crate::policy::{self, Action, Actor, Denied, DenyReason, Target};
 use crate::recipient::Gender;
+use crate::referral::{self, ReferralError};
 use crate::signoff::{self, SealError};
 use crate::validate::{self, FieldError, Invalid};
 use crate::{Id, Labelled, field};
@@ -51,6 +52,8 @@ pub enum Rejection {
     #[error("{0}")]
     Pipeline(PipelineError),
     #[error("{0}")]
+    Referral(ReferralError),
+    #[error("{0}")]
     Seal(SealError),
     #[error("no {0:?} with this id is known")]
     UnknownEntity(EntityKind),
@@ -84,6 +87,7 @@ impl Rejection {
             Rejection::Invalid(e) => e.code(),
             Rejection::Denied(d) | Rejection::AssignedElsewhere { denied: d, .. } => d.code(),
             Rejection::Pipeline(p) => p.code(),
+            Rejection::Referral(r) => r.code(),
             Rejection::Seal(s) => s.code(),
             Rejection::UnknownEntity(_) => "unknown_entity",
             Rejection::AlreadyExists(_) => "already_exists",
@@ -110,6 +114,7 @@ impl Rejection {
                 )
             }
             Rejection::Pipeline(p) => p.message_zh(),
+            Rejection::Referral(r) => r.message_zh(),
             Rejection::Seal(s) => s.message_zh().into(),
             Rejection::UnknownEntity(k) => format!("找不到该{}", k.zh()),
             Rejection::AlreadyExists(k) => format!("该{}已存在", k.zh()),
@@ -134,6 +139,7 @@ impl Rejection {
             | Rejection::OutsideReference { field }
             | Rejection::NotSelf { field } => Some(field),
             Rejection::AmendsElsewhere(_) => Some(field::AMENDS),
+            Rejection::Referral(r) => Some(r.field()),
             _ => None,
         }
     }
@@ -299,6 +305,9 @@ pub fn check_change(
         }
     }
 
+    if kind == EntityKind::Referral {
+        referral::check_referral_change(&mut normalized, current.as_ref(), &mut proposed, view)?;
+    }
     match kind {
         EntityKind::Recipient => check_recipient(&normalized, current.as_ref(), &proposed, latest_date, view)?,
         EntityKind::Case => check_case(actor, &normalized, current.as_ref(), &proposed, &actions, view)?,
@@ -306,7 +315,18 @@ pub fn check_change(
             let case = case.as_ref().ok_or(Rejection::UnknownReference { field: field::CASE_ID.into() })?;
             check_decision(actor, &proposed, case, view)?;
         }
-        EntityKind::Visit | EntityKind::Intervention | EntityKind::FollowUp => {
+        // Supervision is recorded by the supervisor who gives it, and only they edit it.
+        EntityKind::SupervisionPlan | EntityKind::SupervisionSession => {
+            let supervisor_id = proposed.get(field::supervision_session::SUPERVISOR_ID).and_then(Value::as_str);
+            if supervisor_id.and_then(|s| Id::try_parse(s).ok()) != Some(actor.user_id) {
+                return reject(Rejection::NotSelf { field: field::supervision_session::SUPERVISOR_ID.into() });
+            }
+        }
+        EntityKind::Visit
+        | EntityKind::Intervention
+        | EntityKind::FollowUp
+        | EntityKind::TrainingRecord
+        | EntityKind::WorkTime => {
             let worker_id = proposed.get(field::WORKER_ID).and_then(Value::as_str).and_then(|s| Id::try_parse(s).ok());
             if worker_id != Some(actor.user_id) {
                 return reject(Rejection::NotSelf { field: field::WORKER_ID.into() });
@@ -377,20 +397,29 @@ fn check_references(
     view: &dyn StateView,
 ) -> Result<(), CheckError> {
     for field in fields {
-        let FieldType::Ref(ref_kind) = field.ty else { continue };
-        let Some(id) = change.id_value(field.name) else { continue };
-        let referenced = view.entity(ref_kind, id)?;
-        let Some(referenced) = referenced else {
-            return reject(Rejection::UnknownReference { field: field.name.into() });
+        // A list of references (an activity's participants) is checked id by id, as one is.
+        let (ref_kind, ids): (EntityKind, Vec<Id>) = match field.ty {
+            FieldType::Ref(kind) => (kind, change.id_value(field.name).into_iter().collect()),
+            FieldType::RefList(kind) => {
+                let list = change.value(field.name).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                (kind, list.iter().filter_map(Value::as_str).filter_map(|s| Id::try_parse(s).ok()).collect())
+            }
+            _ => continue,
         };
-        // Users may belong to several stations (supervisors); stations are themselves.
-        let same_station = match ref_kind {
-            EntityKind::Station => true,
-            EntityKind::User => true,
-            _ => referenced.station_id() == station_id,
-        };
-        if !same_station {
-            return reject(Rejection::OutsideReference { field: field.name.into() });
+        for id in ids {
+            let referenced = view.entity(ref_kind, id)?;
+            let Some(referenced) = referenced else {
+                return reject(Rejection::UnknownReference { field: field.name.into() });
+            };
+            // Users may belong to several stations (supervisors); stations are themselves.
+            let same_station = match ref_kind {
+                EntityKind::Station => true,
+                EntityKind::User => true,
+                _ => referenced.station_id() == station_id,
+            };
+            if !same_station {
+                return reject(Rejection::OutsideReference { field: field.name.into() });
+            }
         }
     }
     Ok(())
@@ -413,6 +442,9 @@ fn classify(
         let action = match (kind, field.as_str()) {
             (EntityKind::Recipient, field::recipient::STATION_ID) if !unchanged => Action::Transfer,
             (EntityKind::Station, field::station::STALL_DAYS) => Action::SetStallThreshold,
+            (EntityKind::Station, field::station::STANDARD_SET) => Action::SetStandards,
+            (EntityKind::User, field::user::QUALIFICATION) => Action::SetQualification,
+            (EntityKind::Station, field::station::REFERRAL_OVERDUE_DAYS) => Action::SetReferralOverdueDays,
             (EntityKind::Case, field::case::WORKER_ID) if !unchanged => Action::Reassign,
             (EntityKind::Case, field::case::STAGE) if !unchanged => {
                 if current.get_enum::<Stage>(field::case::STAGE) == Some(Stage::Closed) {

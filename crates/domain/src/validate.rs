@@ -38,6 +38,10 @@ pub enum Invalid {
     Integer,
     #[error("must be between {min} and {max}")]
     OutOfRange { min: i64, max: i64 },
+    #[error("must be an amount in yuan with at most two decimals")]
+    Amount,
+    #[error("must be between 0 and {} yuan", crate::money::format_fen(*max_fen))]
+    AmountOutOfRange { max_fen: i64 },
     #[error("must be yes or no")]
     Bool,
     #[error("must be the id of a record")]
@@ -71,6 +75,8 @@ impl Invalid {
             Invalid::DateTime => "date_time",
             Invalid::Integer => "integer",
             Invalid::OutOfRange { .. } => "out_of_range",
+            Invalid::Amount => "amount",
+            Invalid::AmountOutOfRange { .. } => "amount_out_of_range",
             Invalid::Bool => "bool",
             Invalid::Reference => "reference",
             Invalid::UnknownValue => "unknown_value",
@@ -96,6 +102,8 @@ impl Invalid {
             Invalid::DateTime => "应为日期时间".into(),
             Invalid::Integer => "应为整数".into(),
             Invalid::OutOfRange { min, max } => format!("应在{min}到{max}之间"),
+            Invalid::Amount => "应为金额（元），最多两位小数".into(),
+            Invalid::AmountOutOfRange { max_fen } => format!("应在0到{}元之间", crate::money::format_fen(*max_fen)),
             Invalid::Bool => "应为是或否".into(),
             Invalid::Reference => "应为一条记录的编号".into(),
             Invalid::UnknownValue => "不是可选的值".into(),
@@ -319,6 +327,21 @@ pub fn normalize_field(spec: &FieldSpec, value: &Value, today: NaiveDate) -> Res
             }
             Value::from(n)
         }
+        FieldType::Money { max_fen } => {
+            // Fen arrive as a number (stored values, the wire), yuan as typed text (forms).
+            let fen = match value {
+                Value::Number(n) => n.as_i64().ok_or(err(Invalid::Amount))?,
+                Value::String(s) => crate::money::parse_yuan(s, max_fen).map_err(|e| match e {
+                    crate::money::AmountError::NotAnAmount => err(Invalid::Amount),
+                    crate::money::AmountError::OutOfRange => err(Invalid::AmountOutOfRange { max_fen }),
+                })?,
+                _ => return Err(err(Invalid::Amount)),
+            };
+            if !(0..=max_fen).contains(&fen) {
+                return Err(err(Invalid::AmountOutOfRange { max_fen }));
+            }
+            Value::from(fen)
+        }
         FieldType::Bool => Value::Bool(value.as_bool().ok_or(err(Invalid::Bool))?),
         FieldType::Ref(_) => {
             let s = value.as_str().map(str::trim).ok_or(err(Invalid::Reference))?;
@@ -522,6 +545,21 @@ mod tests {
             );
         }
         assert_eq!(normalize_field(&any, &Value::from("9999-12-31"), today()), Ok(Value::from("9999-12-31")));
+    }
+
+    #[test]
+    fn money_is_typed_in_yuan_and_kept_in_whole_fen() {
+        let money = spec(FieldType::Money { max_fen: 1_000_000 }, false);
+        let check = |value: Value| normalize_field(&money, &value, today()).map_err(|e| e.code());
+        assert_eq!(check(Value::from("1,200.5")), Ok(Value::from(120_050)));
+        assert_eq!(check(Value::from(120_050)), Ok(Value::from(120_050)), "stored fen read back as they are");
+        assert_eq!(check(Value::from("")), Ok(Value::Null));
+        assert_eq!(check(Value::from("12.345")), Err("amount"));
+        assert_eq!(check(Value::from(1.5)), Err("amount"), "never a float");
+        assert_eq!(check(Value::from("10000.01")), Err("amount_out_of_range"));
+        assert_eq!(check(Value::from(-1)), Err("amount_out_of_range"));
+        let e = FieldError::new(&money, Invalid::AmountOutOfRange { max_fen: 1_000_000 });
+        assert!(e.message("zh").contains("10000元") && e.message("en").contains("10000 yuan"), "{e}");
     }
 
     #[test]

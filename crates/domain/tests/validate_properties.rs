@@ -25,6 +25,7 @@ fn every_field() -> Vec<FieldSpec> {
         FieldType::Text { max_chars: 0 },
         FieldType::Text { max_chars: 3 },
         FieldType::Integer { min: i64::MIN, max: i64::MAX },
+        FieldType::Money { max_fen: i64::MAX },
         FieldType::Hex { max_chars: 4 },
         FieldType::Date { not_future: false },
     ];

@@ -198,6 +198,12 @@ pub struct PullResponse {
     /// backup (or a new one) and syncs again from the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<String>,
+    /// The cursor the page follows: the `after` of the question it answers. A device takes a
+    /// page only as the answer to its own question (a reply to another one, from a confused
+    /// proxy or a page fetched ahead and never applied, would move its cursor over entries it
+    /// never saw). Older servers do not send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<u64>,
 }
 
 /// A [`PullResponse`] read leniently: an entry that cannot be read (a stamp no clock can make,
@@ -228,6 +234,8 @@ impl PullPage {
             head: u64,
             #[serde(default)]
             generation: Option<String>,
+            #[serde(default)]
+            after: Option<u64>,
         }
         let loose: Loose = serde_json::from_str(text)?;
         let mut entries = Vec::with_capacity(loose.entries.len());
@@ -245,6 +253,7 @@ impl PullPage {
             has_more: loose.has_more,
             head: loose.head,
             generation: loose.generation,
+            after: loose.after,
         };
         Ok(PullPage { response, unreadable })
     }

@@ -287,6 +287,7 @@ fn field_value(ty: FieldType) -> BoxedStrategy<Value> {
         ]
         .boxed(),
         FieldType::Integer { .. } => number().boxed(),
+        FieldType::Money { .. } => prop_oneof![number(), "[0-9.,元¥-]{0,12}".prop_map(Value::String)].boxed(),
         FieldType::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
         FieldType::Ref(_) => id_value().boxed(),
         FieldType::RefList(_) => proptest::collection::vec(id_value(), 0..3).prop_map(Value::Array).boxed(),

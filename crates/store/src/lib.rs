@@ -13,8 +13,10 @@ mod bulk;
 mod dashboard;
 mod handover;
 mod key;
+mod library;
 mod moved;
 mod recovery;
+mod report;
 mod rows;
 mod schema;
 pub mod screens;
@@ -37,11 +39,15 @@ pub use key::{
     DbKey, KDF_M_COST_KIB, KDF_P_COST, KDF_T_COST, key_for, previous_key_for, recovery_device_id, recovery_keys,
     salt_path, set_recovery,
 };
+pub use library::{LinkOfResource, ResourceSearch};
 pub use moved::MovedCase;
 pub use recovery::{DuplicateGroup, GenerationSeen, SetAsideReason, SetAsideRow};
+pub use report::{
+    ActivityCount, CaseStages, ReferralCount, ReferralStateCount, ResourceLinkTotal, ServiceCount, StageEntry,
+};
 pub use schema::{LATEST_VERSION, MIGRATIONS};
 pub use screens::*;
-pub use sync::{AcceptedChange, ApplyReport, DealtWith};
+pub use sync::{AcceptedChange, ApplyReport, DealtWith, PullBatch, PulledPage};
 
 /// SQLite page cache per connection, in KiB: the roster's tables and indexes of a large county
 /// stay decrypted in memory.

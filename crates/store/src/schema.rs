@@ -28,6 +28,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0015_handed_over", include_str!("../migrations/0015_handed_over.sql")),
     ("0016_visits_by_station_day", include_str!("../migrations/0016_visits_by_station_day.sql")),
     ("0017_moved_cases", include_str!("../migrations/0017_moved_cases.sql")),
+    ("0018_referral_states", include_str!("../migrations/0018_referral_states.sql")),
+    ("0019_library_and_activities", include_str!("../migrations/0019_library_and_activities.sql")),
+    ("0020_supervision_training_work_time", include_str!("../migrations/0020_supervision_training_work_time.sql")),
+    ("0021_redundant_station_indexes", include_str!("../migrations/0021_redundant_station_indexes.sql")),
 ];
 
 /// The schema version this build writes and understands.

@@ -670,7 +670,7 @@ impl Store {
     }
 
     /// Everything done for a recipient, newest first: visits, cases opened, the cases' stage
-    /// records, referrals.
+    /// records, referrals, the activities they took part in.
     pub fn ledger(&self, recipient_id: Uuid, limit: usize) -> Result<Vec<LedgerEntry>, StoreError> {
         // (kind, date column, summary, author column); case records are found through the
         // recipient's cases.
@@ -678,6 +678,7 @@ impl Store {
             (EntityKind::Visit, "t.visited_on", "t.observations", "t.worker_id"),
             (EntityKind::Case, "t.opened_on", "t.stage", "t.worker_id"),
             (EntityKind::Referral, "t.referred_on", "t.reason", "t.created_by"),
+            (EntityKind::Activity, "t.held_on", "t.title", "t.created_by"),
             (EntityKind::Screening, "t.found_on", "coalesce(t.notes, t.source)", "t.created_by"),
             (EntityKind::Assessment, "t.assessed_on", "t.needs_summary", "t.created_by"),
             (EntityKind::Goal, "NULL", "t.description", "t.created_by"),
@@ -697,6 +698,10 @@ impl Store {
             let (case_col, scope) = match kind {
                 EntityKind::Visit | EntityKind::Referral => ("NULL", "t.recipient_id = ?1"),
                 EntityKind::Case => ("t.id", "t.recipient_id = ?1"),
+                // An activity names its recipients in a list.
+                EntityKind::Activity => {
+                    ("NULL", "EXISTS (SELECT 1 FROM json_each(t.recipient_ids) j WHERE j.value = ?1)")
+                }
                 _ => ("t.case_id", "t.case_id IN (SELECT id FROM cases WHERE recipient_id = ?1)"),
             };
             let order = if *date == "NULL" { "t.created_hlc DESC" } else { "1 DESC, t.created_hlc DESC" };

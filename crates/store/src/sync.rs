@@ -356,79 +356,42 @@ impl Store {
         Ok(())
     }
 
-    /// Test hook for crash simulations: the next pulled pages fail after applying `n` entries,
-    /// as if the process died halfway through a page.
+    /// Test hook for crash simulations: the next pull transactions fail after applying `n`
+    /// entries (counted across the pages of one transaction), as if the process died halfway.
     #[doc(hidden)]
     pub fn fail_apply_after(&mut self, n: Option<usize>) {
         self.fail_apply_after = n;
     }
 
-    /// Applies one pulled page and the new cursor in ONE transaction. Changes merge with
-    /// `domain::merge::merge` (the server has checked them); snapshots merge field by field
-    /// (or replace when absent here); evictions remove the entity (a case with its records).
-    /// An update of an entity not held here is skipped and counted. Every incoming stamp is
-    /// observed into the device clock.
+    /// Applies one pulled page and the new cursor in ONE transaction (a [`PullBatch`] of one
+    /// page).
     pub fn apply_pulled(&mut self, entries: &[(u64, Incoming)], new_cursor: u64) -> Result<ApplyReport, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut device = DeviceState::load(&tx)?;
-        let mut report = ApplyReport::default();
-        let mut latest = rows::LatestVisits::default();
-        let now = Utc::now();
-        let now_millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-        crate::recovery::raise_past_own(&mut device, entries);
-        for (applied, (server_seq, incoming)) in entries.iter().enumerate() {
-            if self.fail_apply_after == Some(applied) {
-                // Test hook: the process dies here; the transaction is never committed.
-                return Err(StoreError::Injected);
-            }
-            if !stamps_valid(incoming) {
-                // Only a server that is wrong sends one; the rest of the page goes on.
-                report.skipped_bad_stamp += 1;
-                continue;
-            }
-            match incoming {
-                Incoming::Change(change) => {
-                    observe_pulled(&mut device.clock, change.hlc, now_millis);
-                    if change.device_id == device.clock.device {
-                        accept_own_pulled(&tx, device.clock.device, *server_seq, change)?;
-                    }
-                    // Most creates (all of a first pull's) are of entities not held here:
-                    // inserted straight away, without looking for the row first.
-                    if change.op == Op::Create
-                        && let Some(merged) = merge::merge(None, change)
-                        && let mut state = strip_nulls(merged.state)
-                        && let Some(row) = rows::NewRow::of(state.kind, state.id, state.created, &mut state.fields)
-                        && rows::insert_new_row(&tx, &row, &mut latest)?
-                    {
-                        report.applied += 1;
-                        continue;
-                    }
-                    apply_change(&tx, *server_seq, change, &mut report, &mut latest, now)?;
-                }
-                Incoming::Snapshot(state) => {
-                    observe_pulled(&mut device.clock, state.created.hlc, now_millis);
-                    for clock in state.clocks.values() {
-                        observe_pulled(&mut device.clock, clock.hlc, now_millis);
-                    }
-                    report.conflicts_opened += apply_snapshot_one(&tx, state, &mut latest)?;
-                    report.applied += 1;
-                }
-                Incoming::Evict { entity, entity_id, reassigned_to } => {
-                    // A removed visit can move a latest visit back: what is noted goes in first.
-                    latest.flush(&tx)?;
-                    if let (EntityKind::Case, Some(to)) = (entity, reassigned_to) {
-                        crate::moved::note_moved(&tx, *entity_id, *to, now)?;
-                    }
-                    rows::delete_entity(&tx, *entity, *entity_id)?;
-                    report.applied += 1;
-                }
-            }
-        }
-        latest.flush(&tx)?;
-        set_cursor(&tx, new_cursor)?;
-        device.save(&tx)?;
-        tx.commit()?;
+        let mut batch = self.begin_pull()?;
+        let report = batch.apply(entries, new_cursor)?;
+        batch.commit()?;
         Ok(report)
+    }
+
+    /// Opens a transaction that pulled pages are applied in, one after another, until
+    /// [`PullBatch::commit`]: a first pull writes many pages, and each commit rewrites (and
+    /// encrypts, and syncs) the index pages every page touched, so fewer commits are most of a
+    /// first pull's speed. Dropped without a commit, nothing of it is kept (the cursor included):
+    /// the pull resumes from the last commit.
+    pub fn begin_pull(&mut self) -> Result<PullBatch<'_>, StoreError> {
+        let fail_after = self.fail_apply_after;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let device = DeviceState::load(&tx)?;
+        let now = Utc::now();
+        Ok(PullBatch {
+            tx,
+            device,
+            latest: rows::LatestVisits::default(),
+            now,
+            now_millis: u64::try_from(now.timestamp_millis()).unwrap_or(0),
+            entries: 0,
+            cursor: None,
+            fail_after,
+        })
     }
 
     pub fn pull_cursor(&self) -> Result<u64, StoreError> {
@@ -582,6 +545,148 @@ impl Store {
                 Err(StoreError::RefusedChangeGone)
             }
         })
+    }
+}
+
+/// Pulled pages applied in one transaction, with the cursor after the last of them (see
+/// [`Store::begin_pull`]).
+pub struct PullBatch<'s> {
+    tx: rusqlite::Transaction<'s>,
+    device: DeviceState,
+    latest: rows::LatestVisits,
+    now: DateTime<Utc>,
+    now_millis: u64,
+    entries: usize,
+    cursor: Option<u64>,
+    fail_after: Option<usize>,
+}
+
+/// A pulled page made ready to write: each entry with, for a create, the row it inserts. Made
+/// without the database (see [`PulledPage::new`]), so the sync engine makes the next page ready
+/// on another thread while this one is written.
+pub struct PulledPage {
+    entries: Vec<(u64, Incoming)>,
+    /// Per entry: whether its stamps are valid, and for a create the new row it inserts.
+    ready: Vec<(bool, Option<rows::NewRow>)>,
+}
+
+impl PulledPage {
+    /// Does the work of applying a page that needs no database: checking stamps, merging each
+    /// create into a new state and laying it out as a row with its digest.
+    pub fn new(entries: Vec<(u64, Incoming)>) -> PulledPage {
+        let ready = entries
+            .iter()
+            .map(|(_, incoming)| {
+                if !stamps_valid(incoming) {
+                    return (false, None);
+                }
+                let row = match incoming {
+                    Incoming::Change(change) if change.op == Op::Create => {
+                        merge::merge(None, change).and_then(|merged| {
+                            let mut state = strip_nulls(merged.state);
+                            rows::NewRow::of(state.kind, state.id, state.created, &mut state.fields)
+                        })
+                    }
+                    _ => None,
+                };
+                (true, row)
+            })
+            .collect();
+        PulledPage { entries, ready }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn entries(&self) -> &[(u64, Incoming)] {
+        &self.entries
+    }
+}
+
+impl PullBatch<'_> {
+    /// Applies one pulled page and moves the cursor to `new_cursor` (see [`PullBatch::apply_page`]).
+    pub fn apply(&mut self, entries: &[(u64, Incoming)], new_cursor: u64) -> Result<ApplyReport, StoreError> {
+        self.apply_page(&PulledPage::new(entries.to_vec()), new_cursor)
+    }
+
+    /// Applies one pulled page and moves the cursor to `new_cursor`. Changes merge with
+    /// `domain::merge::merge` (the server has checked them); snapshots merge field by field
+    /// (or replace when absent here); evictions remove the entity (a case with its records).
+    /// An update of an entity not held here is skipped and counted. Every incoming stamp is
+    /// observed into the device clock.
+    pub fn apply_page(&mut self, page: &PulledPage, new_cursor: u64) -> Result<ApplyReport, StoreError> {
+        let (tx, latest, now) = (&self.tx, &mut self.latest, self.now);
+        let mut report = ApplyReport::default();
+        crate::recovery::raise_past_own(&mut self.device, &page.entries);
+        for ((server_seq, incoming), (valid, row)) in page.entries.iter().zip(&page.ready) {
+            if self.fail_after == Some(self.entries) {
+                // Test hook: the process dies here; the transaction is never committed.
+                return Err(StoreError::Injected);
+            }
+            self.entries += 1;
+            if !valid {
+                // Only a server that is wrong sends one; the rest of the page goes on.
+                report.skipped_bad_stamp += 1;
+                continue;
+            }
+            match incoming {
+                Incoming::Change(change) => {
+                    observe_pulled(&mut self.device.clock, change.hlc, self.now_millis);
+                    if change.device_id == self.device.clock.device {
+                        accept_own_pulled(tx, self.device.clock.device, *server_seq, change)?;
+                    }
+                    // Most creates (all of a first pull's) are of entities not held here:
+                    // inserted straight away, without looking for the row first.
+                    if let Some(row) = row
+                        && rows::insert_new_row(tx, row, latest)?
+                    {
+                        report.applied += 1;
+                        continue;
+                    }
+                    apply_change(tx, *server_seq, change, &mut report, latest, now)?;
+                }
+                Incoming::Snapshot(state) => {
+                    observe_pulled(&mut self.device.clock, state.created.hlc, self.now_millis);
+                    for clock in state.clocks.values() {
+                        observe_pulled(&mut self.device.clock, clock.hlc, self.now_millis);
+                    }
+                    report.conflicts_opened += apply_snapshot_one(tx, state, latest)?;
+                    report.applied += 1;
+                }
+                Incoming::Evict { entity, entity_id, reassigned_to } => {
+                    // A removed visit can move a latest visit back: what is noted goes in first.
+                    latest.flush(tx)?;
+                    if let (EntityKind::Case, Some(to)) = (entity, reassigned_to) {
+                        crate::moved::note_moved(tx, *entity_id, *to, now)?;
+                    }
+                    rows::delete_entity(tx, *entity, *entity_id)?;
+                    report.applied += 1;
+                }
+            }
+        }
+        self.cursor = Some(new_cursor);
+        Ok(report)
+    }
+
+    /// How many entries the pages applied so far held.
+    pub fn entries(&self) -> usize {
+        self.entries
+    }
+
+    /// Keeps every page applied, with the cursor after the last one, in one commit.
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        self.latest.flush(&self.tx)?;
+        if let Some(cursor) = self.cursor {
+            set_cursor(&self.tx, cursor)?;
+        }
+        self.device.save(&self.tx)?;
+        self.tx.commit()?;
+        Ok(())
     }
 }
 

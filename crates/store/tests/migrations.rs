@@ -178,7 +178,7 @@ fn every_spec_field_has_a_column_of_its_name_and_type() {
         assert!(!columns.is_empty(), "table {} exists", spec.table);
         for field in spec.fields {
             let expected = match field.ty {
-                FieldType::Integer { .. } | FieldType::Bool => "INTEGER",
+                FieldType::Integer { .. } | FieldType::Money { .. } | FieldType::Bool => "INTEGER",
                 _ => "TEXT",
             };
             let found = columns.iter().find(|(name, _)| name == field.name);

@@ -1,5 +1,5 @@
-//! Pulled entries applied several pages in one transaction ([`Store::apply_pulled`]) end exactly
-//! where the same entries applied one page at a time end,
+//! Pulled pages applied several to one transaction ([`Store::begin_pull`]) end exactly where the
+//! same pages applied one at a time end, a transaction cut short keeps nothing of its pages,
 //! and the work a pull saves (no look-up before inserting a new entity, each recipient's latest
 //! visit updated once per batch, digests stored with the rows) changes nothing a screen or a
 //! checksum sees.
@@ -108,12 +108,17 @@ fn a_batch_of_pages_ends_where_the_same_pages_applied_one_by_one_end() {
     by_page.apply_pulled(&pages[0], first.len() as u64).expect("first page");
     by_page.apply_pulled(&pages[1], cursor).expect("second page");
     let mut by_batch = Store::open_in_memory().expect("store");
-    let batch = batch(&pages);
-    assert_eq!(batch.len(), changes.len());
-    let report = by_batch.apply_pulled(&batch, cursor).expect("batch");
-    assert_eq!((report.applied, report.skipped_unknown, report.conflicts_opened), (changes.len(), 0, 0));
+    let mut pull = by_batch.begin_pull().expect("begin");
+    let first_report = pull.apply(&pages[0], first.len() as u64).expect("first page");
+    let second_report = pull.apply(&pages[1], cursor).expect("second page");
+    assert_eq!(pull.entries(), changes.len());
+    pull.commit().expect("commit");
+    assert_eq!(first_report.applied + second_report.applied, changes.len());
+    assert_eq!(first_report.skipped_unknown + second_report.skipped_unknown, 0);
+    let mut concatenated = Store::open_in_memory().expect("store");
+    concatenated.apply_pulled(&batch(&pages), cursor).expect("one page of both");
 
-    for store in [&by_page, &by_batch] {
+    for store in [&by_page, &by_batch, &concatenated] {
         assert_eq!(everything(store), everything(&w.store));
         assert_eq!(store.pull_cursor().expect("cursor"), cursor);
         assert_eq!(latest_visits(store), latest_visits(&w.store));
@@ -127,6 +132,39 @@ fn a_batch_of_pages_ends_where_the_same_pages_applied_one_by_one_end() {
     let history = by_batch.history(zhang).expect("history");
     assert_eq!(history.iter().map(|h| h.status.as_str()).collect::<Vec<_>>(), ["created", "pulled"]);
     assert_eq!(history, by_page.history(zhang).expect("history"));
+}
+
+#[test]
+fn a_pull_cut_in_its_second_page_keeps_nothing_of_either_and_resumes_from_the_last_commit() {
+    let mut w = World::new();
+    let changes = some_work(&mut w);
+    let (head, rest) = changes.split_at(2);
+    let (second, third) = rest.split_at(rest.len() / 2);
+    let committed = head.len() as u64;
+    let pages = [entries(second, committed + 1), entries(third, committed + 1 + second.len() as u64)];
+    let mut other = Store::open_in_memory().expect("store");
+    other.apply_pulled(&entries(head, 1), committed).expect("an earlier commit");
+    let before = everything(&other);
+
+    // The process dies after the first page of the transaction and one entry of the second.
+    other.fail_apply_after(Some(second.len() + 1));
+    let mut pull = other.begin_pull().expect("begin");
+    pull.apply(&pages[0], committed + second.len() as u64).expect("first page of the transaction");
+    let crashed = pull.apply(&pages[1], changes.len() as u64);
+    assert!(matches!(crashed, Err(store::StoreError::Injected)), "{crashed:?}");
+    drop(pull);
+    assert_eq!(other.pull_cursor().expect("cursor"), committed, "the cursor of the last commit");
+    assert_eq!(everything(&other), before, "nothing of either page was kept");
+
+    // Started again, the pull goes on from the last commit and ends where the author is.
+    other.fail_apply_after(None);
+    let mut pull = other.begin_pull().expect("begin again");
+    pull.apply(&pages[0], committed + second.len() as u64).expect("first page");
+    pull.apply(&pages[1], changes.len() as u64).expect("second page");
+    pull.commit().expect("commit");
+    assert_eq!(other.pull_cursor().expect("cursor"), changes.len() as u64);
+    assert_eq!(everything(&other), everything(&w.store));
+    assert_eq!(latest_visits(&other), latest_visits_recomputed(&other));
 }
 
 #[test]

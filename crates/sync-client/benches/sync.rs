@@ -8,12 +8,16 @@
 //!
 //! Bytes: the JSON of the bodies as the client counts it (before compression, as decoded), and
 //! the bodies as they crossed the socket (compressed: zstd both ways), counted by a layer in
-//! front of the server. Besides the report, the bytes per record are one JSON line each:
-//! `{"bench","name","value","unit","baseline","ratio","target","met"}` (the baseline of a figure
-//! on the wire is the same bodies' JSON, so the ratio is what compression leaves).
+//! front of the server (the baseline of a figure on the wire is the same bodies' JSON, so the
+//! ratio is what compression leaves).
 //!
 //! Station: 2,000 recipients, 800 households, 20,000 visits, 400 cases with six stage records
-//! each (about 25,600 records).
+//! each (about 25,600 records). Last, a county supervisor (督导) of five such stations pulls them
+//! all on a fresh laptop, in a process of its own (this executable run again), for the time
+//! against the same rows bulk-inserted, the peak memory, and a pull cut half way and resumed.
+//!
+//! Every figure is one JSON line `{"bench","name","value","unit","baseline","ratio","target","met"}`
+//! besides the report in words.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,15 +47,15 @@ fn scaled(n: usize) -> usize {
     ((n as f64 * scale()).round() as usize).max(1)
 }
 
+/// One sync server with one or more stations' data, served over loopback.
 struct Station {
     server: Server,
     url: String,
     wire: Arc<Wire>,
     _served: Loopback,
     _dir: tempfile::TempDir,
+    /// The first station: the one whose people the single-station figures use.
     station: Uuid,
-    villages: Vec<Uuid>,
-    workers: Vec<Uuid>,
     records: usize,
 }
 
@@ -70,12 +74,50 @@ fn id_number(rng: &mut StdRng) -> (String, &'static str, String) {
 const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱"];
 const GIVEN: &[&str] = &["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛"];
 
-fn build_station() -> Station {
+/// Usernames of station `n`'s staff: `w1`..`w3`, `d1` for the first, `w1-2`.. for the others.
+fn username(name: &str, n: usize) -> String {
+    if n == 0 { name.to_owned() } else { format!("{name}-{n}") }
+}
+
+/// `count` stations of the generated size on one server, and a supervisor `s1` (督导) of all of
+/// them.
+fn build_stations(count: usize) -> Station {
     let dir = tempfile::tempdir().expect("temp dir");
     let storage = SqliteStorage::open(&dir.path().join("server.db")).expect("storage");
     let server = Server::new(Arc::new(storage), ServerSettings::default(), sync_server::system_clock());
+    let mut records = 0;
+    let mut stations = Vec::new();
+    for n in 0..count {
+        let (station, held) = fill_station(&server, n);
+        stations.push(station);
+        records += held;
+    }
+    server
+        .admin()
+        .create_user(&NewUser {
+            username: "s1".into(),
+            display_name: "s1".into(),
+            role: RoleKind::Supervisor,
+            post: None,
+            station_id: None,
+            service_point_id: None,
+            supervised_station_ids: stations.clone(),
+            password: PASSWORD.into(),
+        })
+        .expect("supervisor");
+    let wire = Arc::new(Wire::default());
+    let counted = wire.clone();
+    let served = Loopback::serve_wrapped(server.clone(), 2, move |router| {
+        router.layer(axum::middleware::from_fn(move |request, next| count_bodies(counted.clone(), request, next)))
+    });
+    Station { server, url: served.url.clone(), wire, _served: served, _dir: dir, station: stations[0], records }
+}
+
+/// Station `number`: its service point, villages and staff, and its generated records, written
+/// through the server's own checked write path. Returns its id and how many records it holds.
+fn fill_station(server: &Server, number: usize) -> (Uuid, usize) {
     let admin = server.admin();
-    let station = admin.create_station("城关镇社工站", "示范县").expect("station");
+    let station = admin.create_station(&format!("城关镇社工站{number}"), "示范县").expect("station");
     let point = admin.create_service_point(station, "一号社工点").expect("point");
     let villages: Vec<Uuid> =
         (0..6).map(|n| admin.create_village(station, point, &format!("{n}村")).expect("village")).collect();
@@ -88,7 +130,7 @@ fn build_station() -> Station {
     ] {
         let id = admin
             .create_user(&NewUser {
-                username: name.into(),
+                username: username(name, number),
                 display_name: name.into(),
                 role,
                 post: (role == RoleKind::SocialWorker).then_some(Post::Service),
@@ -101,7 +143,7 @@ fn build_station() -> Station {
         workers.push(id);
     }
 
-    let mut rng = StdRng::seed_from_u64(7);
+    let mut rng = StdRng::seed_from_u64(7 + number as u64);
     let today = Utc::now().date_naive();
     let s = station.to_string();
     let mut records = 0;
@@ -255,13 +297,7 @@ fn build_station() -> Station {
     }
     flush(&mut batch);
     records += scaled(400) * 7;
-
-    let wire = Arc::new(Wire::default());
-    let counted = wire.clone();
-    let served = Loopback::serve_wrapped(server.clone(), 2, move |router| {
-        router.layer(axum::middleware::from_fn(move |request, next| count_bodies(counted.clone(), request, next)))
-    });
-    Station { server, url: served.url.clone(), wire, _served: served, _dir: dir, station, villages, workers, records }
+    (station, records)
 }
 
 /// Bytes of bodies as they crossed the socket: requests as they arrived (compressed when they
@@ -307,6 +343,11 @@ fn json_bytes(device: &mut Device) -> u64 {
     transport.json_bytes_sent() + transport.bytes_received()
 }
 
+/// A first pull within this many times the plain bulk insert of the same rows.
+const TARGET_FIRST_PULL_RATIO: f64 = 3.0;
+/// A day's work pushed by one device and pulled by another, both verified.
+const TARGET_DAY_ROUND_TRIP_MS: f64 = 100.0;
+
 /// A first pull's bytes on the wire per record, at most: village links are slow and metered.
 const TARGET_FIRST_PULL_WIRE_BYTES_PER_RECORD: f64 = 250.0;
 
@@ -317,11 +358,10 @@ struct Device {
     _dir: tempfile::TempDir,
 }
 
-fn device(station: &Station, username: &str) -> Device {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open_with_key(&dir.path().join("device.db"), &DbKey([9; 32])).expect("store");
-    let session = sync_client::login(
-        &station.url,
+/// A session of `username` for the device of `store`.
+fn signed_in(url: &str, username: &str, store: &Store) -> protocol::Session {
+    sync_client::login(
+        url,
         &LoginRequest {
             username: username.into(),
             password: PASSWORD.into(),
@@ -331,11 +371,21 @@ fn device(station: &Station, username: &str) -> Device {
             signing_key_proof: None,
         },
     )
-    .expect("login");
+    .expect("login")
+}
+
+fn device(station: &Station, username: &str) -> Device {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_with_key(&dir.path().join("device.db"), &DbKey([9; 32])).expect("store");
+    let session = signed_in(&station.url, username, &store);
     let user: domain::org::User = session.user.to_typed().expect("user");
     let actor = Actor::new(user.id, user.role());
     let engine = Engine::new(HttpTransport::new(&station.url, session).expect("transport"));
     Device { store, engine, actor, _dir: dir }
+}
+
+fn millis(time: Duration) -> f64 {
+    time.as_secs_f64() * 1e3
 }
 
 fn ms(time: Duration) -> String {
@@ -360,16 +410,42 @@ fn bulk_insert_baseline(entities: &[EntityState]) -> Duration {
     }
     let start = Instant::now();
     let tx = conn.transaction().expect("tx");
+    insert_rows(&tx, entities, false);
+    tx.commit().expect("commit");
+    start.elapsed()
+}
+
+/// A second baseline: the same rows inserted by plain `INSERT`s in one transaction into a fresh
+/// encrypted store (the app's schema with its indexes, its durability, its cipher), the creation
+/// stamp and author included: what the database itself costs, without the sync's own work
+/// (HTTP, decoding, merging, digests, search columns, the latest visits, the cursor).
+fn encrypted_store_baseline(entities: &[EntityState]) -> Duration {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open_with_key(&dir.path().join("raw.db"), &DbKey([9; 32])).expect("store");
+    let conn = store.connection();
+    let start = Instant::now();
+    conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
+    insert_rows(conn, entities, true);
+    conn.execute_batch("COMMIT").expect("commit");
+    start.elapsed()
+}
+
+/// Each entity as a row of its kind's table: its id and spec fields (and, with `stamped`, its
+/// creation stamp and author), by prepared statements.
+fn insert_rows(conn: &rusqlite::Connection, entities: &[EntityState], stamped: bool) {
     for e in entities {
         let spec = e.kind.spec();
-        let columns: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
+        let mut columns: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
+        if stamped {
+            columns.extend(["created_hlc", "created_by"]);
+        }
         let sql = format!(
             "INSERT INTO {} (id, {}) VALUES (?1, {})",
             spec.table,
             columns.join(", "),
             (2..=columns.len() + 1).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
         );
-        let mut statement = tx.prepare_cached(&sql).expect("prepare");
+        let mut statement = conn.prepare_cached(&sql).expect("prepare");
         let mut values: Vec<rusqlite::types::Value> = vec![e.id.to_string().into()];
         for field in spec.fields {
             values.push(match (e.fields.get(field.name), field.ty) {
@@ -380,16 +456,22 @@ fn bulk_insert_baseline(entities: &[EntityState]) -> Duration {
                 (Some(other), _) => other.to_string().into(),
             });
         }
+        if stamped {
+            values.push(e.created.hlc.to_string().into());
+            values.push(e.created.author.to_string().into());
+        }
         statement.execute(rusqlite::params_from_iter(values)).expect("insert");
     }
-    tx.commit().expect("commit");
-    start.elapsed()
 }
 
 fn main() {
+    if let Ok(spec) = std::env::var(CHILD_ENV) {
+        child(&spec);
+        return;
+    }
     println!("sync benchmark (scale {})", scale());
     let build = Instant::now();
-    let station = build_station();
+    let station = build_stations(1);
     println!("station generated: {} records in {:.1?} (server-side checked writes)", station.records, build.elapsed());
 
     // 0. Where the time of a first pull goes, piece by piece (in process, no HTTP), to guide work
@@ -437,8 +519,13 @@ fn main() {
         let mut store = Store::open_with_key(&dir.path().join("probe.db"), &DbKey([9; 32])).expect("store");
         let items: Vec<(u64, domain::change::Incoming)> = back.into_iter().map(|e| (e.server_seq, e.item)).collect();
         let t = Instant::now();
-        for chunk in items.chunks(2000) {
-            store.apply_pulled(chunk, chunk.last().map(|c| c.0).unwrap_or(0)).expect("apply");
+        // As the engine applies them: pages of 2,000 in transactions of up to 50,000 entries.
+        for batch in items.chunks(sync_client::PULL_BATCH_ENTRIES) {
+            let mut pull = store.begin_pull().expect("begin");
+            for page in batch.chunks(2000) {
+                pull.apply(page, page.last().map(|c| c.0).unwrap_or(0)).expect("apply");
+            }
+            pull.commit().expect("commit");
         }
         let apply = t.elapsed();
         let t = Instant::now();
@@ -457,6 +544,7 @@ fn main() {
     // alternating with three runs of the baseline, so both see the same machine; medians compared.
     let mut pulls = Vec::new();
     let mut baselines = Vec::new();
+    let mut encrypted_baselines = Vec::new();
     let mut last = None;
     for _ in 0..3 {
         let mut deputy = device(&station, "d1");
@@ -470,6 +558,7 @@ fn main() {
             held.extend(deputy.store.list(kind, None).expect("list"));
         }
         baselines.push(bulk_insert_baseline(&held));
+        encrypted_baselines.push(encrypted_store_baseline(&held));
         last = Some((report, bytes, held));
     }
     let (report, bytes, held) = last.expect("three runs");
@@ -502,6 +591,15 @@ fn main() {
         "  ratio first pull / bulk insert: {:.2}x (target: within 3x)",
         first_pull.as_secs_f64() / baseline.as_secs_f64()
     );
+    encrypted_baselines.sort();
+    let encrypted_baseline_ms = millis(encrypted_baselines[1]);
+    println!(
+        "  second baseline: the same rows by plain INSERTs into a fresh encrypted store (its schema, indexes, durability): median {encrypted_baseline_ms:.1} ms; ratio {:.2}x",
+        millis(first_pull) / encrypted_baseline_ms
+    );
+    let (first_pull_ms, baseline_ms) = (millis(first_pull), millis(baseline));
+    figure(BENCH, "first_pull_ms", first_pull_ms, "ms", Some(baseline_ms), Some(TARGET_FIRST_PULL_RATIO * baseline_ms));
+    figure(BENCH, "first_pull_ms_vs_encrypted_store_inserts", first_pull_ms, "ms", Some(encrypted_baseline_ms), None);
     figure(BENCH, "first_pull_bytes_per_record_raw", json_per_record, "bytes/record", None, None);
     figure(
         BENCH,
@@ -583,6 +681,8 @@ fn main() {
     println!(
         "  both rounds, every body both ways: {week_json:.0} bytes of JSON and {week_wire:.0} on the wire per change"
     );
+    figure(BENCH, "week_offline_push_ms", millis(push_time), "ms", None, None);
+    figure(BENCH, "week_offline_pull_ms", millis(pull_time), "ms", None, None);
     figure(BENCH, "week_offline_bytes_per_record_raw", week_json, "bytes/record", None, None);
     figure(BENCH, "week_offline_bytes_per_record_wire", week_wire, "bytes/record", Some(week_json), None);
 
@@ -646,7 +746,199 @@ fn main() {
     println!(
         "  both devices' rounds, every body both ways: {day_json:.0} bytes of JSON and {day_wire:.0} on the wire per change"
     );
+    figure(
+        BENCH,
+        "day_round_trip_ms",
+        millis(round_trips[2]),
+        "ms",
+        Some(millis(baseline_day)),
+        Some(TARGET_DAY_ROUND_TRIP_MS),
+    );
     figure(BENCH, "day_sync_bytes_per_record_raw", day_json, "bytes/record", None, None);
     figure(BENCH, "day_sync_bytes_per_record_wire", day_wire, "bytes/record", Some(day_json), None);
-    let _ = (&station.server, &station.villages, &station.workers);
+    drop((worker, colleague, station));
+
+    supervisor_first_pull();
+}
+
+/// How many stations a county supervisor (督导) covers in the supervisor's figures.
+const SUPERVISED_STATIONS: usize = 5;
+
+/// A county supervisor's first pull of five stations (part 4), in a process of its own (so its peak
+/// memory is the laptop's, not the server's): the time against the same rows bulk-inserted, the
+/// peak resident memory; and a pull cut at half way (the link drops), then resumed in the next
+/// round: how much the second round pulled again.
+fn supervisor_first_pull() {
+    let build = Instant::now();
+    let county = build_stations(SUPERVISED_STATIONS);
+    println!(
+        "\na supervisor of {SUPERVISED_STATIONS} stations: {} records generated in {:.1?}",
+        county.records,
+        build.elapsed()
+    );
+    let full = run_child(&county.url, "full");
+    let cut = run_child(&county.url, "cut");
+    let get = |v: &Value, key: &str| v[key].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "  first pull: {} entries in {:.0} ms (baseline {:.0} ms, {:.2}x), peak memory {:.0} MB",
+        get(&full, "pulled"),
+        get(&full, "pull_ms"),
+        get(&full, "baseline_ms"),
+        get(&full, "pull_ms") / get(&full, "baseline_ms"),
+        get(&full, "peak_rss_mb")
+    );
+    println!(
+        "  cut at {:.0} % of the log: {} entries kept; the next round pulled {} more in {:.0} ms and verified: {}",
+        100.0 * get(&cut, "cut_at") / get(&cut, "head"),
+        get(&cut, "kept"),
+        get(&cut, "resumed_pulled"),
+        get(&cut, "resume_ms"),
+        cut["verified"]
+    );
+    figure(BENCH, "supervisor_first_pull_ms", get(&full, "pull_ms"), "ms", Some(get(&full, "baseline_ms")), None);
+    figure(BENCH, "supervisor_first_pull_peak_rss_mb", get(&full, "peak_rss_mb"), "MB", None, None);
+    // The two rounds together pull what one uncut pull does, and nothing twice: what the first
+    // committed before the link dropped is not asked for again.
+    let pulled_twice = get(&cut, "kept") + get(&cut, "resumed_pulled") - get(&full, "pulled");
+    figure(BENCH, "supervisor_pull_cut_entries_pulled_twice", pulled_twice, "entries", None, Some(0.0));
+    figure(BENCH, "supervisor_pull_cut_kept_share", get(&cut, "kept") / get(&full, "pulled"), "share", None, None);
+    figure(BENCH, "supervisor_pull_resume_ms", get(&cut, "resume_ms"), "ms", None, None);
+}
+
+/// The environment variable a child run of this benchmark reads: `<url> <mode>`.
+const CHILD_ENV: &str = "SHEGONG_SYNC_BENCH_CHILD";
+
+/// Runs this benchmark's executable again as a fresh laptop signing in as `s1` and pulling
+/// (`mode` "full", or "cut": cut at half way, then resumed), and reads the JSON line it prints.
+fn run_child(url: &str, mode: &str) -> Value {
+    let exe = std::env::current_exe().expect("this executable");
+    let output = std::process::Command::new(exe)
+        .args(std::env::args().skip(1))
+        .env(CHILD_ENV, format!("{url} {mode}"))
+        .output()
+        .expect("child run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the child run failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("child: "))
+        .and_then(|line| serde_json::from_str(line).ok())
+        .expect("the child's figures")
+}
+
+/// The peak resident memory of this process so far (`VmHWM`), in MB.
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Passes everything to the HTTP transport (its page fetcher included), and answers "offline"
+/// to any pull after `cut_after` once reached: the link drops half way.
+struct CutAt {
+    inner: HttpTransport,
+    cut_after: u64,
+}
+
+struct CutFetcher {
+    inner: Box<dyn sync_client::PageFetcher>,
+    cut_after: u64,
+}
+
+fn cut(after: u64, cut_after: u64) -> Result<(), sync_client::TransportError> {
+    if after >= cut_after { Err(sync_client::TransportError::Offline("the link dropped".into())) } else { Ok(()) }
+}
+
+impl sync_client::PageFetcher for CutFetcher {
+    fn pull(&mut self, query: protocol::PullQuery) -> Result<protocol::PullResponse, sync_client::TransportError> {
+        cut(query.after, self.cut_after)?;
+        self.inner.pull(query)
+    }
+}
+
+impl sync_client::Transport for CutAt {
+    fn push(&mut self, request: &protocol::PushRequest) -> Result<protocol::PushResponse, sync_client::TransportError> {
+        self.inner.push(request)
+    }
+
+    fn pull(&mut self, query: protocol::PullQuery) -> Result<protocol::PullResponse, sync_client::TransportError> {
+        cut(query.after, self.cut_after)?;
+        self.inner.pull(query)
+    }
+
+    fn checksum(&mut self) -> Result<protocol::ChecksumResponse, sync_client::TransportError> {
+        self.inner.checksum()
+    }
+
+    fn snapshot(
+        &mut self,
+        query: &protocol::SnapshotQuery,
+    ) -> Result<protocol::SnapshotResponse, sync_client::TransportError> {
+        self.inner.snapshot(query)
+    }
+
+    fn page_fetcher(&mut self) -> Option<Box<dyn sync_client::PageFetcher>> {
+        let cut_after = self.cut_after;
+        self.inner
+            .page_fetcher()
+            .map(|inner| Box::new(CutFetcher { inner, cut_after }) as Box<dyn sync_client::PageFetcher>)
+    }
+}
+
+/// The child run (see [`run_child`]): prints `child: {json}`.
+fn child(spec: &str) {
+    let (url, mode) = spec.split_once(' ').expect("<url> <mode>");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::open_with_key(&dir.path().join("device.db"), &DbKey([9; 32])).expect("store");
+    let session = signed_in(url, "s1", &store);
+    let result = if mode == "cut" {
+        // The log's head, from a first page of one entry.
+        let mut probe = HttpTransport::new(url, session.clone()).expect("transport");
+        let head = sync_client::Transport::pull(&mut probe, protocol::PullQuery { after: 0, limit: Some(1) })
+            .expect("head")
+            .head;
+        let cut_after = head / 2;
+        let mut engine =
+            Engine::new(CutAt { inner: HttpTransport::new(url, session.clone()).expect("transport"), cut_after });
+        let first = engine.sync_once(&mut store, |_| {});
+        assert!(first.is_err(), "the first round was cut");
+        let kept_cursor = store.pull_cursor().expect("cursor");
+        let kept = engine.last_report().pulled;
+        let mut engine = Engine::new(HttpTransport::new(url, session).expect("transport"));
+        let start = Instant::now();
+        let report = engine.sync_once(&mut store, |_| {}).expect("resumed round");
+        let resume_ms = millis(start.elapsed());
+        json!({
+            "head": head,
+            "cut_at": cut_after,
+            "kept_cursor": kept_cursor,
+            "kept": kept,
+            "resumed_pulled": report.pulled,
+            "resume_ms": resume_ms,
+            "verified": report.verified,
+        })
+    } else {
+        let mut engine = Engine::new(HttpTransport::new(url, session).expect("transport"));
+        let start = Instant::now();
+        let report = engine.sync_once(&mut store, |_| {}).expect("first pull");
+        let pull_ms = millis(start.elapsed());
+        let peak = peak_rss_mb();
+        let mut held = Vec::new();
+        for kind in <EntityKind as domain::Labelled>::ALL.iter().copied() {
+            held.extend(store.list(kind, None).expect("list"));
+        }
+        drop(store);
+        let baseline_ms = millis(bulk_insert_baseline(&held));
+        json!({
+            "pulled": report.pulled,
+            "pull_ms": pull_ms,
+            "baseline_ms": baseline_ms,
+            "peak_rss_mb": peak,
+            "verified": report.verified,
+        })
+    };
+    println!("child: {result}");
 }

@@ -5,7 +5,8 @@
 //! (reqwest asks for them and decodes them), pushes in zstd, sent plain instead to a server that
 //! shows it does not read zstd (see [`refuses_coding`]).
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use protocol::{
@@ -17,7 +18,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap};
 use serde::de::DeserializeOwned;
 
-use crate::{SyncError, Transport, TransportError};
+use crate::{PageFetcher, SyncError, Transport, TransportError};
 
 /// The HTTP client, made once per process and shared (a clone is a handle to the same client):
 /// making one loads the system's root certificates, tens of milliseconds, which each sign-in
@@ -211,7 +212,8 @@ pub struct HttpTransport {
     compress_pushes: bool,
     bytes_sent: u64,
     json_bytes_sent: u64,
-    bytes_received: u64,
+    /// Shared with the page fetcher, which counts what it receives too.
+    bytes_received: Arc<AtomicU64>,
 }
 
 impl HttpTransport {
@@ -228,7 +230,7 @@ impl HttpTransport {
             compress_pushes: true,
             bytes_sent: 0,
             json_bytes_sent: 0,
-            bytes_received: 0,
+            bytes_received: Arc::default(),
         })
     }
 
@@ -250,7 +252,7 @@ impl HttpTransport {
     /// Bytes of the JSON of answers so far, as decoded: a compressed answer took fewer on the
     /// wire (reqwest decodes it before the transport sees it; the server can count those).
     pub fn bytes_received(&self) -> u64 {
-        self.bytes_received
+        self.bytes_received.load(Ordering::Relaxed)
     }
 
     /// Whether pushes still go compressed (false once the server showed it does not read zstd).
@@ -335,12 +337,47 @@ impl HttpTransport {
                     refreshed = true;
                 }
                 Ok((value, size)) => {
-                    self.bytes_received += size as u64;
+                    self.bytes_received.fetch_add(size as u64, Ordering::Relaxed);
                     return Ok(value);
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// A pulled page read leniently: one unreadable entry is left out (and logged), not the whole
+/// page.
+fn lenient(page: protocol::PullPage) -> PullResponse {
+    for seq in &page.unreadable {
+        tracing::warn!(server_seq = seq, "a pulled entry could not be read; skipped");
+    }
+    page.response
+}
+
+/// Pulls pages on the fetcher's thread with the session's access token as it was. It never
+/// renews the session: an error (an expired token among them) sends the engine back to the
+/// transport, which does.
+struct HttpPageFetcher {
+    base_url: String,
+    client: Client,
+    access_token: String,
+    bytes_received: Arc<AtomicU64>,
+}
+
+impl PageFetcher for HttpPageFetcher {
+    fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
+        let response = self
+            .client
+            .get(url(&self.base_url, paths::PULL))
+            .query(&query)
+            .bearer_auth(&self.access_token)
+            .header(protocol::SCHEMA_HEADER, domain::SCHEMA_VERSION.to_string())
+            .send()
+            .map_err(|e| TransportError::Offline(e.to_string()))?;
+        let (page, size) = read::<protocol::PullPage>(response)?;
+        self.bytes_received.fetch_add(size as u64, Ordering::Relaxed);
+        Ok(lenient(page))
     }
 }
 
@@ -352,12 +389,17 @@ impl Transport for HttpTransport {
     }
 
     fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
-        // Read leniently: one unreadable entry is left out (and logged), not the whole page.
         let page: protocol::PullPage = self.call(None, |c, base| c.get(url(base, paths::PULL)).query(&query))?;
-        for seq in &page.unreadable {
-            tracing::warn!(server_seq = seq, "a pulled entry could not be read; skipped");
-        }
-        Ok(page.response)
+        Ok(lenient(page))
+    }
+
+    fn page_fetcher(&mut self) -> Option<Box<dyn PageFetcher>> {
+        Some(Box::new(HttpPageFetcher {
+            base_url: self.base_url.clone(),
+            client: self.client.clone(),
+            access_token: self.session.access_token.clone(),
+            bytes_received: Arc::clone(&self.bytes_received),
+        }))
     }
 
     fn checksum(&mut self) -> Result<ChecksumResponse, TransportError> {

@@ -4,19 +4,21 @@
 //! transport with injected faults in the simulation tests.
 //!
 //! Every step is safe to cut at any point: the outbox is only marked once the server's answer is
-//! in hand (a resend gets the stored answer), and each pulled page is applied in one transaction
-//! with its cursor.
+//! in hand (a resend gets the stored answer), and pulled pages are applied in transactions with
+//! their cursor (several pages to one when a pull is long).
 
 mod backoff;
 mod engine;
 mod handover;
 mod http;
+mod pages;
 mod server_url;
 mod transport;
 
 pub use backoff::Backoff;
-pub use engine::{Engine, PullProgress, SyncReport};
+pub use engine::{Engine, PULL_BATCH_ENTRIES, PullProgress, SyncReport};
 pub use http::{HttpTransport, SIGN_IN_CONNECT_TIMEOUT, SessionSaver, login, login_promptly, logout, warm_up};
+pub use pages::PageFetcher;
 pub use server_url::{
     ALLOW_INSECURE_HTTP_ENV, InsecureServerUrl, allow_insecure_http, check_server_url, insecure_http_allowed,
 };

@@ -37,6 +37,13 @@ pub trait Transport {
         None
     }
 
+    /// A way to the server's log that fetches pages on another thread while the engine writes
+    /// the last one (see `pages.rs`). `None` (the default): pages are fetched ahead on the
+    /// engine's thread.
+    fn page_fetcher(&mut self) -> Option<Box<dyn crate::PageFetcher>> {
+        None
+    }
+
     /// The server found another laptop pushing under this device's id (a cloned image):
     /// registers a new device for the same user, switches to its session (persisted before it
     /// is used) and answers it. `None` from a transport that cannot; the engine then renumbers

@@ -255,6 +255,12 @@ pub trait ReadTx {
     /// The stamp the server gave a clamped change of this device in place of `original`.
     fn hlc_translation(&self, device_id: Id, original: Hlc) -> Result<Option<Hlc>, StorageError>;
     fn conflicts(&self, entity_id: Id) -> Result<Vec<ConflictEntry>, StorageError>;
+    /// How many conflicts are open (a lost value not yet seen), across the organisation: a
+    /// gauge of the metrics.
+    fn open_conflict_count(&self) -> Result<u64, StorageError>;
+    /// How many handed-over changes are still offered, across all stations: a gauge of the
+    /// metrics.
+    fn handed_over_offered_count(&self) -> Result<u64, StorageError>;
 
     /// The highest server sequence number committed (0 for an empty log).
     fn log_head(&self) -> Result<u64, StorageError>;

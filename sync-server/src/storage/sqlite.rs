@@ -242,6 +242,7 @@ fn area_code(kind: EntityKind) -> i64 {
         Area::Organisation => 0,
         Area::Roster => 1,
         Area::Case => 2,
+        Area::Workforce => 3,
     }
 }
 
@@ -617,6 +618,22 @@ impl Q<'_> {
         Ok(out)
     }
 
+    fn open_conflict_count(&self) -> Result<u64, StorageError> {
+        let count: i64 = self
+            .0
+            .query_row("SELECT COUNT(*) FROM conflicts WHERE lost IS NOT NULL", [], |r| r.get(0))
+            .map_err(backend)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    fn handed_over_offered_count(&self) -> Result<u64, StorageError> {
+        let count: i64 = self
+            .0
+            .query_row("SELECT COUNT(*) FROM handed_over WHERE state = 'offered'", [], |r| r.get(0))
+            .map_err(backend)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     fn log_head(&self) -> Result<u64, StorageError> {
         let head: i64 = self.0.query_row("SELECT COALESCE(MAX(seq), 0) FROM log", [], |r| r.get(0)).map_err(backend)?;
         Ok(head as u64)
@@ -766,6 +783,12 @@ macro_rules! impl_read_tx {
             }
             fn conflicts(&self, entity_id: Id) -> Result<Vec<ConflictEntry>, StorageError> {
                 Q(self.c()).conflicts(entity_id)
+            }
+            fn open_conflict_count(&self) -> Result<u64, StorageError> {
+                Q(self.c()).open_conflict_count()
+            }
+            fn handed_over_offered_count(&self) -> Result<u64, StorageError> {
+                Q(self.c()).handed_over_offered_count()
             }
             fn log_head(&self) -> Result<u64, StorageError> {
                 Q(self.c()).log_head()

@@ -33,6 +33,9 @@ use crate::{
 };
 
 const CATEGORIES: [&str; 3] = ["Dibao", "Disability", "LeftBehindChild"];
+/// Pages of 7 entries, committed every 20: a long pull goes three pages to a transaction, so a
+/// crash or a cut finds pages applied and not yet committed.
+const PULL_BATCH: usize = 20;
 const START: i64 = 1_795_000_000_000; // 2026-11-18, in milliseconds
 /// 9999-12-31T23:59:59Z: the last second a date can name.
 const YEAR_9999: i64 = 253_402_300_799_000;
@@ -644,9 +647,11 @@ impl World {
             mid_round_result: &mut mid_result,
             refreshes: &mut refreshes,
         })
-        .with_page_limit(7);
+        .with_page_limit(7)
+        .with_pull_batch(PULL_BATCH);
         if fault == Fault::CrashMidApply {
-            d.store.fail_apply_after(Some(3));
+            // In the first, second or third page of a transaction, round after round.
+            d.store.fail_apply_after(Some(3 + 7 * (d.cursors.len() % 3)));
         }
         let result = engine.sync_once(&mut d.store, |_| {});
         drop(engine);

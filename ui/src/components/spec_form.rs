@@ -286,6 +286,7 @@ fn field(cx: FieldContext<'_>) -> Html {
         // it cannot read, and what was typed would be lost.
         FieldType::Date { .. } => text_input("text", Some("numeric"), Some(Text::DatePlaceholder.get(language))),
         FieldType::Integer { .. } => text_input("text", Some("numeric"), None),
+        FieldType::Money { .. } => text_input("text", Some("decimal"), None),
         FieldType::Bool => {
             let onchange = {
                 let update = update.clone();

@@ -205,11 +205,17 @@ pub fn board_page() -> Html {
                 { (*status).clone().unwrap_or_default() }
             </p>
             { dashboard_html }
+            <div class="station-charts-slot">
+                <crate::components::charts::StationChartsView />
+            </div>
             // In an element of its own: a component that renders nothing between two parts that
             // change together (loading → loaded) keeps a stale next sibling, and Yew panics
             // inserting before it ("failed to insert node before next sibling").
             <div class="hand-over-offers-slot">
                 <crate::components::hand_over_offers::HandOverOffersPanel />
+            </div>
+            <div class="overdue-referrals-slot">
+                <crate::components::overdue_referrals::OverdueReferralsPanel />
             </div>
             { body }
         </section>

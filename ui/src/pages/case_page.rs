@@ -12,7 +12,8 @@
 //!
 //! Ids: `#case-page`, `#case-stepper`, `#step-<stage>` (`identify` … `follow_up`, `closed`),
 //! `#stage-<stage>` (a step's panel), `#case-records-<kind>` (`screening`, `assessment`,
-//! `goal`, `resource_link`, `intervention`, `follow_up`), `#record-<id>`, `#correct-<id>`,
+//! `goal`, `resource_link`, `intervention`, `follow_up`), `#record-<id>` (a resource link's
+//! `#record-resource-<id>`), `#correct-<id>`,
 //! `#evaluate-<id>`, `#record-form-<kind>` (its controls `#<kind>-<field>`, `#<kind>-save`),
 //! `#correct-form` (`#correct-…`), `#evaluate-form` (`#evaluate-…`), `#plan-strategy-form`
 //! (`#strategy-plan_strategy`, `#strategy-save`), `#case-missing`, `#missing-<code>`,
@@ -32,7 +33,7 @@ use std::rc::Rc;
 use contract::command::{CaseIdArgs, CasePage as GetCasePage};
 use contract::{CasePage, CaseRecordKind, CaseRecordView, ClosureDecisionView, Language, StepState};
 use domain::case::Stage;
-use domain::entity::{CASE, field};
+use domain::entity::{CASE, RESOURCE_LINK, field};
 use forms::{ClosureRequestForm, CorrectRecordForm, EvaluateGoalForm, MoveNext, NewRecordForm, StrategyForm};
 use model::*;
 use uuid::Uuid;
@@ -193,6 +194,9 @@ pub fn case_screen(props: &CaseScreenProps) -> Html {
         <section id="case-page" class="case-page" aria-labelledby="case-title" aria-busy={page.loading().then_some("true")}>
             { header(data, language) }
             { closure_banner_html(data, language) }
+            if data.case.stage == Stage::Closed {
+                <crate::components::print::PrintButton target={crate::components::print::PrintTarget::ClosedCase(data.case.id)} />
+            }
             { decision::supervisor_parts(data, language, on_said.clone()) }
             <div id="case-status" class="case-status" role="status">{ status_text }</div>
             { page.error().map(|e| html! {
@@ -517,6 +521,19 @@ fn record_item(cx: &PanelContext<'_>, record: &CaseRecordView) -> Html {
     let lines = record_lines(record, language).into_iter().map(|(spec, shown)| {
         html! { <div><dt>{ crate::i18n::field_label(spec, language) }</dt><dd>{ shown }</dd></div> }
     });
+    // A link into the plan names its library resource, and leads to its page.
+    let resource = record.resource.as_ref().zip(RESOURCE_LINK.field(field::resource_link::RESOURCE_ID)).map(
+        |(resource, spec)| {
+            html! {
+                <div>
+                    <dt>{ crate::i18n::field_label(spec, language) }</dt>
+                    <dd><a id={format!("record-resource-{}", record.id)} href={Route::Resource { id: resource.id }.to_hash()}>
+                        { resource.name.clone() }
+                    </a></dd>
+                </div>
+            }
+        },
+    );
     let by = record.recorded_by.as_ref().map(|b| {
         html! { <span class="by">{ labelled(language, Text::CaseRecordedBy.get(language), &b.name) }</span> }
     });
@@ -564,7 +581,7 @@ fn record_item(cx: &PanelContext<'_>, record: &CaseRecordView) -> Html {
     html! {
         <li id={record_id(record.id)} class={classes!("record", record.corrected_by.map(|_| "corrected"))}
             tabindex="-1">
-            <dl class="record-fields">{ for lines }</dl>
+            <dl class="record-fields">{ resource.unwrap_or_default() }{ for lines }</dl>
             <div class="record-meta">
                 { by.unwrap_or_default() }
                 { corrected.unwrap_or_default() }

@@ -86,6 +86,9 @@ pub fn closures_page() -> Html {
             <h1 id="closures-title">{ Text::ClosuresTitle.get(language) }</h1>
             <p class="hint" id="closures-hint">{ Text::ClosuresHint.get(language) }</p>
             { body }
+            <div class="station-charts-slot">
+                <crate::components::charts::SupervisedStationsCharts />
+            </div>
         </section>
     }
 }

@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod activities;
 pub mod add_recipient;
 pub mod board;
 pub mod case_page;
@@ -9,7 +10,13 @@ pub mod household_file;
 pub mod not_found;
 pub mod recipient_file;
 pub mod record_visit;
+pub mod referrals;
 pub mod rejected;
+pub mod reports;
+pub mod resources;
 pub mod roster;
 pub mod sign_in;
+pub mod standards;
+pub mod supervision;
+pub mod training;
 pub mod waiting;

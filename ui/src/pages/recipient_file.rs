@@ -412,6 +412,7 @@ pub fn recipient_file_page(props: &RecipientFileProps) -> Html {
             <p class="kicker">{ Text::RecipientFileTitle.get(language) }</p>
             <h1 id="recipient-name">{ &data.name }</h1>
             <p class="subtitle" id="recipient-place">{ place_line(&data.place) }</p>
+            <crate::components::print::PrintButton target={crate::components::print::PrintTarget::RecipientFile(id)} />
             { reload_error.unwrap_or_default() }
             { actions.unwrap_or_default() }
             { panel }

@@ -163,6 +163,9 @@ pub struct CaseRecordView {
     pub amends: Option<Uuid>,
     /// The latest record that corrects this one: it is then shown as corrected, and kept.
     pub corrected_by: Option<Uuid>,
+    /// The library's resource a resource link names, read here so the page shows its name
+    /// rather than an id; `None` for other kinds, or while the resource is not on this computer.
+    pub resource: Option<NamedRef>,
 }
 
 /// The case's stage records grouped by kind, each group in the order recorded.

@@ -22,6 +22,7 @@ use crate::focus::focus_soon;
 use crate::form::{ShownError, Values};
 use crate::hooks::use_action;
 use crate::i18n::{Text, label};
+use crate::pages::resources::use_resource_choices;
 use crate::time::today;
 
 #[derive(Properties, PartialEq)]
@@ -179,6 +180,7 @@ pub(super) fn new_record_form(props: &NewRecordProps) -> Html {
     let language = use_app().language;
     let save = use_action::<SaveCaseRecord>();
     let kind = props.kind;
+    let choices = use_resource_choices(kind == CaseRecordKind::ResourceLink);
     let onsubmit = {
         let (save, case_id, on_saved) = (save.clone(), props.case_id, props.on_saved.clone());
         Callback::from(move |values: Values| {
@@ -193,7 +195,7 @@ pub(super) fn new_record_form(props: &NewRecordProps) -> Html {
                 { format!("{}{}", Text::CaseAddRecord.get(language), label(kind.entity_kind(), language)) }
             </h4>
             <SpecForm id={form_id(kind)} id_prefix={form_prefix(kind)} autofocus={false} fields={form_fields(kind)}
-                {onsubmit} busy={save.busy} error={save.error.clone()} />
+                {choices} {onsubmit} busy={save.busy} error={save.error.clone()} />
         </div>
     }
 }
@@ -217,6 +219,7 @@ pub(super) fn correct_record_form(props: &CorrectProps) -> Html {
     let record = &props.record;
     let (kind, record_id, append_only) = (record.kind, record.id, record.kind.append_only());
     let initial = use_memo(record.fields.clone(), |fields| fields.clone());
+    let choices = use_resource_choices(kind == CaseRecordKind::ResourceLink);
     let onsubmit = {
         let (amend, edit, on_done, case_id) = (amend.clone(), edit.clone(), props.on_done.clone(), props.case_id);
         let stored = initial.clone();
@@ -249,7 +252,7 @@ pub(super) fn correct_record_form(props: &CorrectProps) -> Html {
             <h4 id="correct-form-title">{ title.get(language) }</h4>
             { hint.map(|h| html! { <p class="hint">{ h.get(language) }</p> }).unwrap_or_default() }
             <SpecForm id={CORRECT_FORM_ID} id_prefix={CORRECT_PREFIX} fields={correct_fields(kind)}
-                initial={initial.clone()} {onsubmit} {oncancel}
+                initial={initial.clone()} {choices} {onsubmit} {oncancel}
                 busy={amend.busy || edit.busy} error={amend.error.clone().or_else(|| edit.error.clone())}
                 submit_text={if append_only { Text::CaseSaveCorrection } else { Text::Save }} />
         </div>

@@ -238,8 +238,8 @@ pub fn closure_banner(page: &CasePage) -> ClosureBanner<'_> {
 }
 
 /// Fields the app sets itself, never typed: the station, the case, the worker, the record
-/// amended. The resource library has no list to pick from yet, so a link is described instead.
-const SET_BY_THE_APP: [&str; 5] = [field::STATION_ID, field::CASE_ID, field::WORKER_ID, field::AMENDS, "resource_id"];
+/// amended. (A link into the plan picks its resource from the library, `resource_id`.)
+const SET_BY_THE_APP: [&str; 4] = [field::STATION_ID, field::CASE_ID, field::WORKER_ID, field::AMENDS];
 
 /// The fields of the form adding (or amending) a record of `kind`, in the spec's order. A goal's
 /// evaluation is left for follow-up ([`evaluation_fields`]).
@@ -299,6 +299,12 @@ pub fn display_value(spec: &FieldSpec, value: &Value, language: Language) -> Str
     };
     match value {
         Value::Null => String::new(),
+        // Amounts are whole fen, shown in yuan.
+        Value::Number(fen) if matches!(spec.ty, FieldType::Money { .. }) => {
+            fen.as_i64().map_or_else(|| fen.to_string(), crate::pages::resources::money_text)
+        }
+        // An id says nothing to a reader (the resource's page lists the cases it helped).
+        Value::String(_) if matches!(spec.ty, FieldType::Ref(_)) => String::new(),
         Value::String(s) => one(s),
         Value::Bool(b) => match (b, language) {
             (true, Language::Zh) => "是".into(),
@@ -378,7 +384,7 @@ mod tests {
 
     fn record(kind: CaseRecordKind, n: u128, fields: Value) -> CaseRecordView {
         let fields = fields.as_object().map(|o| o.clone().into_iter().collect()).unwrap_or_default();
-        CaseRecordView { kind, id: id(n), fields, recorded_by: None, amends: None, corrected_by: None }
+        CaseRecordView { kind, id: id(n), fields, recorded_by: None, amends: None, corrected_by: None, resource: None }
     }
 
     fn page(stage: Stage) -> CasePage {
@@ -574,7 +580,20 @@ mod tests {
         assert_eq!(names(form_fields(CaseRecordKind::Screening)), ["source", "found_on", "notes"]);
         assert_eq!(names(form_fields(CaseRecordKind::Goal)), ["description", "target_date"]);
         assert!(names(form_fields(CaseRecordKind::Assessment)).contains(&"risk_level"));
-        assert_eq!(names(form_fields(CaseRecordKind::ResourceLink)), ["kind", "description", "status", "linked_on"]);
+        assert_eq!(
+            names(form_fields(CaseRecordKind::ResourceLink)),
+            [
+                "resource_id",
+                "kind",
+                "description",
+                "status",
+                "linked_on",
+                "outcome",
+                "money_fen",
+                "goods",
+                "goods_value_fen"
+            ]
+        );
         assert_eq!(
             names(form_fields(CaseRecordKind::Intervention)),
             ["delivered_on", "service_type", "method", "duration_minutes", "notes"]

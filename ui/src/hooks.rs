@@ -213,3 +213,19 @@ where
         command: PhantomData,
     }
 }
+
+/// An `oninput` handler that keeps what is typed into an input or a text area in `state`.
+pub fn keep_typed(state: &UseStateHandle<String>) -> Callback<InputEvent> {
+    let state = state.clone();
+    Callback::from(move |e: InputEvent| {
+        use wasm_bindgen::JsCast;
+        let Some(target) = e.target() else { return };
+        let value = match target.dyn_ref::<web_sys::HtmlInputElement>() {
+            Some(input) => Some(input.value()),
+            None => target.dyn_ref::<web_sys::HtmlTextAreaElement>().map(|area| area.value()),
+        };
+        if let Some(value) = value {
+            state.set(value);
+        }
+    })
+}

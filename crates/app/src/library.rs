@@ -187,6 +187,15 @@ mod tests {
         add(station, &values)
     }
 
+    /// A charity in the library, and a case of 王秀英's to link it into.
+    fn charity_and_case(station: &mut Station) -> (Uuid, Uuid) {
+        let resource_id = add_charity(station).resource.id;
+        let person = station.add_recipient("王秀英", 1);
+        let (worker, at) = (station.worker.clone(), station.moment());
+        let case_id = crate::case::open_case(&mut station.store, &worker, person, None, at).expect("case").case_id;
+        (resource_id, case_id)
+    }
+
     fn add(station: &mut Station, values: &FieldValues) -> ResourcePage {
         let (worker, at) = (station.worker.clone(), station.moment());
         add_resource(&mut station.store, &worker, values, at).expect("added")
@@ -255,10 +264,8 @@ mod tests {
     #[test]
     fn a_resource_page_lists_the_cases_it_helped_with_the_money_and_goods() {
         let mut station = Station::new();
-        let resource_id = add_charity(&mut station).resource.id;
-        let person = station.add_recipient("王秀英", 1);
-        let (worker, at) = (station.worker.clone(), station.moment());
-        let case_id = crate::case::open_case(&mut station.store, &worker, person, None, at).expect("case").case_id;
+        let (resource_id, case_id) = charity_and_case(&mut station);
+        let worker = station.worker.clone();
         let link = |money: &str, goods_value: &str| {
             values(&[
                 (resource_link::RESOURCE_ID, json!(resource_id.to_string())),
@@ -298,10 +305,8 @@ mod tests {
     #[test]
     fn a_resource_link_on_the_case_page_names_its_resource() {
         let mut station = Station::new();
-        let resource_id = add_charity(&mut station).resource.id;
-        let person = station.add_recipient("王秀英", 1);
-        let (worker, at) = (station.worker.clone(), station.moment());
-        let case_id = crate::case::open_case(&mut station.store, &worker, person, None, at).expect("case").case_id;
+        let (resource_id, case_id) = charity_and_case(&mut station);
+        let worker = station.worker.clone();
         let link = values(&[
             (resource_link::RESOURCE_ID, json!(resource_id.to_string())),
             (resource_link::KIND, json!("Charity")),
@@ -327,10 +332,8 @@ mod tests {
     #[test]
     fn an_amount_that_is_not_yuan_is_refused_at_its_field() {
         let mut station = Station::new();
-        let resource_id = add_charity(&mut station).resource.id;
-        let person = station.add_recipient("王秀英", 1);
-        let (worker, at) = (station.worker.clone(), station.moment());
-        let case_id = crate::case::open_case(&mut station.store, &worker, person, None, at).expect("case").case_id;
+        let (resource_id, case_id) = charity_and_case(&mut station);
+        let worker = station.worker.clone();
         let bad = values(&[
             (resource_link::RESOURCE_ID, json!(resource_id.to_string())),
             (resource_link::KIND, json!("Charity")),

@@ -7,11 +7,10 @@
 
 use contract::command::{NoArgs, OverdueReferrals, SetReferralOverdueDays, SetReferralOverdueDaysArgs};
 use contract::{Language, ReferralRow};
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::app::use_app;
-use crate::hooks::{use_action, use_command};
+use crate::hooks::{keep_typed, use_action, use_command};
 use crate::i18n::{Text, label};
 use crate::pages::board::parse_stall_days;
 use crate::route::Route;
@@ -96,13 +95,7 @@ fn threshold_form(props: &ThresholdProps) -> Html {
     let invalid = use_state(|| false);
     let saved = use_state(|| false);
     let action = use_action::<SetReferralOverdueDays>();
-    let on_input = {
-        let typed = typed.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            typed.set(input.value());
-        })
-    };
+    let on_input = keep_typed(&typed);
     let on_submit = {
         let (typed, invalid, saved, action, done) =
             (typed.clone(), invalid.clone(), saved.clone(), action.clone(), props.on_saved.clone());

@@ -6,11 +6,10 @@
 
 use contract::command::{Roster, RosterArgs};
 use contract::{NamedRef, RosterQuery, SearchKind};
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::app::use_app;
-use crate::hooks::use_command;
+use crate::hooks::{keep_typed, use_command};
 use crate::i18n::Text;
 
 /// The matches shown at most: the user narrows the search rather than scrolls.
@@ -52,13 +51,7 @@ pub fn person_picker(props: &PersonPickerProps) -> Html {
     // The search runs when asked (Enter or the button), not at every key.
     let searched = use_state(|| Option::<String>::None);
     let prefix = props.id_prefix.to_string();
-    let on_input = {
-        let typed = typed.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            typed.set(input.value());
-        })
-    };
+    let on_input = keep_typed(&typed);
     let on_submit = {
         let (typed, searched) = (typed.clone(), searched.clone());
         Callback::from(move |e: SubmitEvent| {

@@ -32,8 +32,8 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::app::use_app;
-use crate::hooks::use_action;
 use crate::hooks::use_command;
+use crate::hooks::{keep_typed, use_action};
 use crate::i18n::{Text, label};
 use crate::route::Route;
 
@@ -469,13 +469,7 @@ fn stall_form(props: &StallFormProps) -> Html {
     let typed = use_state(|| initial);
     let invalid = use_state(|| false);
     let action = use_action::<SetStallDays>();
-    let on_input = {
-        let typed = typed.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            typed.set(input.value());
-        })
-    };
+    let on_input = keep_typed(&typed);
     let on_submit = {
         let (typed, invalid, action, done) = (typed.clone(), invalid.clone(), action.clone(), props.on_saved.clone());
         Callback::from(move |e: SubmitEvent| {

@@ -24,14 +24,14 @@ use domain::entity::{EntityKind, FieldSpec};
 use domain::field;
 use domain::referral::{ReferralDirection, ReferralOutcome, ReferralPurpose, ReferralState};
 use uuid::Uuid;
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::app::{Notice, go_with_notice, use_app};
 use crate::components::person_picker::PersonPicker;
 use crate::components::spec_form::SpecForm;
 use crate::form::Values;
-use crate::hooks::{use_action, use_command};
+use crate::hooks::{keep_typed, use_action, use_command};
 use crate::i18n::{Text, label};
 use crate::route::Route;
 use crate::time::today;
@@ -384,20 +384,8 @@ fn referral_panel(props: &PanelProps) -> Html {
     let mover = use_action::<MoveReferral>();
     let opener = use_action::<OpenCaseFromReferral>();
 
-    let on_date = {
-        let date = date.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            date.set(input.value());
-        })
-    };
-    let on_notes = {
-        let notes = notes.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlTextAreaElement = e.target_unchecked_into();
-            notes.set(input.value());
-        })
-    };
+    let on_date = keep_typed(&date);
+    let on_notes = keep_typed(&notes);
     let open_case = {
         let (opener, app, referral_id) = (opener.clone(), app.clone(), row.id);
         let name = row.recipient.as_ref().map(|r| r.name.clone()).or(row.person_name.clone()).unwrap_or_default();

@@ -102,7 +102,7 @@ impl std::fmt::Debug for NewUser {
 }
 
 pub struct Admin<'a> {
-    server: &'a Server,
+    pub(crate) server: &'a Server,
 }
 
 /// The system user acting as an administrator.

@@ -14,6 +14,7 @@
 //! own user record, never from anything in the request body.
 
 pub mod admin;
+mod admin_tools;
 mod auth;
 mod batch;
 pub mod config;
@@ -22,6 +23,7 @@ pub mod error;
 mod handover;
 pub mod http;
 pub mod metrics;
+pub mod password_input;
 mod push;
 mod scope;
 mod serve;
@@ -30,6 +32,7 @@ mod signin;
 pub mod storage;
 
 pub use admin::{Admin, AdminError, DEMO_PASSWORD, DemoSeed, NewUser};
+pub use admin_tools::{AuditActor, UserEdit};
 pub use batch::SYSTEM_USER_ID;
 pub use config::Config;
 pub use http::router;

@@ -10,9 +10,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use domain::entity::EntityKind;
 use domain::org::{Post, RoleKind};
+use domain::{Labelled as _, field};
 use sync_server::admin::{parse_post, parse_role};
-use sync_server::{AdminError, Config, DEMO_PASSWORD, NewUser, Server, open_storage, serve, system_clock};
+use sync_server::password_input::read_password;
+use sync_server::{
+    AdminError, AuditActor, Config, DEMO_PASSWORD, NewUser, Server, SqliteStorage, UserEdit, open_storage, serve,
+    system_clock,
+};
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
@@ -22,6 +28,10 @@ struct Cli {
     /// SHEGONG_SYNC__* override it.
     #[arg(long, global = true, env = "SHEGONG_SYNC_CONFIG")]
     config: Option<PathBuf>,
+    /// Admin commands: the person acting, written to the audit log with the operating-system
+    /// account running the command (useful when that account is shared).
+    #[arg(long, global = true)]
+    actor: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,16 +92,18 @@ enum AdminCommand {
         /// Supervisors: the stations they supervise.
         #[arg(long, num_args = 1..)]
         supervises: Vec<Uuid>,
-        /// At least 8 characters. May come from SHEGONG_SYNC_PASSWORD instead.
-        #[arg(long, env = "SHEGONG_SYNC_PASSWORD", hide_env_values = true)]
-        password: String,
+        /// Read the password (at least 8 characters) as one line of standard input instead of
+        /// typing it at the terminal; there is no argument for the password itself.
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// Set a user's password.
     SetPassword {
         #[arg(long)]
         username: String,
-        #[arg(long, env = "SHEGONG_SYNC_PASSWORD", hide_env_values = true)]
-        password: String,
+        /// Read the new password as one line of standard input instead of typing it.
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// Create the demo station, users and data (once; a second run changes nothing).
     SeedDemo,
@@ -101,6 +113,79 @@ enum AdminCommand {
     /// Manage registered devices.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// List stations, villages or users: a table, or JSON with --json.
+    List {
+        what: ListWhat,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Edit a record; devices receive the change by sync.
+    #[command(subcommand)]
+    Edit(EditCommand),
+    /// Deactivate a user: they can no longer sign in or pull, their devices drop their data,
+    /// and their unsent changes are still received and kept.
+    #[command(subcommand)]
+    Deactivate(DeactivateCommand),
+    /// Show the audit log of administrative actions, oldest first.
+    Audit {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a consistent copy of the database to a new file while the server keeps serving.
+    /// To restore: stop the server, copy the file back over the database, run
+    /// `admin new-generation`, start the server.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ListWhat {
+    Stations,
+    Villages,
+    Users,
+}
+
+#[derive(Debug, Subcommand)]
+enum EditCommand {
+    /// Change a user's name, role, station, service point or post.
+    User {
+        /// The user's id or username.
+        user: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// social-worker, deputy-head, supervisor or admin.
+        #[arg(long, value_parser = role_arg)]
+        role: Option<RoleKind>,
+        #[arg(long)]
+        station: Option<Uuid>,
+        #[arg(long)]
+        service_point: Option<Uuid>,
+        /// service or administrative.
+        #[arg(long, value_parser = post_arg)]
+        post: Option<Post>,
+    },
+    /// Rename a station or change its county.
+    Station {
+        id: Uuid,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        county: Option<String>,
+    },
+    /// Rename a village.
+    Village {
+        id: Uuid,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeactivateCommand {
+    /// Deactivate a user (by id or username).
+    User { user: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,10 +222,11 @@ fn main() -> ExitCode {
             ));
         }
     };
-    let server = Server::new(Arc::new(storage), config.settings(), system_clock());
+    let storage = Arc::new(storage);
+    let server = Server::new(storage.clone(), config.settings(), system_clock());
     match cli.command {
         Command::Serve => run_server(server, &config),
-        Command::Admin(command) => match run_admin(&server, command) {
+        Command::Admin(command) => match run_admin(&server, &storage, command, cli.actor) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&format!("{} / {e}", e.message_zh())),
         },
@@ -206,15 +292,31 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-fn run_admin(server: &Server, command: AdminCommand) -> Result<(), AdminError> {
+/// What an admin command did, for the audit log: action, target, detail (never a password).
+type Done = (&'static str, String, String);
+
+fn run_admin(
+    server: &Server,
+    storage: &SqliteStorage,
+    command: AdminCommand,
+    actor: Option<String>,
+) -> Result<(), AdminError> {
     let admin = server.admin();
-    match command {
-        AdminCommand::CreateStation { name, county } => println!("{}", admin.create_station(&name, &county)?),
+    let done: Option<Done> = match command {
+        AdminCommand::CreateStation { name, county } => {
+            let id = admin.create_station(&name, &county)?;
+            println!("{id}");
+            Some(("create station", id.to_string(), format!("name={name} county={county}")))
+        }
         AdminCommand::CreateServicePoint { station, name } => {
-            println!("{}", admin.create_service_point(station, &name)?)
+            let id = admin.create_service_point(station, &name)?;
+            println!("{id}");
+            Some(("create service point", id.to_string(), format!("station={station} name={name}")))
         }
         AdminCommand::CreateVillage { station, service_point, name } => {
-            println!("{}", admin.create_village(station, service_point, &name)?);
+            let id = admin.create_village(station, service_point, &name)?;
+            println!("{id}");
+            Some(("create village", id.to_string(), format!("service_point={service_point} name={name}")))
         }
         AdminCommand::CreateUser {
             username,
@@ -224,8 +326,9 @@ fn run_admin(server: &Server, command: AdminCommand) -> Result<(), AdminError> {
             service_point,
             post,
             supervises,
-            password,
+            password_stdin,
         } => {
+            let password = read_password(password_stdin)?;
             let user = NewUser {
                 username,
                 display_name,
@@ -236,17 +339,26 @@ fn run_admin(server: &Server, command: AdminCommand) -> Result<(), AdminError> {
                 supervised_station_ids: supervises,
                 password,
             };
-            println!("{}", admin.create_user(&user)?);
+            let id = admin.create_user(&user)?;
+            println!("{id}");
+            Some(("create user", id.to_string(), format!("username={} role={}", user.username, role.as_str())))
         }
-        AdminCommand::SetPassword { username, password } => {
+        AdminCommand::SetPassword { username, password_stdin } => {
+            let password = read_password(password_stdin)?;
             admin.set_password(&username, &password)?;
             println!("ok");
+            Some(("set password", username, String::new()))
         }
         AdminCommand::Device(DeviceCommand::Revoke { device_id }) => {
             admin.revoke_device(device_id)?;
             println!("revoked {device_id}");
+            Some(("revoke device", device_id.to_string(), String::new()))
         }
-        AdminCommand::NewGeneration => println!("{}", admin.new_generation()?),
+        AdminCommand::NewGeneration => {
+            let generation = admin.new_generation()?;
+            println!("{generation}");
+            Some(("new generation", String::new(), generation))
+        }
         AdminCommand::SeedDemo => {
             let seed = admin.seed_demo()?;
             if seed.created {
@@ -257,7 +369,169 @@ fn run_admin(server: &Server, command: AdminCommand) -> Result<(), AdminError> {
             for (username, role) in &seed.users {
                 println!("user {username} ({role:?}) password {DEMO_PASSWORD}");
             }
+            seed.created.then(|| ("seed demo", seed.station_id.to_string(), String::new()))
         }
+        AdminCommand::List { what, json } => {
+            print_list(&admin, what, json)?;
+            None
+        }
+        AdminCommand::Edit(EditCommand::User { user, display_name, role, station, service_point, post }) => {
+            let id = admin.find_user(&user)?;
+            let edit = UserEdit { display_name, role, station_id: station, service_point_id: service_point, post };
+            admin.edit_user(id, &edit)?;
+            println!("ok");
+            Some(("edit user", id.to_string(), edit.describe()))
+        }
+        AdminCommand::Edit(EditCommand::Station { id, name, county }) => {
+            admin.edit_station(id, name.as_deref(), county.as_deref())?;
+            println!("ok");
+            let detail = [("name", &name), ("county", &county)]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Some(("edit station", id.to_string(), detail))
+        }
+        AdminCommand::Edit(EditCommand::Village { id, name }) => {
+            admin.edit_village(id, name.as_deref())?;
+            println!("ok");
+            Some(("edit village", id.to_string(), name.map(|n| format!("name={n}")).unwrap_or_default()))
+        }
+        AdminCommand::Deactivate(DeactivateCommand::User { user }) => {
+            let id = admin.find_user(&user)?;
+            if admin.deactivate_user(id)? {
+                println!("deactivated {id}");
+                Some(("deactivate user", id.to_string(), String::new()))
+            } else {
+                println!("{id} was already inactive; nothing changed");
+                None
+            }
+        }
+        AdminCommand::Audit { json } => {
+            print_audit(&admin.audit_entries()?, json)?;
+            None
+        }
+        AdminCommand::Backup { to } => {
+            // Audited before the copy is made, so the backup itself holds the entry of its making
+            // (a restore brings back the log as it was then); a failure is audited too.
+            let who = AuditActor::of_this_process(actor.clone());
+            let target = to.display().to_string();
+            admin.audit(&who, "backup", &target, "")?;
+            if let Err(e) = storage.backup_to(&to) {
+                admin.audit(&who, "backup failed", &target, &e.to_string())?;
+                return Err(AdminError::Internal(e.to_string()));
+            }
+            println!("backed up to {}", to.display());
+            None
+        }
+    };
+    if let Some((action, target, detail)) = done {
+        admin.audit(&AuditActor::of_this_process(actor), action, &target, &detail)?;
     }
     Ok(())
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), AdminError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| AdminError::Internal(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn print_list(admin: &sync_server::Admin<'_>, what: ListWhat, json: bool) -> Result<(), AdminError> {
+    let (kind, columns): (EntityKind, &[(&str, &str)]) = match what {
+        ListWhat::Stations => {
+            (EntityKind::Station, &[("name", field::station::NAME), ("county", field::station::COUNTY)])
+        }
+        ListWhat::Villages => (
+            EntityKind::Village,
+            &[
+                ("name", field::village::NAME),
+                ("station", field::village::STATION_ID),
+                ("service_point", field::village::SERVICE_POINT_ID),
+            ],
+        ),
+        ListWhat::Users => (
+            EntityKind::User,
+            &[
+                ("username", field::user::USERNAME),
+                ("display_name", field::user::DISPLAY_NAME),
+                ("role", field::user::ROLE),
+                ("station", field::user::STATION_ID),
+                ("active", field::user::ACTIVE),
+            ],
+        ),
+    };
+    let rows: Vec<Vec<(&str, String)>> = admin
+        .list(kind)?
+        .iter()
+        .map(|state| {
+            let mut row = vec![("id", state.id.to_string())];
+            for (label, name) in columns {
+                let text = match state.get(name) {
+                    None => String::new(),
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                };
+                row.push((label, text));
+            }
+            row
+        })
+        .collect();
+    if json {
+        let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+            .iter()
+            .map(|row| row.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone()))).collect())
+            .collect();
+        return print_json(&objects);
+    }
+    let mut header = vec![("id", String::new())];
+    header.extend(columns.iter().map(|(label, _)| (*label, String::new())));
+    print_table(&header.iter().map(|(k, _)| *k).collect::<Vec<_>>(), &rows);
+    Ok(())
+}
+
+fn print_audit(entries: &[sync_server::storage::AuditEntry], json: bool) -> Result<(), AdminError> {
+    if json {
+        return print_json(&entries);
+    }
+    let rows: Vec<Vec<(&str, String)>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                ("seq", e.seq.to_string()),
+                ("at", e.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S %:z").to_string()),
+                ("os_user", e.os_user.clone()),
+                ("actor", e.actor.clone().unwrap_or_default()),
+                ("action", e.action.clone()),
+                ("target", e.target.clone()),
+                ("detail", e.detail.clone()),
+            ]
+        })
+        .collect();
+    print_table(&["seq", "at", "os_user", "actor", "action", "target", "detail"], &rows);
+    Ok(())
+}
+
+/// A plain table: a header row and columns padded to their widest cell (counted in characters).
+fn print_table(header: &[&str], rows: &[Vec<(&str, String)>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, (_, cell)) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(|(_, cell)| cell.as_str()).collect());
+    }
 }

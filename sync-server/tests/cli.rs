@@ -1,7 +1,7 @@
 //! The `shegong-sync` binary: admin commands, the idempotent demo seed, `serve` announcing its
 //! address, and a crash (SIGKILL) in the middle of pushes losing no acknowledged change.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -27,6 +27,26 @@ fn shegong_sync(data_dir: &Path, args: &[&str]) -> Output {
         .env_remove("SHEGONG_SYNC_CONFIG")
         .output()
         .expect("the binary runs")
+}
+
+/// Runs an admin command that reads a password, giving it `password` as one line of standard
+/// input (`--password-stdin`): the only non-interactive way to pass one.
+fn shegong_sync_typing(data_dir: &Path, password: &str, args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("SHEGONG_SYNC__DATA_DIR", data_dir)
+        .env("SHEGONG_SYNC__LOG", "warn")
+        .env_remove("SHEGONG_SYNC_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // A command refused before it reads (a bad argument) has closed its end: nothing to write.
+    let _ = writeln!(stdin, "{password}");
+    drop(stdin);
+    child.wait_with_output().expect("the binary ends")
 }
 
 fn stdout(output: &Output) -> String {
@@ -65,8 +85,9 @@ fn admin_commands_create_records_and_print_their_ids() {
         data,
         &["admin", "create-village", "--station", &station_arg, "--service-point", &point_arg, "--name", "东关村"],
     ));
-    let worker = printed_id(&shegong_sync(
+    let worker = printed_id(&shegong_sync_typing(
         data,
+        "secret123",
         &[
             "admin",
             "create-user",
@@ -82,12 +103,12 @@ fn admin_commands_create_records_and_print_their_ids() {
             &point_arg,
             "--post",
             "service",
-            "--password",
-            "secret123",
+            "--password-stdin",
         ],
     ));
-    let supervisor = printed_id(&shegong_sync(
+    let supervisor = printed_id(&shegong_sync_typing(
         data,
+        "secret123",
         &[
             "admin",
             "create-user",
@@ -99,8 +120,7 @@ fn admin_commands_create_records_and_print_their_ids() {
             "supervisor",
             "--supervises",
             &station_arg,
-            "--password",
-            "secret123",
+            "--password-stdin",
         ],
     ));
 
@@ -127,7 +147,8 @@ fn admin_commands_create_records_and_print_their_ids() {
         .expect("the new user signs in");
     assert_eq!(session.user_id, worker);
 
-    let changed = shegong_sync(data, &["admin", "set-password", "--username", "w1", "--password", "another123"]);
+    let changed =
+        shegong_sync_typing(data, "another123", &["admin", "set-password", "--username", "w1", "--password-stdin"]);
     assert_eq!(stdout(&changed), "ok");
 }
 
@@ -135,16 +156,18 @@ fn admin_commands_create_records_and_print_their_ids() {
 fn admin_commands_refuse_bad_input_in_both_languages() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path();
-    let short = shegong_sync(
+    let short = shegong_sync_typing(
         data,
-        &["admin", "create-user", "--username", "a1", "--display-name", "王", "--role", "admin", "--password", "short"],
+        "short",
+        &["admin", "create-user", "--username", "a1", "--display-name", "王", "--role", "admin", "--password-stdin"],
     );
     assert!(!short.status.success());
     let message = String::from_utf8_lossy(&short.stderr);
     assert!(message.contains("密码") && message.contains("password"), "{message}");
 
-    let no_station = shegong_sync(
+    let no_station = shegong_sync_typing(
         data,
+        "secret123",
         &[
             "admin",
             "create-user",
@@ -154,27 +177,16 @@ fn admin_commands_refuse_bad_input_in_both_languages() {
             "王",
             "--role",
             "social-worker",
-            "--password",
-            "secret123",
+            "--password-stdin",
         ],
     );
     assert!(!no_station.status.success());
     assert!(String::from_utf8_lossy(&no_station.stderr).contains("station"));
 
-    let bad_role = shegong_sync(
+    let bad_role = shegong_sync_typing(
         data,
-        &[
-            "admin",
-            "create-user",
-            "--username",
-            "w1",
-            "--display-name",
-            "王",
-            "--role",
-            "boss",
-            "--password",
-            "secret123",
-        ],
+        "secret123",
+        &["admin", "create-user", "--username", "w1", "--display-name", "王", "--role", "boss", "--password-stdin"],
     );
     assert!(!bad_role.status.success());
 
@@ -186,8 +198,9 @@ fn admin_commands_refuse_bad_input_in_both_languages() {
     assert!(String::from_utf8_lossy(&unknown_station.stderr).contains("unknown_reference"));
 
     let twice = |username: &str| {
-        shegong_sync(
+        shegong_sync_typing(
             data,
+            "secret123",
             &[
                 "admin",
                 "create-user",
@@ -197,8 +210,7 @@ fn admin_commands_refuse_bad_input_in_both_languages() {
                 "王",
                 "--role",
                 "admin",
-                "--password",
-                "secret123",
+                "--password-stdin",
             ],
         )
     };

@@ -174,7 +174,8 @@ fn every_migration_brings_a_populated_first_release_database_to_the_latest_schem
     // Back to what the first release wrote: undo migrations 0002.. by hand, keeping the data.
     let conn = rusqlite::Connection::open(&path).expect("plain open");
     conn.execute_batch(
-        "DROP TABLE handed_over;
+        "DROP TABLE admin_audit;
+         DROP TABLE handed_over;
          DROP INDEX push_answers_by_change;
          DROP INDEX tokens_by_parent;
          ALTER TABLE tokens DROP COLUMN parent;
@@ -197,5 +198,7 @@ fn every_migration_brings_a_populated_first_release_database_to_the_latest_schem
     drop(storage);
     let conn = rusqlite::Connection::open(&path).expect("plain open");
     let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
-    assert_eq!(version, 6, "every migration ran");
+    assert_eq!(version, 7, "every migration ran");
+    let audited: i64 = conn.query_row("SELECT count(*) FROM admin_audit", [], |r| r.get(0)).expect("audit table");
+    assert_eq!(audited, 0, "the audit log starts empty");
 }

@@ -282,6 +282,10 @@ pub trait ReadTx {
     /// When an administrator revoked this device, if they did.
     fn device_revoked_at(&self, device_id: Id) -> Result<Option<DateTime<Utc>>, StorageError>;
     fn meta(&self, key: &str) -> Result<Option<String>, StorageError>;
+    /// Every entity of one kind, by id (the admin CLI's lists of stations, villages, users).
+    fn entities_of_kind(&self, kind: EntityKind) -> Result<Vec<EntityState>, StorageError>;
+    /// The administrators' audit log, oldest first.
+    fn audit_entries(&self) -> Result<Vec<AuditEntry>, StorageError>;
 }
 
 /// Writes; all or nothing at [`WriteTx::commit`].
@@ -333,5 +337,21 @@ pub trait WriteTx: ReadTx {
     fn revoke_device(&mut self, device_id: Id, at: DateTime<Utc>) -> Result<(), StorageError>;
 
     /// Makes everything durable; returns once it is on disk.
+    /// Appends one entry to the administrators' audit log (its `seq` is assigned here).
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError>;
     fn commit(self: Box<Self>) -> Result<(), StorageError>;
+}
+
+/// One administrative action, as the audit log keeps it. Never holds a password.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// The operating-system account that ran the command.
+    pub os_user: String,
+    /// The name given with `--actor`, when the account is shared.
+    pub actor: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
 }

@@ -19,8 +19,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
 
 use super::{
-    Audience, ConflictEntry, Credentials, DeviceRecord, EntityRecord, HandedOverRecord, LogScope, Reach, ReadTx,
-    RejectedChange, StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind, TokenRecord, WriteTx,
+    Audience, AuditEntry, ConflictEntry, Credentials, DeviceRecord, EntityRecord, HandedOverRecord, LogScope, Reach,
+    ReadTx, RejectedChange, StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind, TokenRecord, WriteTx,
 };
 
 /// Numbered migrations, applied in order; the database's `user_version` is how many ran.
@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_generation.sql"),
     include_str!("migrations/0005_answers_by_change.sql"),
     include_str!("migrations/0006_handed_over.sql"),
+    include_str!("migrations/0007_admin_audit.sql"),
 ];
 
 /// How long a writer waits for another process (the admin command) to finish writing.
@@ -85,6 +86,24 @@ impl SqliteStorage {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
         migrate(&conn)?;
         Ok(Self { writer: Mutex::new(conn), readers: None })
+    }
+
+    /// Writes a consistent copy of the database to `target` (a new file) while the server keeps
+    /// serving: `VACUUM INTO` reads one snapshot (WAL lets writers go on meanwhile), and the copy
+    /// is encrypted with the same key. Restoring is copying it back with the server stopped, then
+    /// `shegong-sync admin new-generation` (see the README, "Backup and restore").
+    pub fn backup_to(&self, target: &Path) -> Result<(), StorageError> {
+        if target.exists() {
+            return Err(StorageError::Backend(format!("{} already exists; choose a new file", target.display())));
+        }
+        let target_text = target
+            .to_str()
+            .ok_or_else(|| StorageError::Backend(format!("{} is not a UTF-8 path", target.display())))?;
+        let vacuum = |conn: &Connection| conn.execute("VACUUM INTO ?1", params![target_text]).map(|_| ());
+        match &self.readers {
+            None => vacuum(&self.lock_writer()).map_err(backend),
+            Some(pool) => vacuum(&open_connection(&pool.path, pool.key.as_deref())?).map_err(backend),
+        }
     }
 
     fn lock_writer(&self) -> MutexGuard<'_, Connection> {
@@ -722,6 +741,36 @@ impl Q<'_> {
             .optional()
             .map_err(backend)
     }
+
+    fn entities_of_kind(&self, kind: EntityKind) -> Result<Vec<EntityState>, StorageError> {
+        self.states("SELECT state FROM entities WHERE kind_ord = ?1 ORDER BY id", params![kind_ord(kind)])
+    }
+
+    fn audit_entries(&self) -> Result<Vec<AuditEntry>, StorageError> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT seq, at, os_user, actor, action, target, detail FROM admin_audit ORDER BY seq")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, at, os_user, actor, action, target, detail) = row.map_err(backend)?;
+            out.push(AuditEntry { seq: seq as u64, at: parse_time(&at)?, os_user, actor, action, target, detail });
+        }
+        Ok(out)
+    }
 }
 
 macro_rules! impl_read_tx {
@@ -809,6 +858,12 @@ macro_rules! impl_read_tx {
             }
             fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
                 Q(self.c()).meta(key)
+            }
+            fn entities_of_kind(&self, kind: EntityKind) -> Result<Vec<EntityState>, StorageError> {
+                Q(self.c()).entities_of_kind(kind)
+            }
+            fn audit_entries(&self) -> Result<Vec<AuditEntry>, StorageError> {
+                Q(self.c()).audit_entries()
             }
         }
     };
@@ -1190,6 +1245,24 @@ impl WriteTx for SqliteWrite<'_> {
             .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")
             .map_err(backend)?
             .execute(params![key, value])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO admin_audit (at, os_user, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(backend)?
+            .execute(params![
+                entry.at.to_rfc3339(),
+                entry.os_user,
+                entry.actor,
+                entry.action,
+                entry.target,
+                entry.detail
+            ])
             .map_err(backend)?;
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The administrator's CLI, run as the real `shegong-sync` binary: passwords never as arguments,
 //! lists, editing and deactivating users, the audit log, and an online backup that restores.
 
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -16,19 +16,16 @@ use protocol::{
 use sync_server::{DEMO_PASSWORD, Server, ServerSettings, SqliteStorage, system_clock};
 use uuid::Uuid;
 
-const BIN: &str = env!("CARGO_BIN_EXE_shegong-sync");
+mod binary;
+
+use binary::{stderr, stdout};
+
 const KEY: &str = "test-database-key";
 
+/// The binary on an encrypted database, run by the OS user `zhangsan`.
 fn command(data_dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .env("SHEGONG_SYNC__DATA_DIR", data_dir)
-        .env("SHEGONG_SYNC__DATABASE_KEY", KEY)
-        .env("SHEGONG_SYNC__LOG", "warn")
-        .env("USER", "zhangsan")
-        .env_remove("SHEGONG_SYNC_CONFIG")
-        .stdin(Stdio::null());
+    let mut command = binary::command(data_dir, args);
+    command.env("SHEGONG_SYNC__DATABASE_KEY", KEY).env("USER", "zhangsan");
     command
 }
 
@@ -38,27 +35,7 @@ fn run(data_dir: &Path, args: &[&str]) -> Output {
 
 /// Runs a command that reads a password, giving it as one line of standard input.
 fn run_typing(data_dir: &Path, password: &str, args: &[&str]) -> Output {
-    let mut child = command(data_dir, args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    // A command refused before it reads (a bad argument) has closed its end: nothing to write.
-    let _ = writeln!(stdin, "{password}");
-    drop(stdin);
-    child.wait_with_output().expect("the binary ends")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(output.status.success(), "failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    assert!(!output.status.success(), "succeeded: {}", String::from_utf8_lossy(&output.stdout));
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    binary::run_typing(command(data_dir, args), password)
 }
 
 fn open(data_dir: &Path) -> Server {

@@ -1,7 +1,7 @@
 //! The `shegong-sync` binary: admin commands, the idempotent demo seed, `serve` announcing its
 //! address, and a crash (SIGKILL) in the middle of pushes losing no acknowledged change.
 
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -17,41 +17,18 @@ use sync_server::storage::Reach;
 use sync_server::{DEMO_PASSWORD, Server, ServerSettings, SqliteStorage, system_clock};
 use uuid::Uuid;
 
-const BIN: &str = env!("CARGO_BIN_EXE_shegong-sync");
+mod binary;
+
+use binary::{BIN, stdout};
 
 fn shegong_sync(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("SHEGONG_SYNC__DATA_DIR", data_dir)
-        .env("SHEGONG_SYNC__LOG", "warn")
-        .env_remove("SHEGONG_SYNC_CONFIG")
-        .output()
-        .expect("the binary runs")
+    binary::command(data_dir, args).output().expect("the binary runs")
 }
 
 /// Runs an admin command that reads a password, giving it `password` as one line of standard
-/// input (`--password-stdin`): the only non-interactive way to pass one.
+/// input (`--password-stdin`).
 fn shegong_sync_typing(data_dir: &Path, password: &str, args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("SHEGONG_SYNC__DATA_DIR", data_dir)
-        .env("SHEGONG_SYNC__LOG", "warn")
-        .env_remove("SHEGONG_SYNC_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    // A command refused before it reads (a bad argument) has closed its end: nothing to write.
-    let _ = writeln!(stdin, "{password}");
-    drop(stdin);
-    child.wait_with_output().expect("the binary ends")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(output.status.success(), "failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    binary::run_typing(binary::command(data_dir, args), password)
 }
 
 fn printed_id(output: &Output) -> Uuid {

@@ -1,0 +1,46 @@
+//! The real `shegong-sync` binary, run as an administrator runs it, for the CLI's tests.
+
+#![allow(dead_code)]
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_shegong-sync");
+
+/// The binary with `args` on the data directory `data_dir`: warnings only in its log, no
+/// configuration file, nothing on standard input.
+pub fn command(data_dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env("SHEGONG_SYNC__DATA_DIR", data_dir)
+        .env("SHEGONG_SYNC__LOG", "warn")
+        .env_remove("SHEGONG_SYNC_CONFIG")
+        .stdin(Stdio::null());
+    command
+}
+
+/// Runs `command`, giving it `password` as one line of standard input (`--password-stdin`): the
+/// only non-interactive way to pass one.
+pub fn run_typing(mut command: Command, password: &str) -> Output {
+    let mut child =
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // A command refused before it reads (a bad argument) has closed its end: nothing to write.
+    let _ = writeln!(stdin, "{password}");
+    drop(stdin);
+    child.wait_with_output().expect("the binary ends")
+}
+
+/// What a command that succeeded printed, trimmed.
+pub fn stdout(output: &Output) -> String {
+    assert!(output.status.success(), "failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// What a command that failed said.
+pub fn stderr(output: &Output) -> String {
+    assert!(!output.status.success(), "succeeded: {}", String::from_utf8_lossy(&output.stdout));
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

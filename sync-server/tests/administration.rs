@@ -1,9 +1,8 @@
 //! The administrator's CLI, run as the real `shegong-sync` binary: passwords never as arguments,
 //! lists, editing and deactivating users, the audit log, and an online backup that restores.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
 
 use domain::change::{Change, FieldWrite, Op};
@@ -18,7 +17,7 @@ use uuid::Uuid;
 
 mod binary;
 
-use binary::{stderr, stdout};
+use binary::{Running, stderr, stdout};
 
 const KEY: &str = "test-database-key";
 
@@ -203,39 +202,6 @@ fn every_admin_action_is_audited_with_who_did_it_and_never_the_password() {
     assert!(!table.contains("very-secret-1") && !format!("{entries:?}").contains("very-secret-1"));
 }
 
-/// A running `shegong-sync serve`.
-struct Running {
-    child: Child,
-    url: String,
-}
-
-impl Running {
-    fn start(data_dir: &Path) -> Self {
-        let mut child = command(data_dir, &["serve"])
-            .env("SHEGONG_SYNC__LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("serve starts");
-        let out = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(out).read_line(&mut line).expect("reads the first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Running { child, url }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 struct Device {
     client: reqwest::Client,
     session: Session,
@@ -313,7 +279,7 @@ fn a_backup_taken_while_serving_restores_and_devices_push_again_what_it_lacks() 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("client");
 
-    let running = Running::start(data);
+    let running = Running::start(command(data, &["serve"]));
     let url = running.url.clone();
     let session = rt.block_on(async {
         let response = client
@@ -363,7 +329,7 @@ fn a_backup_taken_while_serving_restores_and_devices_push_again_what_it_lacks() 
     std::fs::copy(&backup, &database).expect("copied back");
     let fresh = stdout(&run(data, &["admin", "new-generation"]));
     assert_ne!(fresh, generation);
-    let restarted = Running::start(data);
+    let restarted = Running::start(command(data, &["serve"]));
     let url = restarted.url.clone();
 
     rt.block_on(async {

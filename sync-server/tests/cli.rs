@@ -1,9 +1,8 @@
 //! The `shegong-sync` binary: admin commands, the idempotent demo seed, `serve` announcing its
 //! address, and a crash (SIGKILL) in the middle of pushes losing no acknowledged change.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 
 use domain::change::{Change, Incoming, Op};
@@ -19,7 +18,7 @@ use uuid::Uuid;
 
 mod binary;
 
-use binary::{BIN, stdout};
+use binary::{Running, stdout};
 
 fn shegong_sync(data_dir: &Path, args: &[&str]) -> Output {
     binary::command(data_dir, args).output().expect("the binary runs")
@@ -255,49 +254,6 @@ fn seed_demo_is_idempotent_and_gives_a_working_station() {
     session("admin");
 }
 
-/// A running `shegong-sync serve`.
-struct Running {
-    child: Child,
-    url: String,
-}
-
-impl Running {
-    fn start(data_dir: &Path) -> Self {
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .env("SHEGONG_SYNC__DATA_DIR", data_dir)
-            .env("SHEGONG_SYNC__LISTEN", "127.0.0.1:0")
-            .env("SHEGONG_SYNC__LOG", "warn")
-            .env_remove("SHEGONG_SYNC_CONFIG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("serve starts");
-        let out = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(out).read_line(&mut line).expect("reads the first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Running { child, url }
-    }
-
-    /// SIGKILL: no shutdown, no flush, like a power cut for the process.
-    fn kill(mut self) {
-        self.child.kill().expect("killed");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
 }
@@ -366,7 +322,7 @@ fn serve_announces_its_address_and_a_sigkill_loses_no_acknowledged_change() {
     let rt = runtime();
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("client");
 
-    let running = Running::start(data);
+    let running = Running::start(binary::command(data, &["serve"]));
     assert!(running.url.starts_with("http://127.0.0.1:"), "{}", running.url);
     let url = running.url.clone();
     let session = rt.block_on(login(&client, &url, "shegong1", None));
@@ -417,7 +373,7 @@ fn serve_announces_its_address_and_a_sigkill_loses_no_acknowledged_change() {
     assert!(acknowledged.len() >= 25);
 
     // A clean start on the same files.
-    let restarted = Running::start(data);
+    let restarted = Running::start(binary::command(data, &["serve"]));
     let url = restarted.url.clone();
     rt.block_on(async {
         let again = login(&client, &url, "shegong1", Some(session.device_id)).await;

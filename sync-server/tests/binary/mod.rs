@@ -2,9 +2,9 @@
 
 #![allow(dead_code)]
 
-use std::io::Write as _;
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_shegong-sync");
 
@@ -43,4 +43,44 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     assert!(!output.status.success(), "succeeded: {}", String::from_utf8_lossy(&output.stdout));
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A running `shegong-sync serve`, stopped when dropped.
+pub struct Running {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Running {
+    /// Starts `command` (a `serve`) on a free loopback port and reads the address it announces.
+    pub fn start(mut command: Command) -> Self {
+        let mut child = command
+            .env("SHEGONG_SYNC__LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("serve starts");
+        let out = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(out).read_line(&mut line).expect("reads the first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Running { child, url }
+    }
+
+    /// SIGKILL: no shutdown, no flush, like a power cut for the process.
+    pub fn kill(mut self) {
+        self.child.kill().expect("killed");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -566,32 +566,36 @@ pub struct PullBatch<'s> {
 /// on another thread while this one is written.
 pub struct PulledPage {
     entries: Vec<(u64, Incoming)>,
-    /// Per entry: whether its stamps are valid, and for a create the new row it inserts.
-    ready: Vec<(bool, Option<rows::NewRow>)>,
+    ready: Ready,
+}
+
+/// Per entry: whether its stamps are valid, and for a create the new row it inserts.
+type Ready = Vec<(bool, Option<rows::NewRow>)>;
+
+fn ready(entries: &[(u64, Incoming)]) -> Ready {
+    entries
+        .iter()
+        .map(|(_, incoming)| {
+            if !stamps_valid(incoming) {
+                return (false, None);
+            }
+            let row = match incoming {
+                Incoming::Change(change) if change.op == Op::Create => merge::merge(None, change).and_then(|merged| {
+                    let mut state = strip_nulls(merged.state);
+                    rows::NewRow::of(state.kind, state.id, state.created, &mut state.fields)
+                }),
+                _ => None,
+            };
+            (true, row)
+        })
+        .collect()
 }
 
 impl PulledPage {
     /// Does the work of applying a page that needs no database: checking stamps, merging each
     /// create into a new state and laying it out as a row with its digest.
     pub fn new(entries: Vec<(u64, Incoming)>) -> PulledPage {
-        let ready = entries
-            .iter()
-            .map(|(_, incoming)| {
-                if !stamps_valid(incoming) {
-                    return (false, None);
-                }
-                let row = match incoming {
-                    Incoming::Change(change) if change.op == Op::Create => {
-                        merge::merge(None, change).and_then(|merged| {
-                            let mut state = strip_nulls(merged.state);
-                            rows::NewRow::of(state.kind, state.id, state.created, &mut state.fields)
-                        })
-                    }
-                    _ => None,
-                };
-                (true, row)
-            })
-            .collect();
+        let ready = ready(&entries);
         PulledPage { entries, ready }
     }
 
@@ -611,7 +615,7 @@ impl PulledPage {
 impl PullBatch<'_> {
     /// Applies one pulled page and moves the cursor to `new_cursor` (see [`PullBatch::apply_page`]).
     pub fn apply(&mut self, entries: &[(u64, Incoming)], new_cursor: u64) -> Result<ApplyReport, StoreError> {
-        self.apply_page(&PulledPage::new(entries.to_vec()), new_cursor)
+        self.apply_ready(entries, &ready(entries), new_cursor)
     }
 
     /// Applies one pulled page and moves the cursor to `new_cursor`. Changes merge with
@@ -620,10 +624,19 @@ impl PullBatch<'_> {
     /// An update of an entity not held here is skipped and counted. Every incoming stamp is
     /// observed into the device clock.
     pub fn apply_page(&mut self, page: &PulledPage, new_cursor: u64) -> Result<ApplyReport, StoreError> {
+        self.apply_ready(&page.entries, &page.ready, new_cursor)
+    }
+
+    fn apply_ready(
+        &mut self,
+        entries: &[(u64, Incoming)],
+        ready: &[(bool, Option<rows::NewRow>)],
+        new_cursor: u64,
+    ) -> Result<ApplyReport, StoreError> {
         let (tx, latest, now) = (&self.tx, &mut self.latest, self.now);
         let mut report = ApplyReport::default();
-        crate::recovery::raise_past_own(&mut self.device, &page.entries);
-        for ((server_seq, incoming), (valid, row)) in page.entries.iter().zip(&page.ready) {
+        crate::recovery::raise_past_own(&mut self.device, entries);
+        for ((server_seq, incoming), (valid, row)) in entries.iter().zip(ready) {
             if self.fail_after == Some(self.entries) {
                 // Test hook: the process dies here; the transaction is never committed.
                 return Err(StoreError::Injected);

@@ -7,7 +7,11 @@
 #   half way and the resumed round) (crates/sync-client/benches/sync.rs; about a minute);
 # - app_window: the real app in a real window with the county on the laptop
 #   (tests/benches/app_window.rs; about 10 minutes, after the UI and the release app are built,
-#   which takes longer the first time).
+#   which takes longer the first time);
+# - load: 100, 1,000 and 5,000 simulated devices doing a day's work against the real server
+#   binary on loopback, on SQLite and, when it is installed, on a throwaway PostgreSQL
+#   (scripts/with-postgres.sh; SHEGONG_LOAD_BACKENDS chooses) (sync-server/benches/load.rs;
+#   a few minutes).
 # About 15 minutes in all once everything is built.
 # Every figure is one JSON line, {"bench","name","value","unit","baseline","ratio","target","met"};
 # the run's lines are collected in target/bench/latest.jsonl (and a copy named by the time of
@@ -15,7 +19,7 @@
 # when a figure missed its target ("met": false), a benchmark failed, or none printed a figure.
 # Not part of scripts/test.sh, which smoke-runs the same benchmarks at 2 % scale.
 #
-# Usage: scripts/bench.sh [county] [sync] [app_window]   (default: all three)
+# Usage: scripts/bench.sh [county] [sync] [app_window] [load]   (default: all four)
 # SHEGONG_BENCH_SCALE and SHEGONG_BENCH_ITERATIONS pass through to the benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,12 +46,21 @@ bench() {
 }
 
 wanted=("$@")
-if [ ${#wanted[@]} -eq 0 ]; then wanted=(county sync app_window); fi
+if [ ${#wanted[@]} -eq 0 ]; then wanted=(county sync app_window load); fi
 for name in "${wanted[@]}"; do
   rm -f "$out/$name.out"
   case "$name" in
     county) bench county 3000 cargo bench -p store --bench county ;;
     sync) bench sync 3000 cargo bench -p sync-client --bench sync ;;
+    load)
+      # With PostgreSQL too when it is installed: a throwaway server of its own, removed after.
+      if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+        bench load 3000 scripts/with-postgres.sh env SHEGONG_LOAD_BACKENDS="${SHEGONG_LOAD_BACKENDS:-sqlite,postgres}" \
+          cargo bench -p sync-server --bench load
+      else
+        bench load 3000 cargo bench -p sync-server --bench load
+      fi
+      ;;
     app_window)
       # The desktop app embeds ui/dist when it is compiled: the UI first, then the release
       # binaries the benchmark starts (the app and the sync server).
@@ -59,7 +72,7 @@ for name in "${wanted[@]}"; do
       fi
       ;;
     *)
-      echo "bench.sh: unknown benchmark \"$name\" (county, sync, app_window)" >&2
+      echo "bench.sh: unknown benchmark \"$name\" (county, sync, app_window, load)" >&2
       exit 2
       ;;
   esac

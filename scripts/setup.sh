@@ -8,15 +8,21 @@ cd "$(dirname "$0")/.."
 # Tauri, Xvfb and WebKitWebDriver for the UI tests, and a small Chinese font (a bare server has
 # none, and the app is Chinese first; the exported PDFs embed it). The UI build needs no
 # wasm-opt (scripts/build-ui.sh). poppler-utils: the report tests read exported PDFs back
-# (pdftotext) and render their first page (pdftoppm).
+# (pdftotext) and render their first page (pdftoppm). postgresql: the sync suite runs again on a
+# real PostgreSQL (scripts/with-postgres.sh starts a throwaway one; the package's own cluster is
+# not used).
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential curl wget file pkg-config libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver fonts-wqy-microhei poppler-utils
+  postgresql
 )
 # The Rust toolchain used when none is installed (the workspace needs 1.90 or newer).
 RUST_TOOLCHAIN=1.95.0
 # Pinned tool versions. wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock.
 TAURI_DRIVER_VERSION=2.1.0
+# The packagers (scripts/package.sh): Tauri's bundler for the app's .deb, cargo-deb for the server's.
+TAURI_CLI_VERSION=2.12.4
+CARGO_DEB_VERSION=3.8.0
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' Cargo.lock)
 
 SUDO=""
@@ -65,4 +71,12 @@ fi
 if ! installed tauri-driver "$TAURI_DRIVER_VERSION" || ! [ -x "$CARGO_BIN/tauri-driver" ]; then
   echo "setup: installing tauri-driver $TAURI_DRIVER_VERSION"
   cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --force
+fi
+if ! installed tauri-cli "$TAURI_CLI_VERSION" || ! [ -x "$CARGO_BIN/cargo-tauri" ]; then
+  echo "setup: installing tauri-cli $TAURI_CLI_VERSION (several minutes)"
+  cargo install tauri-cli --version "$TAURI_CLI_VERSION" --locked --force
+fi
+if ! installed cargo-deb "$CARGO_DEB_VERSION" || ! [ -x "$CARGO_BIN/cargo-deb" ]; then
+  echo "setup: installing cargo-deb $CARGO_DEB_VERSION"
+  cargo install cargo-deb --version "$CARGO_DEB_VERSION" --locked --force
 fi

@@ -221,6 +221,24 @@ pub async fn retry_set_aside(state: State<'_, AppState>) -> Result<u64, CommandE
     write(&state, |a| app::sync_view::retry_set_aside(&mut a.store)).await
 }
 
+/// Sync by USB stick: the outbox written as a bundle file (nothing changes on the laptop).
+#[tauri::command]
+pub async fn export_bundle(state: State<'_, AppState>, path: String) -> Result<BundleExportView, CommandError> {
+    read(&state, move |a| app::bundle::export_bundle(a, &path, Moment::current())).await
+}
+
+/// At the station, online: relays a device's bundle and writes its return bundle beside it.
+#[tauri::command]
+pub async fn relay_bundle(state: State<'_, AppState>, path: String) -> Result<BundleRelayView, CommandError> {
+    write(&state, move |a| app::bundle::relay_bundle(a, &path)).await
+}
+
+/// Imports the return bundle made for this device.
+#[tauri::command]
+pub async fn import_bundle(state: State<'_, AppState>, path: String) -> Result<BundleImportView, CommandError> {
+    write(&state, move |a| app::bundle::import_bundle(a, &path)).await
+}
+
 #[tauri::command]
 pub async fn conflicts(state: State<'_, AppState>) -> Result<ConflictsPage, CommandError> {
     read(&state, |account| app::conflicts::conflicts_page(&account.store)).await

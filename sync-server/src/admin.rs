@@ -133,7 +133,7 @@ pub(crate) fn record(
     Ok(out)
 }
 
-fn check_password(password: &str) -> Result<(), AdminError> {
+pub(crate) fn check_password(password: &str) -> Result<(), AdminError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AdminError::invalid(
             "password",

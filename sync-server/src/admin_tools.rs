@@ -1,10 +1,12 @@
 //! The administrator's registry tools: lists of stations, villages and users, editing and
-//! deactivating users, and the audit log of what administrators did.
+//! deactivating them, and the audit log of what administrators did.
 //!
 //! Edits are changes in the log like any other (authored by the system user, checked by the
 //! rules), so devices receive them by sync. A deactivated user keeps their record with
 //! `active = false`: the server then refuses their sign-ins and pulls (`account_deactivated`),
-//! their devices drop their data, and their unsent changes can still be pushed and are kept.
+//! their devices drop their data, and their unsent changes can still be pushed and are kept. A
+//! deactivated station or village keeps its records too, and takes nobody new
+//! (`domain::places`).
 
 use domain::change::Write;
 use domain::entity::{EntityKind, EntityState};
@@ -173,6 +175,32 @@ impl Admin<'_> {
             return Ok(false);
         }
         let write = Write::update(EntityKind::User, user_id).set(field::user::ACTIVE, false);
+        self.in_batch(|batch| record(batch, SYSTEM_USER_ID, &system_actor(), vec![write]))?;
+        Ok(true)
+    }
+
+    /// Deactivates a station or a village (`active = false`, through the checked write path, so
+    /// devices receive it by sync): its records stay, nobody new is placed in it
+    /// (`domain::places`). Returns false when it already was inactive.
+    pub fn deactivate_place(&self, kind: EntityKind, id: Id) -> Result<bool, AdminError> {
+        let (label, active_field) = match kind {
+            EntityKind::Station => ("station", field::station::ACTIVE),
+            EntityKind::Village => ("village", field::village::ACTIVE),
+            other => {
+                return Err(AdminError::Internal(format!("{other:?} is not a station or a village")));
+            }
+        };
+        let Some(place) = self.server.storage().read()?.entity(kind, id)? else {
+            return Err(AdminError::Invalid {
+                field: label,
+                zh: format!("没有这条记录:{id}"),
+                en: format!("no {label} {id}"),
+            });
+        };
+        if !domain::places::is_active(&place.state) {
+            return Ok(false);
+        }
+        let write = Write::update(kind, id).set(active_field, false);
         self.in_batch(|batch| record(batch, SYSTEM_USER_ID, &system_actor(), vec![write]))?;
         Ok(true)
     }

@@ -15,8 +15,10 @@ use domain::{Id, field};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::scope::{accumulator_keys, actor_of, audiences, case_worker_of, contribution, may_read_in};
-use crate::storage::{Audience, DeviceRecord, EntityRecord, ReadTx, Storage, StorageError, WriteTx};
+use crate::scope::{
+    accumulator_keys, actor_of, audiences, case_worker_of, contribution, may_read_in, supervised, waiting_for_decision,
+};
+use crate::storage::{Audience, DeviceRecord, EntityRecord, ReadTx, Storage, StorageError, Supervision, WriteTx};
 
 /// The author of changes the server makes itself: organisation records created by the admin
 /// command, and the station moves of records that follow a transferred recipient.
@@ -157,7 +159,8 @@ impl<'s> Batch<'s> {
         })?;
         self.tx.record_conflicts(change.entity_id, &merged.conflict_ops)?;
         let case_worker_id = case_worker_of(self.read(), &merged.state)?;
-        let new = EntityRecord { state: merged.state, case_worker_id };
+        let supervised = supervised(self.read(), &merged.state, old.as_ref())?;
+        let new = EntityRecord { state: merged.state, case_worker_id, supervised };
 
         let mut moves = Vec::new();
         if let Some(old) = &old {
@@ -165,17 +168,33 @@ impl<'s> Batch<'s> {
         }
         self.store(old.as_ref(), &new)?;
 
-        // A reassigned case takes its stage records along to the new worker.
+        // A reassigned case takes its stage records along to the new worker; a case entering or
+        // leaving the supervisors' queue takes them along too.
         if let Some(old) = &old
             && change.entity == EntityKind::Case
-            && old.case_worker_id != new.case_worker_id
+            && (old.case_worker_id != new.case_worker_id || old.supervised != new.supervised)
         {
             for record in self.tx.case_records(change.entity_id)? {
-                let before = EntityRecord { state: record.clone(), case_worker_id: old.case_worker_id };
-                let after = EntityRecord { state: record, case_worker_id: new.case_worker_id };
+                let before = EntityRecord {
+                    state: record.clone(),
+                    case_worker_id: old.case_worker_id,
+                    supervised: old.supervised,
+                };
+                let after =
+                    EntityRecord { state: record, case_worker_id: new.case_worker_id, supervised: new.supervised };
                 moves.extend(self.scope_moves(&before, &after)?);
                 self.store(Some(&before), &after)?;
             }
+        }
+        // ... and its recipient with their visits, which come first: what the case names is in
+        // place before it.
+        if change.entity == EntityKind::Case
+            && old.as_ref().is_some_and(|o| o.supervised) != new.supervised
+            && let Some(recipient_id) = new.state.get_id(field::RECIPIENT_ID)
+        {
+            let mut first = self.recipient_follows(recipient_id)?;
+            first.append(&mut moves);
+            moves = first;
         }
         for (item, audience) in moves {
             self.tx.append_log(&item, &[audience], self.now)?;
@@ -191,6 +210,34 @@ impl<'s> Batch<'s> {
             self.move_dependents(change.entity_id, to)?;
         }
         Ok(seq)
+    }
+
+    /// A recipient held by the supervisors while a case of theirs waits for a decision, and the
+    /// recipient's visits with them: stored with the flag as their cases now stand, and the
+    /// snapshots or evictions that follow, for the supervisors only.
+    fn recipient_follows(&mut self, recipient_id: Id) -> Result<Vec<(Incoming, Audience)>, ApplyError> {
+        let Some(recipient) = self.tx.entity(EntityKind::Recipient, recipient_id)? else { return Ok(Vec::new()) };
+        let dependents = self.tx.entities_of_recipient(recipient_id)?;
+        let supervised = dependents.iter().any(waiting_for_decision);
+        if supervised == recipient.supervised {
+            return Ok(Vec::new());
+        }
+        let mut moves = Vec::new();
+        let mut follow = |batch: &mut Self, before: EntityRecord| -> Result<(), ApplyError> {
+            let after = EntityRecord { supervised, ..before.clone() };
+            moves.extend(batch.scope_moves(&before, &after)?);
+            batch.tx.put_entity(&after)?;
+            Ok(())
+        };
+        follow(self, recipient)?;
+        for visit in dependents.into_iter().filter(|d| d.kind == EntityKind::Visit) {
+            if let Some(before) = self.tx.entity(EntityKind::Visit, visit.id)?
+                && before.supervised != supervised
+            {
+                follow(self, before)?;
+            }
+        }
+        Ok(moves)
     }
 
     /// Moves the visits, referrals and cases (with their records) of a recipient to station `to`,
@@ -233,14 +280,37 @@ impl<'s> Batch<'s> {
 
         let mut moves = Vec::new();
         for station in old_stations.iter().filter(|s| !new_stations.contains(s)) {
-            let audience =
-                Audience { station_id: Some(*station), case_worker_id: old_worker, target_user_id: None, organisation };
+            let audience = Audience {
+                station_id: Some(*station),
+                case_worker_id: old_worker,
+                target_user_id: None,
+                organisation,
+                supervision: Supervision::of(old.supervised),
+            };
             moves.push((evict.clone(), audience));
         }
         for station in new_stations.iter().filter(|s| !old_stations.contains(s)) {
-            let audience =
-                Audience { station_id: Some(*station), case_worker_id: new_worker, target_user_id: None, organisation };
+            let audience = Audience {
+                station_id: Some(*station),
+                case_worker_id: new_worker,
+                target_user_id: None,
+                organisation,
+                supervision: Supervision::of(new.supervised),
+            };
             moves.push((snapshot.clone(), audience));
+        }
+        // Into or out of the supervisors' scope where the stations stay: theirs alone.
+        if old.supervised != new.supervised {
+            for station in old_stations.iter().filter(|s| new_stations.contains(s)) {
+                let audience = Audience {
+                    station_id: Some(*station),
+                    case_worker_id: new_worker,
+                    target_user_id: None,
+                    organisation,
+                    supervision: Supervision::Only,
+                };
+                moves.push((if new.supervised { snapshot.clone() } else { evict.clone() }, audience));
+            }
         }
         if old_worker != new_worker {
             for station in old_stations.iter().filter(|s| new_stations.contains(s)) {
@@ -252,6 +322,7 @@ impl<'s> Batch<'s> {
                             case_worker_id: None,
                             target_user_id: Some(loser),
                             organisation,
+                            supervision: Supervision::No,
                         };
                         // The worker's devices say where the case went.
                         let moved = Incoming::Evict {
@@ -270,6 +341,7 @@ impl<'s> Batch<'s> {
                             case_worker_id: None,
                             target_user_id: Some(gainer),
                             organisation,
+                            supervision: Supervision::No,
                         };
                         moves.push((snapshot.clone(), audience));
                     }

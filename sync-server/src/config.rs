@@ -63,6 +63,112 @@ pub struct Config {
     pub metrics: bool,
     /// The bearer token a scrape from another machine presents.
     pub metrics_token: Option<Secret>,
+    /// Where the server keeps its state (`[database]`): SQLite in `data_dir`, or PostgreSQL.
+    pub database: DatabaseConfig,
+}
+
+/// The storage backend.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// One file in `data_dir` (the default; a station's or a pilot's server).
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database (a county's or a city's server).
+    Postgres,
+}
+
+/// The `[database]` table. For PostgreSQL: `url` (`postgres://user@host:port/dbname`, or the
+/// `key=value` form), or `host`/`port`/`user`/`dbname` (which also override the URL's); the
+/// password comes from `password_file` or the environment (`SHEGONG_SYNC__DATABASE__PASSWORD`),
+/// never from the command line, and is not read from this file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub backend: Backend,
+    /// A URL may hold a password: kept out of logs like one.
+    pub url: Option<Secret>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub dbname: Option<String>,
+    /// A file holding the password (its first line).
+    pub password_file: Option<PathBuf>,
+    /// Only from the environment (`SHEGONG_SYNC__DATABASE__PASSWORD`).
+    #[serde(skip)]
+    pub password: Option<Secret>,
+    /// The schema holding the tables, created if missing; unset: the connection's default.
+    pub schema: Option<String>,
+    /// Connections kept to PostgreSQL, at most.
+    pub max_connections: usize,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            backend: Backend::Sqlite,
+            url: None,
+            host: None,
+            port: None,
+            user: None,
+            dbname: None,
+            password_file: None,
+            password: None,
+            schema: None,
+            max_connections: crate::storage::postgres::DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    fn check(&self) -> Result<(), String> {
+        if self.backend == Backend::Postgres && self.url.is_none() && self.host.is_none() {
+            return Err("backend = \"postgres\" needs url or host".into());
+        }
+        if let Some(schema) = &self.schema
+            && !crate::storage::postgres::is_plain_schema_name(schema)
+        {
+            return Err(format!("schema {schema:?}: use lowercase ASCII letters, digits and underscores"));
+        }
+        if self.max_connections == 0 {
+            return Err("max_connections must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// How to reach PostgreSQL: the URL, then the separate keys over it, then the password.
+    /// Reads `password_file` when set.
+    pub fn postgres_options(&self) -> Result<crate::storage::postgres::PostgresOptions, String> {
+        use crate::storage::postgres::{PgConfig, PostgresOptions};
+        let mut pg = match &self.url {
+            // The URL is not repeated in the message: it may hold a password.
+            Some(url) => url.expose().parse::<PgConfig>().map_err(|e| format!("[database] url is not valid: {e}"))?,
+            None => PgConfig::new(),
+        };
+        if let Some(host) = &self.host {
+            pg.host(host);
+        }
+        if let Some(port) = self.port {
+            pg.port(port);
+        }
+        if let Some(user) = &self.user {
+            pg.user(user);
+        }
+        if let Some(dbname) = &self.dbname {
+            pg.dbname(dbname);
+        }
+        if let Some(password) = &self.password {
+            pg.password(password.expose());
+        } else if let Some(file) = &self.password_file {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read the password file {}: {e}", file.display()))?;
+            pg.password(text.lines().next().unwrap_or_default());
+        }
+        if pg.get_application_name().is_none() {
+            pg.application_name("shegong-sync");
+        }
+        Ok(PostgresOptions { config: pg, schema: self.schema.clone(), max_connections: self.max_connections })
+    }
 }
 
 impl Default for Config {
@@ -84,6 +190,7 @@ impl Default for Config {
             log: "info".into(),
             metrics: true,
             metrics_token: None,
+            database: DatabaseConfig::default(),
         }
     }
 }
@@ -98,6 +205,8 @@ pub enum ConfigError {
     Env { key: String, message: String },
     #[error("tls_cert and tls_key go together: set both or neither")]
     HalfTls,
+    #[error("[database]: {0}")]
+    Database(String),
 }
 
 /// HTTPS material: PEM files of the certificate (chain) and of its private key.
@@ -126,6 +235,7 @@ impl Config {
             }
         }
         config.tls()?;
+        config.database.check().map_err(ConfigError::Database)?;
         Ok(config)
     }
 
@@ -173,6 +283,26 @@ impl Config {
                 };
             }
             "metrics_token" => self.metrics_token = (!value.trim().is_empty()).then(|| Secret::new(value.trim())),
+            "database__backend" => {
+                self.database.backend = match value.trim() {
+                    "sqlite" => Backend::Sqlite,
+                    "postgres" => Backend::Postgres,
+                    _ => return Err(format!("{value:?} is not sqlite or postgres")),
+                };
+            }
+            "database__url" => self.database.url = (!value.trim().is_empty()).then(|| Secret::new(value.trim())),
+            "database__host" => self.database.host = (!value.trim().is_empty()).then(|| value.trim().to_owned()),
+            "database__port" => {
+                self.database.port = Some(u16::try_from(number(value)?).map_err(|e| e.to_string())?);
+            }
+            "database__user" => self.database.user = (!value.trim().is_empty()).then(|| value.trim().to_owned()),
+            "database__dbname" => self.database.dbname = (!value.trim().is_empty()).then(|| value.trim().to_owned()),
+            "database__password_file" => self.database.password_file = path(value),
+            "database__password" => self.database.password = (!value.is_empty()).then(|| Secret::new(value)),
+            "database__schema" => self.database.schema = (!value.trim().is_empty()).then(|| value.trim().to_owned()),
+            "database__max_connections" => {
+                self.database.max_connections = usize::try_from(number(value)?).map_err(|e| e.to_string())?;
+            }
             other => return Err(format!("unknown setting {other:?}")),
         }
         Ok(())
@@ -270,6 +400,61 @@ mod tests {
         assert!(!format!("{token:?}").contains("scrape-me"));
         let bad = Config::load(None, env(&[("SHEGONG_SYNC__METRICS", "maybe")])).expect_err("not a boolean");
         assert!(bad.to_string().contains("SHEGONG_SYNC__METRICS"), "{bad}");
+    }
+
+    #[test]
+    fn postgres_is_chosen_by_the_database_table_and_its_password_comes_from_the_environment() {
+        let file = Config::from_toml(
+            "[database]\nbackend = \"postgres\"\nurl = \"postgres://shegong@db.example:5433/sync\"\nschema = \"county\"\n",
+        )
+        .expect("parses");
+        assert_eq!(file.database.backend, Backend::Postgres);
+        assert!(Config::from_toml("[database]\npassword = \"in-the-file\"\n").is_err(), "no password in the file");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("sync.toml");
+        std::fs::write(&path, "[database]\nbackend = \"postgres\"\nhost = \"/run/postgresql\"\n").expect("write");
+        let config = Config::load(
+            Some(&path),
+            env(&[("SHEGONG_SYNC__DATABASE__PASSWORD", "pg-secret-1"), ("SHEGONG_SYNC__DATABASE__DBNAME", "sync")]),
+        )
+        .expect("loads");
+        let options = config.database.postgres_options().expect("options");
+        assert_eq!(options.config.get_password(), Some(&b"pg-secret-1"[..]));
+        assert_eq!(options.config.get_dbname(), Some("sync"));
+        assert!(!format!("{config:?}").contains("pg-secret-1"));
+        assert!(!format!("{options:?}").contains("pg-secret-1"));
+    }
+
+    #[test]
+    fn the_password_file_gives_its_first_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let secret = dir.path().join("pgpass");
+        std::fs::write(&secret, "from-the-file\n").expect("write");
+        let config = Config::load(
+            None,
+            env(&[
+                ("SHEGONG_SYNC__DATABASE__BACKEND", "postgres"),
+                ("SHEGONG_SYNC__DATABASE__URL", "postgres://shegong@127.0.0.1/sync"),
+                ("SHEGONG_SYNC__DATABASE__PASSWORD_FILE", secret.to_str().expect("utf-8")),
+            ]),
+        )
+        .expect("loads");
+        let options = config.database.postgres_options().expect("options");
+        assert_eq!(options.config.get_password(), Some(&b"from-the-file"[..]));
+    }
+
+    #[test]
+    fn a_postgres_backend_without_a_server_or_with_a_bad_schema_is_refused_with_its_name() {
+        let bare = Config::load(None, env(&[("SHEGONG_SYNC__DATABASE__BACKEND", "postgres")])).expect_err("no url");
+        assert!(bare.to_string().contains("url or host"), "{bare}");
+        let schema = Config::load(
+            None,
+            env(&[("SHEGONG_SYNC__DATABASE__HOST", "localhost"), ("SHEGONG_SYNC__DATABASE__SCHEMA", "a;b")]),
+        )
+        .expect_err("bad schema");
+        assert!(schema.to_string().contains("schema"), "{schema}");
+        let backend = Config::load(None, env(&[("SHEGONG_SYNC__DATABASE__BACKEND", "mysql")])).expect_err("unknown");
+        assert!(backend.to_string().contains("SHEGONG_SYNC__DATABASE__BACKEND"), "{backend}");
     }
 
     #[test]

@@ -27,6 +27,14 @@ pub fn status_of(code: &str) -> StatusCode {
         codes::KEY_PROOF_INVALID => StatusCode::BAD_REQUEST,
         codes::REQUEST_TIMEOUT => StatusCode::REQUEST_TIMEOUT,
         codes::UNSUPPORTED_ENCODING => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        codes::BUNDLE_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+        codes::BUNDLE_MALFORMED
+        | codes::BUNDLE_VERSION
+        | codes::BUNDLE_WRONG_KIND
+        | codes::BUNDLE_TAMPERED
+        | codes::BUNDLE_OTHER_DEVICE
+        | codes::BUNDLE_KEY_MISSING
+        | codes::BUNDLE_STALE => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -32,12 +32,14 @@ pub fn router(server: Server) -> Router {
         .route(paths::LOGOUT, post(logout))
         .route(paths::NEW_DEVICE, post(new_device))
         .route(paths::PUSH, post(push))
+        .route(paths::BUNDLES, post(relay_bundle))
         .route(paths::PULL, get(pull))
         .route(paths::CHECKSUM, get(checksum))
         .route(paths::SNAPSHOT, get(snapshot))
         .route(paths::HANDED_OVER, get(handed_over))
         .route(paths::HANDED_OVER_DECISION, post(decide_handed_over))
         .route(paths::HEALTH, get(health))
+        .route(paths::OPENAPI, get(openapi_json))
         .route(crate::metrics::PATH, get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -286,6 +288,21 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = paths::LOGIN,
+    tag = "auth",
+    summary = "登录，注册设备 / sign in (registering the device)",
+    request_body = LoginRequest,
+    params(
+        ("x-shegong-schema" = Option<u32>, Header, description = "客户端的修改格式版本 / the client's change format version"),
+    ),
+    responses(
+        (status = 200, description = "会话 / the session", body = protocol::Session),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn login(
     State(server): State<Server>,
     ClientAddr(addr): ClientAddr,
@@ -296,6 +313,21 @@ async fn login(
     blocking(move || server.login_from(body, addr)).await
 }
 
+#[utoipa::path(
+    post,
+    path = paths::REFRESH,
+    tag = "auth",
+    summary = "刷新访问令牌 / a new access token for a refresh token",
+    request_body = RefreshRequest,
+    params(
+        ("x-shegong-schema" = Option<u32>, Header, description = "客户端的修改格式版本 / the client's change format version"),
+    ),
+    responses(
+        (status = 200, description = "新会话 / the new session", body = protocol::Session),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn refresh(
     State(server): State<Server>,
     headers: HeaderMap,
@@ -305,6 +337,21 @@ async fn refresh(
     blocking(move || server.refresh(body)).await
 }
 
+#[utoipa::path(
+    post,
+    path = paths::LOGOUT,
+    tag = "auth",
+    summary = "退出：撤销该设备的会话 / sign out: revoke the device's session",
+    request_body = protocol::LogoutRequest,
+    params(
+        ("x-shegong-schema" = Option<u32>, Header, description = "客户端的修改格式版本 / the client's change format version"),
+    ),
+    responses(
+        (status = 200, description = "已退出（空对象） / signed out (an empty object)", body = Object),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn logout(
     State(server): State<Server>,
     headers: HeaderMap,
@@ -314,6 +361,21 @@ async fn logout(
     blocking(move || server.logout(body).map(|()| serde_json::json!({}))).await
 }
 
+#[utoipa::path(
+    post,
+    path = paths::HANDOVER,
+    tag = "auth",
+    summary = "被撤销的设备交出未发送的修改 / a revoked device hands over its unsent work",
+    request_body = protocol::HandoverRequest,
+    params(
+        ("x-shegong-schema" = Option<u32>, Header, description = "客户端的修改格式版本 / the client's change format version"),
+    ),
+    responses(
+        (status = 200, description = "只能推送的会话 / a push-only session", body = protocol::Session),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn handover(
     State(server): State<Server>,
     headers: HeaderMap,
@@ -323,6 +385,22 @@ async fn handover(
     blocking(move || server.handover(body)).await
 }
 
+#[utoipa::path(
+    post,
+    path = paths::NEW_DEVICE,
+    tag = "auth",
+    summary = "被复制的设备成为新设备 / a cloned device becomes a new one",
+    request_body = protocol::NewDeviceRequest,
+    params(
+        ("x-shegong-schema" = Option<u32>, Header, description = "客户端的修改格式版本 / the client's change format version"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "新设备的会话 / the new device's session", body = protocol::Session),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn new_device(
     State(server): State<Server>,
     headers: HeaderMap,
@@ -333,6 +411,22 @@ async fn new_device(
     blocking(move || server.new_device(&token, body)).await
 }
 
+#[utoipa::path(
+    post,
+    path = paths::PUSH,
+    tag = "sync",
+    summary = "推送修改 / push changes",
+    request_body = PushRequest,
+    params(
+        ("x-shegong-schema" = u32, Header, description = "客户端的修改格式版本（必填） / the client's change format version (required)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "每条修改的结果 / one result per change", body = protocol::PushResponse),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn push(
     State(server): State<Server>,
     headers: HeaderMap,
@@ -343,8 +437,50 @@ async fn push(
     blocking(move || server.push(&token, version, body)).await
 }
 
+#[utoipa::path(
+    post,
+    path = paths::BUNDLES,
+    tag = "sync",
+    summary = "社工站电脑转交U盘同步包 / a station laptop relays a device's outbox bundle (sync by USB stick)",
+    request_body = protocol::bundle::BundleRelayRequest,
+    params(
+        ("x-shegong-schema" = u32, Header, description = "客户端的修改格式版本（必填） / the client's change format version (required)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "给设备的回程包 / the return bundle for the device", body = protocol::bundle::BundleRelayResponse),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
+async fn relay_bundle(
+    State(server): State<Server>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<protocol::bundle::BundleRelayRequest>,
+) -> Answer<protocol::bundle::BundleRelayResponse> {
+    let token = bearer(&headers)?;
+    let version = required_schema(&headers)?;
+    blocking(move || server.relay_bundle(&token, version, body)).await
+}
+
 /// A pull page is sent as built from the log's stored JSON ([`Server::pull_json`]): the
 /// largest answers of the API, and the first pull of a station is all of them.
+#[utoipa::path(
+    get,
+    path = paths::PULL,
+    tag = "sync",
+    summary = "拉取已接受的修改 / pull accepted changes",
+    params(
+        PullQuery,
+        ("x-shegong-schema" = u32, Header, description = "客户端的修改格式版本（必填） / the client's change format version (required)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "一页 / one page", body = protocol::PullResponse),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn pull(
     State(server): State<Server>,
     headers: HeaderMap,
@@ -362,12 +498,43 @@ async fn pull(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = paths::CHECKSUM,
+    tag = "sync",
+    summary = "各社工站的校验和 / each station's checksum",
+    params(
+        ("x-shegong-schema" = Option<u32>, Header, description = "客户端的修改格式版本 / the client's change format version"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "校验和 / the checksums", body = protocol::ChecksumResponse),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn checksum(State(server): State<Server>, headers: HeaderMap) -> Answer<protocol::ChecksumResponse> {
     let token = bearer(&headers)?;
     schema(&headers)?;
     blocking(move || server.checksum(&token)).await
 }
 
+#[utoipa::path(
+    get,
+    path = paths::SNAPSHOT,
+    tag = "sync",
+    summary = "一个社工站的当前状态，分页 / a station's current state, by pages",
+    params(
+        SnapshotQuery,
+        ("x-shegong-schema" = Option<u32>, Header, description = "客户端的修改格式版本 / the client's change format version"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "一页实体 / a page of entities", body = protocol::SnapshotResponse),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn snapshot(
     State(server): State<Server>,
     headers: HeaderMap,
@@ -378,12 +545,44 @@ async fn snapshot(
     blocking(move || server.snapshot(&token, query)).await
 }
 
+#[utoipa::path(
+    get,
+    path = paths::HANDED_OVER,
+    tag = "handover",
+    summary = "转交给我的修改 / the changes handed over to the caller",
+    params(
+        ("x-shegong-schema" = Option<u32>, Header, description = "客户端的修改格式版本 / the client's change format version"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "待处理的修改 / the offered changes", body = protocol::HandedOverResponse),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn handed_over(State(server): State<Server>, headers: HeaderMap) -> Answer<protocol::HandedOverResponse> {
     let token = bearer(&headers)?;
     schema(&headers)?;
     blocking(move || server.handed_over(&token)).await
 }
 
+#[utoipa::path(
+    post,
+    path = paths::HANDED_OVER_DECISION,
+    tag = "handover",
+    summary = "接手或忽略一条转交的修改 / take over or dismiss a handed-over change",
+    request_body = protocol::HandOverDecisionRequest,
+    params(
+        ("change_id" = uuid::Uuid, Path, description = "被转交的修改编号 / the handed-over change's id"),
+        ("x-shegong-schema" = Option<u32>, Header, description = "客户端的修改格式版本 / the client's change format version"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "该修改的现状 / the item as it stands", body = protocol::HandedOverItem),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn decide_handed_over(
     State(server): State<Server>,
     headers: HeaderMap,
@@ -400,6 +599,18 @@ async fn decide_handed_over(
 }
 
 /// `GET /metrics`, for whom [`crate::ServerSettings::metrics`] lets read it.
+#[utoipa::path(
+    get,
+    path = crate::metrics::PATH,
+    tag = "operations",
+    summary = "Prometheus 指标 / metrics in the OpenMetrics text format",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "指标 / the metrics", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn metrics(
     State(server): State<Server>,
     ClientAddr(addr): ClientAddr,
@@ -417,19 +628,42 @@ async fn metrics(
     Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Health {
     status: &'static str,
     schema_version: u32,
     oldest_supported_schema_version: u32,
 }
 
+#[utoipa::path(
+    get,
+    path = paths::HEALTH,
+    tag = "operations",
+    summary = "健康检查 / health",
+    responses(
+        (status = 200, description = "正常 / up", body = Health),
+        (status = "4XX", description = "拒绝，`code` 说明原因 / refused: `code` says why", body = ApiError),
+        (status = "5XX", description = "服务器错误 / a server error", body = ApiError),
+    )
+)]
 async fn health() -> axum::Json<Health> {
     axum::Json(Health {
         status: "ok",
         schema_version: domain::SCHEMA_VERSION,
         oldest_supported_schema_version: domain::OLDEST_SUPPORTED_SCHEMA_VERSION,
     })
+}
+
+/// `GET /v1/openapi.json`: this API's description ([`crate::openapi`]).
+#[utoipa::path(
+    get,
+    path = paths::OPENAPI,
+    tag = "operations",
+    summary = "本接口说明（OpenAPI 3） / this description (OpenAPI 3)",
+    responses((status = 200, description = "OpenAPI 文档 / the OpenAPI document", body = Object, content_type = "application/json"))
+)]
+async fn openapi_json() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::json()).into_response()
 }
 
 async fn method_not_allowed() -> Response {

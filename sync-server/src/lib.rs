@@ -5,7 +5,9 @@
 //!   runs it on a socket (optionally with TLS).
 //! - [`metrics`] is what `GET /metrics` shows a bureau's monitoring; every request is logged
 //!   with ids only (request, user, device), never a person's data or a token.
-//! - [`storage::Storage`] is the one trait a backend implements; [`SqliteStorage`] is the default.
+//! - [`storage::Storage`] is the one trait a backend implements; [`SqliteStorage`] is the default,
+//!   [`PostgresStorage`] the bureau's choice (`[database] backend = "postgres"`); [`open_storage`]
+//!   opens the configured one.
 //! - [`Admin`] creates stations, service points, villages and users, and seeds the demo.
 //!
 //! The protocol is described for people in `docs/sync-protocol.md`.
@@ -17,12 +19,15 @@ pub mod admin;
 mod admin_tools;
 mod auth;
 mod batch;
+mod bundle;
 pub mod config;
 mod demo;
+mod enrol;
 pub mod error;
 mod handover;
 pub mod http;
 pub mod metrics;
+pub mod openapi;
 pub mod password_input;
 mod push;
 mod scope;
@@ -40,4 +45,4 @@ pub use metrics::MetricsAccess;
 pub use serve::{ServeError, open_storage, serve};
 pub use server::{Server, ServerSettings, WallClock, system_clock};
 pub use signin::{LoginLimits, MAX_PASSWORD_BYTES};
-pub use storage::{SqliteStorage, Storage, StorageError};
+pub use storage::{PostgresStorage, SqliteStorage, Storage, StorageError};

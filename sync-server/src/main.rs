@@ -7,13 +7,13 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use domain::entity::EntityKind;
 use domain::org::{Post, RoleKind};
 use domain::{Labelled as _, field};
 use sync_server::admin::{parse_post, parse_role};
+use sync_server::config::Backend;
 use sync_server::password_input::read_password;
 use sync_server::{
     AdminError, AuditActor, Config, DEMO_PASSWORD, NewUser, Server, SqliteStorage, UserEdit, open_storage, serve,
@@ -40,6 +40,8 @@ struct Cli {
 enum Command {
     /// Serve the sync API until Ctrl-C or SIGTERM.
     Serve,
+    /// Print the sync API's OpenAPI description (JSON), as `GET /v1/openapi.json` answers it.
+    Openapi,
     /// Create organisation records and users (written to the database directly).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -186,6 +188,10 @@ enum EditCommand {
 enum DeactivateCommand {
     /// Deactivate a user (by id or username).
     User { user: String },
+    /// Deactivate a station: its records stay, no new recipients, households or visits.
+    Station { id: Uuid },
+    /// Deactivate a village (merged into another, say): its records stay, nobody new is placed in it.
+    Village { id: Uuid },
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,6 +214,11 @@ fn post_arg(text: &str) -> Result<Post, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Needs no configuration or database: the description is the code's.
+    if let Command::Openapi = cli.command {
+        println!("{}", sync_server::openapi::json());
+        return ExitCode::SUCCESS;
+    }
     let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
         Ok(config) => config,
         Err(e) => return fail(&format!("配置有误 / configuration error: {e}")),
@@ -215,21 +226,28 @@ fn main() -> ExitCode {
     init_logging(&config.log);
     let storage = match open_storage(&config) {
         Ok(storage) => storage,
-        Err(e) => {
-            return fail(&format!(
-                "无法打开数据库 / cannot open the database {}: {e}",
-                config.database_path().display()
-            ));
-        }
+        Err(e) => return fail(&format!("无法打开数据库 / cannot open the database {}: {e}", database_name(&config))),
     };
-    let storage = Arc::new(storage);
-    let server = Server::new(storage.clone(), config.settings(), system_clock());
+    let server = Server::new(storage, config.settings(), system_clock());
     match cli.command {
         Command::Serve => run_server(server, &config),
-        Command::Admin(command) => match run_admin(&server, &storage, command, cli.actor) {
+        Command::Openapi => ExitCode::SUCCESS,
+        Command::Admin(command) => match run_admin(&server, &config, command, cli.actor) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&format!("{} / {e}", e.message_zh())),
         },
+    }
+}
+
+/// The database as messages name it: the SQLite file, or PostgreSQL's database (never its URL,
+/// which may hold a password).
+fn database_name(config: &Config) -> String {
+    match config.database.backend {
+        Backend::Sqlite => config.database_path().display().to_string(),
+        Backend::Postgres => {
+            let db = config.database.dbname.as_deref().unwrap_or("(from the url)");
+            format!("PostgreSQL {db}")
+        }
     }
 }
 
@@ -295,12 +313,7 @@ async fn shutdown_signal() {
 /// What an admin command did, for the audit log: action, target, detail (never a password).
 type Done = (&'static str, String, String);
 
-fn run_admin(
-    server: &Server,
-    storage: &SqliteStorage,
-    command: AdminCommand,
-    actor: Option<String>,
-) -> Result<(), AdminError> {
+fn run_admin(server: &Server, config: &Config, command: AdminCommand, actor: Option<String>) -> Result<(), AdminError> {
     let admin = server.admin();
     let done: Option<Done> = match command {
         AdminCommand::CreateStation { name, county } => {
@@ -407,6 +420,8 @@ fn run_admin(
                 None
             }
         }
+        AdminCommand::Deactivate(DeactivateCommand::Station { id }) => deactivate(&admin, EntityKind::Station, id)?,
+        AdminCommand::Deactivate(DeactivateCommand::Village { id }) => deactivate(&admin, EntityKind::Village, id)?,
         AdminCommand::Audit { json } => {
             print_audit(&admin.audit_entries()?, json)?;
             None
@@ -416,8 +431,19 @@ fn run_admin(
             // (a restore brings back the log as it was then); a failure is audited too.
             let who = AuditActor::of_this_process(actor.clone());
             let target = to.display().to_string();
+            if config.database.backend == Backend::Postgres {
+                // PostgreSQL's own tools copy a live database consistently; this command does not.
+                return Err(AdminError::Internal(
+                    "在 PostgreSQL 上请用 pg_dump 备份 / on PostgreSQL, back up with pg_dump \
+                     (see sync-server/README.md, \"PostgreSQL\")"
+                        .into(),
+                ));
+            }
             admin.audit(&who, "backup", &target, "")?;
-            if let Err(e) = storage.backup_to(&to) {
+            let backup =
+                SqliteStorage::open_with_key(&config.database_path(), config.database_key.as_ref().map(|k| k.expose()))
+                    .and_then(|storage| storage.backup_to(&to));
+            if let Err(e) = backup {
                 admin.audit(&who, "backup failed", &target, &e.to_string())?;
                 return Err(AdminError::Internal(e.to_string()));
             }
@@ -431,6 +457,17 @@ fn run_admin(
     Ok(())
 }
 
+/// Deactivates a station or village; audited only when it changed something.
+fn deactivate(admin: &sync_server::Admin<'_>, kind: EntityKind, id: Uuid) -> Result<Option<Done>, AdminError> {
+    if !admin.deactivate_place(kind, id)? {
+        println!("{id} was already inactive; nothing changed");
+        return Ok(None);
+    }
+    println!("deactivated {id}");
+    let action = if kind == EntityKind::Station { "deactivate station" } else { "deactivate village" };
+    Ok(Some((action, id.to_string(), String::new())))
+}
+
 fn print_json(value: &impl serde::Serialize) -> Result<(), AdminError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| AdminError::Internal(e.to_string()))?;
     println!("{text}");
@@ -439,15 +476,17 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), AdminError> {
 
 fn print_list(admin: &sync_server::Admin<'_>, what: ListWhat, json: bool) -> Result<(), AdminError> {
     let (kind, columns): (EntityKind, &[(&str, &str)]) = match what {
-        ListWhat::Stations => {
-            (EntityKind::Station, &[("name", field::station::NAME), ("county", field::station::COUNTY)])
-        }
+        ListWhat::Stations => (
+            EntityKind::Station,
+            &[("name", field::station::NAME), ("county", field::station::COUNTY), ("active", field::station::ACTIVE)],
+        ),
         ListWhat::Villages => (
             EntityKind::Village,
             &[
                 ("name", field::village::NAME),
                 ("station", field::village::STATION_ID),
                 ("service_point", field::village::SERVICE_POINT_ID),
+                ("active", field::village::ACTIVE),
             ],
         ),
         ListWhat::Users => (
@@ -468,6 +507,8 @@ fn print_list(admin: &sync_server::Admin<'_>, what: ListWhat, json: bool) -> Res
             let mut row = vec![("id", state.id.to_string())];
             for (label, name) in columns {
                 let text = match state.get(name) {
+                    // A place made before it could be deactivated is active (`domain::places`).
+                    None if kind != EntityKind::User && *name == field::station::ACTIVE => "true".into(),
                     None => String::new(),
                     Some(serde_json::Value::String(s)) => s.clone(),
                     Some(other) => other.to_string(),

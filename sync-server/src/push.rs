@@ -61,21 +61,42 @@ pub(crate) fn push(
     request: PushRequest,
 ) -> Result<PushResponse, ApiError> {
     check_client_schema(client_schema)?;
+    // Too large is answered before the token is looked at, as before.
+    check_push_size(&request)?;
+    let storage = server.storage();
+    // A first look without the write lock, so requests with bad tokens never queue behind it.
+    authenticate_push(&*storage.read()?, bearer, server.now())?;
+    let batch = Batch::begin(storage.as_ref(), server.now())?;
+    let token = authenticate_push(batch.read(), bearer, batch.now)?;
+    push_as(server, batch, token.user_id, token.device_id, request).map(|(response, _)| response)
+}
+
+fn check_push_size(request: &PushRequest) -> Result<(), ApiError> {
     if request.changes.len() > limits::MAX_PUSH_CHANGES {
         return Err(too_large(
             format!("一次最多发送{}条修改", limits::MAX_PUSH_CHANGES),
             format!("at most {} changes per push", limits::MAX_PUSH_CHANGES),
         ));
     }
-    let storage = server.storage();
-    // A first look without the write lock, so requests with bad tokens never queue behind it.
-    authenticate_push(&*storage.read()?, bearer, server.now())?;
-    let mut batch = Batch::begin(storage.as_ref(), server.now())?;
-    let token = authenticate_push(batch.read(), bearer, batch.now)?;
+    Ok(())
+}
+
+/// The push of device `device_id` of user `user_id` (as the server's own records have them,
+/// never as a request says), processed and committed in `batch`: what [`push`] does once the
+/// token is checked, and what a relayed bundle does once its seal is (`bundle.rs`). Also answers
+/// how many of the changes had been answered before (a resend, a bundle relayed again).
+pub(crate) fn push_as(
+    server: &Server,
+    mut batch: Batch<'_>,
+    user_id: domain::Id,
+    device_id: domain::Id,
+    request: PushRequest,
+) -> Result<(PushResponse, usize), ApiError> {
+    check_push_size(&request)?;
     let mut device = batch
         .read()
-        .device(token.device_id)?
-        .filter(|d| d.user_id == token.user_id)
+        .device(device_id)?
+        .filter(|d| d.user_id == user_id)
         .ok_or_else(|| unauthorized("设备未登记", "this device is not registered"))?;
 
     // A change in a format the server cannot upgrade refuses the whole push, before anything is
@@ -89,18 +110,20 @@ pub(crate) fn push(
         }
     }
 
-    let actor = actor_of(batch.read(), token.user_id)?;
+    let actor = actor_of(batch.read(), user_id)?;
     let latest_date = batch.now.date_naive() + Duration::days(server.settings().future_date_slack_days);
     let mut results = Vec::with_capacity(request.changes.len());
     // Which answers this push decided (a resend's stored answer is not counted twice).
     let mut decided = Vec::with_capacity(request.changes.len());
     let mut gap = false;
+    let mut answered_before = 0;
     for change in request.changes {
         let device_seq = change.device_seq;
         let change_id = change.change_id;
         let outcome = if device_seq < device.next_seq {
             match batch.read().push_answer(device.id, device_seq)? {
                 Some(stored) if stored.change_id == change_id => {
+                    answered_before += 1;
                     results.push(PushResult { device_seq, change_id: stored.change_id, outcome: stored.outcome });
                     continue;
                 }
@@ -119,12 +142,13 @@ pub(crate) fn push(
         } else if gap || device_seq > device.next_seq {
             gap = true;
             PushOutcome::Gap { expected: device.next_seq }
-        } else if let Some(earlier) = answered_elsewhere(batch.read(), token.user_id, change_id)? {
+        } else if let Some(earlier) = answered_elsewhere(batch.read(), user_id, change_id)? {
             // The same change sent again under another device id of the same user (a cloned
             // laptop, or one that became a new device after going back in time): it keeps the
             // answer it had and is never applied or logged twice.
             batch.tx.put_push_answer(device.id, device_seq, &StoredAnswer { change_id, outcome: earlier.clone() })?;
             device.next_seq += 1;
+            answered_before += 1;
             earlier
         } else {
             let outcome = process(server, &mut batch, &actor, &mut device, change, latest_date)?;
@@ -139,9 +163,9 @@ pub(crate) fn push(
     // Durable before the reply: the answers above are promises.
     batch.finish()?;
     server.metrics().changes_answered(decided.iter().filter_map(|&n| results.get(n)).map(|r| &r.outcome));
-    tracing::info!(user = %token.user_id, device = %device.id, sent = results.len(), decided = decided.len(),
+    tracing::info!(user = %user_id, device = %device.id, sent = results.len(), decided = decided.len(),
         next_expected_seq = device.next_seq, "push answered");
-    Ok(PushResponse { results, next_expected_seq: device.next_seq })
+    Ok((PushResponse { results, next_expected_seq: device.next_seq }, answered_before))
 }
 
 /// The answer a change id already had from another device of `user`, if any. Only the same

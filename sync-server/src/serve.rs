@@ -3,13 +3,14 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum_server::tls_rustls::RustlsConfig;
 
-use crate::config::{Config, TlsFiles};
+use crate::config::{Backend, Config, TlsFiles};
 use crate::server::Server;
-use crate::storage::{SqliteStorage, StorageError};
+use crate::storage::{PostgresStorage, SqliteStorage, Storage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -21,11 +22,21 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// Opens (creating if needed) the configured database.
-pub fn open_storage(config: &Config) -> Result<SqliteStorage, StorageError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| StorageError::Backend(format!("cannot create {}: {e}", config.data_dir.display())))?;
-    SqliteStorage::open_with_key(&config.database_path(), config.database_key.as_ref().map(|k| k.expose()))
+/// Opens (creating if needed, and migrating) the configured database: the one way the server,
+/// the admin commands, the benchmarks and the tests open a backend from configuration.
+pub fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, StorageError> {
+    match config.database.backend {
+        Backend::Sqlite => {
+            std::fs::create_dir_all(&config.data_dir)
+                .map_err(|e| StorageError::Backend(format!("cannot create {}: {e}", config.data_dir.display())))?;
+            let key = config.database_key.as_ref().map(|k| k.expose());
+            Ok(Arc::new(SqliteStorage::open_with_key(&config.database_path(), key)?))
+        }
+        Backend::Postgres => {
+            let options = config.database.postgres_options().map_err(StorageError::Backend)?;
+            Ok(Arc::new(PostgresStorage::open(options)?))
+        }
+    }
 }
 
 /// Serves `server` on `listen` until `shutdown` completes. Once the socket is bound,

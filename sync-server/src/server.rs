@@ -490,7 +490,7 @@ impl Server {
         Ok(session)
     }
 
-    fn issue_session(
+    pub(crate) fn issue_session(
         &self,
         tx: &mut dyn WriteTx,
         user: domain::entity::EntityState,
@@ -534,6 +534,17 @@ impl Server {
         crate::push::push(self, bearer, client_schema, request)
     }
 
+    /// Relays a device's outbox bundle (sync by USB stick) for the signed-in station laptop:
+    /// pushed as that device, answered with its return bundle (see `bundle.rs`).
+    pub fn relay_bundle(
+        &self,
+        bearer: &str,
+        client_schema: u32,
+        request: protocol::bundle::BundleRelayRequest,
+    ) -> Result<protocol::bundle::BundleRelayResponse, ApiError> {
+        crate::bundle::relay(self, bearer, client_schema, request)
+    }
+
     /// The changes refused because their case had been reassigned meanwhile that this user may
     /// take over or dismiss (the case's current worker, a deputy head of its station).
     pub fn handed_over(&self, bearer: &str) -> Result<protocol::HandedOverResponse, ApiError> {
@@ -555,23 +566,7 @@ impl Server {
     /// only what this user's devices may hold.
     pub fn pull(&self, bearer: &str, client_schema: u32, query: PullQuery) -> Result<PullResponse, ApiError> {
         let page = self.pull_page(bearer, client_schema, query)?;
-        let entries = page
-            .entries
-            .into_iter()
-            .map(|(server_seq, item)| {
-                let item = serde_json::from_str::<Incoming>(&item)
-                    .map_err(|e| internal(format!("log entry {server_seq} unreadable: {e}")))?;
-                Ok(PullEntry { server_seq, item })
-            })
-            .collect::<Result<_, ApiError>>()?;
-        Ok(PullResponse {
-            entries,
-            next_cursor: page.next_cursor,
-            has_more: page.has_more,
-            head: page.head,
-            generation: page.generation,
-            after: Some(page.after),
-        })
+        page.into_response()
     }
 
     /// [`Server::pull`] as the JSON text of its [`PullResponse`], built from the log entries as
@@ -601,10 +596,23 @@ impl Server {
 
     fn pull_page(&self, bearer: &str, client_schema: u32, query: PullQuery) -> Result<RawPage, ApiError> {
         check_client_schema(client_schema)?;
-        let limit = query.limit.unwrap_or(limits::DEFAULT_PULL_LIMIT).clamp(1, limits::MAX_PULL_LIMIT);
         let tx = self.storage().read()?;
         let token = authenticate(&*tx, bearer, self.now())?;
-        let actor = actor_of(&*tx, token.user_id)?;
+        self.page_for(&*tx, token.user_id, token.device_id, query)
+    }
+
+    /// A page of the log for `user_id`'s devices as [`Server::pull`] answers it, without a
+    /// token: for a device whose outbox bundle a station laptop relays (`bundle.rs`).
+    pub(crate) fn pull_for(&self, user_id: Id, device_id: Id, query: PullQuery) -> Result<PullResponse, ApiError> {
+        let tx = self.storage().read()?;
+        let page = self.page_for(&*tx, user_id, device_id, query)?;
+        drop(tx);
+        page.into_response()
+    }
+
+    fn page_for(&self, tx: &dyn ReadTx, user_id: Id, device_id: Id, query: PullQuery) -> Result<RawPage, ApiError> {
+        let limit = query.limit.unwrap_or(limits::DEFAULT_PULL_LIMIT).clamp(1, limits::MAX_PULL_LIMIT);
+        let actor = actor_of(tx, user_id)?;
         let scope = crate::storage::LogScope { user_id: actor.user_id, reach: reach_of(&actor) };
         // Head and page from one snapshot: nothing committed in between can be skipped.
         let head = tx.log_head()?;
@@ -617,7 +625,7 @@ impl Server {
             _ => head,
         };
         let generation = tx.meta(META_GENERATION)?;
-        tracing::info!(user = %token.user_id, device = %token.device_id, after = query.after, head,
+        tracing::info!(user = %user_id, device = %device_id, after = query.after, head,
             entries = entries.len(), "pull answered");
         Ok(RawPage { entries, next_cursor, has_more, head, generation, after: query.after })
     }
@@ -631,10 +639,16 @@ impl Server {
         let mut stations = Vec::new();
         let reach = reach_of(&actor);
         let scope = match &reach {
-            Reach::Stations { stations, .. } => Some(stations.clone()),
+            Reach::Stations { stations, .. } | Reach::Supervision { stations } => Some(stations.clone()),
             Reach::Nothing => Some(Vec::new()),
             Reach::Organisation => None,
         };
+        if let Reach::Supervision { stations: ids } = &reach {
+            for station_id in ids {
+                let checksum = crate::scope::supervision_checksum(&*tx, *station_id, &reach)?;
+                stations.push(StationChecksum { station_id: *station_id, checksum: format!("{checksum:016x}") });
+            }
+        }
         if let Reach::Stations { stations: ids, own_cases_of } = reach {
             for station_id in ids {
                 let acc = tx.accumulators(station_id)?;
@@ -661,7 +675,9 @@ impl Server {
         let actor = actor_of(&*tx, token.user_id)?;
         let reach = reach_of(&actor);
         let in_scope = match (&reach, &actor.role) {
-            (Reach::Stations { stations, .. }, _) => stations.contains(&query.station),
+            (Reach::Stations { stations, .. } | Reach::Supervision { stations }, _) => {
+                stations.contains(&query.station)
+            }
             (Reach::Organisation, Some(Role::Admin)) => tx.entity(EntityKind::Station, query.station)?.is_some(),
             _ => false,
         };
@@ -686,10 +702,38 @@ struct RawPage {
     after: u64,
 }
 
+impl RawPage {
+    fn into_response(self) -> Result<PullResponse, ApiError> {
+        let entries = self
+            .entries
+            .into_iter()
+            .map(|(server_seq, item)| {
+                let item = serde_json::from_str::<Incoming>(&item)
+                    .map_err(|e| internal(format!("log entry {server_seq} unreadable: {e}")))?;
+                Ok(PullEntry { server_seq, item })
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(PullResponse {
+            entries,
+            next_cursor: self.next_cursor,
+            has_more: self.has_more,
+            head: self.head,
+            generation: self.generation,
+            after: Some(self.after),
+        })
+    }
+}
+
 /// The meta key of the database's generation (migration 0004; see [`crate::admin::Admin::new_generation`]).
 pub(crate) const META_GENERATION: &str = "generation";
 
-fn register_device(tx: &mut dyn WriteTx, id: Id, user_id: Id, name: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub(crate) fn register_device(
+    tx: &mut dyn WriteTx,
+    id: Id,
+    user_id: Id,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let name: String = name.trim().chars().take(100).collect();
     tx.put_device(&DeviceRecord {
         id,

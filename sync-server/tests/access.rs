@@ -151,26 +151,19 @@ fn the_admin_command_revokes_a_device() {
     let _deadline = shegong_tests::deadline(std::time::Duration::from_secs(120));
     let dir = tempfile::tempdir().expect("temp dir");
     let bin = env!("CARGO_BIN_EXE_shegong-sync");
+    let database = test_support::backend::TestDatabase::new(dir.path());
     let run = |args: &[&str]| {
         Command::new(bin)
             .args(args)
-            .env("SHEGONG_SYNC__DATA_DIR", dir.path())
+            .envs(database.server_env())
             .env("SHEGONG_SYNC__LOG", "warn")
             .env_remove("SHEGONG_SYNC_CONFIG")
             .output()
             .expect("the binary runs")
     };
     assert!(run(&["admin", "seed-demo"]).status.success());
-    let storage = sync_server::open_storage(&sync_server::Config {
-        data_dir: dir.path().to_owned(),
-        ..sync_server::Config::default()
-    })
-    .expect("storage");
-    let server = sync_server::Server::new(
-        std::sync::Arc::new(storage),
-        sync_server::ServerSettings::default(),
-        sync_server::system_clock(),
-    );
+    let server =
+        sync_server::Server::new(database.open(), sync_server::ServerSettings::default(), sync_server::system_clock());
     let session = server
         .login(LoginRequest {
             username: "shegong1".into(),
@@ -189,16 +182,8 @@ fn the_admin_command_revokes_a_device() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no device"), "{unknown:?}");
 
-    let storage = sync_server::open_storage(&sync_server::Config {
-        data_dir: dir.path().to_owned(),
-        ..sync_server::Config::default()
-    })
-    .expect("storage");
-    let server = sync_server::Server::new(
-        std::sync::Arc::new(storage),
-        sync_server::ServerSettings::default(),
-        sync_server::system_clock(),
-    );
+    let server =
+        sync_server::Server::new(database.open(), sync_server::ServerSettings::default(), sync_server::system_clock());
     let refused = server
         .pull(&session.access_token, domain::SCHEMA_VERSION, PullQuery { after: 0, limit: None })
         .expect_err("revoked");

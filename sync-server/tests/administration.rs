@@ -1,5 +1,5 @@
 //! The administrator's CLI, run as the real `shegong-sync` binary: passwords never as arguments,
-//! lists, editing and deactivating users, the audit log, and an online backup that restores.
+//! lists, editing and deactivating users, stations and villages, the audit log, and an online backup that restores.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -21,10 +21,14 @@ use binary::{Running, stderr, stdout};
 
 const KEY: &str = "test-database-key";
 
-/// The binary on an encrypted database, run by the OS user `zhangsan`.
+/// The binary on an encrypted database, run by the OS user `zhangsan`. SQLite only, whatever
+/// the run's backend: these tests are about the encrypted file and its online backup.
 fn command(data_dir: &Path, args: &[&str]) -> Command {
     let mut command = binary::command(data_dir, args);
-    command.env("SHEGONG_SYNC__DATABASE_KEY", KEY).env("USER", "zhangsan");
+    command
+        .env("SHEGONG_SYNC__DATABASE__BACKEND", "sqlite")
+        .env("SHEGONG_SYNC__DATABASE_KEY", KEY)
+        .env("USER", "zhangsan");
     command
 }
 
@@ -200,6 +204,107 @@ fn every_admin_action_is_audited_with_who_did_it_and_never_the_password() {
     let table = stdout(&run(data, &["admin", "audit"]));
     assert!(table.contains("set password") && table.contains("王主任"), "{table}");
     assert!(!table.contains("very-secret-1") && !format!("{entries:?}").contains("very-secret-1"));
+}
+
+/// The worker `shegong1` signed in to the server over `data_dir`, as a device pushing
+/// households into the first village of their station.
+fn worker_device(data_dir: &Path) -> (Server, Device) {
+    let server = open(data_dir);
+    let session = server.login(login_request("shegong1", DEMO_PASSWORD)).expect("the worker signs in");
+    let station = session.user.get_id(field::user::STATION_ID).expect("station");
+    let village = server
+        .admin()
+        .list(EntityKind::Village)
+        .expect("villages")
+        .into_iter()
+        .find(|v| v.get_id(field::village::STATION_ID) == Some(station))
+        .expect("a village of the station")
+        .id;
+    let device =
+        Device { client: reqwest::Client::new(), clock: Clock::new(session.device_id), session, station, village };
+    (server, device)
+}
+
+/// The code and field of the one change's refusal, or "accepted".
+fn verdict(response: &PushResponse) -> (String, Option<String>) {
+    match &response.results[0].outcome {
+        PushOutcome::Accepted { .. } => ("accepted".into(), None),
+        PushOutcome::Rejected { rejection, .. } => (rejection.code.clone(), rejection.field.clone()),
+        other => (format!("{other:?}"), None),
+    }
+}
+
+#[test]
+fn a_deactivated_village_takes_no_new_household_and_keeps_its_records() {
+    let dir = seeded();
+    let data = dir.path();
+    let (server, mut device) = worker_device(data);
+    let token = device.session.access_token.clone();
+    let push = |server: &Server, change: Change| {
+        let request = PushRequest { changes: vec![change] };
+        server.push(&token, domain::SCHEMA_VERSION, request).expect("push answered")
+    };
+    let before = device.household(1);
+    assert_eq!(verdict(&push(&server, before.clone())).0, "accepted");
+    let head = server.storage().read().expect("read").log_head().expect("head");
+
+    let village = device.village.to_string();
+    let deactivated = stdout(&run(data, &["admin", "deactivate", "village", &village]));
+    assert_eq!(deactivated, format!("deactivated {village}"));
+    let again = stdout(&run(data, &["admin", "deactivate", "village", &village]));
+    assert!(again.contains("nothing changed"), "{again}");
+
+    let server = open(data);
+    let refused = push(&server, device.household(2));
+    assert_eq!(verdict(&refused), ("place_deactivated".into(), Some(field::household::VILLAGE_ID.into())));
+    let PushOutcome::Rejected { rejection, .. } = &refused.results[0].outcome else { unreachable!() };
+    assert!(rejection.message_zh.contains("已停用") && rejection.message_en.contains("deactivated"), "{rejection:?}");
+
+    // Devices receive the deactivation by sync, and the household made before stays.
+    let query = PullQuery { after: head, limit: None };
+    let page = server.pull(&token, domain::SCHEMA_VERSION, query).expect("pull");
+    let pulled = page.entries.iter().any(|entry| match &entry.item {
+        domain::change::Incoming::Change(change) => {
+            change.entity == EntityKind::Village
+                && change.value(field::village::ACTIVE) == Some(&serde_json::json!(false))
+        }
+        _ => false,
+    });
+    assert!(pulled, "the deactivation is a change in the log: {:?}", page.entries);
+    let kept = server.storage().read().expect("read").entity(EntityKind::Household, before.entity_id).expect("read");
+    assert!(kept.is_some(), "the village's records stay");
+
+    let villages = json(&run(data, &["admin", "list", "villages", "--json"]));
+    let listed = villages.as_array().and_then(|all| all.iter().find(|v| v["id"] == village.as_str()).cloned());
+    assert_eq!(listed.map(|v| v["active"].clone()), Some(serde_json::json!("false")), "{villages}");
+    assert!(villages.as_array().is_some_and(|all| all.iter().filter(|v| v["active"] == "true").count() == 4));
+}
+
+#[test]
+fn a_deactivated_station_takes_no_new_household_and_says_so_at_the_station() {
+    let dir = seeded();
+    let data = dir.path();
+    let (_, mut device) = worker_device(data);
+    let station = device.station.to_string();
+    assert_eq!(stdout(&run(data, &["admin", "deactivate", "station", &station])), format!("deactivated {station}"));
+
+    let server = open(data);
+    let request = PushRequest { changes: vec![device.household(1)] };
+    let refused = server.push(&device.session.access_token, domain::SCHEMA_VERSION, request).expect("push answered");
+    assert_eq!(verdict(&refused), ("place_deactivated".into(), Some(field::household::STATION_ID.into())));
+    let stations = json(&run(data, &["admin", "list", "stations", "--json"]));
+    assert_eq!(stations[0]["active"], "false", "{stations}");
+    let table = stdout(&run(data, &["admin", "list", "stations"]));
+    assert!(table.lines().next().is_some_and(|header| header.contains("active")), "{table}");
+
+    let unknown = stderr(&run(data, &["admin", "deactivate", "village", &Uuid::now_v7().to_string()]));
+    assert!(unknown.contains("没有这条记录") && unknown.contains("no village"), "{unknown}");
+    let audit = json(&run(data, &["admin", "audit", "--json"]));
+    let actions: Vec<(&str, &str)> = audit
+        .as_array()
+        .map(|all| all.iter().filter_map(|e| Some((e["action"].as_str()?, e["target"].as_str()?))).collect())
+        .unwrap_or_default();
+    assert_eq!(actions.last(), Some(&("deactivate station", station.as_str())), "failures are not audited: {audit}");
 }
 
 struct Device {

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::sync::Arc;
 
 use domain::change::{Change, Incoming, Op};
 use domain::entity::EntityKind;
@@ -13,7 +12,7 @@ use protocol::{
     LoginRequest, PullQuery, PullResponse, PushOutcome, PushRequest, PushResponse, SCHEMA_HEADER, Session, paths,
 };
 use sync_server::storage::Reach;
-use sync_server::{DEMO_PASSWORD, Server, ServerSettings, SqliteStorage, system_clock};
+use sync_server::{DEMO_PASSWORD, Server, ServerSettings, system_clock};
 use uuid::Uuid;
 
 mod binary;
@@ -35,9 +34,9 @@ fn printed_id(output: &Output) -> Uuid {
     Uuid::try_parse(&text).unwrap_or_else(|_| panic!("not an id: {text:?}"))
 }
 
+/// The database the binary run on `data_dir` uses, opened in this process.
 fn open(data_dir: &Path) -> Server {
-    let storage = SqliteStorage::open(&data_dir.join("shegong-sync.db")).expect("database");
-    Server::new(Arc::new(storage), ServerSettings::default(), system_clock())
+    Server::new(test_support::backend::TestDatabase::new(data_dir).open(), ServerSettings::default(), system_clock())
 }
 
 fn all_entities(server: &Server, station: Uuid) -> Vec<domain::entity::EntityState> {

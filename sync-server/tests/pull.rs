@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::thread;
 
 use common::*;
@@ -13,7 +12,6 @@ use domain::entity::{Area, EntityKind};
 use domain::field;
 use ed25519_dalek::SigningKey;
 use protocol::{PullQuery, codes};
-use sync_server::SqliteStorage;
 use uuid::Uuid;
 
 /// Worker A records people, visits and a case; B has a case too; T has its own person.
@@ -127,20 +125,23 @@ fn no_device_ever_receives_another_stations_people() {
                 state.station_ids()
             );
         }
-        assert!(replica.has(EntityKind::Recipient, s.t_person));
+        // A supervisor holds the people of waiting cases only (tests/supervision.rs).
+        assert_eq!(replica.has(EntityKind::Recipient, s.t_person), username != "supt", "{username}");
         assert!(!replica.has(EntityKind::Recipient, s.a_people[0]));
     }
 }
 
 #[test]
-fn a_deputy_head_and_a_supervisor_hold_every_case_of_their_station() {
+fn a_deputy_head_holds_every_case_of_their_station_and_a_supervisor_only_those_waiting_for_them() {
     let s = scene();
-    for username in ["ds", "sup"] {
-        let replica = s.world.login(username).pull_from_scratch();
-        assert!(replica.has(EntityKind::Case, s.a_case), "{username}");
-        assert!(replica.has(EntityKind::Case, s.b_case), "{username}");
-        assert!(!replica.has(EntityKind::Recipient, s.t_person), "{username}");
-    }
+    let replica = s.world.login("ds").pull_from_scratch();
+    assert!(replica.has(EntityKind::Case, s.a_case));
+    assert!(replica.has(EntityKind::Case, s.b_case));
+    assert!(!replica.has(EntityKind::Recipient, s.t_person));
+    let supervisor = s.world.login("sup").pull_from_scratch();
+    assert!(!supervisor.has(EntityKind::Case, s.a_case), "no closure requested");
+    assert!(!supervisor.has(EntityKind::Case, s.b_case));
+    assert!(supervisor.has(EntityKind::Station, s.world.station_s));
 }
 
 #[test]
@@ -306,8 +307,7 @@ fn a_pull_with_an_old_client_is_told_to_update() {
 fn a_reader_paging_while_writers_commit_never_skips_an_entry() {
     let _deadline = shegong_tests::deadline(std::time::Duration::from_secs(120));
     let dir = tempfile::tempdir().expect("temp dir");
-    let storage = Arc::new(SqliteStorage::open(&dir.path().join("sync.db")).expect("file database"));
-    let world = World::with_storage(storage);
+    let world = World::with_storage(test_support::backend::TestDatabase::new(dir.path()).open());
     let writers: Vec<_> = ["wa", "wb", "ds"]
         .into_iter()
         .enumerate()
@@ -322,7 +322,7 @@ fn a_reader_paging_while_writers_commit_never_skips_an_entry() {
             })
         })
         .collect();
-    let mut reader = world.login("sup");
+    let mut reader = world.login("ds");
     let mut seen = Vec::new();
     while writers.iter().any(|w| !w.is_finished()) {
         seen.extend(reader.sync_with_page(3).into_iter().map(|e| e.server_seq));
@@ -332,7 +332,7 @@ fn a_reader_paging_while_writers_commit_never_skips_an_entry() {
     }
     seen.extend(reader.sync_with_page(3).into_iter().map(|e| e.server_seq));
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "strictly increasing");
-    let mut fresh = world.login("sup");
+    let mut fresh = world.login("ds");
     let all: Vec<u64> = fresh.sync_with_page(1000).into_iter().map(|e| e.server_seq).collect();
     assert_eq!(seen, all, "the concurrent reader saw exactly what a later reader sees");
     assert_eq!(reader.replica, fresh.replica);

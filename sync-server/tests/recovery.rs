@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -17,7 +16,8 @@ use domain::hlc::Hlc;
 use http_body_util::BodyExt;
 use protocol::{PullQuery, PushOutcome, SCHEMA_HEADER, paths};
 use serde_json::json;
-use sync_server::{Server, ServerSettings, SqliteStorage};
+use sync_server::{Server, ServerSettings};
+use test_support::backend::TestDatabase;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
@@ -196,8 +196,8 @@ async fn a_newer_client_with_extra_fields_and_an_older_one_without_the_optional_
 #[test]
 fn pulls_and_checksums_carry_the_generation_and_a_restored_database_gets_a_new_one() {
     let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("server.db");
-    let world = World::with_storage(Arc::new(SqliteStorage::open(&path).expect("storage")));
+    let database = TestDatabase::new(&dir.path().join("server"));
+    let world = World::with_storage(database.open());
     let mut device = world.login("wa");
     let page = world.server.pull(device.token(), domain::SCHEMA_VERSION, PullQuery { after: 0, limit: None });
     let generation = page.expect("pull").generation.expect("a generation");
@@ -211,17 +211,20 @@ fn pulls_and_checksums_carry_the_generation_and_a_restored_database_gets_a_new_o
     assert_eq!(parsed.generation.as_deref(), Some(&*generation));
     device.send_ok(vec![recipient(world.station_s, world.village_s, "张三", 1).1]);
 
-    // The restore procedure: the backup file put back, then a new generation.
-    let backup = dir.path().join("backup.db");
-    rusqlite::Connection::open(&path)
-        .expect("open")
-        .execute("VACUUM INTO ?1", [backup.to_string_lossy()])
-        .expect("a consistent copy, as a backup tool makes");
-    let restored = Server::new(
-        Arc::new(SqliteStorage::open(&backup).expect("restored")),
-        ServerSettings::default(),
-        world.clock.wall(),
-    );
+    // The restore procedure: the backup put back, then a new generation. The backup is a
+    // consistent copy, as a backup tool makes one (SQLite: `VACUUM INTO`; PostgreSQL: a copy
+    // read in one snapshot, as pg_dump reads).
+    let backup = TestDatabase::new(&dir.path().join("backup"));
+    if backup.is_postgres() {
+        database.copy_to(&backup);
+    } else {
+        std::fs::create_dir_all(dir.path().join("backup")).expect("backup dir");
+        rusqlite::Connection::open(database.sqlite_path())
+            .expect("open")
+            .execute("VACUUM INTO ?1", [backup.sqlite_path().to_string_lossy()])
+            .expect("a consistent copy, as a backup tool makes");
+    }
+    let restored = Server::new(backup.open(), ServerSettings::default(), world.clock.wall());
     assert_eq!(restored.admin().generation().expect("read").as_deref(), Some(&*generation), "a copy is the same");
     let fresh = restored.admin().new_generation().expect("new generation");
     assert_ne!(fresh, generation);

@@ -1,6 +1,7 @@
-//! The storage backends: one story run against each (in memory, a file, an encrypted file),
-//! plus what only files have: surviving a restart, encryption at rest, and refusing a database
-//! written by a newer server.
+//! The storage backends: one story run against each (in memory, a file, an encrypted file, and
+//! the run's backend: PostgreSQL with `SHEGONG_TEST_BACKEND=postgres`), surviving a restart (on
+//! the run's backend), plus what only SQLite's files have, tested on SQLite alone: encryption at
+//! rest, and the file's schema version.
 
 mod common;
 
@@ -81,6 +82,11 @@ fn story(storage: Arc<dyn Storage>) {
 }
 
 #[test]
+fn the_story_holds_on_the_runs_backend() {
+    story(test_support::backend::open_test_storage());
+}
+
+#[test]
 fn the_story_holds_in_memory() {
     story(Arc::new(SqliteStorage::open_in_memory().expect("memory")));
 }
@@ -100,20 +106,16 @@ fn the_story_holds_in_an_encrypted_file() {
 #[test]
 fn everything_survives_a_restart_and_the_device_continues_its_sequence() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("s.db");
+    let database = test_support::backend::TestDatabase::new(dir.path());
     let (session, person, head, next_seq) = {
-        let world = World::with_storage(Arc::new(SqliteStorage::open(&path).expect("file")));
+        let world = World::with_storage(database.open());
         let mut a = world.login("wa");
         let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
         a.send_ok(vec![create]);
         (a.session.clone(), person, world.log_head(), a.next_seq)
     };
     let clock = TestClock::new();
-    let server = sync_server::Server::new(
-        Arc::new(SqliteStorage::open(&path).expect("reopened")),
-        sync_server::ServerSettings::default(),
-        clock.wall(),
-    );
+    let server = sync_server::Server::new(database.open(), sync_server::ServerSettings::default(), clock.wall());
     let mut a = Device::new(server.clone(), clock, session);
     a.next_seq = next_seq;
     assert_eq!(server.storage().read().expect("read").log_head().expect("head"), head);
@@ -122,6 +124,25 @@ fn everything_survives_a_restart_and_the_device_continues_its_sequence() {
     let results = a.send(vec![Write::update(EntityKind::Recipient, person).set(field::recipient::NAME, "张三丰")]);
     assert!(matches!(results[0].outcome, PushOutcome::Accepted { server_seq, .. } if server_seq == head + 1));
 }
+
+/// On PostgreSQL, as SQLite's file below: the schema's version past this server's is refused.
+#[test]
+fn a_postgres_schema_written_by_a_newer_server_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = test_support::backend::TestDatabase::new(dir.path());
+    if !database.is_postgres() {
+        return; // SQLite's case: a_database_written_by_a_newer_server_is_refused.
+    }
+    drop(database.open());
+    database.postgres_sql("UPDATE schema_version SET version = 99").expect("on PostgreSQL");
+    match sync_server::open_storage(&database.config()) {
+        Err(StorageError::NewerSchema { found: 99, supported }) => assert!(supported < 99),
+        Err(other) => panic!("expected NewerSchema, got {other:?}"),
+        Ok(_) => panic!("expected NewerSchema, the database opened"),
+    }
+}
+
+// SQLite only from here: its encryption, its file's schema version.
 
 #[test]
 fn an_encrypted_database_is_unreadable_without_its_key() {
@@ -174,7 +195,12 @@ fn every_migration_brings_a_populated_first_release_database_to_the_latest_schem
     // Back to what the first release wrote: undo migrations 0002.. by hand, keeping the data.
     let conn = rusqlite::Connection::open(&path).expect("plain open");
     conn.execute_batch(
-        "DROP TABLE admin_audit;
+        "DROP INDEX entity_stations_supervised;
+         DROP INDEX log_audience_by_supervision;
+         ALTER TABLE entities DROP COLUMN supervised;
+         ALTER TABLE entity_stations DROP COLUMN supervised;
+         ALTER TABLE log_audience DROP COLUMN supervision;
+         DROP TABLE admin_audit;
          DROP TABLE handed_over;
          DROP INDEX push_answers_by_change;
          DROP INDEX tokens_by_parent;
@@ -198,7 +224,65 @@ fn every_migration_brings_a_populated_first_release_database_to_the_latest_schem
     drop(storage);
     let conn = rusqlite::Connection::open(&path).expect("plain open");
     let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
-    assert_eq!(version, 7, "every migration ran");
+    assert_eq!(version, 8, "every migration ran");
     let audited: i64 = conn.query_row("SELECT count(*) FROM admin_audit", [], |r| r.get(0)).expect("audit table");
     assert_eq!(audited, 0, "the audit log starts empty");
+}
+
+/// A server from before supervisor-sized sync (migration 0008) marks, as it migrates, what the
+/// supervisors hold and the log entries about it: a supervisor's first pull afterwards holds a
+/// waiting case with its person and visit, and agrees with the checksum without a repair.
+#[test]
+fn migrating_to_supervisor_sized_sync_marks_what_waits_for_the_supervisors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("s.db");
+    let (case, person, visit_id, clock) = {
+        let world = World::with_storage(Arc::new(SqliteStorage::open(&path).expect("created")));
+        let mut a = world.login("wa");
+        let (person, create) = recipient(world.station_s, world.village_s, "张三", 1);
+        let (visit_id, visit_write) = visit(world.station_s, world.village_s, person, world.worker_a, "2026-06-10");
+        let (other, other_create) = recipient(world.station_s, world.village_s, "李四", 2);
+        a.send_ok(vec![create, visit_write, other_create]);
+        let (ids, writes) = case_to_closure_request(world.station_s, person, world.worker_a);
+        a.send_ok(writes);
+        a.send_ok(vec![new_case(world.station_s, other, world.worker_a).1]);
+        (ids.case, person, visit_id, world.clock.clone())
+    };
+    let conn = rusqlite::Connection::open(&path).expect("plain open");
+    conn.execute_batch(
+        "DROP INDEX entity_stations_supervised;
+         DROP INDEX log_audience_by_supervision;
+         ALTER TABLE entities DROP COLUMN supervised;
+         ALTER TABLE entity_stations DROP COLUMN supervised;
+         ALTER TABLE log_audience DROP COLUMN supervision;
+         PRAGMA user_version = 7;",
+    )
+    .expect("back to version 7");
+    drop(conn);
+
+    let server = sync_server::Server::new(
+        Arc::new(SqliteStorage::open(&path).expect("migrated")),
+        sync_server::ServerSettings::default(),
+        clock.wall(),
+    );
+    let session = server
+        .login(protocol::LoginRequest {
+            username: "sup".into(),
+            password: PASSWORD.into(),
+            device_id: None,
+            device_name: "laptop".into(),
+            signing_key: None,
+            signing_key_proof: None,
+        })
+        .expect("signs in");
+    let supervisor = Device::new(server.clone(), clock, session);
+    let replica = supervisor.pull_from_scratch();
+    for (kind, id) in [(EntityKind::Case, case), (EntityKind::Recipient, person), (EntityKind::Visit, visit_id)] {
+        assert!(replica.has(kind, id), "{kind:?}");
+    }
+    assert_eq!(replica.of_kind(EntityKind::Case).len(), 1, "only the waiting case");
+    assert_eq!(replica.of_kind(EntityKind::Recipient).len(), 1);
+    for station in server.checksum(supervisor.token()).expect("checksums").stations {
+        assert_eq!(replica.checksum(station.station_id), station.checksum);
+    }
 }

@@ -154,7 +154,12 @@ pub struct DesktopApp {
 impl DesktopApp {
     /// Prepares the app to talk to the sync server at `server_url`.
     pub fn start(server_url: &str) -> Result<DesktopApp> {
-        let application = binary("shegong")?;
+        Self::start_application(binary("shegong")?, server_url)
+    }
+
+    /// The same for another build of the app than the workspace's, e.g. the one a package
+    /// installed (`/usr/bin/shegong`).
+    pub fn start_application(application: PathBuf, server_url: &str) -> Result<DesktopApp> {
         let display = Display::start()?;
         let dirs = AppDirs::new()?;
         let driver = TauriDriver::start(&display, &dirs.env(), &[("SHEGONG_SERVER_URL", server_url.to_string())])?;

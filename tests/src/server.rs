@@ -25,16 +25,30 @@ pub struct SyncServer {
     process: ChildGuard,
     // Dropped after the process (fields drop in order), so the server never loses its files.
     data_dir: TempDir,
+    /// The environment naming its database, when not the SQLite file in `data_dir`.
+    database_env: Vec<(String, String)>,
 }
+
+/// The environment that names a server's database, given its data directory (e.g.
+/// `test_support::backend::TestDatabase::server_env`, for PostgreSQL).
+pub type DatabaseEnv = fn(&Path) -> Vec<(String, String)>;
 
 impl SyncServer {
     /// Seeds the demo data into a fresh data directory and starts the server on it.
     pub fn start_with_demo_data() -> Result<SyncServer> {
+        Self::start_with_demo_data_on(|_| Vec::new())
+    }
+
+    /// [`SyncServer::start_with_demo_data`], the database named by `database_env` (the run's
+    /// backend, for the sync tests that run on both).
+    pub fn start_with_demo_data_on(database_env: DatabaseEnv) -> Result<SyncServer> {
         let data_dir = TempDir::with_prefix("shegong-server-").map_err(HarnessError::io("creating a temp dir"))?;
+        let database_env = database_env(data_dir.path());
         let exe = binary("shegong-sync")?;
         let output = Command::new(&exe)
             .args(["admin", "seed-demo"])
             .env("SHEGONG_SYNC__DATA_DIR", data_dir.path())
+            .envs(database_env.iter().cloned())
             .output()
             .map_err(HarnessError::io("running shegong-sync admin seed-demo"))?;
         if !output.status.success() {
@@ -44,13 +58,14 @@ impl SyncServer {
                 String::from_utf8_lossy(&output.stderr)
             )));
         }
-        Self::start_on(data_dir)
+        let (process, url) = serve(data_dir.path(), "127.0.0.1:0", &database_env)?;
+        Ok(SyncServer { url, process, data_dir, database_env })
     }
 
     /// Starts the server on an existing data directory (e.g. one seeded by the test itself).
     pub fn start_on(data_dir: TempDir) -> Result<SyncServer> {
-        let (process, url) = serve(data_dir.path(), "127.0.0.1:0")?;
-        Ok(SyncServer { url, process, data_dir })
+        let (process, url) = serve(data_dir.path(), "127.0.0.1:0", &[])?;
+        Ok(SyncServer { url, process, data_dir, database_env: Vec::new() })
     }
 
     /// Kills the server with SIGKILL, mid-whatever it was doing (its files stay).
@@ -63,7 +78,7 @@ impl SyncServer {
     pub fn restart(&mut self) -> Result<()> {
         self.process.stop();
         let listen = self.url.trim_start_matches("http://").to_string();
-        let (process, url) = serve(self.data_dir.path(), &listen)?;
+        let (process, url) = serve(self.data_dir.path(), &listen, &self.database_env)?;
         self.process = process;
         self.url = url;
         Ok(())
@@ -137,12 +152,13 @@ impl SyncServer {
 }
 
 /// Runs `shegong-sync serve` on `data_dir`, listening on `listen`; returns it and its base URL.
-fn serve(data_dir: &Path, listen: &str) -> Result<(ChildGuard, String)> {
+fn serve(data_dir: &Path, listen: &str, database_env: &[(String, String)]) -> Result<(ChildGuard, String)> {
     let exe = binary("shegong-sync")?;
     let mut command = Command::new(&exe);
     command
         .arg("serve")
         .env("SHEGONG_SYNC__DATA_DIR", data_dir)
+        .envs(database_env.iter().cloned())
         .env("SHEGONG_SYNC__LISTEN", listen)
         .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()));
     let mut process = ChildGuard::spawn("shegong-sync", &mut command)?;

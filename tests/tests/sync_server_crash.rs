@@ -16,8 +16,8 @@ use protocol::LoginRequest;
 use shegong_tests::{DEMO_PASSWORD, SyncServer, deadline};
 use store::{DbKey, Store};
 use sync_client::{Backoff, Engine, HttpTransport, SyncError};
-use sync_server::SqliteStorage;
-use sync_server::storage::{LogScope, Reach, Storage};
+use sync_server::storage::{LogScope, Reach};
+use test_support::backend::TestDatabase;
 use uuid::Uuid;
 
 /// Changes each client records, in rounds of `PER_ROUND` between syncs.
@@ -107,7 +107,7 @@ impl Client {
 #[test]
 fn a_server_killed_mid_push_loses_no_acknowledged_change_and_clients_finish_once_it_is_back() {
     let _deadline = deadline(Duration::from_secs(300));
-    let mut server = SyncServer::start_with_demo_data().expect("server");
+    let mut server = SyncServer::start_with_demo_data_on(|dir| TestDatabase::new(dir).server_env()).expect("server");
     let url = server.url().to_string();
     // Three laptops: the demo worker on two, the deputy head on one.
     let clients: Vec<Client> =
@@ -169,9 +169,8 @@ fn a_server_killed_mid_push_loses_no_acknowledged_change_and_clients_finish_once
     assert!(every_client_saw_the_outage > 0, "the kill happened while clients were syncing");
     server.stop();
 
-    // Read the server's log straight from its files.
-    let storage =
-        SqliteStorage::open(&server.data_dir().join(sync_server::config::DATABASE_FILE)).expect("server database");
+    // Read the server's log straight from its database (its file, or its PostgreSQL schema).
+    let storage = TestDatabase::new(server.data_dir()).open();
     let read = storage.read().expect("read");
     let stations: Vec<Uuid> = finished.iter().map(|(c, _)| c.station).collect();
     let scope = LogScope { user_id: Uuid::nil(), reach: Reach::Stations { stations, own_cases_of: None } };

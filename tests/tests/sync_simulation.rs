@@ -1,5 +1,6 @@
 //! A deterministic simulation of sync: six devices and the server, in one process, on real
-//! SQLite files. Random edits on overlapping records; replies dropped, duplicated, stale or cut
+//! SQLite files (the server's on the run's backend: PostgreSQL with `SHEGONG_TEST_BACKEND=postgres`,
+//! `test_support::backend`). Random edits on overlapping records; replies dropped, duplicated, stale or cut
 //! short; partitions; device restarts; crashes halfway through applying a page; clocks ±24 h
 //! wrong; forged changes from a tampered client. And the faults of an unlucky station: power loss
 //! (a laptop's files back at its last synced state), a laptop image cloned after sign-in, short

@@ -127,6 +127,15 @@ texts! {
     RetryNow => "立即重试", "Try again now";
     Retrying => "正在重试…", "Trying again…";
     RetryQueued => "已重新排队上传：", "Queued to be sent again: ";
+    UsbTitle => "U盘同步（没有网络时）", "Sync by USB stick (without a network)";
+    UsbHint => "没有网络的电脑把待发送的修改导出为同步包，用U盘带到社工站，由联网的电脑转交服务器并生成回程包；再把回程包带回本机导入。同步包已加密，只有本机和服务器能读取。", "A laptop without a network exports its waiting changes as a bundle file; a station laptop that is online relays it to the server and writes a return bundle, which is carried back and imported here. Bundles are encrypted: only this laptop and the server can read them.";
+    UsbExportPath => "导出到（U盘文件夹或文件路径）", "Export to (a folder on the stick, or a file path)";
+    UsbExport => "导出同步包", "Export bundle";
+    UsbRelayPath => "要转交的同步包（在社工站联网的电脑上）", "Bundle to relay (on the station's online laptop)";
+    UsbRelay => "转交服务器并生成回程包", "Relay and write the return bundle";
+    UsbImportPath => "回程包的路径", "Return bundle path";
+    UsbImport => "导入回程包", "Import return bundle";
+    UsbWorking => "正在处理…", "Working…";
     ConflictsTitle => "待处理的冲突", "Open conflicts";
     ConflictsHint => "同一内容在两处被同时修改时，较晚的修改生效，另一个值保存在这里。请选择保留哪一个。", "When the same field was changed in two places at once, the later change stands and the other value is kept here. Choose which one to keep.";
     NoConflicts => "没有待处理的冲突。", "No open conflicts.";

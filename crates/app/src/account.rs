@@ -63,6 +63,18 @@ pub fn saved_session_json(server_url: &str, session: &Session) -> Result<String,
     serde_json::to_string(&saved).map_err(|e| AppError::Internal(e.to_string()))
 }
 
+/// A refreshed session with the device's recovery secret of the session it replaces: the server
+/// hands the secret out at sign-in only, and the device seals its USB-stick bundles with it
+/// (`crate::bundle`), so a refresh must not forget it.
+pub fn keeping_secret(mut fresh: Session, previous: Option<&Session>) -> Session {
+    if fresh.device_secret.is_none()
+        && let Some(previous) = previous.filter(|p| p.device_id == fresh.device_id && p.user_id == fresh.user_id)
+    {
+        fresh.device_secret = previous.device_secret.clone();
+    }
+    fresh
+}
+
 /// Persists each session the sync transport refreshes, before its tokens are used, on a
 /// connection of its own (the round's is in the engine's hands): only over the session the round
 /// started with, so a sign-out or a new sign-in meanwhile is never undone. A failure keeps the
@@ -75,6 +87,8 @@ pub fn session_saver(
 ) -> impl FnMut(&Session) -> Result<(), String> + Send + 'static {
     let mut expected = started_with;
     move |session: &Session| {
+        let previous = expected.as_deref().and_then(|json| serde_json::from_str::<SavedSession>(json).ok());
+        let session = &keeping_secret(session.clone(), previous.as_ref().and_then(|p| p.session.as_ref()));
         let json = saved_session_json(&server_url, session).map_err(|e| e.to_string())?;
         let mut store = Store::open_with_key(&path, &key).map_err(|e| e.to_string())?;
         if !store.swap_session_json(expected.as_deref(), Some(&json)).map_err(|e| e.to_string())? {
@@ -94,6 +108,7 @@ impl SavedSession {
 impl Account {
     /// Saves a session (a new one, or one the sync transport refreshed) in the database.
     pub fn save_session(&mut self, session: Session) -> Result<(), AppError> {
+        let session = keeping_secret(session, self.session.as_ref());
         let json = saved_session_json(&self.server_url, &session)?;
         self.store.set_session_json(Some(&json))?;
         self.session = Some(session);

@@ -80,6 +80,17 @@ pub enum AppError {
     /// Code [`codes::INTERNAL`], details logged.
     #[error("sync: {0}")]
     Sync(SyncError),
+    /// A bundle of sync by USB stick was refused: its own code ([`codes::BUNDLE_STALE`], ...),
+    /// at the path field.
+    #[error("bundle: {0}")]
+    Bundle(protocol::bundle::BundleError),
+    /// A bundle file could not be read or written. Code [`codes::BUNDLE_FILE`], at the path field.
+    #[error("bundle file: {en}")]
+    BundleFile { zh: String, en: String },
+    /// Relaying a bundle failed: the server's code and messages when it answered (a bundle it
+    /// refused, a revoked device), else the sync error's.
+    #[error("relay: {0}")]
+    Relay(SyncError),
     /// Code [`codes::INTERNAL`], details logged.
     #[error("file system: {0}")]
     Io(#[from] std::io::Error),
@@ -110,6 +121,16 @@ impl From<StoreError> for AppError {
             StoreError::WrongKey => AppError::BadCredentials,
             StoreError::Rejected(rejection) => AppError::Rejected(rejection),
             other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<SyncError> for AppError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Bundle(e) => AppError::Bundle(e),
+            SyncError::Store(e) => e.into(),
+            other => AppError::Sync(other),
         }
     }
 }
@@ -209,6 +230,13 @@ impl From<AppError> for CommandError {
                     "The report could not be made (this computer may lack a Chinese font such as fonts-wqy-microhei). Details are in the log.",
                 )
             }
+            AppError::Bundle(e) => crate::bundle::bundle_error_to_command(&e),
+            AppError::BundleFile { zh, en } => crate::bundle::file_error_to_command(&zh, &en),
+            AppError::Relay(SyncError::Server(api)) => {
+                CommandError::new(&api.code, api.message_zh, api.message_en).at_field(crate::bundle::PATH_FIELD)
+            }
+            AppError::Relay(SyncError::Bundle(e)) => crate::bundle::bundle_error_to_command(&e),
+            AppError::Relay(e) => sync_error_to_command(&e).at_field(crate::bundle::PATH_FIELD),
             AppError::BadRequest(detail) => {
                 CommandError::new(codes::BAD_REQUEST, format!("请求无效：{detail}"), format!("Bad request: {detail}"))
             }
@@ -257,6 +285,7 @@ pub fn sync_error_to_command(e: &SyncError) -> CommandError {
             format!("The server is missing change {expected} of this computer; please contact the administrator.")
         }
         SyncError::Store(_) => "The local database failed; details are in the log.".to_string(),
+        SyncError::Bundle(e) => e.message_en(),
     };
     CommandError::new(e.code(), e.message_zh(), message_en)
 }

@@ -12,6 +12,7 @@
 pub mod account;
 pub mod activities;
 pub mod board;
+pub mod bundle;
 pub mod case;
 pub mod closure;
 pub mod conflicts;

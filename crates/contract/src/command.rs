@@ -16,6 +16,8 @@ use uuid::Uuid;
 
 use crate::dto::*;
 
+mod bundle;
+pub use bundle::*;
 mod workforce;
 pub use workforce::*;
 
@@ -437,6 +439,14 @@ commands! {
     /// Puts every change set aside back in the queue to be sent, and asks for a sync round.
     /// Returns how many.
     RetrySetAside = "retry_set_aside" (NoArgs) -> u64;
+    /// Sync by USB stick: writes this device's outbox as a bundle file at `path` (a file, or a
+    /// folder to write it in).
+    ExportBundle = "export_bundle" (BundlePathArgs) -> BundleExportView;
+    /// At the station, online: relays the outbox bundle at `path` to the server and writes the
+    /// return bundle beside it.
+    RelayBundle = "relay_bundle" (BundlePathArgs) -> BundleRelayView;
+    /// Imports the return bundle at `path` on the device it was made for.
+    ImportBundle = "import_bundle" (BundlePathArgs) -> BundleImportView;
     /// The open conflicts and the probable duplicates.
     Conflicts = "conflicts" (NoArgs) -> ConflictsPage;
     /// Keeps one of a conflict's two values (a write that settles the conflict). Returns the
@@ -694,6 +704,10 @@ mod tests {
         );
         check::<WaitingChanges>(NoArgs {}, json!({}));
         check::<RetrySetAside>(NoArgs {}, json!({}));
+        let path = "/media/u盘/社工-同步包.sgbundle".to_string();
+        check::<ExportBundle>(BundlePathArgs { path: path.clone() }, json!({ "path": path }));
+        check::<RelayBundle>(BundlePathArgs { path: path.clone() }, json!({ "path": path }));
+        check::<ImportBundle>(BundlePathArgs { path: path.clone() }, json!({ "path": path }));
         check::<Conflicts>(NoArgs {}, json!({}));
         let (record, device) = (Uuid::from_u128(11), Uuid::from_u128(12));
         let (lost, current) = (domain::hlc::Hlc::new(1_000, 0, device), domain::hlc::Hlc::new(2_000, 1, device));
@@ -957,6 +971,9 @@ mod tests {
             DiscardRejected::NAME,
             WaitingChanges::NAME,
             RetrySetAside::NAME,
+            ExportBundle::NAME,
+            RelayBundle::NAME,
+            ImportBundle::NAME,
             Conflicts::NAME,
             ResolveConflict::NAME,
             RecipientFile::NAME,

@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 mod board;
 pub use board::*;
+mod bundle;
+pub use bundle::*;
 mod case;
 pub use case::*;
 mod closure;
@@ -110,6 +112,25 @@ pub mod codes {
     pub const BAD_REPORT_PERIOD: &str = "bad_report_period";
     /// A report could not be rendered (no CJK font for the PDF, ...).
     pub const REPORT_NOT_RENDERED: &str = "report_not_rendered";
+    /// Sync by USB stick: the file is not a bundle (or is cut short); field `path`. The same
+    /// codes as the sync protocol's (`protocol::codes::BUNDLE_*`), checked by a test in `app`.
+    pub const BUNDLE_MALFORMED: &str = "bundle_malformed";
+    /// A bundle format this version does not read.
+    pub const BUNDLE_VERSION: &str = "bundle_version";
+    /// An outbox bundle where a return bundle was expected, or the reverse.
+    pub const BUNDLE_WRONG_KIND: &str = "bundle_wrong_kind";
+    /// The bundle was altered, or not made by the device or server it names: nothing was taken.
+    pub const BUNDLE_TAMPERED: &str = "bundle_tampered";
+    /// The bundle is another device's: nothing was taken.
+    pub const BUNDLE_OTHER_DEVICE: &str = "bundle_other_device";
+    /// The file is larger than any bundle.
+    pub const BUNDLE_TOO_LARGE: &str = "bundle_too_large";
+    /// This device has no bundle key yet: sign in online once.
+    pub const BUNDLE_KEY_MISSING: &str = "bundle_key_missing";
+    /// A return bundle imported already, or older than what this device holds: nothing was taken.
+    pub const BUNDLE_STALE: &str = "bundle_stale";
+    /// The bundle file could not be read or written (field `path`).
+    pub const BUNDLE_FILE: &str = "bundle_file";
 }
 
 /// The UI's language. Chinese by default.
@@ -170,6 +191,14 @@ pub struct CurrentUser {
 pub struct VillageOption {
     pub id: Uuid,
     pub name: String,
+    /// False when the village or its station was deactivated (`domain::places`): kept for the
+    /// names in files and histories, never offered in a picker.
+    #[serde(default = "village_option_active")]
+    pub active: bool,
+}
+
+fn village_option_active() -> bool {
+    true
 }
 
 /// A service point with its villages, for the village pickers.

@@ -318,6 +318,10 @@ entity_specs! {
         REFERRAL_OVERDUE_DAYS = "referral_overdue_days" => opt("转介逾期提醒天数", "referral overdue threshold (days)",
             FieldType::Integer { min: 1, max: 365 },
         ),
+        // False once an administrator deactivated the station (migration 0022): its history stays,
+        // new recipients, households and visits are refused (`places::check_places_active`); unset
+        // (a record made before the field): active.
+        ACTIVE = "active" => opt("启用", "active", FieldType::Bool),
     }
 
     SERVICE_POINT, service_point: ServicePoint in "service_points", append_only: false {
@@ -331,6 +335,8 @@ entity_specs! {
         STATION_ID = super::STATION_ID => station(),
         SERVICE_POINT_ID = "service_point_id" => f("所属社工点", "service point", FieldType::Ref(EntityKind::ServicePoint)),
         NAME = "name" => f("名称", "name", SHORT),
+        // As `station::ACTIVE`: false once deactivated (a village merged into another, say).
+        ACTIVE = "active" => opt("启用", "active", FieldType::Bool),
     }
 
     USER, user: User in "users", append_only: false {

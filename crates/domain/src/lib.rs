@@ -18,6 +18,7 @@ pub mod merge;
 pub mod money;
 pub mod org;
 pub mod pipeline;
+pub mod places;
 pub mod policy;
 pub mod recipient;
 pub mod referral;

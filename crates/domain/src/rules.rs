@@ -13,6 +13,7 @@ use crate::change::{Change, FieldWrite, Op};
 use crate::entity::{EntityKind, EntityState, FieldType};
 use crate::org::{RoleKind, User};
 use crate::pipeline::{self, CaseHoldings, PipelineError};
+use crate::places;
 use crate::policy::{self, Action, Actor, Denied, DenyReason, Target};
 use crate::recipient::Gender;
 use crate::referral::{self, ReferralError};
@@ -79,6 +80,10 @@ pub enum Rejection {
     HasOpenCases,
     #[error("an amendment corrects a record of the same {0:?}, not of another")]
     AmendsElsewhere(EntityKind),
+    /// A new recipient, household or visit (or a move) naming a station or village an
+    /// administrator deactivated (`places`).
+    #[error("the {} is deactivated: no new recipients, households or visits are placed in it", .kind.en().to_lowercase())]
+    PlaceDeactivated { kind: EntityKind, field: String },
 }
 
 impl Rejection {
@@ -101,6 +106,7 @@ impl Rejection {
             Rejection::NotANewCase => "not_a_new_case",
             Rejection::HasOpenCases => "has_open_cases",
             Rejection::AmendsElsewhere(_) => "amends_elsewhere",
+            Rejection::PlaceDeactivated { .. } => "place_deactivated",
         }
     }
 
@@ -128,6 +134,9 @@ impl Rejection {
             Rejection::NotANewCase => "新个案应从「识别对象」阶段开始".into(),
             Rejection::HasOpenCases => "该服务对象还有未结案的个案，不能转移".into(),
             Rejection::AmendsElsewhere(k) => format!("更正只能针对同一{}的记录", k.zh()),
+            Rejection::PlaceDeactivated { kind, .. } => {
+                format!("该{}已停用，不能再登记新的服务对象、家庭或走访", kind.zh())
+            }
         }
     }
 
@@ -137,7 +146,8 @@ impl Rejection {
             Rejection::Invalid(e) => Some(&e.field),
             Rejection::UnknownReference { field }
             | Rejection::OutsideReference { field }
-            | Rejection::NotSelf { field } => Some(field),
+            | Rejection::NotSelf { field }
+            | Rejection::PlaceDeactivated { field, .. } => Some(field),
             Rejection::AmendsElsewhere(_) => Some(field::AMENDS),
             Rejection::Referral(r) => Some(r.field()),
             _ => None,
@@ -304,6 +314,7 @@ pub fn check_change(
             return reject(denial(denied, case_worker_id, view)?);
         }
     }
+    places::check_places_active(&normalized, current.as_ref(), view)?;
 
     if kind == EntityKind::Referral {
         referral::check_referral_change(&mut normalized, current.as_ref(), &mut proposed, view)?;

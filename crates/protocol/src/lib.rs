@@ -11,6 +11,7 @@ use domain::rules::RejectionInfo;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod bundle;
 pub mod upgrade;
 
 /// Paths, relative to the server's base URL.
@@ -33,6 +34,30 @@ pub mod paths {
     pub const HANDED_OVER: &str = "/v1/handed-over";
     /// `POST`: a decision on one offered change, `/v1/handed-over/{change_id}` (the route's pattern).
     pub const HANDED_OVER_DECISION: &str = "/v1/handed-over/{change_id}";
+    /// `POST`: a station laptop relays a device's outbox bundle (sync by USB stick); answered
+    /// with the return bundle (see [`crate::bundle`]).
+    pub const BUNDLES: &str = "/v1/bundles";
+    /// `GET`: the API's OpenAPI description, generated from the server's code.
+    pub const OPENAPI: &str = "/v1/openapi.json";
+
+    /// Every path above, for the test that the server's OpenAPI description covers each route
+    /// (`tests/paths.rs` checks that this list names every constant of the module).
+    pub const ALL: &[&str] = &[
+        LOGIN,
+        REFRESH,
+        LOGOUT,
+        PUSH,
+        PULL,
+        CHECKSUM,
+        SNAPSHOT,
+        HEALTH,
+        HANDOVER,
+        NEW_DEVICE,
+        HANDED_OVER,
+        HANDED_OVER_DECISION,
+        BUNDLES,
+        OPENAPI,
+    ];
 
     /// The path of the decision on the handed-over change `change_id`.
     pub fn handed_over_decision(change_id: uuid::Uuid) -> String {
@@ -56,6 +81,7 @@ pub mod limits {
 
 /// Request types tolerate fields they do not know (a newer client of the same schema version
 /// may send more), and every field added to them is optional (an older client sends fewer).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginRequest {
     pub username: String,
@@ -74,6 +100,7 @@ pub struct LoginRequest {
     pub signing_key_proof: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub user_id: Uuid,
@@ -83,6 +110,7 @@ pub struct Session {
     pub refresh_token: String,
     pub refresh_expires_at: DateTime<Utc>,
     /// The signed-in user's own record, so a fresh device knows its role before its first pull.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub user: EntityState,
     pub server_time: DateTime<Utc>,
     /// The device's recovery secret (hex, 32 bytes), sent on sign-in only: the device keeps a
@@ -92,12 +120,14 @@ pub struct Session {
     pub device_secret: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
 /// `POST /v1/auth/logout`: the device's refresh token, which proves whose session ends.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogoutRequest {
     pub refresh_token: String,
@@ -105,6 +135,7 @@ pub struct LogoutRequest {
 
 /// `POST /v1/auth/handover`: a revoked device's last refresh token, exchanged for a session whose
 /// access token only pushes (see `docs/sync-protocol.md`, "Revoked devices").
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HandoverRequest {
@@ -114,16 +145,20 @@ pub struct HandoverRequest {
 /// `POST /v1/auth/new-device`, with the access token of the device it leaves: registers a new
 /// device for the same user and answers its [`Session`]. The old device's tokens stay valid
 /// (the other copy of the laptop still uses them).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewDeviceRequest {
     pub device_name: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub changes: Vec<Change>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushResponse {
     /// One result per change sent, in the order sent.
@@ -132,6 +167,7 @@ pub struct PushResponse {
     pub next_expected_seq: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushResult {
     pub device_seq: u64,
@@ -139,6 +175,7 @@ pub struct PushResult {
     pub outcome: PushOutcome,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[allow(
@@ -151,13 +188,16 @@ pub enum PushOutcome {
     Accepted {
         server_seq: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
         effective_hlc: Option<Hlc>,
     },
     /// Refused, and stored with its payload on the server. `current` is the entity as the server
     /// has it (absent if unknown there), so the device can undo what it applied locally.
     Rejected {
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         rejection: RejectionInfo,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
         current: Option<EntityState>,
     },
     /// Not processed: the server expects `expected` first. Resend from there.
@@ -171,6 +211,7 @@ pub enum PushOutcome {
 }
 
 /// `GET /v1/pull?after=N&limit=M`
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullQuery {
     pub after: u64,
@@ -178,12 +219,15 @@ pub struct PullQuery {
     pub limit: Option<u32>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullEntry {
     pub server_seq: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub item: Incoming,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
     pub entries: Vec<PullEntry>,
@@ -267,6 +311,7 @@ impl<'de> Deserialize<'de> for PullPage {
 }
 
 /// The checksum of what this user's devices should hold of one station.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StationChecksum {
     pub station_id: Uuid,
@@ -274,6 +319,7 @@ pub struct StationChecksum {
     pub checksum: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChecksumResponse {
     /// The server sequence number the checksums are taken at: compare only with a device whose
@@ -293,10 +339,12 @@ pub struct ChecksumResponse {
 
 /// `GET /v1/snapshot?station=S&after_kind=K&after_id=I&limit=M`: the current state of one
 /// station as this user may see it, by (kind, id), for a device repairing itself.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotQuery {
     pub station: Uuid,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>), param(value_type = Option<String>))]
     pub after_kind: Option<EntityKind>,
     #[serde(default)]
     pub after_id: Option<Uuid>,
@@ -304,15 +352,18 @@ pub struct SnapshotQuery {
     pub limit: Option<u32>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotResponse {
     /// The log position the first page was taken at; after the last page, pull from here.
     pub as_of: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub entities: Vec<EntityState>,
     pub has_more: bool,
 }
 
 /// Where a handed-over change stands: offered until someone it is offered to decides.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HandOverState {
@@ -323,6 +374,7 @@ pub enum HandOverState {
 
 /// A decision on a handed-over change: taken over (its content recorded again by the person
 /// deciding, as their own change) or dismissed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HandOverDecision {
@@ -342,8 +394,10 @@ impl HandOverDecision {
 /// A change the server refused only because its case had been reassigned to another worker
 /// while its author (a worker of the case's station) worked offline, kept with its payload and
 /// offered to the case's current worker and the station's deputy heads.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HandedOverItem {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     /// The refused change as the server checked it (in the current format).
     pub change: Change,
     pub station_id: Uuid,
@@ -361,6 +415,7 @@ pub struct HandedOverItem {
 }
 
 /// `GET /v1/handed-over`: the offered changes the caller may take over or dismiss, oldest first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HandedOverResponse {
     pub items: Vec<HandedOverItem>,
@@ -368,12 +423,14 @@ pub struct HandedOverResponse {
 
 /// `POST /v1/handed-over/{change_id}`: the caller's decision. Answered with the item as it
 /// stands: a decision is recorded once, and a later one gets the first one's answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandOverDecisionRequest {
     pub decision: HandOverDecision,
 }
 
 /// Every error response's body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{code}: {message_en}")]
 pub struct ApiError {
@@ -416,4 +473,20 @@ pub mod codes {
     /// The request body came in a `Content-Encoding` the server does not read (HTTP 415); the
     /// answer's `Accept-Encoding` lists those it does. Send it again as one of them, or plain.
     pub const UNSUPPORTED_ENCODING: &str = "unsupported_encoding";
+    /// Sync by USB stick ([`crate::bundle::BundleError`]): not a bundle file, or cut short.
+    pub const BUNDLE_MALFORMED: &str = "bundle_malformed";
+    /// A bundle format this version does not read.
+    pub const BUNDLE_VERSION: &str = "bundle_version";
+    /// An outbox bundle where a return bundle was expected, or the reverse.
+    pub const BUNDLE_WRONG_KIND: &str = "bundle_wrong_kind";
+    /// The bundle's seal does not hold: altered, or not made by the device or server it names.
+    pub const BUNDLE_TAMPERED: &str = "bundle_tampered";
+    /// The bundle is another device's.
+    pub const BUNDLE_OTHER_DEVICE: &str = "bundle_other_device";
+    /// Larger than any bundle.
+    pub const BUNDLE_TOO_LARGE: &str = "bundle_too_large";
+    /// The device has no recovery secret to seal or open bundles with: sign in online once.
+    pub const BUNDLE_KEY_MISSING: &str = "bundle_key_missing";
+    /// A return bundle imported already, or older than what the device holds.
+    pub const BUNDLE_STALE: &str = "bundle_stale";
 }

@@ -11,6 +11,7 @@
 mod access;
 mod bulk;
 mod dashboard;
+mod first_load;
 mod handover;
 mod key;
 mod library;

@@ -381,9 +381,11 @@ impl Store {
         let fail_after = self.fail_apply_after;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let device = DeviceState::load(&tx)?;
+        let deferred = crate::first_load::DeferredIndexes::defer_if_empty(&tx)?;
         let now = Utc::now();
         Ok(PullBatch {
             tx,
+            deferred,
             device,
             latest: rows::LatestVisits::default(),
             now,
@@ -559,6 +561,8 @@ pub struct PullBatch<'s> {
     entries: usize,
     cursor: Option<u64>,
     fail_after: Option<usize>,
+    /// A first pull's indexes, built at the commit (see [`crate::first_load`]).
+    deferred: crate::first_load::DeferredIndexes,
 }
 
 /// A pulled page made ready to write: each entry with, for a create, the row it inserts. Made
@@ -672,6 +676,10 @@ impl PullBatch<'_> {
                     report.applied += 1;
                 }
                 Incoming::Evict { entity, entity_id, reassigned_to } => {
+                    // An eviction searches by case and by recipient: with the indexes.
+                    if self.deferred.pending() {
+                        self.deferred.restore(tx)?;
+                    }
                     // A removed visit can move a latest visit back: what is noted goes in first.
                     latest.flush(tx)?;
                     if let (EntityKind::Case, Some(to)) = (entity, reassigned_to) {
@@ -694,6 +702,7 @@ impl PullBatch<'_> {
     /// Keeps every page applied, with the cursor after the last one, in one commit.
     pub fn commit(mut self) -> Result<(), StoreError> {
         self.latest.flush(&self.tx)?;
+        self.deferred.restore(&self.tx)?;
         if let Some(cursor) = self.cursor {
             set_cursor(&self.tx, cursor)?;
         }

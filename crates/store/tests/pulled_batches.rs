@@ -292,3 +292,59 @@ fn an_edit_writes_only_what_changed_and_keeps_the_search_columns_in_step() {
     };
     assert_eq!(columns(&other), columns(&w.store));
 }
+
+/// The store's indexes, by name with their SQL.
+fn indexes(store: &Store) -> Vec<(String, String)> {
+    let conn = store.connection();
+    let mut stmt = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+        .expect("query");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").collect::<Result<_, _>>().expect("read")
+}
+
+#[test]
+fn a_first_pull_builds_its_indexes_at_the_commit_and_a_crash_before_it_leaves_every_index_in_place() {
+    let mut w = World::new();
+    let changes = some_work(&mut w);
+    let mut fresh = Store::open_in_memory().expect("store");
+    let schema = indexes(&fresh);
+    assert!(schema.iter().any(|(name, _)| name == "visits_by_station_day"), "{schema:?}");
+
+    // The process dies in the middle of the first pull, after the indexes were dropped.
+    fresh.fail_apply_after(Some(changes.len() / 2));
+    let mut pull = fresh.begin_pull().expect("begin");
+    let crashed = pull.apply(&entries(&changes, 1), changes.len() as u64);
+    assert!(matches!(crashed, Err(store::StoreError::Injected)), "{crashed:?}");
+    drop(pull);
+    assert_eq!(indexes(&fresh), schema, "the drop was rolled back with the rest");
+
+    fresh.fail_apply_after(None);
+    let mut pull = fresh.begin_pull().expect("begin again");
+    pull.apply(&entries(&changes, 1), changes.len() as u64).expect("apply");
+    pull.commit().expect("commit");
+    assert_eq!(indexes(&fresh), schema, "every index is there again after the commit");
+    assert_eq!(everything(&fresh), everything(&w.store));
+    assert_eq!(latest_visits(&fresh), latest_visits_recomputed(&fresh));
+    // The indexes hold every row and nothing else (the integrity check counts each index's
+    // entries against its table).
+    let conn = fresh.connection();
+    let visits: i64 = conn.query_row("SELECT count(*) FROM visits", [], |r| r.get(0)).expect("count");
+    assert!(visits > 0);
+    assert_eq!(conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).expect("integrity"), "ok");
+}
+
+#[test]
+fn a_pull_into_a_store_that_holds_entities_keeps_its_indexes_throughout() {
+    let mut w = World::new();
+    let changes = some_work(&mut w);
+    let (head, rest) = changes.split_at(2);
+    let mut other = Store::open_in_memory().expect("store");
+    other.apply_pulled(&entries(head, 1), head.len() as u64).expect("an earlier pull");
+    let schema = indexes(&other);
+    let pull = other.begin_pull().expect("begin");
+    drop(pull);
+    let mut pull = other.begin_pull().expect("begin");
+    pull.apply(&entries(rest, head.len() as u64 + 1), changes.len() as u64).expect("apply");
+    drop(pull);
+    assert_eq!(indexes(&other), schema);
+}

@@ -12,9 +12,12 @@
 //! ratio is what compression leaves).
 //!
 //! Station: 2,000 recipients, 800 households, 20,000 visits, 400 cases with six stage records
-//! each (about 25,600 records). Last, a county supervisor (督导) of five such stations pulls them
-//! all on a fresh laptop, in a process of its own (this executable run again), for the time
-//! against the same rows bulk-inserted, the peak memory, and a pull cut half way and resumed.
+//! each, and 20 more cases waiting for the supervisor's decision (about 25,700 records). Last, a
+//! county supervisor (督导) of five such stations pulls on a fresh laptop, in a process of its own
+//! (this executable run again), what waits for them (supervisor-sized sync: the waiting cases
+//! with their records, people and visits, and the organisation), for the time against the same
+//! rows bulk-inserted, the time and bytes against the five stations pulled in full (each by its
+//! deputy head's fresh laptop, summed), the peak memory, and a pull cut half way and resumed.
 //!
 //! Every figure is one JSON line `{"bench","name","value","unit","baseline","ratio","target","met"}`
 //! besides the report in words.
@@ -297,8 +300,25 @@ fn fill_station(server: &Server, number: usize) -> (Uuid, usize) {
     }
     flush(&mut batch);
     records += scaled(400) * 7;
+    // A twentieth as many again wait for the supervisor's decision (closure requested), each of
+    // a person without another case: what a supervisor's laptop holds of the station.
+    let opened = today - chrono::Duration::days(60);
+    for k in 0..scaled(WAITING_CASES) {
+        let (recipient, _) = recipients[(scaled(400) + k) % recipients.len()];
+        let worker = workers[k % 3];
+        let (_, writes) = test_support::writes::case_to_closure_request(station, recipient, worker, opened);
+        batch.extend(writes.into_iter().map(|w| (worker, w)));
+        if batch.len() >= 490 {
+            flush(&mut batch);
+        }
+    }
+    flush(&mut batch);
+    records += scaled(WAITING_CASES) * 7;
     (station, records)
 }
+
+/// Cases per station whose closure is requested (at scale 1), beside the 400 open ones.
+const WAITING_CASES: usize = 20;
 
 /// Bytes of bodies as they crossed the socket: requests as they arrived (compressed when they
 /// were) and answers as they left (compressed when the client accepted it).
@@ -776,11 +796,29 @@ fn supervisor_first_pull() {
         county.records,
         build.elapsed()
     );
-    let full = run_child(&county.url, "full");
-    let cut = run_child(&county.url, "cut");
     let get = |v: &Value, key: &str| v[key].as_f64().unwrap_or(f64::NAN);
+    // The full pull of the same stations, for comparison: each station's whole data on a fresh
+    // laptop of its deputy head (what a supervisor pulled before supervisor-sized sync), summed.
+    let mut full_station = json!({"pulled": 0.0, "pull_ms": 0.0, "json_bytes": 0.0, "wire_bytes": 0.0});
+    for n in 0..SUPERVISED_STATIONS {
+        let before = county.wire.total();
+        let run = run_child(&county.url, "full", &username("d1", n));
+        let wire = (county.wire.total() - before) as f64;
+        for (key, value) in [
+            ("pulled", get(&run, "pulled")),
+            ("pull_ms", get(&run, "pull_ms")),
+            ("json_bytes", get(&run, "json_bytes")),
+            ("wire_bytes", wire),
+        ] {
+            full_station[key] = json!(get(&full_station, key) + value);
+        }
+    }
+    let before = county.wire.total();
+    let full = run_child(&county.url, "full", "s1");
+    let wire = (county.wire.total() - before) as f64;
+    let cut = run_child(&county.url, "cut", "s1");
     println!(
-        "  first pull: {} entries in {:.0} ms (baseline {:.0} ms, {:.2}x), peak memory {:.0} MB",
+        "  the supervisor's first pull: {} entries in {:.0} ms (baseline {:.0} ms, {:.2}x), peak memory {:.0} MB",
         get(&full, "pulled"),
         get(&full, "pull_ms"),
         get(&full, "baseline_ms"),
@@ -788,14 +826,58 @@ fn supervisor_first_pull() {
         get(&full, "peak_rss_mb")
     );
     println!(
-        "  cut at {:.0} % of the log: {} entries kept; the next round pulled {} more in {:.0} ms and verified: {}",
+        "  against the five stations in full: {} entries in {:.0} ms; {:.0} bytes of JSON against {:.0}, {wire:.0} on the wire against {:.0}",
+        get(&full_station, "pulled"),
+        get(&full_station, "pull_ms"),
+        get(&full, "json_bytes"),
+        get(&full_station, "json_bytes"),
+        get(&full_station, "wire_bytes"),
+    );
+    println!(
+        "  cut at {:.0} % of the log (cut: {}): {} entries kept; the next round pulled {} more in {:.0} ms and verified: {}",
         100.0 * get(&cut, "cut_at") / get(&cut, "head"),
+        cut["was_cut"],
         get(&cut, "kept"),
         get(&cut, "resumed_pulled"),
         get(&cut, "resume_ms"),
         cut["verified"]
     );
     figure(BENCH, "supervisor_first_pull_ms", get(&full, "pull_ms"), "ms", Some(get(&full, "baseline_ms")), None);
+    // Supervisor-sized sync: the supervisor's first pull against the five stations' in full.
+    let full_ms = get(&full_station, "pull_ms");
+    let (full_json, full_wire) = (get(&full_station, "json_bytes"), get(&full_station, "wire_bytes"));
+    figure(
+        BENCH,
+        "supervisor_first_pull_vs_full_ms",
+        get(&full, "pull_ms"),
+        "ms",
+        Some(full_ms),
+        Some(TARGET_SUPERVISOR_SHARE_MS * full_ms),
+    );
+    figure(
+        BENCH,
+        "supervisor_first_pull_vs_full_bytes_json",
+        get(&full, "json_bytes"),
+        "bytes",
+        Some(full_json),
+        Some(TARGET_SUPERVISOR_SHARE_BYTES * full_json),
+    );
+    figure(
+        BENCH,
+        "supervisor_first_pull_vs_full_bytes_wire",
+        wire,
+        "bytes",
+        Some(full_wire),
+        Some(TARGET_SUPERVISOR_SHARE_BYTES * full_wire),
+    );
+    figure(
+        BENCH,
+        "supervisor_first_pull_vs_full_entries",
+        get(&full, "pulled"),
+        "entries",
+        Some(get(&full_station, "pulled")),
+        None,
+    );
     figure(BENCH, "supervisor_first_pull_peak_rss_mb", get(&full, "peak_rss_mb"), "MB", None, None);
     // The two rounds together pull what one uncut pull does, and nothing twice: what the first
     // committed before the link dropped is not asked for again.
@@ -805,16 +887,21 @@ fn supervisor_first_pull() {
     figure(BENCH, "supervisor_pull_resume_ms", get(&cut, "resume_ms"), "ms", None, None);
 }
 
+/// A supervisor's first pull, at most this share of the bytes of the full pull of their stations.
+const TARGET_SUPERVISOR_SHARE_BYTES: f64 = 0.10;
+/// ... and of its time (a round's fixed costs weigh more in a small pull).
+const TARGET_SUPERVISOR_SHARE_MS: f64 = 0.25;
+
 /// The environment variable a child run of this benchmark reads: `<url> <mode>`.
 const CHILD_ENV: &str = "SHEGONG_SYNC_BENCH_CHILD";
 
-/// Runs this benchmark's executable again as a fresh laptop signing in as `s1` and pulling
+/// Runs this benchmark's executable again as a fresh laptop signing in as `username` and pulling
 /// (`mode` "full", or "cut": cut at half way, then resumed), and reads the JSON line it prints.
-fn run_child(url: &str, mode: &str) -> Value {
+fn run_child(url: &str, mode: &str, username: &str) -> Value {
     let exe = std::env::current_exe().expect("this executable");
     let output = std::process::Command::new(exe)
         .args(std::env::args().skip(1))
-        .env(CHILD_ENV, format!("{url} {mode}"))
+        .env(CHILD_ENV, format!("{url} {mode} {username}"))
         .output()
         .expect("child run");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -890,21 +977,32 @@ impl sync_client::Transport for CutAt {
 
 /// The child run (see [`run_child`]): prints `child: {json}`.
 fn child(spec: &str) {
-    let (url, mode) = spec.split_once(' ').expect("<url> <mode>");
+    let mut words = spec.split(' ');
+    let (Some(url), Some(mode), Some(username)) = (words.next(), words.next(), words.next()) else {
+        panic!("<url> <mode> <username>: {spec}")
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = Store::open_with_key(&dir.path().join("device.db"), &DbKey([9; 32])).expect("store");
-    let session = signed_in(url, "s1", &store);
+    let session = signed_in(url, username, &store);
     let result = if mode == "cut" {
-        // The log's head, from a first page of one entry.
+        // Half way through this user's own entries (a supervisor's are a few scattered along the
+        // log), read page by page.
         let mut probe = HttpTransport::new(url, session.clone()).expect("transport");
-        let head = sync_client::Transport::pull(&mut probe, protocol::PullQuery { after: 0, limit: Some(1) })
-            .expect("head")
-            .head;
-        let cut_after = head / 2;
+        let (mut seqs, mut after) = (Vec::new(), 0);
+        let head = loop {
+            let page =
+                sync_client::Transport::pull(&mut probe, protocol::PullQuery { after, limit: None }).expect("a page");
+            seqs.extend(page.entries.iter().map(|e| e.server_seq));
+            after = page.next_cursor;
+            if !page.has_more {
+                break page.head;
+            }
+        };
+        let cut_after = seqs.get(seqs.len() / 2).copied().unwrap_or(head / 2);
         let mut engine =
             Engine::new(CutAt { inner: HttpTransport::new(url, session.clone()).expect("transport"), cut_after });
-        let first = engine.sync_once(&mut store, |_| {});
-        assert!(first.is_err(), "the first round was cut");
+        // A stream that fits in the round's first page is not cut.
+        let was_cut = engine.sync_once(&mut store, |_| {}).is_err();
         let kept_cursor = store.pull_cursor().expect("cursor");
         let kept = engine.last_report().pulled;
         let mut engine = Engine::new(HttpTransport::new(url, session).expect("transport"));
@@ -919,12 +1017,15 @@ fn child(spec: &str) {
             "resumed_pulled": report.pulled,
             "resume_ms": resume_ms,
             "verified": report.verified,
+            "was_cut": was_cut,
         })
     } else {
         let mut engine = Engine::new(HttpTransport::new(url, session).expect("transport"));
         let start = Instant::now();
         let report = engine.sync_once(&mut store, |_| {}).expect("first pull");
         let pull_ms = millis(start.elapsed());
+        let transport = engine.transport();
+        let json_bytes = transport.json_bytes_sent() + transport.bytes_received();
         let peak = peak_rss_mb();
         let mut held = Vec::new();
         for kind in <EntityKind as domain::Labelled>::ALL.iter().copied() {
@@ -935,6 +1036,7 @@ fn child(spec: &str) {
         json!({
             "pulled": report.pulled,
             "pull_ms": pull_ms,
+            "json_bytes": json_bytes,
             "baseline_ms": baseline_ms,
             "peak_rss_mb": peak,
             "verified": report.verified,

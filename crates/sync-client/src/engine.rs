@@ -134,7 +134,7 @@ fn set_aside_reason(e: &TransportError) -> SetAsideReason {
 
 /// The oldest changes that fit in one push body: at least one (a change too large alone is the
 /// server's to refuse, and is then set aside).
-fn fit_bytes(mut changes: Vec<Change>) -> Vec<Change> {
+pub(crate) fn fit_bytes(mut changes: Vec<Change>) -> Vec<Change> {
     let mut total = 16;
     let mut keep = 0;
     for change in &changes {

@@ -346,6 +346,22 @@ impl HttpTransport {
     }
 }
 
+impl HttpTransport {
+    /// On a station laptop: relays another device's outbox bundle (sync by USB stick) as it is,
+    /// and answers the return bundle's bytes with what the server said of it. The laptop reads
+    /// neither bundle; the server takes the push as the device's own.
+    pub fn relay_bundle(
+        &mut self,
+        bundle: &[u8],
+    ) -> Result<(Vec<u8>, protocol::bundle::BundleRelayResponse), SyncError> {
+        let body = json_body(&protocol::bundle::BundleRelayRequest { bundle: protocol::bundle::to_base64(bundle) })?;
+        let answer: protocol::bundle::BundleRelayResponse =
+            self.call(Some(body), |c, base| c.post(url(base, paths::BUNDLES)))?;
+        let bytes = protocol::bundle::from_base64(&answer.bundle)?;
+        Ok((bytes, answer))
+    }
+}
+
 /// A pulled page read leniently: one unreadable entry is left out (and logged), not the whole
 /// page.
 fn lenient(page: protocol::PullPage) -> PullResponse {

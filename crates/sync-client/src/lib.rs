@@ -8,6 +8,7 @@
 //! their cursor (several pages to one when a pull is long).
 
 mod backoff;
+mod bundle;
 mod engine;
 mod handover;
 mod http;
@@ -16,6 +17,7 @@ mod server_url;
 mod transport;
 
 pub use backoff::Backoff;
+pub use bundle::{ExportedBundle, ImportedBundle, export_outbox, import_return};
 pub use engine::{Engine, PULL_BATCH_ENTRIES, PullProgress, SyncReport};
 pub use http::{HttpTransport, SIGN_IN_CONNECT_TIMEOUT, SessionSaver, login, login_promptly, logout, warm_up};
 pub use pages::PageFetcher;
@@ -42,6 +44,9 @@ pub enum SyncError {
     SequenceGap { expected: u64 },
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// A bundle of sync by USB stick was not written or not taken (see [`export_outbox`]).
+    #[error(transparent)]
+    Bundle(#[from] protocol::bundle::BundleError),
 }
 
 impl SyncError {
@@ -55,6 +60,7 @@ impl SyncError {
             SyncError::Server(_) => "server_error",
             SyncError::SequenceGap { .. } => "sequence_gap",
             SyncError::Store(_) => "store_error",
+            SyncError::Bundle(e) => e.code(),
         }
     }
 
@@ -67,6 +73,7 @@ impl SyncError {
             SyncError::Server(e) => e.message_zh.clone(),
             SyncError::SequenceGap { expected } => format!("服务器缺少本机第{expected}条修改，请联系管理员"),
             SyncError::Store(_) => "本机数据库出错".into(),
+            SyncError::Bundle(e) => e.message_zh(),
         }
     }
 

@@ -3,8 +3,6 @@
 //! data and no longer opens offline; a revoked device hands over its unsent work, then wipes
 //! itself.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 use domain::change::Write;
 use domain::entity::EntityKind;
@@ -14,7 +12,7 @@ use domain::{Id, field};
 use protocol::{LoginRequest, codes};
 use store::Store;
 use sync_client::{Engine, HttpTransport, SyncError};
-use sync_server::{SYSTEM_USER_ID, Server, SqliteStorage};
+use sync_server::{SYSTEM_USER_ID, Server};
 use test_support::TestClock;
 use test_support::world::{PASSWORD, World};
 use test_support::writes::recipient;
@@ -35,7 +33,7 @@ struct Loopback {
 
 impl Loopback {
     fn start() -> Loopback {
-        let storage = Arc::new(SqliteStorage::open_in_memory().expect("in-memory database"));
+        let storage = test_support::backend::open_test_storage();
         let world = World::with_storage_and_clock(storage, TestClock::system());
         let admin = world.server.admin();
         let (recipient_s, write) = recipient(world.station_s, world.village_s, "张三", 1);

@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use common::*;
-use sync_server::{Server, ServerSettings, SqliteStorage};
+use sync_server::{Server, ServerSettings};
 use test_support::TestClock;
 use test_support::world::World;
 
@@ -40,8 +40,8 @@ fn within(limit: Duration, test: impl FnOnce() + Send + 'static) {
 /// The test world's station S on a real server over loopback, its router wrapped by `wrap`.
 fn station(wrap: impl FnOnce(axum::Router) -> axum::Router) -> Station {
     let dir = tempfile::tempdir().expect("dir");
-    let storage = SqliteStorage::open(&dir.path().join("server.db")).expect("server storage");
-    let server = Server::new(Arc::new(storage), ServerSettings::default(), sync_server::system_clock());
+    let storage = test_support::backend::TestDatabase::new(&dir.path().join("server")).open();
+    let server = Server::new(storage, ServerSettings::default(), sync_server::system_clock());
     let running = Loopback::serve_wrapped(server, 2, wrap);
     let world = World::with_storage_and_clock(running.server.storage().clone(), TestClock::system());
     Station { dir, running, station: world.station_s, village: world.village_s }

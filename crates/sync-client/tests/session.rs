@@ -2,13 +2,12 @@
 //! before they are used, a refresh whose reply was lost costs nothing, and plain HTTP to another
 //! computer is refused before anything is sent.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use protocol::{LoginRequest, PullQuery, RefreshRequest, Session};
 use store::{DbKey, Store};
 use sync_client::{HttpTransport, SyncError, Transport, TransportError};
-use sync_server::{Server, SqliteStorage};
+use sync_server::Server;
 use test_support::TestClock;
 use test_support::world::{PASSWORD, World};
 
@@ -22,7 +21,7 @@ struct Loopback {
 
 impl Loopback {
     fn start() -> Loopback {
-        let storage = Arc::new(SqliteStorage::open_in_memory().expect("in-memory database"));
+        let storage = test_support::backend::open_test_storage();
         let world = World::with_storage_and_clock(storage, TestClock::system());
         let served = test_support::loopback::Loopback::serve(world.server.clone(), 1);
         Loopback { url: served.url.clone(), server: world.server, clock: world.clock, _served: served }

@@ -52,6 +52,26 @@ pub fn figure(bench: &str, name: &str, value: f64, unit: &str, baseline: Option<
     println!("{}", figure_line(bench, name, value, unit, baseline, target));
 }
 
+/// [`figure_line`] for a figure where more is better (a rate): met when `value` is at least
+/// `target`.
+pub fn figure_line_at_least(
+    bench: &str,
+    name: &str,
+    value: f64,
+    unit: &str,
+    baseline: Option<f64>,
+    target: Option<f64>,
+) -> serde_json::Value {
+    let mut line = figure_line(bench, name, value, unit, baseline, target);
+    line["met"] = json!(target.map(|t| value >= t));
+    line
+}
+
+/// Prints one figure where more is better as one line on stdout.
+pub fn figure_at_least(bench: &str, name: &str, value: f64, unit: &str, baseline: Option<f64>, target: Option<f64>) {
+    println!("{}", figure_line_at_least(bench, name, value, unit, baseline, target));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +83,14 @@ mod tests {
         let missed = figure_line("b", "n", 300.5, "ms", None, Some(300.0));
         assert_eq!((missed["ratio"].is_null(), missed["met"].as_bool()), (true, Some(false)));
         assert!(figure_line("b", "n", 1.0, "ms", Some(0.0), None)["met"].is_null());
+    }
+
+    #[test]
+    fn a_rate_is_met_at_or_over_its_target() {
+        let line = figure_line_at_least("b", "n", 1200.0, "round trips/s", Some(3000.0), Some(1000.0));
+        assert_eq!((line["ratio"].as_f64(), line["met"].as_bool()), (Some(0.4), Some(true)));
+        assert_eq!(figure_line_at_least("b", "n", 999.0, "/s", None, Some(1000.0))["met"].as_bool(), Some(false));
+        assert!(figure_line_at_least("b", "n", 1.0, "/s", None, None)["met"].is_null());
     }
 
     #[test]

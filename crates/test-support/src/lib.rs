@@ -3,11 +3,13 @@
 //! ([`id_number`]), a clock tests move ([`clock`]), the writes that make recipients, visits and
 //! cases and walk a case to its closure ([`writes`]), and, with the `server` feature, a
 //! two-station world on an in-process sync server ([`world`]) served on a loopback port
-//! ([`loopback`]).
+//! ([`loopback`]), on the storage the run chose, SQLite or PostgreSQL ([`backend`]).
 //!
 //! A dev-dependency only. It depends on `domain` (and on `sync-server` with `server`), never on
 //! the app, Tauri or the end-to-end harness (`shegong-tests`).
 
+#[cfg(feature = "server")]
+pub mod backend;
 pub mod bench;
 pub mod clock;
 pub mod county;

@@ -9,7 +9,7 @@ use domain::Id;
 use domain::entity::{EntityKind, EntityState};
 use domain::org::{Post, RoleKind};
 use sync_server::storage::Storage;
-use sync_server::{NewUser, Server, ServerSettings, SqliteStorage};
+use sync_server::{NewUser, Server, ServerSettings};
 
 use crate::clock::TestClock;
 
@@ -46,9 +46,10 @@ pub struct World {
 }
 
 impl World {
-    /// The world in memory, on a clock fixed at [`TestClock::new`]'s instant.
+    /// The world on a fresh database of the run's backend (SQLite in memory, or a PostgreSQL
+    /// schema: [`crate::backend`]), on a clock fixed at [`TestClock::new`]'s instant.
     pub fn new() -> Self {
-        Self::with_storage(Arc::new(SqliteStorage::open_in_memory().expect("in-memory database")))
+        Self::with_storage(crate::backend::open_test_storage())
     }
 
     pub fn with_storage(storage: Arc<dyn Storage>) -> Self {

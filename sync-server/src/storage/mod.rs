@@ -29,7 +29,13 @@
 //!   [`ReadTx::handed_over_offered`] lists one station's offered records oldest first (by refusal
 //!   time, then change id). The backend decides nothing about who may see or decide them: the
 //!   server does, with `domain::policy::authorize`.
+//! - **A supervisor's scope is read by flags the server sets** (migration 0008): an entity's
+//!   `EntityRecord::supervised`, kept on its station rows too, is what `entities_of_station`
+//!   returns for `Reach::Supervision`; an audience row's `Supervision` decides who pulls it
+//!   (`Also`: everyone in the station's scope and its supervisors; `Only`: its supervisors
+//!   alone, never the other reaches of the station).
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::collections::BTreeMap;
@@ -44,6 +50,7 @@ use domain::rules::RejectionInfo;
 use protocol::{HandOverState, PullEntry, PushOutcome};
 use serde::{Deserialize, Serialize};
 
+pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 
 /// A failure of the storage underneath; never a verdict on a request.
@@ -67,6 +74,11 @@ pub enum StorageError {
 pub struct EntityRecord {
     pub state: EntityState,
     pub case_worker_id: Option<Id>,
+    /// Whether the supervisors of its stations hold it (`scope::supervised`): organisation and
+    /// workforce records, the library, and a case waiting for their decision with what its
+    /// review reads. Kept with the entity (server migration 0008) so a snapshot or checksum of
+    /// a supervisor's scope reads only these rows.
+    pub supervised: bool,
 }
 
 /// A user's sign-in secret.
@@ -178,6 +190,39 @@ pub struct Audience {
     pub target_user_id: Option<Id>,
     /// An organisation entity (station, point, village, user): what administrators pull.
     pub organisation: bool,
+    /// Whether the station's supervisors pull it (server migration 0008).
+    pub supervision: Supervision,
+}
+
+/// Whether an entry of a station reaches its supervisors' devices, beside everyone else's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Supervision {
+    /// Not theirs (the station's roster, cases not waiting for them).
+    #[default]
+    No,
+    /// Theirs and everyone else's in the station's scope: an entry about an entity the
+    /// supervisors hold (`EntityRecord::supervised`).
+    Also,
+    /// Only theirs: the snapshot or eviction of an entity that enters or leaves the supervisors'
+    /// scope while its stations stay (a case's closure requested, decided); the station's other
+    /// devices hold it either way.
+    Only,
+}
+
+impl Supervision {
+    /// As stored: 0, 1, 2.
+    pub fn code(self) -> i64 {
+        match self {
+            Supervision::No => 0,
+            Supervision::Also => 1,
+            Supervision::Only => 2,
+        }
+    }
+
+    /// `Also` for an entity the supervisors hold, else `No`.
+    pub fn of(supervised: bool) -> Self {
+        if supervised { Supervision::Also } else { Supervision::No }
+    }
 }
 
 /// What part of the log and the state a user's devices hold.
@@ -186,6 +231,9 @@ pub enum Reach {
     /// Untargeted entries of these stations; with `own_cases_of`, case-area entries only of
     /// cases assigned to that worker.
     Stations { stations: Vec<Id>, own_cases_of: Option<Id> },
+    /// A supervisor's: of these stations, only what their supervisors hold (entries with
+    /// `Supervision::Also` or `Only`; entities `supervised`).
+    Supervision { stations: Vec<Id> },
     /// Untargeted organisation entries, all stations.
     Organisation,
     /// Nothing but entries targeted at the user.

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_answers_by_change.sql"),
     include_str!("migrations/0006_handed_over.sql"),
     include_str!("migrations/0007_admin_audit.sql"),
+    include_str!("migrations/0008_supervision.sql"),
 ];
 
 /// How long a writer waits for another process (the admin command) to finish writing.
@@ -348,17 +349,18 @@ impl Q<'_> {
     fn entity(&self, kind: EntityKind, id: Id) -> Result<Option<EntityRecord>, StorageError> {
         let row = self
             .0
-            .prepare_cached("SELECT state, case_worker_id FROM entities WHERE kind_ord = ?1 AND id = ?2")
+            .prepare_cached("SELECT state, case_worker_id, supervised FROM entities WHERE kind_ord = ?1 AND id = ?2")
             .map_err(backend)?
             .query_row(params![kind_ord(kind), id.to_string()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, bool>(2)?))
             })
             .optional()
             .map_err(backend)?;
-        let Some((state, worker)) = row else { return Ok(None) };
+        let Some((state, worker, supervised)) = row else { return Ok(None) };
         Ok(Some(EntityRecord {
             state: from_json("entity state", &state)?,
             case_worker_id: worker.as_deref().map(parse_id).transpose()?,
+            supervised,
         }))
     }
 
@@ -398,6 +400,8 @@ impl Q<'_> {
                 "AND (e.area <> 2 OR e.case_worker_id = ?5)"
             }
             Reach::Stations { own_cases_of: None, .. } => "",
+            Reach::Supervision { stations } if !stations.contains(&station_id) => return Ok(Vec::new()),
+            Reach::Supervision { .. } => "AND s.supervised = 1",
             Reach::Organisation => "AND e.area = 0",
         };
         let sql = format!(
@@ -681,7 +685,19 @@ impl Q<'_> {
                 };
                 for station in stations {
                     values.push(SqlValue::Text(station.to_string()));
-                    branches.push(format!("a.station_id = ?{} AND a.target_user_id IS NULL{own}", values.len()));
+                    branches.push(format!(
+                        "a.station_id = ?{} AND a.target_user_id IS NULL AND a.supervision < 2{own}",
+                        values.len()
+                    ));
+                }
+            }
+            Reach::Supervision { stations } => {
+                for station in stations {
+                    values.push(SqlValue::Text(station.to_string()));
+                    branches.push(format!(
+                        "a.station_id = ?{} AND a.target_user_id IS NULL AND a.supervision >= 1",
+                        values.len()
+                    ));
                 }
             }
         }
@@ -901,8 +917,8 @@ impl WriteTx for SqliteWrite<'_> {
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO entities \
-                 (kind_ord, id, kind, area, state, case_id, recipient_id, case_worker_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 (kind_ord, id, kind, area, state, case_id, recipient_id, case_worker_id, supervised) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(backend)?
             .execute(params![
@@ -914,6 +930,7 @@ impl WriteTx for SqliteWrite<'_> {
                 opt_id(case_id),
                 opt_id(state.get_id(field::RECIPIENT_ID)),
                 opt_id(record.case_worker_id),
+                record.supervised,
             ])
             .map_err(backend)?;
         self.conn
@@ -923,10 +940,12 @@ impl WriteTx for SqliteWrite<'_> {
             .map_err(backend)?;
         let mut insert = self
             .conn
-            .prepare_cached("INSERT INTO entity_stations (station_id, kind_ord, id) VALUES (?1, ?2, ?3)")
+            .prepare_cached(
+                "INSERT INTO entity_stations (station_id, kind_ord, id, supervised) VALUES (?1, ?2, ?3, ?4)",
+            )
             .map_err(backend)?;
         for station in state.station_ids() {
-            insert.execute(params![station.to_string(), ord, id]).map_err(backend)?;
+            insert.execute(params![station.to_string(), ord, id, record.supervised]).map_err(backend)?;
         }
         Ok(())
     }
@@ -980,8 +999,8 @@ impl WriteTx for SqliteWrite<'_> {
         let mut insert = self
             .conn
             .prepare_cached(
-                "INSERT INTO log_audience (seq, station_id, case_worker_id, target_user_id, organisation) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO log_audience (seq, station_id, case_worker_id, target_user_id, organisation, supervision) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(backend)?;
         for a in audience {
@@ -991,7 +1010,8 @@ impl WriteTx for SqliteWrite<'_> {
                     opt_id(a.station_id),
                     opt_id(a.case_worker_id),
                     opt_id(a.target_user_id),
-                    a.organisation
+                    a.organisation,
+                    a.supervision.code()
                 ])
                 .map_err(backend)?;
         }

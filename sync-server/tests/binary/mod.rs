@@ -8,13 +8,14 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_shegong-sync");
 
-/// The binary with `args` on the data directory `data_dir`: warnings only in its log, no
-/// configuration file, nothing on standard input.
+/// The binary with `args` on the data directory `data_dir` and the run's backend (its database
+/// there, or PostgreSQL's schema of that directory: `test_support::backend::TestDatabase`):
+/// warnings only in its log, no configuration file, nothing on standard input.
 pub fn command(data_dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(args)
-        .env("SHEGONG_SYNC__DATA_DIR", data_dir)
+        .envs(test_support::backend::TestDatabase::new(data_dir).server_env())
         .env("SHEGONG_SYNC__LOG", "warn")
         .env_remove("SHEGONG_SYNC_CONFIG")
         .stdin(Stdio::null());

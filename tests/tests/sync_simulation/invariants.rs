@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use domain::Labelled;
 use domain::case::Stage;
 use domain::change::Incoming;
-use domain::entity::{EntityKind, EntityState};
+use domain::entity::{Area, EntityKind, EntityState};
 use domain::hlc::Hlc;
 use domain::merge::{ConflictBook, merge};
 use domain::org::Role;
@@ -289,11 +289,12 @@ fn reach_of_user(server: &Server, user_id: Uuid) -> Result<Reach, Failure> {
             Reach::Stations { stations: vec![station_id], own_cases_of: Some(user_id) }
         }
         Some(Role::DeputyHead { station_id }) => Reach::Stations { stations: vec![station_id], own_cases_of: None },
+        // A supervisor holds what waits for their decision, not the stations' rosters.
         Some(Role::Supervisor { station_ids }) => {
             let mut stations = station_ids;
             stations.sort();
             stations.dedup();
-            Reach::Stations { stations, own_cases_of: None }
+            Reach::Supervision { stations }
         }
         Some(Role::Admin) => Reach::Organisation,
         None => Reach::Nothing,
@@ -325,11 +326,14 @@ fn devices_hold_what_the_server_says(world: &World) -> Outcome {
     for d in &world.devices {
         let reach = reach_of_user(&world.server, d.t.user_id)?;
         let stations = match &reach {
-            Reach::Stations { stations, .. } => stations.clone(),
+            Reach::Stations { stations, .. } | Reach::Supervision { stations } => stations.clone(),
             _ => Vec::new(),
         };
         for station in &stations {
             let server_side = server_entities(&world.server, *station, &reach)?;
+            if matches!(reach, Reach::Supervision { .. }) {
+                supervisors_hold_what_waits_for_them(world, *station, &server_side)?;
+            }
             let local = local_entities(&d.store, Some(*station))?;
             let missing: Vec<_> = server_side.keys().filter(|k| !local.contains_key(*k)).collect();
             let extra: Vec<_> = local.keys().filter(|k| !server_side.contains_key(*k)).collect();
@@ -382,6 +386,42 @@ fn devices_hold_what_the_server_says(world: &World) -> Outcome {
             }
         }
     }
+    Ok(())
+}
+
+/// The supervisors' scope of a station, derived here from the station's whole state: the
+/// organisation, the workforce's records and the library; the cases whose closure is requested
+/// with their stage records, their recipients and those recipients' visits.
+fn supervisors_hold_what_waits_for_them(world: &World, station: Uuid, scope: &Entities) -> Outcome {
+    let everything = Reach::Stations { stations: vec![station], own_cases_of: None };
+    let all = server_entities(&world.server, station, &everything)?;
+    let waiting: BTreeSet<Uuid> = all
+        .values()
+        .filter(|s| s.kind == EntityKind::Case && s.get_str("closure_status") == Some("Requested"))
+        .map(|s| s.id)
+        .collect();
+    let people: BTreeSet<Uuid> =
+        all.values().filter(|s| waiting.contains(&s.id)).filter_map(|s| s.get_id("recipient_id")).collect();
+    let expected: BTreeSet<(EntityKind, Uuid)> = all
+        .values()
+        .filter(|s| match s.kind.area() {
+            Area::Organisation | Area::Workforce => true,
+            _ if s.kind == EntityKind::Resource => true,
+            _ if s.kind == EntityKind::Case => waiting.contains(&s.id),
+            Area::Case => s.get_id("case_id").is_some_and(|c| waiting.contains(&c)),
+            _ if s.kind == EntityKind::Recipient => people.contains(&s.id),
+            _ if s.kind == EntityKind::Visit => s.get_id("recipient_id").is_some_and(|p| people.contains(&p)),
+            Area::Roster => false,
+        })
+        .map(|s| (s.kind, s.id))
+        .collect();
+    let held: BTreeSet<(EntityKind, Uuid)> = scope.keys().copied().collect();
+    check!(
+        held == expected,
+        "scope: the supervisors' scope of a station is not what waits for them: server-only {:?}, expected-only {:?}",
+        held.difference(&expected).collect::<Vec<_>>(),
+        expected.difference(&held).collect::<Vec<_>>()
+    );
     Ok(())
 }
 

@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use store::{DbKey, Store, StoreError};
 use sync_client::{Engine, SyncError, SyncReport};
 use sync_server::{NewUser, SYSTEM_USER_ID, Server, ServerSettings, SqliteStorage};
+use test_support::backend::TestDatabase;
 use uuid::Uuid;
 
 use crate::model::{Fate, Model};
@@ -107,8 +108,8 @@ fn tokens(session: &protocol::Session) -> Tokens {
 fn build_template() -> Template {
     let dir = scratch();
     let clock = Arc::new(AtomicI64::new(START));
-    let storage = SqliteStorage::open(&dir.path().join("server.db")).expect("server storage");
-    let server = Server::new(Arc::new(storage), template_settings(), fixed_clock(clock));
+    let storage = server_database(dir.path()).open();
+    let server = Server::new(storage, template_settings(), fixed_clock(clock));
     let admin = server.admin();
     let a = admin.create_station("城关镇社工站", "示范县").expect("station");
     let b = admin.create_station("河口镇社工站", "示范县").expect("station");
@@ -215,6 +216,13 @@ fn build_template() -> Template {
     Template { dir, stations: [a, b], villages, points, devices }
 }
 
+/// The server's database of a world (or of the template) in `dir`, on the run's backend: the
+/// SQLite file `dir/server/shegong-sync.db`, or a PostgreSQL schema of its own
+/// (`SHEGONG_TEST_BACKEND=postgres`). Copied per world and for a backup by `TestDatabase::copy_to`.
+fn server_database(dir: &Path) -> TestDatabase {
+    TestDatabase::new(&dir.join("server"))
+}
+
 /// Copies a database with its write-ahead log (the shared-memory index is rebuilt on open).
 fn copy_db(from: &Path, to: &Path) {
     for suffix in ["-wal", "-shm"] {
@@ -295,10 +303,10 @@ impl World {
     pub fn new(seed: u64) -> World {
         let t = template();
         let dir = scratch();
-        copy_db(&t.dir.path().join("server.db"), &dir.path().join("server.db"));
+        server_database(t.dir.path()).copy_to(&server_database(dir.path()));
         let clock = Arc::new(AtomicI64::new(START + 60_000));
-        let storage = SqliteStorage::open(&dir.path().join("server.db")).expect("server storage");
-        let server = Server::new(Arc::new(storage), world_settings(), fixed_clock(clock.clone()));
+        let storage = server_database(dir.path()).open();
+        let server = Server::new(storage, world_settings(), fixed_clock(clock.clone()));
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
         // Clocks a day behind, hours off, right, or a day ahead.
         let offsets = [-86_400_000, -3 * 3_600_000, 0, 0, 2 * 3_600_000, 86_400_000];
@@ -509,8 +517,8 @@ impl World {
     }
 
     fn server_backup(&mut self) -> Outcome {
-        let copy = self.dir.join("server-backup.db");
-        copy_db(&self.dir.join("server.db"), &copy);
+        let copy = self.dir.join("server-backup");
+        server_database(&self.dir).copy_to(&TestDatabase::new(&copy));
         let ids = crate::invariants::server_log(self)?
             .into_iter()
             .filter_map(|(_, item)| match item {
@@ -543,9 +551,9 @@ impl World {
         }
         let placeholder = SqliteStorage::open(&self.dir.join("placeholder.db")).map_err(ctx("placeholder"))?;
         self.server = Server::new(Arc::new(placeholder), world_settings(), fixed_clock(self.clock.clone()));
-        copy_db(&copy, &self.dir.join("server.db"));
-        let storage = SqliteStorage::open(&self.dir.join("server.db")).map_err(ctx("reopen the restored server"))?;
-        self.server = Server::new(Arc::new(storage), world_settings(), fixed_clock(self.clock.clone()));
+        TestDatabase::new(&copy).copy_to(&server_database(&self.dir));
+        let storage = server_database(&self.dir).open();
+        self.server = Server::new(storage, world_settings(), fixed_clock(self.clock.clone()));
         // The administrator's step after a restore: a new generation, which devices notice.
         self.server.admin().new_generation().map_err(ctx("a new generation after the restore"))?;
         self.server_restored = true;

@@ -14,3 +14,4 @@ pub mod person_picker;
 pub mod print;
 pub mod spec_form;
 pub mod status_bar;
+pub mod usb_bundle;

@@ -33,13 +33,19 @@ fn fields() -> Vec<&'static FieldSpec> {
     FIELDS.iter().filter_map(|name| RECIPIENT.field(name)).collect()
 }
 
-/// The villages to choose from, under their service points.
+/// The villages to choose from, under their service points: the active ones only (a
+/// deactivated village takes nobody new, `domain::places`).
 pub fn village_choices(points: &[ServicePointOption]) -> Rc<BTreeMap<&'static str, Vec<ChoiceGroup>>> {
     let groups = points
         .iter()
         .map(|point| ChoiceGroup {
             label: point.name.clone(),
-            choices: point.villages.iter().map(|v| Choice { value: v.id.to_string(), label: v.name.clone() }).collect(),
+            choices: point
+                .villages
+                .iter()
+                .filter(|v| v.active)
+                .map(|v| Choice { value: v.id.to_string(), label: v.name.clone() })
+                .collect(),
         })
         .collect();
     Rc::new(BTreeMap::from([(field::recipient::VILLAGE_ID, groups)]))
@@ -93,5 +99,25 @@ mod tests {
     #[test]
     fn every_field_of_the_form_is_in_the_recipient_spec() {
         assert_eq!(fields().len(), FIELDS.len());
+    }
+
+    #[test]
+    fn a_deactivated_village_is_not_offered() {
+        let village = |n: u128, name: &str, active| contract::VillageOption {
+            id: uuid::Uuid::from_u128(n),
+            name: name.into(),
+            active,
+        };
+        let points = [ServicePointOption {
+            id: uuid::Uuid::from_u128(1),
+            name: "一点".into(),
+            villages: vec![village(2, "青山村", true), village(3, "绿水村", false)],
+        }];
+        let choices = village_choices(&points);
+        let offered: Vec<&str> = choices[field::recipient::VILLAGE_ID]
+            .iter()
+            .flat_map(|g| g.choices.iter().map(|c| c.label.as_str()))
+            .collect();
+        assert_eq!(offered, vec!["青山村"]);
     }
 }

@@ -169,6 +169,7 @@ pub fn waiting_page() -> Html {
             <h1 id="waiting-title">{ Text::WaitingTitle.get(language) }</h1>
             <p class="subtitle">{ Text::WaitingHint.get(language) }</p>
             { body }
+            <crate::components::usb_bundle::UsbBundle />
             <div class="actions"><button type="button" id="waiting-back" onclick={back}>{ Text::Back.get(language) }</button></div>
         </section>
     }

@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use domain::change::Write;
@@ -15,7 +14,8 @@ use protocol::{
 };
 use store::{DbKey, Store};
 use sync_client::{Engine, HttpTransport, SyncError, SyncReport, Transport, TransportError};
-use sync_server::{Server, ServerSettings, SqliteStorage};
+use sync_server::{Server, ServerSettings};
+use test_support::backend::TestDatabase;
 use test_support::world::World;
 use test_support::{TestClock, gender_of, id_number, writes};
 use uuid::Uuid;
@@ -23,14 +23,16 @@ use uuid::Uuid;
 pub use test_support::loopback::Loopback;
 pub use test_support::world::PASSWORD;
 
-/// A sync server serving one database file on a loopback port, reading the system's clock.
-pub fn serve(path: &Path) -> Loopback {
-    let storage = SqliteStorage::open(path).expect("server storage");
-    Loopback::serve(Server::new(Arc::new(storage), ServerSettings::default(), sync_server::system_clock()), 2)
+/// A sync server on a loopback port, reading the system's clock, on the database of the data
+/// directory `data_dir` in the run's backend (a SQLite file there, or PostgreSQL's schema of it:
+/// `test_support::backend`).
+pub fn serve(data_dir: &Path) -> Loopback {
+    let storage = TestDatabase::new(data_dir).open();
+    Loopback::serve(Server::new(storage, ServerSettings::default(), sync_server::system_clock()), 2)
 }
 
 /// The test world's station S on a server over loopback HTTP that reads the system's clock, its
-/// database a file in `dir`. Social workers `wa` and `wb` work there.
+/// data directory `dir/server`. Social workers `wa` and `wb` work there.
 pub struct Station {
     pub dir: tempfile::TempDir,
     pub running: Loopback,
@@ -41,7 +43,7 @@ pub struct Station {
 impl Station {
     pub fn new() -> Station {
         let dir = tempfile::tempdir().expect("dir");
-        let running = serve(&dir.path().join("server.db"));
+        let running = serve(&dir.path().join("server"));
         let world = World::with_storage_and_clock(running.server.storage().clone(), TestClock::system());
         Station { dir, running, station: world.station_s, village: world.village_s }
     }
@@ -50,14 +52,22 @@ impl Station {
         self.running.url.clone()
     }
 
-    pub fn server_db(&self) -> PathBuf {
-        self.dir.path().join("server.db")
+    pub fn server_database(&self) -> TestDatabase {
+        TestDatabase::new(&self.dir.path().join("server"))
     }
 
-    /// A consistent copy of the server's database file, as a backup tool makes one.
+    /// A consistent copy of the server's database, as a backup tool makes one, as the database
+    /// of the data directory `to` (which [`serve`] serves). SQLite: `VACUUM INTO`; PostgreSQL: a
+    /// copy read in one snapshot, as pg_dump reads.
     pub fn back_up_server(&self, to: &Path) {
-        let conn = rusqlite::Connection::open(self.server_db()).expect("open server db");
-        conn.execute("VACUUM INTO ?1", [to.to_string_lossy()]).expect("backup");
+        let backup = TestDatabase::new(to);
+        if backup.is_postgres() {
+            self.server_database().copy_to(&backup);
+            return;
+        }
+        std::fs::create_dir_all(to).expect("the backup's directory");
+        let conn = rusqlite::Connection::open(self.server_database().sqlite_path()).expect("open server db");
+        conn.execute("VACUUM INTO ?1", [backup.sqlite_path().to_string_lossy()]).expect("backup");
     }
 
     /// Signs a new laptop in; its database is a file in the station's directory.

@@ -1,0 +1,1240 @@
+//! The PostgreSQL backend, for a bureau's server shared by many stations (`[database] backend =
+//! "postgres"`). It keeps the contract of [`super`] the way the module's documentation says:
+//!
+//! - every write transaction locks the one row of `log_head` first (`SELECT ... FOR UPDATE`) and
+//!   holds it to commit, and [`WriteTx::append_log`] takes the next number from that row
+//!   (`UPDATE log_head SET seq = seq + 1 RETURNING seq`): writers run one at a time, as SQLite's
+//!   single writer does, so they commit in sequence order and a reader's snapshot always holds a
+//!   prefix of the log: no change commits late behind a cursor already handed out;
+//! - write transactions run at `READ COMMITTED`: holding the lock, each statement sees everything
+//!   committed before it, and nothing else commits meanwhile;
+//! - read transactions are `REPEATABLE READ READ ONLY`: one snapshot, so a pull page and the log
+//!   head it reports agree;
+//! - commits are durable (`synchronous_commit = on` on every connection, whatever the cluster's
+//!   default), and a transaction dropped unfinished rolls back.
+//!
+//! The storage trait is synchronous, so the async client (`tokio-postgres`) is driven by a small
+//! runtime this storage owns, and each call waits for its answer by parking the calling thread:
+//! that works from any thread, a plain one, a `spawn_blocking` one, or even a test's async one.
+//! Connections come from a bounded pool (`max_connections`), opened as needed and kept.
+//!
+//! The migrations in `postgres/migrations/` mirror SQLite's, one for one; the version reached is
+//! kept in `schema_version`. Everything lives in the configured schema (`schema`), or in the
+//! connection's default (`public`); the tests give each test a schema of its own.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use domain::change::{Change, Incoming};
+use domain::entity::{Area, EntityKind, EntityState};
+use domain::hlc::Hlc;
+use domain::merge::{ConflictOp, LostValue};
+use domain::rules::RejectionInfo;
+use domain::{Id, Labelled, field};
+use protocol::{HandOverState, PushOutcome};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Row, Statement};
+
+pub use tokio_postgres::Config as PgConfig;
+
+use super::{
+    Audience, AuditEntry, ConflictEntry, Credentials, DeviceRecord, EntityRecord, HandedOverRecord, LogScope, Reach,
+    ReadTx, RejectedChange, StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind, TokenRecord, WriteTx,
+};
+
+/// Numbered migrations, applied in order; `schema_version` holds how many ran. One for each of
+/// SQLite's (`../migrations/`), making the same tables.
+const MIGRATIONS: &[&str] = &[
+    include_str!("postgres/migrations/0001_initial.sql"),
+    include_str!("postgres/migrations/0002_sessions.sql"),
+    include_str!("postgres/migrations/0003_device_revocations.sql"),
+    include_str!("postgres/migrations/0004_generation.sql"),
+    include_str!("postgres/migrations/0005_answers_by_change.sql"),
+    include_str!("postgres/migrations/0006_handed_over.sql"),
+    include_str!("postgres/migrations/0007_admin_audit.sql"),
+    include_str!("postgres/migrations/0008_supervision.sql"),
+];
+
+/// How many migrations this server knows (what `schema_version` reads once they all ran).
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Serialises migrations across processes (a server and an admin command starting together).
+const MIGRATION_LOCK: i64 = 0x0053_4845_474f_4e47;
+/// How long a writer waits for another to finish (the same as SQLite's busy timeout).
+const LOCK_TIMEOUT: &str = "30s";
+/// How long a caller waits for a pooled connection when all are busy.
+const POOL_WAIT: Duration = Duration::from_secs(30);
+/// Prepared statements kept per connection; the log's queries vary with the number of stations.
+const STATEMENT_CACHE: usize = 256;
+/// The default bound on open connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 16;
+
+/// Where and how to connect.
+#[derive(Clone)]
+pub struct PostgresOptions {
+    pub config: PgConfig,
+    /// The schema holding the tables (created if missing); `None`: the connection's default.
+    pub schema: Option<String>,
+    pub max_connections: usize,
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresOptions")
+            .field("hosts", &self.config.get_hosts())
+            .field("ports", &self.config.get_ports())
+            .field("dbname", &self.config.get_dbname())
+            .field("user", &self.config.get_user())
+            .field("schema", &self.schema)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// Whether `name` may be used as a schema name as it is (no quoting games): ASCII lowercase
+/// letters, digits and underscores, not starting with a digit, at most 63 bytes.
+pub fn is_plain_schema_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63
+        && !name.starts_with("pg_")
+}
+
+pub struct PostgresStorage {
+    options: PostgresOptions,
+    /// Drives the connections; `None` only while dropping.
+    runtime: Option<tokio::runtime::Runtime>,
+    pool: Mutex<PoolState>,
+    freed: Condvar,
+    /// Whether one of this process's writers holds its turn: they go one at a time, before they
+    /// take a connection. The row lock on `log_head` orders writers across processes; without
+    /// this turn, writers queued on that lock would each hold a pooled connection while they
+    /// wait, and under load they take every connection and the reads wait behind them.
+    writing: Mutex<bool>,
+    writer_done: Condvar,
+}
+
+/// This process's turn to write (see `PostgresStorage::writing`), given back when dropped.
+struct WriteTurn<'a>(&'a PostgresStorage);
+
+impl Drop for WriteTurn<'_> {
+    fn drop(&mut self) {
+        *self.0.writing.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        self.0.writer_done.notify_one();
+    }
+}
+
+struct PoolState {
+    idle: Vec<Conn>,
+    /// Connections open, idle or lent out.
+    open: usize,
+}
+
+impl std::fmt::Debug for PostgresStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStorage").field("options", &self.options).finish()
+    }
+}
+
+impl Drop for PostgresStorage {
+    fn drop(&mut self) {
+        self.pool.get_mut().unwrap_or_else(|p| p.into_inner()).idle.clear();
+        // Not a blocking shutdown: the last reference may go inside an async task (a router
+        // dropped by its runtime), where waiting for another runtime would panic.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn backend(e: tokio_postgres::Error) -> StorageError {
+    match e.as_db_error() {
+        // The code and message only: a detail may quote the row's values.
+        Some(db) => StorageError::Backend(format!("{} ({})", db.message(), db.code().code())),
+        None => StorageError::Backend(e.to_string()),
+    }
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(format!("{what}: {e}"))
+}
+
+/// Runs `future` to completion on this thread, parking it while the future waits. The client's
+/// futures only exchange messages with their connection, which the storage's runtime drives.
+fn wait<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        match future.as_mut().poll(&mut context) {
+            Poll::Ready(output) => return output,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+/// One connection, with the statements it prepared.
+struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+impl Conn {
+    fn statement(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = wait(self.client.prepare(sql))?;
+        if self.statements.len() >= STATEMENT_CACHE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.statement(sql)?;
+        wait(self.client.query(&statement, params))
+    }
+
+    fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.statement(sql)?;
+        wait(self.client.execute(&statement, params))
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), tokio_postgres::Error> {
+        wait(self.client.batch_execute(sql))
+    }
+}
+
+impl PostgresStorage {
+    /// Connects, creates the schema if it is missing, and brings it to the latest version.
+    pub fn open(mut options: PostgresOptions) -> Result<Self, StorageError> {
+        if let Some(schema) = &options.schema
+            && !is_plain_schema_name(schema)
+        {
+            return Err(StorageError::Backend(format!(
+                "schema {schema:?}: use lowercase ASCII letters, digits and underscores"
+            )));
+        }
+        if options.config.get_connect_timeout().is_none() {
+            options.config.connect_timeout(Duration::from_secs(10));
+        }
+        options.max_connections = options.max_connections.max(1);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("shegong-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| StorageError::Backend(format!("cannot start the database runtime: {e}")))?;
+        let storage = Self {
+            options,
+            runtime: Some(runtime),
+            pool: Mutex::new(PoolState { idle: Vec::new(), open: 0 }),
+            freed: Condvar::new(),
+            writing: Mutex::new(false),
+            writer_done: Condvar::new(),
+        };
+        let mut conn = storage.acquire()?;
+        let migrated = migrate(&mut conn, storage.options.schema.as_deref());
+        storage.release(Some(conn).filter(|_| migrated.is_ok()));
+        migrated?;
+        Ok(storage)
+    }
+
+    fn lock_pool(&self) -> MutexGuard<'_, PoolState> {
+        // Nothing is left half-changed in the pool's state by a panic.
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn connect(&self) -> Result<Conn, StorageError> {
+        let runtime =
+            self.runtime.as_ref().ok_or_else(|| StorageError::Backend("the database runtime has stopped".into()))?;
+        let config = self.options.config.clone();
+        let connecting = runtime.spawn(async move {
+            let (client, connection) = config.connect(NoTls).await?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!(error = %e, "a database connection ended");
+                }
+            });
+            Ok::<_, tokio_postgres::Error>(client)
+        });
+        let client = wait(connecting)
+            .map_err(|e| StorageError::Backend(format!("connecting to the database: {e}")))?
+            .map_err(backend)?;
+        let mut conn = Conn { client, statements: HashMap::new() };
+        let mut setup = format!("SET synchronous_commit TO on; SET lock_timeout TO '{LOCK_TIMEOUT}';");
+        if let Some(schema) = &self.options.schema {
+            // Quoted: a plain name may still be a keyword (`user`).
+            setup.push_str(&format!(" SET search_path TO \"{schema}\";"));
+        }
+        conn.batch(&setup).map_err(backend)?;
+        Ok(conn)
+    }
+
+    fn acquire(&self) -> Result<Conn, StorageError> {
+        let deadline = Instant::now() + POOL_WAIT;
+        let mut pool = self.lock_pool();
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                return Ok(conn);
+            }
+            if pool.open < self.options.max_connections {
+                pool.open += 1;
+                drop(pool);
+                return self.connect().inspect_err(|_| self.release(None));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(StorageError::Backend(format!(
+                    "all {} database connections stayed busy for {} s",
+                    self.options.max_connections,
+                    POOL_WAIT.as_secs()
+                )));
+            }
+            pool = self.freed.wait_timeout(pool, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    /// Gives a connection back (`None`: it was lost or is unusable, and is closed).
+    fn release(&self, conn: Option<Conn>) {
+        let mut pool = self.lock_pool();
+        match conn.filter(|c| !c.client.is_closed()) {
+            Some(conn) => pool.idle.push(conn),
+            None => pool.open = pool.open.saturating_sub(1),
+        }
+        drop(pool);
+        self.freed.notify_one();
+    }
+
+    /// Waits for this process's other writer to finish, as long as a pooled connection would be
+    /// waited for (a writer that never ends is an error, not a hang).
+    fn write_turn(&self) -> Result<WriteTurn<'_>, StorageError> {
+        let deadline = Instant::now() + POOL_WAIT;
+        let mut writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        while *writing {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(StorageError::Backend(format!(
+                    "another write transaction stayed open for {} s",
+                    POOL_WAIT.as_secs()
+                )));
+            }
+            writing = self.writer_done.wait_timeout(writing, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        *writing = true;
+        Ok(WriteTurn(self))
+    }
+
+    fn begin(&self, sql: &str, write: bool) -> Result<PgTx<'_>, StorageError> {
+        let gate = if write { Some(self.write_turn()?) } else { None };
+        let mut conn = self.acquire()?;
+        if let Err(e) = conn.batch(sql) {
+            self.release(None);
+            return Err(backend(e));
+        }
+        Ok(PgTx { storage: self, conn: RefCell::new(Some(conn)), write, finished: false, _gate: gate })
+    }
+}
+
+fn migrate(conn: &mut Conn, schema: Option<&str>) -> Result<(), StorageError> {
+    conn.batch("BEGIN").map_err(backend)?;
+    let result = (|| {
+        conn.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        if let Some(schema) = schema {
+            conn.batch(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))?;
+        }
+        conn.batch(
+            "CREATE TABLE IF NOT EXISTS schema_version (\
+               one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), version BIGINT NOT NULL); \
+             INSERT INTO schema_version (one, version) VALUES (TRUE, 0) ON CONFLICT (one) DO NOTHING;",
+        )?;
+        let found: i64 = conn.query("SELECT version FROM schema_version", &[])?.first().map_or(0, |r| r.get(0));
+        Ok::<i64, tokio_postgres::Error>(found)
+    })();
+    let found = match result {
+        Ok(found) => found,
+        Err(e) => {
+            let _ = conn.batch("ROLLBACK");
+            return Err(backend(e));
+        }
+    };
+    let found = u32::try_from(found).map_err(|_| corrupt("schema version", found))?;
+    if found > SCHEMA_VERSION {
+        let _ = conn.batch("ROLLBACK");
+        return Err(StorageError::NewerSchema { found, supported: SCHEMA_VERSION });
+    }
+    let result = (|| {
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            conn.batch(sql)?;
+            conn.execute("UPDATE schema_version SET version = $1", &[&(index as i64 + 1)])?;
+        }
+        conn.batch("COMMIT")
+    })();
+    if let Err(e) = result {
+        let _ = conn.batch("ROLLBACK");
+        return Err(backend(e));
+    }
+    Ok(())
+}
+
+impl Storage for PostgresStorage {
+    fn read(&self) -> Result<Box<dyn ReadTx + '_>, StorageError> {
+        Ok(Box::new(self.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false)?))
+    }
+
+    fn write(&self) -> Result<Box<dyn WriteTx + '_>, StorageError> {
+        let tx = self.begin("BEGIN ISOLATION LEVEL READ COMMITTED", true)?;
+        // The counter's row lock, first: from here to commit no other writer runs.
+        tx.rows("SELECT seq FROM log_head FOR UPDATE", &[])?;
+        Ok(Box::new(tx))
+    }
+}
+
+/// A read or a write transaction on one pooled connection.
+struct PgTx<'a> {
+    storage: &'a PostgresStorage,
+    conn: RefCell<Option<Conn>>,
+    write: bool,
+    finished: bool,
+    /// Held by a write transaction until it is dropped, after its connection is given back.
+    _gate: Option<WriteTurn<'a>>,
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        let conn = self.conn.get_mut().take().and_then(|mut conn| {
+            // A read has nothing to keep; an unfinished write is abandoned.
+            if self.finished || conn.batch("ROLLBACK").is_ok() { Some(conn) } else { None }
+        });
+        self.storage.release(conn);
+    }
+}
+
+fn kind_ord(kind: EntityKind) -> i64 {
+    EntityKind::ALL.iter().position(|k| *k == kind).unwrap_or(usize::MAX) as i64
+}
+
+fn area_code(kind: EntityKind) -> i64 {
+    match kind.area() {
+        Area::Organisation => 0,
+        Area::Roster => 1,
+        Area::Case => 2,
+        Area::Workforce => 3,
+    }
+}
+
+fn parse_id(text: &str) -> Result<Id, StorageError> {
+    Id::try_parse(text).map_err(|e| corrupt("id", e))
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, StorageError> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|e| corrupt("time", e))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StorageError> {
+    serde_json::from_str(text).map_err(|e| corrupt(what, e))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StorageError> {
+    serde_json::to_string(value).map_err(|e| StorageError::Backend(format!("cannot encode: {e}")))
+}
+
+fn opt_id(id: Option<Id>) -> Option<String> {
+    id.map(|i| i.to_string())
+}
+
+/// Column `i` of `row`, as `T`; a value of another type is corrupt data, not a panic.
+fn col<'r, T: tokio_postgres::types::FromSql<'r>>(row: &'r Row, i: usize) -> Result<T, StorageError> {
+    row.try_get(i).map_err(|e| corrupt("column", e))
+}
+
+fn hand_over_state_text(state: HandOverState) -> &'static str {
+    match state {
+        HandOverState::Offered => "offered",
+        HandOverState::TakenOver => "taken_over",
+        HandOverState::Dismissed => "dismissed",
+    }
+}
+
+fn parse_hand_over_state(text: &str) -> Result<HandOverState, StorageError> {
+    match text {
+        "offered" => Ok(HandOverState::Offered),
+        "taken_over" => Ok(HandOverState::TakenOver),
+        "dismissed" => Ok(HandOverState::Dismissed),
+        other => Err(StorageError::Corrupt(format!("hand-over state {other:?}"))),
+    }
+}
+
+const HANDED_OVER_COLUMNS: &str =
+    "change, device_id, station_id, case_id, author_id, refused_at, state, decided_by, decided_at";
+
+fn handed_over_record(row: &Row) -> Result<HandedOverRecord, StorageError> {
+    Ok(HandedOverRecord {
+        change: from_json::<Change>("handed-over change", col::<&str>(row, 0)?)?,
+        device_id: parse_id(col(row, 1)?)?,
+        station_id: parse_id(col(row, 2)?)?,
+        case_id: parse_id(col(row, 3)?)?,
+        author_id: parse_id(col(row, 4)?)?,
+        refused_at: parse_time(col(row, 5)?)?,
+        state: parse_hand_over_state(col(row, 6)?)?,
+        decided_by: col::<Option<&str>>(row, 7)?.map(parse_id).transpose()?,
+        decided_at: col::<Option<&str>>(row, 8)?.map(parse_time).transpose()?,
+    })
+}
+
+fn token_kind(kind: &str) -> Result<TokenKind, StorageError> {
+    match kind {
+        "access" => Ok(TokenKind::Access),
+        "refresh" => Ok(TokenKind::Refresh),
+        "handover" => Ok(TokenKind::Handover),
+        other => Err(corrupt("token kind", other)),
+    }
+}
+
+fn incoming_subject(item: &Incoming) -> (EntityKind, Id, Option<Id>) {
+    match item {
+        Incoming::Change(change) => (change.entity, change.entity_id, Some(change.change_id)),
+        Incoming::Snapshot(state) => (state.kind, state.id, None),
+        Incoming::Evict { entity, entity_id, .. } => (*entity, *entity_id, None),
+    }
+}
+
+impl PgTx<'_> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, tokio_postgres::Error>,
+    ) -> Result<Result<T, tokio_postgres::Error>, StorageError> {
+        let mut conn = self.conn.borrow_mut();
+        let conn = conn.as_mut().ok_or_else(|| StorageError::Backend("the transaction has ended".into()))?;
+        Ok(f(conn))
+    }
+
+    fn rows(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StorageError> {
+        self.with(|c| c.query(sql, params))?.map_err(backend)
+    }
+
+    fn row(&self, sql: &str, params: Params<'_>) -> Result<Option<Row>, StorageError> {
+        Ok(self.rows(sql, params)?.into_iter().next())
+    }
+
+    fn exec(&self, sql: &str, params: Params<'_>) -> Result<u64, StorageError> {
+        self.with(|c| c.execute(sql, params))?.map_err(backend)
+    }
+
+    fn states(&self, sql: &str, params: Params<'_>) -> Result<Vec<EntityState>, StorageError> {
+        self.rows(sql, params)?.iter().map(|r| from_json("entity state", col::<&str>(r, 0)?)).collect()
+    }
+
+    fn count(&self, sql: &str) -> Result<u64, StorageError> {
+        let row = self.row(sql, &[])?.ok_or_else(|| corrupt("count", "no row"))?;
+        Ok(u64::try_from(col::<i64>(&row, 0)?).unwrap_or(0))
+    }
+}
+
+impl ReadTx for PgTx<'_> {
+    fn entity(&self, kind: EntityKind, id: Id) -> Result<Option<EntityRecord>, StorageError> {
+        let Some(row) = self.row(
+            "SELECT state, case_worker_id, supervised FROM entities WHERE kind_ord = $1 AND id = $2",
+            &[&kind_ord(kind), &id.to_string()],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(EntityRecord {
+            state: from_json("entity state", col::<&str>(&row, 0)?)?,
+            case_worker_id: col::<Option<&str>>(&row, 1)?.map(parse_id).transpose()?,
+            supervised: col::<bool>(&row, 2)?,
+        }))
+    }
+
+    fn case_records(&self, case_id: Id) -> Result<Vec<EntityState>, StorageError> {
+        self.states(
+            "SELECT state FROM entities WHERE case_id = $1 AND area = 2 ORDER BY kind_ord, id",
+            &[&case_id.to_string()],
+        )
+    }
+
+    fn entities_of_recipient(&self, recipient_id: Id) -> Result<Vec<EntityState>, StorageError> {
+        self.states(
+            "SELECT state FROM entities WHERE recipient_id = $1 ORDER BY kind_ord, id",
+            &[&recipient_id.to_string()],
+        )
+    }
+
+    fn entities_of_station(
+        &self,
+        station_id: Id,
+        reach: &Reach,
+        after: Option<(EntityKind, Id)>,
+        limit: u32,
+    ) -> Result<Vec<EntityState>, StorageError> {
+        let (after_ord, after_id) = after.map(|(k, i)| (kind_ord(k), i.to_string())).unwrap_or((-1, String::new()));
+        let station = station_id.to_string();
+        let limit = i64::from(limit);
+        let worker;
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&station, &after_ord, &after_id, &limit];
+        let filter = match reach {
+            Reach::Nothing => return Ok(Vec::new()),
+            Reach::Stations { stations, .. } if !stations.contains(&station_id) => return Ok(Vec::new()),
+            Reach::Stations { own_cases_of: Some(w), .. } => {
+                worker = w.to_string();
+                params.push(&worker);
+                "AND (e.area <> 2 OR e.case_worker_id = $5)"
+            }
+            Reach::Stations { own_cases_of: None, .. } => "",
+            Reach::Supervision { stations } if !stations.contains(&station_id) => return Ok(Vec::new()),
+            Reach::Supervision { .. } => "AND s.supervised",
+            Reach::Organisation => "AND e.area = 0",
+        };
+        let sql = format!(
+            "SELECT e.state FROM entity_stations s JOIN entities e ON e.kind_ord = s.kind_ord AND e.id = s.id \
+             WHERE s.station_id = $1 AND (s.kind_ord, s.id) > ($2, $3) {filter} \
+             ORDER BY s.kind_ord, s.id LIMIT $4"
+        );
+        self.states(&sql, &params)
+    }
+
+    fn credentials(&self, username: &str) -> Result<Option<Credentials>, StorageError> {
+        let Some(row) =
+            self.row("SELECT user_id, username, password_hash FROM credentials WHERE username = $1", &[&username])?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Credentials {
+            user_id: parse_id(col(&row, 0)?)?,
+            username: col(&row, 1)?,
+            password_hash: col(&row, 2)?,
+        }))
+    }
+
+    fn device(&self, id: Id) -> Result<Option<DeviceRecord>, StorageError> {
+        let Some(row) = self.row(
+            "SELECT user_id, name, next_seq, registered_at, clock_skewed, last_skew_ms FROM devices WHERE id = $1",
+            &[&id.to_string()],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(DeviceRecord {
+            id,
+            user_id: parse_id(col(&row, 0)?)?,
+            name: col(&row, 1)?,
+            next_seq: u64::try_from(col::<i64>(&row, 2)?).map_err(|e| corrupt("next_seq", e))?,
+            registered_at: parse_time(col(&row, 3)?)?,
+            clock_skewed: col(&row, 4)?,
+            last_skew_ms: col(&row, 5)?,
+        }))
+    }
+
+    fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StorageError> {
+        let Some(row) =
+            self.row("SELECT kind, user_id, device_id, expires_at, used FROM tokens WHERE hash = $1", &[&hash])?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(TokenRecord {
+            hash: hash.to_owned(),
+            kind: token_kind(col(&row, 0)?)?,
+            user_id: parse_id(col(&row, 1)?)?,
+            device_id: parse_id(col(&row, 2)?)?,
+            expires_at: parse_time(col(&row, 3)?)?,
+            used: col(&row, 4)?,
+        }))
+    }
+
+    fn token_exchanged(&self, hash: &str) -> Result<bool, StorageError> {
+        let row = self.row("SELECT exchanged FROM tokens WHERE hash = $1", &[&hash])?;
+        row.map(|r| col::<bool>(&r, 0)).transpose().map(|e| e.unwrap_or(false))
+    }
+
+    fn refresh_children(&self, parent: &str) -> Result<Vec<(TokenRecord, bool)>, StorageError> {
+        let rows =
+            self.rows("SELECT hash, exchanged FROM tokens WHERE parent = $1 AND kind = 'refresh'", &[&parent])?;
+        let mut children = Vec::with_capacity(rows.len());
+        for row in rows {
+            let hash: &str = col(&row, 0)?;
+            if let Some(token) = self.token(hash)? {
+                children.push((token, col(&row, 1)?));
+            }
+        }
+        Ok(children)
+    }
+
+    fn device_secret(&self, device_id: Id) -> Result<Option<String>, StorageError> {
+        let row = self.row("SELECT secret FROM device_secrets WHERE device_id = $1", &[&device_id.to_string()])?;
+        row.map(|r| col(&r, 0)).transpose()
+    }
+
+    fn push_answer(&self, device_id: Id, device_seq: u64) -> Result<Option<StoredAnswer>, StorageError> {
+        let Some(row) = self.row(
+            "SELECT change_id, outcome FROM push_answers WHERE device_id = $1 AND device_seq = $2",
+            &[&device_id.to_string(), &(device_seq as i64)],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StoredAnswer {
+            change_id: parse_id(col(&row, 0)?)?,
+            outcome: from_json::<PushOutcome>("answer", col(&row, 1)?)?,
+        }))
+    }
+
+    fn answer_by_change_id(&self, change_id: Id) -> Result<Option<(Id, StoredAnswer)>, StorageError> {
+        let Some(row) = self.row(
+            "SELECT device_id, outcome FROM push_answers WHERE change_id = $1 LIMIT 1",
+            &[&change_id.to_string()],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            parse_id(col(&row, 0)?)?,
+            StoredAnswer { change_id, outcome: from_json::<PushOutcome>("answer", col(&row, 1)?)? },
+        )))
+    }
+
+    fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError> {
+        let Some(row) = self.row(
+            "SELECT change, rejection, rejected_at FROM rejected_changes WHERE device_id = $1 AND device_seq = $2",
+            &[&device_id.to_string(), &(device_seq as i64)],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RejectedChange {
+            device_id,
+            device_seq,
+            change: from_json::<Change>("rejected change", col(&row, 0)?)?,
+            rejection: from_json::<RejectionInfo>("rejection", col(&row, 1)?)?,
+            rejected_at: parse_time(col(&row, 2)?)?,
+        }))
+    }
+
+    fn handed_over(&self, change_id: Id) -> Result<Option<HandedOverRecord>, StorageError> {
+        let sql = format!("SELECT {HANDED_OVER_COLUMNS} FROM handed_over WHERE change_id = $1");
+        self.row(&sql, &[&change_id.to_string()])?.as_ref().map(handed_over_record).transpose()
+    }
+
+    fn handed_over_offered(&self, station_id: Id) -> Result<Vec<HandedOverRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {HANDED_OVER_COLUMNS} FROM handed_over WHERE station_id = $1 AND state = 'offered' \
+             ORDER BY refused_at, change_id"
+        );
+        self.rows(&sql, &[&station_id.to_string()])?.iter().map(handed_over_record).collect()
+    }
+
+    fn hlc_translation(&self, device_id: Id, original: Hlc) -> Result<Option<Hlc>, StorageError> {
+        let row = self.row(
+            "SELECT effective FROM hlc_translations WHERE device_id = $1 AND original = $2",
+            &[&device_id.to_string(), &original.to_string()],
+        )?;
+        row.map(|r| col::<&str>(&r, 0)?.parse::<Hlc>().map_err(|e| corrupt("stamp", e))).transpose()
+    }
+
+    fn conflicts(&self, entity_id: Id) -> Result<Vec<ConflictEntry>, StorageError> {
+        let rows = self.rows(
+            "SELECT field, hlc, lost FROM conflicts WHERE entity_id = $1 ORDER BY field, hlc",
+            &[&entity_id.to_string()],
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok(ConflictEntry {
+                    entity_id,
+                    field: col(row, 0)?,
+                    hlc: col::<&str>(row, 1)?.parse().map_err(|e| corrupt("stamp", e))?,
+                    lost: col::<Option<&str>>(row, 2)?.map(|l| from_json::<LostValue>("lost value", l)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    fn open_conflict_count(&self) -> Result<u64, StorageError> {
+        self.count("SELECT COUNT(*) FROM conflicts WHERE lost IS NOT NULL")
+    }
+
+    fn handed_over_offered_count(&self) -> Result<u64, StorageError> {
+        self.count("SELECT COUNT(*) FROM handed_over WHERE state = 'offered'")
+    }
+
+    fn log_head(&self) -> Result<u64, StorageError> {
+        self.count("SELECT COALESCE(MAX(seq), 0) FROM log")
+    }
+
+    fn log_page_json(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StorageError> {
+        let after = after as i64;
+        let user = scope.user_id.to_string();
+        let limit = i64::from(limit);
+        let mut texts: Vec<String> = Vec::new();
+        // As SQLite's: one branch per way an entry can reach this user, each an ordered range of
+        // one index cut at the page size, so a page reads about a page of audience rows.
+        let mut branches = vec!["a.target_user_id = $2".to_owned()];
+        match &scope.reach {
+            Reach::Nothing => {}
+            Reach::Organisation => branches.push("a.organisation AND a.target_user_id IS NULL".to_owned()),
+            Reach::Stations { stations, own_cases_of } => {
+                let own = match own_cases_of {
+                    Some(worker) => {
+                        texts.push(worker.to_string());
+                        format!(" AND (a.case_worker_id IS NULL OR a.case_worker_id = ${})", 3 + texts.len())
+                    }
+                    None => String::new(),
+                };
+                for station in stations {
+                    texts.push(station.to_string());
+                    branches.push(format!(
+                        "a.station_id = ${} AND a.target_user_id IS NULL AND a.supervision < 2{own}",
+                        3 + texts.len()
+                    ));
+                }
+            }
+            Reach::Supervision { stations } => {
+                for station in stations {
+                    texts.push(station.to_string());
+                    branches.push(format!(
+                        "a.station_id = ${} AND a.target_user_id IS NULL AND a.supervision >= 1",
+                        3 + texts.len()
+                    ));
+                }
+            }
+        }
+        let union = branches
+            .iter()
+            .map(|b| format!("(SELECT a.seq FROM log_audience a WHERE {b} AND a.seq > $1 ORDER BY a.seq LIMIT $3)"))
+            .collect::<Vec<_>>()
+            .join(" UNION ");
+        let sql = format!(
+            "SELECT l.seq, l.item FROM log l \
+             WHERE l.seq IN (SELECT u.seq FROM ({union}) u ORDER BY u.seq LIMIT $3) ORDER BY l.seq"
+        );
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&after, &user, &limit];
+        params.extend(texts.iter().map(|t| t as &(dyn ToSql + Sync)));
+        self.rows(&sql, &params)?
+            .iter()
+            .map(|row| {
+                let seq = u64::try_from(col::<i64>(row, 0)?).map_err(|e| corrupt("log seq", e))?;
+                Ok((seq, col(row, 1)?))
+            })
+            .collect()
+    }
+
+    fn accumulators(&self, station_id: Id) -> Result<StationAccumulators, StorageError> {
+        let rows =
+            self.rows("SELECT worker_id, acc FROM checksums WHERE station_id = $1", &[&station_id.to_string()])?;
+        let mut out = StationAccumulators::default();
+        for row in rows {
+            let worker: &str = col(&row, 0)?;
+            let acc = col::<i64>(&row, 1)? as u64;
+            if worker.is_empty() {
+                out.roster = acc;
+            } else {
+                out.cases.insert(parse_id(worker)?, acc);
+            }
+        }
+        Ok(out)
+    }
+
+    fn device_revoked_at(&self, device_id: Id) -> Result<Option<DateTime<Utc>>, StorageError> {
+        let row =
+            self.row("SELECT revoked_at FROM device_revocations WHERE device_id = $1", &[&device_id.to_string()])?;
+        row.map(|r| parse_time(col(&r, 0)?)).transpose()
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
+        let row = self.row("SELECT value FROM meta WHERE key = $1", &[&key])?;
+        row.map(|r| col(&r, 0)).transpose()
+    }
+
+    fn entities_of_kind(&self, kind: EntityKind) -> Result<Vec<EntityState>, StorageError> {
+        self.states("SELECT state FROM entities WHERE kind_ord = $1 ORDER BY id", &[&kind_ord(kind)])
+    }
+
+    fn audit_entries(&self) -> Result<Vec<AuditEntry>, StorageError> {
+        let rows =
+            self.rows("SELECT seq, at, os_user, actor, action, target, detail FROM admin_audit ORDER BY seq", &[])?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    seq: u64::try_from(col::<i64>(row, 0)?).map_err(|e| corrupt("audit seq", e))?,
+                    at: parse_time(col(row, 1)?)?,
+                    os_user: col(row, 2)?,
+                    actor: col(row, 3)?,
+                    action: col(row, 4)?,
+                    target: col(row, 5)?,
+                    detail: col(row, 6)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl WriteTx for PgTx<'_> {
+    fn put_entity(&mut self, record: &EntityRecord) -> Result<(), StorageError> {
+        let state = &record.state;
+        let ord = kind_ord(state.kind);
+        let id = state.id.to_string();
+        let case_id = if state.kind.is_case_record() { state.get_id(field::CASE_ID) } else { None };
+        self.exec(
+            "INSERT INTO entities (kind_ord, id, kind, area, state, case_id, recipient_id, case_worker_id, supervised) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (kind_ord, id) DO UPDATE SET kind = excluded.kind, area = excluded.area, \
+             state = excluded.state, case_id = excluded.case_id, recipient_id = excluded.recipient_id, \
+             case_worker_id = excluded.case_worker_id, supervised = excluded.supervised",
+            &[
+                &ord,
+                &id,
+                &state.kind.as_str(),
+                &area_code(state.kind),
+                &to_json(state)?,
+                &opt_id(case_id),
+                &opt_id(state.get_id(field::RECIPIENT_ID)),
+                &opt_id(record.case_worker_id),
+                &record.supervised,
+            ],
+        )?;
+        self.exec("DELETE FROM entity_stations WHERE kind_ord = $1 AND id = $2", &[&ord, &id])?;
+        for station in state.station_ids() {
+            self.exec(
+                "INSERT INTO entity_stations (station_id, kind_ord, id, supervised) VALUES ($1, $2, $3, $4)",
+                &[&station.to_string(), &ord, &id, &record.supervised],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn record_conflicts(&mut self, entity_id: Id, ops: &[ConflictOp]) -> Result<(), StorageError> {
+        let entity = entity_id.to_string();
+        for op in ops {
+            match op {
+                ConflictOp::Lost(lost) => {
+                    self.exec(
+                        "INSERT INTO conflicts (entity_id, field, hlc, lost) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (entity_id, field, hlc) DO NOTHING",
+                        &[&entity, &lost.field, &lost.clock.hlc.to_string(), &to_json(lost)?],
+                    )?;
+                }
+                ConflictOp::Seen { field, hlc } => {
+                    self.exec(
+                        "INSERT INTO conflicts (entity_id, field, hlc, lost) VALUES ($1, $2, $3, NULL) \
+                         ON CONFLICT (entity_id, field, hlc) DO UPDATE SET lost = NULL",
+                        &[&entity, field, &hlc.to_string()],
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn append_log(&mut self, item: &Incoming, audience: &[Audience], at: DateTime<Utc>) -> Result<u64, StorageError> {
+        // The counter's row is locked since this transaction began (`write`), so the number is
+        // ours and no later number can commit before this transaction does.
+        let row = self
+            .row("UPDATE log_head SET seq = seq + 1 RETURNING seq", &[])?
+            .ok_or_else(|| corrupt("log_head", "the counter row is missing"))?;
+        let seq: i64 = col(&row, 0)?;
+        let (kind, entity_id, change_id) = incoming_subject(item);
+        self.exec(
+            "INSERT INTO log (seq, kind, entity_id, change_id, item, committed_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&seq, &kind.as_str(), &entity_id.to_string(), &opt_id(change_id), &to_json(item)?, &at.to_rfc3339()],
+        )?;
+        for a in audience {
+            self.exec(
+                "INSERT INTO log_audience (seq, station_id, case_worker_id, target_user_id, organisation, supervision) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &seq,
+                    &opt_id(a.station_id),
+                    &opt_id(a.case_worker_id),
+                    &opt_id(a.target_user_id),
+                    &a.organisation,
+                    &a.supervision.code(),
+                ],
+            )?;
+        }
+        u64::try_from(seq).map_err(|e| corrupt("log seq", e))
+    }
+
+    fn xor_accumulator(&mut self, station_id: Id, case_worker_id: Option<Id>, value: u64) -> Result<(), StorageError> {
+        let worker = case_worker_id.map(|w| w.to_string()).unwrap_or_default();
+        self.exec(
+            "INSERT INTO checksums (station_id, worker_id, acc) VALUES ($1, $2, $3) \
+             ON CONFLICT (station_id, worker_id) DO UPDATE SET acc = checksums.acc # excluded.acc",
+            &[&station_id.to_string(), &worker, &(value as i64)],
+        )?;
+        Ok(())
+    }
+
+    fn put_credentials(&mut self, c: &Credentials) -> Result<(), StorageError> {
+        // A taken username must not abort the whole transaction (PostgreSQL would refuse every
+        // later statement): the insert runs in a savepoint of its own.
+        let result = self.with(|conn| {
+            conn.batch("SAVEPOINT put_credentials")?;
+            let inserted = conn.execute(
+                "INSERT INTO credentials (user_id, username, password_hash) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id) DO UPDATE SET username = excluded.username, \
+                 password_hash = excluded.password_hash",
+                &[&c.user_id.to_string(), &c.username, &c.password_hash],
+            );
+            match inserted {
+                Ok(_) => conn.batch("RELEASE SAVEPOINT put_credentials").map(|()| None),
+                Err(e) => conn.batch("ROLLBACK TO SAVEPOINT put_credentials").map(|()| Some(e)),
+            }
+        })?;
+        match result.map_err(backend)? {
+            None => Ok(()),
+            Some(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                Err(StorageError::UsernameTaken(c.username.clone()))
+            }
+            Some(e) => Err(backend(e)),
+        }
+    }
+
+    fn put_device(&mut self, d: &DeviceRecord) -> Result<(), StorageError> {
+        self.exec(
+            "INSERT INTO devices (id, user_id, name, next_seq, registered_at, clock_skewed, last_skew_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, \
+             next_seq = excluded.next_seq, registered_at = excluded.registered_at, \
+             clock_skewed = excluded.clock_skewed, last_skew_ms = excluded.last_skew_ms",
+            &[
+                &d.id.to_string(),
+                &d.user_id.to_string(),
+                &d.name,
+                &(d.next_seq as i64),
+                &d.registered_at.to_rfc3339(),
+                &d.clock_skewed,
+                &d.last_skew_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_token(&mut self, t: &TokenRecord) -> Result<(), StorageError> {
+        let kind = match t.kind {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+            TokenKind::Handover => "handover",
+        };
+        self.exec(
+            "INSERT INTO tokens (hash, kind, user_id, device_id, expires_at, used) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&t.hash, &kind, &t.user_id.to_string(), &t.device_id.to_string(), &t.expires_at.to_rfc3339(), &t.used],
+        )?;
+        Ok(())
+    }
+
+    fn mark_token_used(&mut self, hash: &str) -> Result<(), StorageError> {
+        self.exec("UPDATE tokens SET used = TRUE WHERE hash = $1", &[&hash])?;
+        Ok(())
+    }
+
+    fn mark_token_exchanged(&mut self, hash: &str) -> Result<(), StorageError> {
+        self.exec("UPDATE tokens SET used = TRUE, exchanged = TRUE WHERE hash = $1", &[&hash])?;
+        Ok(())
+    }
+
+    fn set_token_parent(&mut self, hash: &str, parent: &str) -> Result<(), StorageError> {
+        self.exec("UPDATE tokens SET parent = $2 WHERE hash = $1", &[&hash, &parent])?;
+        Ok(())
+    }
+
+    fn revoke_token_children(&mut self, parent: &str) -> Result<(), StorageError> {
+        self.exec(
+            "UPDATE tokens SET used = TRUE \
+             WHERE parent = $1 OR parent IN (SELECT hash FROM tokens WHERE parent = $1 AND kind = 'refresh')",
+            &[&parent],
+        )?;
+        Ok(())
+    }
+
+    fn put_device_secret(&mut self, device_id: Id, secret: &str) -> Result<(), StorageError> {
+        self.exec(
+            "INSERT INTO device_secrets (device_id, secret) VALUES ($1, $2) \
+             ON CONFLICT (device_id) DO UPDATE SET secret = excluded.secret",
+            &[&device_id.to_string(), &secret],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_tokens(&mut self, user_id: Id, device_id: Option<Id>) -> Result<(), StorageError> {
+        self.exec(
+            "UPDATE tokens SET used = TRUE WHERE user_id = $1 AND ($2::text IS NULL OR device_id = $2::text)",
+            &[&user_id.to_string(), &opt_id(device_id)],
+        )?;
+        Ok(())
+    }
+
+    fn put_push_answer(&mut self, device_id: Id, device_seq: u64, answer: &StoredAnswer) -> Result<(), StorageError> {
+        self.exec(
+            "INSERT INTO push_answers (device_id, device_seq, change_id, outcome) VALUES ($1, $2, $3, $4)",
+            &[&device_id.to_string(), &(device_seq as i64), &answer.change_id.to_string(), &to_json(&answer.outcome)?],
+        )?;
+        Ok(())
+    }
+
+    fn put_rejected_change(&mut self, r: &RejectedChange) -> Result<(), StorageError> {
+        self.exec(
+            "INSERT INTO rejected_changes \
+             (device_id, device_seq, change_id, author_id, change, rejection, rejected_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (device_id, device_seq) DO UPDATE SET change_id = excluded.change_id, \
+             author_id = excluded.author_id, change = excluded.change, rejection = excluded.rejection, \
+             rejected_at = excluded.rejected_at",
+            &[
+                &r.device_id.to_string(),
+                &(r.device_seq as i64),
+                &r.change.change_id.to_string(),
+                &r.change.author_id.to_string(),
+                &to_json(&r.change)?,
+                &to_json(&r.rejection)?,
+                &r.rejected_at.to_rfc3339(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_handed_over(&mut self, r: &HandedOverRecord) -> Result<bool, StorageError> {
+        let inserted = self.exec(
+            "INSERT INTO handed_over \
+             (change_id, station_id, case_id, author_id, device_id, change, refused_at, state, decided_by, decided_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (change_id) DO NOTHING",
+            &[
+                &r.change.change_id.to_string(),
+                &r.station_id.to_string(),
+                &r.case_id.to_string(),
+                &r.author_id.to_string(),
+                &r.device_id.to_string(),
+                &to_json(&r.change)?,
+                &r.refused_at.to_rfc3339(),
+                &hand_over_state_text(r.state),
+                &opt_id(r.decided_by),
+                &r.decided_at.map(|t| t.to_rfc3339()),
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn decide_handed_over(
+        &mut self,
+        change_id: Id,
+        state: HandOverState,
+        by: Id,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        if state == HandOverState::Offered {
+            return Ok(false);
+        }
+        let updated = self.exec(
+            "UPDATE handed_over SET state = $2, decided_by = $3, decided_at = $4 \
+             WHERE change_id = $1 AND state = 'offered'",
+            &[&change_id.to_string(), &hand_over_state_text(state), &by.to_string(), &at.to_rfc3339()],
+        )?;
+        Ok(updated == 1)
+    }
+
+    fn put_hlc_translation(&mut self, device_id: Id, original: Hlc, effective: Hlc) -> Result<(), StorageError> {
+        self.exec(
+            "INSERT INTO hlc_translations (device_id, original, effective) VALUES ($1, $2, $3) \
+             ON CONFLICT (device_id, original) DO UPDATE SET effective = excluded.effective",
+            &[&device_id.to_string(), &original.to_string(), &effective.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
+        self.exec(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_device(&mut self, device_id: Id, at: DateTime<Utc>) -> Result<(), StorageError> {
+        self.exec(
+            "INSERT INTO device_revocations (device_id, revoked_at) VALUES ($1, $2) ON CONFLICT (device_id) DO NOTHING",
+            &[&device_id.to_string(), &at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError> {
+        self.exec(
+            "INSERT INTO admin_audit (at, os_user, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&entry.at.to_rfc3339(), &entry.os_user, &entry.actor, &entry.action, &entry.target, &entry.detail],
+        )?;
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
+        debug_assert!(self.write, "only a write transaction is committed");
+        self.with(|c| c.batch("COMMIT"))?.map_err(backend)?;
+        self.finished = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn schema_names_are_plain_identifiers() {
+        assert!(is_plain_schema_name("shegong"));
+        assert!(is_plain_schema_name("t_0190abcd"));
+        assert!(!is_plain_schema_name(""));
+        assert!(!is_plain_schema_name("Shegong"));
+        assert!(!is_plain_schema_name("1abc"));
+        assert!(!is_plain_schema_name("pg_catalog"));
+        assert!(!is_plain_schema_name("a; DROP TABLE log"));
+        assert!(!is_plain_schema_name(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn the_migrations_mirror_sqlites_one_for_one() {
+        let sqlite: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/storage/migrations"))
+            .expect("SQLite's migrations")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        let postgres: Vec<_> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/storage/postgres/migrations"))
+                .expect("PostgreSQL's migrations")
+                .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+        let mut sqlite = sqlite;
+        let mut postgres = postgres;
+        sqlite.sort();
+        postgres.sort();
+        assert_eq!(postgres, sqlite, "each SQLite migration has its PostgreSQL twin, with the same name");
+        assert_eq!(MIGRATIONS.len(), postgres.len(), "every PostgreSQL migration is applied");
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_judged_as_a_schema_name_without_panicking(name in "\\PC*") {
+            if is_plain_schema_name(&name) {
+                prop_assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+            }
+        }
+    }
+}

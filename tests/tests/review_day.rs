@@ -143,6 +143,9 @@ async fn closures_are_decided_offline_a_case_moves_and_a_conflict_is_settled_acr
     wait_for(&supervisor, &format!("#closure-row-{returned_case}")).await?;
     wait_for(&supervisor, &format!("#closure-row-{signed_case}")).await?;
     screenshot(&supervisor, "supervisor-01-closure-queue").await?;
+    // Their laptop holds only the cases waiting for them: the stations' charts say so.
+    wait_for_text(&supervisor, "#supervised-charts-partial", "the partial-figures notice", |t| t.contains("只计入"))
+        .await?;
 
     server.stop();
     click(&supervisor, "#sync-now").await?;

@@ -173,6 +173,14 @@ pub fn writes_roster(role: RoleKind) -> bool {
     matches!(role, RoleKind::SocialWorker | RoleKind::DeputyHead)
 }
 
+/// Whether a role's laptop holds its stations whole, so that figures counted on it (reports,
+/// charts, standards) are the stations' figures. A supervisor's laptop holds only the cases
+/// waiting for their decision and what those need (supervisor-sized sync): its figures count
+/// those alone, and the screens say so.
+pub fn holds_whole_stations(role: RoleKind) -> bool {
+    role != RoleKind::Supervisor
+}
+
 /// An entry of the navigation bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NavItem {
@@ -246,6 +254,18 @@ mod tests {
 
     fn id() -> Uuid {
         Uuid::try_parse(ID).expect("a uuid")
+    }
+
+    #[test]
+    fn only_a_supervisors_figures_are_said_to_count_a_part_of_the_stations() {
+        for role in RoleKind::ALL {
+            let whole = holds_whole_stations(*role);
+            assert_eq!(whole, *role != RoleKind::Supervisor, "{role:?}");
+            // Every role that holds part of its stations and may open the reports is warned there.
+            if Route::Reports.allowed_for(*role) && !whole {
+                assert_eq!(*role, RoleKind::Supervisor);
+            }
+        }
     }
 
     #[test]

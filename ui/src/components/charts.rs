@@ -181,6 +181,20 @@ pub fn station_charts_view(props: &StationChartsProps) -> Html {
 }
 
 /// The charts of every station the user has reports of (a supervisor's), one after another.
+/// Said above figures counted on a laptop that does not hold its stations whole
+/// ([`crate::route::holds_whole_stations`]), so nobody reads them as the stations' own.
+pub fn partial_figures_notice(language: Language, id: &'static str) -> Html {
+    let text = match language {
+        Language::Zh => {
+            "本机只保存等待您审批的个案及其所需资料，这里的数字只计入这些个案；社工站完整的报表和趋势请在该站副站长的电脑上查看。"
+        }
+        Language::En => {
+            "This laptop holds only the cases waiting for your decision and what they need, so these figures count those cases alone; a station's full reports and trends are on its deputy head's laptop."
+        }
+    };
+    html! { <p {id} class="notice" role="note">{ text }</p> }
+}
+
 #[function_component(SupervisedStationsCharts)]
 pub fn supervised_stations_charts() -> Html {
     let app = use_app();
@@ -194,6 +208,7 @@ pub fn supervised_stations_charts() -> Html {
         Some(list) if !list.is_empty() => html! {
             <section id="supervised-charts" class="supervised-charts" aria-labelledby="supervised-charts-title">
                 <h2 id="supervised-charts-title">{ title }</h2>
+                { partial_figures_notice(language, "supervised-charts-partial") }
                 { for list.iter().map(|station| html! {
                     <div class="station-charts-of" key={station.id.to_string()}>
                         <h3>{ &station.name }</h3>

@@ -198,6 +198,9 @@ pub fn reports_page() -> Html {
     html! {
         <section id="reports-page" class="reports-page" aria-labelledby="reports-title" aria-busy={report.loading().then_some("true")}>
             <h1 id="reports-title">{ tr(language, "统计报表", "Reports") }</h1>
+            if app.user.as_ref().is_some_and(|u| !crate::route::holds_whole_stations(u.role)) {
+                { crate::components::charts::partial_figures_notice(language, "reports-partial") }
+            }
             <form class="report-picker" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
                 { station_picker }
                 <label>

@@ -252,10 +252,14 @@ fn a_session_refreshed_during_a_round_is_saved_but_never_over_a_sign_out_that_ha
     let started_with = account.store.session_json().expect("read");
     let mut save = session_saver(account.path.clone(), account.key.clone(), account.server_url.clone(), started_with);
 
-    // The round refreshes: the new session is on disk at once, before anything uses it.
+    // The round refreshes: the new session is on disk at once, before anything uses it, with
+    // the device's secret of the session it replaces (the server hands it out at sign-in only).
     let second = server.server.refresh(RefreshRequest { refresh_token: first.refresh_token.clone() }).expect("ok");
+    assert!(second.device_secret.is_none() && first.device_secret.is_some());
     save(&second).expect("saved");
-    assert_eq!(saved(&account).and_then(|s| s.session), Some(second.clone()));
+    let kept = crate::account::keeping_secret(second.clone(), Some(&first));
+    assert_eq!(kept.device_secret, first.device_secret);
+    assert_eq!(saved(&account).and_then(|s| s.session), Some(kept));
 
     // The round refreshes again, and the user signs out before that session is saved: it is
     // not saved (and so not used), and the sign-out stands.

@@ -9,7 +9,7 @@
 //! The last test needs root and changes the machine's packages, so it is ignored in the ordinary
 //! test run; scripts/test.sh runs it in a step of its own:
 //! `cargo test --workspace --exclude ui --test packages -- --ignored --nocapture`.
-//! Its screenshot is `<target>/e2e/packages-01.png`.
+//! Its screenshot is `<target>/e2e/ops-packages-01.png`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -172,7 +172,7 @@ async fn both_packages_install_run_together_and_purge_without_a_trace() -> TestR
     sign_in(&driver, USERNAME, PASSWORD, "#roster-title").await?;
     wait_for(&driver, "#roster-empty").await?;
     wait_for_text(&driver, "#sync-online", "online", |t| t.contains("在线")).await?;
-    screenshot(&driver, "packages-01").await?;
+    screenshot(&driver, "ops-packages-01").await?;
     driver.quit().await?;
     drop(app);
     server.stop()?;

@@ -233,7 +233,9 @@ impl From<AppError> for CommandError {
             AppError::Bundle(e) => crate::bundle::bundle_error_to_command(&e),
             AppError::BundleFile { zh, en } => crate::bundle::file_error_to_command(&zh, &en),
             AppError::Relay(SyncError::Server(api)) => {
-                CommandError::new(&api.code, api.message_zh, api.message_en).at_field(crate::bundle::PATH_FIELD)
+                // The protocol's bundle refusals are phrased lower-case, to follow a prefix.
+                CommandError::new(&api.code, api.message_zh, sentence(&api.message_en))
+                    .at_field(crate::bundle::PATH_FIELD)
             }
             AppError::Relay(SyncError::Bundle(e)) => crate::bundle::bundle_error_to_command(&e),
             AppError::Relay(e) => sync_error_to_command(&e).at_field(crate::bundle::PATH_FIELD),

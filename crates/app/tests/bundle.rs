@@ -110,6 +110,7 @@ fn an_altered_bundle_file_is_refused_at_the_station_and_at_the_village() {
     };
     let refused = refusal(relay_bundle(&mut station, &flip(&file)).expect_err("altered on the way"));
     assert_eq!((refused.code.as_str(), refused.field.as_deref()), (codes::BUNDLE_TAMPERED, Some(PATH_FIELD)));
+    assert!(refused.message_en.starts_with("The bundle was altered"), "a sentence: {}", refused.message_en);
     assert!(world.state(EntityKind::Recipient, person).is_none(), "nothing of it was taken");
 
     let relayed = relay_bundle(&mut station, &exported.path).expect("the genuine file");

@@ -18,6 +18,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap};
 use serde::de::DeserializeOwned;
 
+use crate::pages::Downloaded;
 use crate::{PageFetcher, SyncError, Transport, TransportError};
 
 /// The HTTP client, made once per process and shared (a clone is a handle to the same client):
@@ -383,18 +384,43 @@ struct HttpPageFetcher {
 
 impl PageFetcher for HttpPageFetcher {
     fn pull(&mut self, query: PullQuery) -> Result<PullResponse, TransportError> {
-        let response = self
-            .client
+        let response = self.get_page(query)?;
+        let (page, size) = read::<protocol::PullPage>(response)?;
+        self.bytes_received.fetch_add(size as u64, Ordering::Relaxed);
+        Ok(lenient(page))
+    }
+
+    /// The answer's body, undecoded (the pull's decoding thread reads it with [`decode_page`]);
+    /// an error answer is read here, as [`read`] reads it.
+    fn download(&mut self, query: PullQuery) -> Result<Downloaded, TransportError> {
+        let response = self.get_page(query)?;
+        if !response.status().is_success() {
+            return read::<protocol::PullPage>(response).map(|(page, _)| Downloaded::Page(lenient(page)));
+        }
+        let body = response.bytes().map_err(|e| TransportError::Offline(format!("reply cut or unreadable: {e}")))?;
+        self.bytes_received.fetch_add(body.len() as u64, Ordering::Relaxed);
+        Ok(Downloaded::Body { body: Vec::from(body), decode: decode_page })
+    }
+}
+
+impl HttpPageFetcher {
+    fn get_page(&self, query: PullQuery) -> Result<Response, TransportError> {
+        self.client
             .get(url(&self.base_url, paths::PULL))
             .query(&query)
             .bearer_auth(&self.access_token)
             .header(protocol::SCHEMA_HEADER, domain::SCHEMA_VERSION.to_string())
             .send()
-            .map_err(|e| TransportError::Offline(e.to_string()))?;
-        let (page, size) = read::<protocol::PullPage>(response)?;
-        self.bytes_received.fetch_add(size as u64, Ordering::Relaxed);
-        Ok(lenient(page))
+            .map_err(|e| TransportError::Offline(e.to_string()))
     }
+}
+
+/// A pull answer's body read as [`read`] reads a successful one.
+fn decode_page(body: &[u8]) -> Result<PullResponse, TransportError> {
+    let unreadable = |e: &dyn std::fmt::Display| TransportError::Offline(format!("reply cut or unreadable: {e}"));
+    let text = std::str::from_utf8(body).map_err(|e| unreadable(&e))?;
+    let page = serde_json::from_str::<protocol::PullPage>(text).map_err(|e| unreadable(&e))?;
+    Ok(lenient(page))
 }
 
 impl Transport for HttpTransport {

@@ -20,7 +20,7 @@ pub use backoff::Backoff;
 pub use bundle::{ExportedBundle, ImportedBundle, export_outbox, import_return};
 pub use engine::{Engine, PULL_BATCH_ENTRIES, PullProgress, SyncReport};
 pub use http::{HttpTransport, SIGN_IN_CONNECT_TIMEOUT, SessionSaver, login, login_promptly, logout, warm_up};
-pub use pages::PageFetcher;
+pub use pages::{Downloaded, PageFetcher};
 pub use server_url::{
     ALLOW_INSECURE_HTTP_ENV, InsecureServerUrl, allow_insecure_http, check_server_url, insecure_http_allowed,
 };

@@ -29,8 +29,9 @@
 //!   trip: one request of a sync round answered), against the baseline of `GET /v1/health` on
 //!   the same server with the same concurrency (pure HTTP); p50/p95/p99 latency of all round
 //!   trips and p99 of each kind of request; pushes per second against the disk's durable writes
-//!   per second (each push is a transaction that reaches the disk before its answer: on SQLite,
-//!   one `fsync` of the write-ahead log, one at a time); sync rounds per second; the server's
+//!   per second (each push reaches the disk before its answer: on SQLite, an `fsync` of the
+//!   write-ahead log, one at a time, shared by the pushes that arrived together, which the
+//!   server commits as one group); sync rounds per second; the server's
 //!   peak RSS (`VmHWM` of its process); changes
 //!   accepted and refused (0 refused: every change is valid); failed requests; the share of the
 //!   planned rounds done within the time limit.

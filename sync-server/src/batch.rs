@@ -41,6 +41,12 @@ impl From<ApplyError> for protocol::ApiError {
     }
 }
 
+/// What [`Batch`] keeps in memory beside its transaction, as [`Batch::mark`] saw it.
+pub(crate) struct Mark {
+    clock: Clock,
+    server_device: DeviceRecord,
+}
+
 pub(crate) struct Batch<'s> {
     pub tx: Box<dyn WriteTx + 's>,
     pub now: DateTime<Utc>,
@@ -83,6 +89,18 @@ impl<'s> Batch<'s> {
 
     pub fn read(&self) -> &dyn ReadTx {
         &*self.tx
+    }
+
+    /// The server's clock and device as they stand now: taken with a savepoint, so a push rolled
+    /// back to it also takes back the stamps and sequence numbers it drew (see `group_commit.rs`).
+    pub fn mark(&self) -> Mark {
+        Mark { clock: self.clock, server_device: self.server_device.clone() }
+    }
+
+    /// Puts back what [`Batch::mark`] saw, after rolling the transaction back to its savepoint.
+    pub fn restore(&mut self, mark: Mark) {
+        self.clock = mark.clock;
+        self.server_device = mark.server_device;
     }
 
     pub fn view(&self) -> View<'_> {

@@ -24,6 +24,7 @@ pub mod config;
 mod demo;
 mod enrol;
 pub mod error;
+mod group_commit;
 mod handover;
 pub mod http;
 pub mod metrics;

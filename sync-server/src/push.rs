@@ -1,5 +1,6 @@
 //! Push: a device's outbox changes, processed in its dense sequence order, each answered on its
-//! own (accepted, rejected, or not yet: a gap), all in one durable transaction.
+//! own (accepted, rejected, or not yet: a gap), all in one durable transaction — shared with
+//! the pushes that arrived at the same time, each in a savepoint of its own (`group_commit.rs`).
 //!
 //! - A change the server has already processed gets its stored answer again: a lost reply costs
 //!   nothing and nothing is processed twice.
@@ -13,8 +14,11 @@ use domain::policy::Actor;
 use domain::rules::{CheckError, Rejection, RejectionInfo, check_change};
 use protocol::{ApiError, PushOutcome, PushRequest, PushResponse, PushResult, limits};
 
+use std::time::Instant;
+
 use crate::batch::Batch;
 use crate::error::{check_client_schema, client_too_new, client_too_old, internal, too_large, unauthorized};
+use crate::group_commit::Lost;
 use crate::scope::{actor_of, may_read};
 use crate::server::{Server, authenticate_push};
 use crate::storage::{DeviceRecord, RejectedChange, StorageError, StoredAnswer};
@@ -63,12 +67,112 @@ pub(crate) fn push(
     check_client_schema(client_schema)?;
     // Too large is answered before the token is looked at, as before.
     check_push_size(&request)?;
-    let storage = server.storage();
     // A first look without the write lock, so requests with bad tokens never queue behind it.
-    authenticate_push(&*storage.read()?, bearer, server.now())?;
-    let batch = Batch::begin(storage.as_ref(), server.now())?;
-    let token = authenticate_push(batch.read(), bearer, batch.now)?;
-    push_as(server, batch, token.user_id, token.device_id, request).map(|(response, _)| response)
+    authenticate_push(&*server.storage().read()?, bearer, server.now())?;
+    let deadline = Instant::now() + server.settings().request_timeout;
+    let weight = request.changes.len();
+    let job = PushJob { bearer: bearer.to_owned(), request, span: tracing::Span::current() };
+    let pushed = server.push_queue().submit(job, weight, deadline, |jobs| push_group(server, jobs)).map_err(
+        |lost| match lost {
+            Lost::Dropped => internal("a push's group ended without an answer"),
+            Lost::TimedOut { queued } => {
+                tracing::warn!(queued, "a push waited for its group past the request timeout");
+                push_busy()
+            }
+        },
+    )??;
+    pushed.answered(server);
+    Ok(pushed.response)
+}
+
+/// A push waiting for its group (`group_commit.rs`), its token checked once already.
+pub(crate) struct PushJob {
+    bearer: String,
+    request: PushRequest,
+    /// Its request's span: what is logged while the leader processes it names its own request.
+    span: tracing::Span,
+}
+
+/// A push processed in a batch, not yet answered: what its answer and the metrics need.
+pub(crate) struct Pushed {
+    pub response: PushResponse,
+    /// How many of the changes had been answered before (a resend, a bundle relayed again).
+    pub answered_before: usize,
+    user_id: domain::Id,
+    device_id: domain::Id,
+    /// The positions in `response.results` of the answers this push decided (a resend's stored
+    /// answer is not counted twice).
+    decided: Vec<usize>,
+}
+
+impl Pushed {
+    /// Counts and logs the answers, once they are durable.
+    fn answered(&self, server: &Server) {
+        let results = &self.response.results;
+        server.metrics().changes_answered(self.decided.iter().filter_map(|&n| results.get(n)).map(|r| &r.outcome));
+        tracing::info!(user = %self.user_id, device = %self.device_id, sent = results.len(),
+            decided = self.decided.len(), next_expected_seq = self.response.next_expected_seq, "push answered");
+    }
+}
+
+/// Runs a group of pushes in one write transaction, each inside a savepoint: a push that fails
+/// (a token revoked meanwhile, a client too old, a storage error) is rolled back alone and
+/// answered with its error; the others are committed together, once, before any is answered.
+/// If the transaction itself cannot be opened, kept or committed, nothing was acknowledged and
+/// every push of the group gets the error.
+fn push_group(server: &Server, jobs: Vec<PushJob>) -> Vec<Result<Pushed, ApiError>> {
+    let count = jobs.len();
+    let all_fail = |error: ApiError| (0..count).map(|_| Err(error.clone())).collect();
+    let mut batch = match Batch::begin(server.storage().as_ref(), server.now()) {
+        Ok(batch) => batch,
+        Err(e) => return all_fail(e.into()),
+    };
+    let mut answers = Vec::with_capacity(count);
+    for job in jobs {
+        match push_in_savepoint(server, &mut batch, job) {
+            Ok(answer) => answers.push(answer),
+            Err(e) => return all_fail(e.into()),
+        }
+    }
+    // Durable before the reply: the answers above are promises.
+    match batch.finish() {
+        Ok(()) => {
+            tracing::debug!(pushes = count, "a group of pushes committed");
+            answers
+        }
+        Err(e) => all_fail(e.into()),
+    }
+}
+
+/// One push of a group, inside its savepoint; `Err` only when the savepoint itself fails (the
+/// transaction is then unusable).
+fn push_in_savepoint(
+    server: &Server,
+    batch: &mut Batch<'_>,
+    job: PushJob,
+) -> Result<Result<Pushed, ApiError>, StorageError> {
+    let _span = job.span.enter();
+    batch.tx.savepoint()?;
+    let mark = batch.mark();
+    let pushed = authenticate_push(batch.read(), &job.bearer, batch.now)
+        .and_then(|token| process_push(server, batch, token.user_id, token.device_id, job.request));
+    match &pushed {
+        Ok(_) => batch.tx.release_savepoint()?,
+        Err(_) => {
+            batch.tx.rollback_to_savepoint()?;
+            batch.restore(mark);
+        }
+    }
+    Ok(pushed)
+}
+
+/// A push that waited for its group longer than a request may take.
+fn push_busy() -> ApiError {
+    ApiError::new(
+        protocol::codes::SERVER_BUSY,
+        "服务器繁忙，请稍后再同步；已发送的修改不会丢失，重发时会得到原来的答复",
+        "the server is busy; sync again later (nothing sent is lost: a resent change gets the answer it had)",
+    )
 }
 
 fn check_push_size(request: &PushRequest) -> Result<(), ApiError> {
@@ -82,9 +186,9 @@ fn check_push_size(request: &PushRequest) -> Result<(), ApiError> {
 }
 
 /// The push of device `device_id` of user `user_id` (as the server's own records have them,
-/// never as a request says), processed and committed in `batch`: what [`push`] does once the
-/// token is checked, and what a relayed bundle does once its seal is (`bundle.rs`). Also answers
-/// how many of the changes had been answered before (a resend, a bundle relayed again).
+/// never as a request says), processed and committed in `batch`: what a relayed bundle does once
+/// its seal is checked (`bundle.rs`). Also answers how many of the changes had been answered
+/// before (a resend, a bundle relayed again).
 pub(crate) fn push_as(
     server: &Server,
     mut batch: Batch<'_>,
@@ -92,6 +196,22 @@ pub(crate) fn push_as(
     device_id: domain::Id,
     request: PushRequest,
 ) -> Result<(PushResponse, usize), ApiError> {
+    let pushed = process_push(server, &mut batch, user_id, device_id, request)?;
+    // Durable before the reply: the answers are promises.
+    batch.finish()?;
+    pushed.answered(server);
+    Ok((pushed.response, pushed.answered_before))
+}
+
+/// Processes the push of device `device_id` of user `user_id` inside `batch`, which the caller
+/// commits (alone: [`push_as`]; with a group: [`push_group`]) before anyone is answered.
+fn process_push(
+    server: &Server,
+    batch: &mut Batch<'_>,
+    user_id: domain::Id,
+    device_id: domain::Id,
+    request: PushRequest,
+) -> Result<Pushed, ApiError> {
     check_push_size(&request)?;
     let mut device = batch
         .read()
@@ -151,7 +271,7 @@ pub(crate) fn push_as(
             answered_before += 1;
             earlier
         } else {
-            let outcome = process(server, &mut batch, &actor, &mut device, change, latest_date)?;
+            let outcome = process(server, batch, &actor, &mut device, change, latest_date)?;
             batch.tx.put_push_answer(device.id, device_seq, &StoredAnswer { change_id, outcome: outcome.clone() })?;
             device.next_seq += 1;
             decided.push(results.len());
@@ -160,12 +280,13 @@ pub(crate) fn push_as(
         results.push(PushResult { device_seq, change_id, outcome });
     }
     batch.tx.put_device(&device)?;
-    // Durable before the reply: the answers above are promises.
-    batch.finish()?;
-    server.metrics().changes_answered(decided.iter().filter_map(|&n| results.get(n)).map(|r| &r.outcome));
-    tracing::info!(user = %user_id, device = %device.id, sent = results.len(), decided = decided.len(),
-        next_expected_seq = device.next_seq, "push answered");
-    Ok((PushResponse { results, next_expected_seq: device.next_seq }, answered_before))
+    Ok(Pushed {
+        response: PushResponse { results, next_expected_seq: device.next_seq },
+        answered_before,
+        user_id,
+        device_id: device.id,
+        decided,
+    })
 }
 
 /// The answer a change id already had from another device of `user`, if any. Only the same

@@ -82,7 +82,11 @@ struct Inner {
     clock: WallClock,
     signin: SignInGuard,
     metrics: crate::metrics::Metrics,
+    /// Pushes waiting to be written in one group (`group_commit.rs`).
+    pushes: PushQueue,
 }
+
+type PushQueue = crate::group_commit::GroupQueue<crate::push::PushJob, Result<crate::push::Pushed, ApiError>>;
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -105,8 +109,8 @@ pub(crate) fn authenticate_push(tx: &dyn ReadTx, bearer: &str, now: DateTime<Utc
 
 fn authenticate_as(tx: &dyn ReadTx, bearer: &str, now: DateTime<Utc>, for_push: bool) -> Result<TokenRecord, ApiError> {
     let invalid = || unauthorized("登录凭证无效，请重新登录", "the access token is not valid; sign in again");
-    let token = tx.token(&token_hash(bearer))?.ok_or_else(invalid)?;
-    let revoked = tx.device_revoked_at(token.device_id)?.is_some();
+    let (token, revoked_at) = tx.token_with_revocation(&token_hash(bearer))?.ok_or_else(invalid)?;
+    let revoked = revoked_at.is_some();
     let usable = match token.kind {
         TokenKind::Access => !revoked,
         TokenKind::Handover => revoked && for_push,
@@ -165,6 +169,7 @@ impl Server {
                 clock,
                 signin: SignInGuard::default(),
                 metrics: crate::metrics::Metrics::default(),
+                pushes: PushQueue::default(),
             }),
         }
     }
@@ -183,6 +188,10 @@ impl Server {
 
     pub fn admin(&self) -> Admin<'_> {
         Admin::new(self)
+    }
+
+    pub(crate) fn push_queue(&self) -> &PushQueue {
+        &self.inner.pushes
     }
 
     /// The counters and histograms the HTTP layer and the push and pull paths feed.

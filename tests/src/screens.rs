@@ -129,3 +129,15 @@ pub async fn sync_now(driver: &WebDriver) -> Result<()> {
     wait_for_text(driver, "#sync-online", "online", |t| t.contains("在线")).await?;
     Ok(())
 }
+
+/// On a person's file: changes their phone number and waits until the file shows it.
+pub async fn change_phone(driver: &WebDriver, recipient: uuid::Uuid, phone: &str) -> Result<()> {
+    go_to(driver, &format!("#/recipients/{recipient}")).await?;
+    wait_for(driver, &format!("#recipient-file[data-id='{recipient}']")).await?;
+    click(driver, "#edit-recipient").await?;
+    wait_for(driver, "#recipient-form").await?;
+    type_into(driver, "#phone", phone).await?;
+    click(driver, "#save").await?;
+    wait_for_text(driver, "#recipient-phone", "the new phone number", |t| t.contains(phone)).await?;
+    Ok(())
+}

@@ -24,7 +24,7 @@ use domain::Labelled;
 use domain::case::{ClosureDecisionKind, ClosureStatus, Stage};
 use domain::entity::EntityKind;
 use domain::field;
-use shegong_tests::screens::{go_to, move_on, request_closure, save_record, set, sign_in, sync_now};
+use shegong_tests::screens::{change_phone, go_to, move_on, request_closure, save_record, set, sign_in, sync_now};
 use shegong_tests::webdriver::{attribute, click, screenshot, type_into, wait_for, wait_for_text, wait_gone};
 use shegong_tests::{DEMO_PASSWORD, DesktopApp, Held, SyncServer, deadline};
 use thirtyfour::WebDriver;
@@ -69,18 +69,6 @@ fn case_hash(id: Uuid) -> String {
 
 fn recipient_hash(id: Uuid) -> String {
     format!("#/recipients/{id}")
-}
-
-/// On a person's file: changes their phone number and waits until the file shows it.
-async fn change_phone(driver: &WebDriver, recipient: Uuid, phone: &str) -> TestResult {
-    go_to(driver, &recipient_hash(recipient)).await?;
-    wait_for(driver, &format!("#recipient-file[data-id='{recipient}']")).await?;
-    click(driver, "#edit-recipient").await?;
-    wait_for(driver, "#recipient-form").await?;
-    type_into(driver, "#phone", phone).await?;
-    click(driver, "#save").await?;
-    wait_for_text(driver, "#recipient-phone", "the new phone number", |t| t.contains(phone)).await?;
-    Ok(())
 }
 
 async fn conflicts_shown(driver: &WebDriver, count: u32) -> TestResult {

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use domain::entity::EntityKind;
 use domain::field;
-use shegong_tests::screens::{go_to, sign_in, sync_now};
+use shegong_tests::screens::{change_phone, go_to, sign_in, sync_now};
 use shegong_tests::webdriver::{click, screenshot, type_into, value_of, wait_for, wait_for_text, wait_gone};
 use shegong_tests::{DEMO_PASSWORD, DesktopApp, Held, SyncServer, deadline};
 use thirtyfour::prelude::*;
@@ -57,18 +57,6 @@ fn phone_on_server(server: &SyncServer, recipient: Uuid) -> TestResult<Option<St
     let held = held_on_server(server, "fuzhan1")?;
     let person = held.get(&recipient).ok_or("the recipient on the server")?;
     Ok(person.str(field::recipient::PHONE).map(str::to_string))
-}
-
-/// On a person's file: changes their phone number and waits until the file shows it.
-async fn change_phone(driver: &WebDriver, recipient: Uuid, phone: &str) -> TestResult {
-    go_to(driver, &format!("#/recipients/{recipient}")).await?;
-    wait_for(driver, &format!("#recipient-file[data-id='{recipient}']")).await?;
-    click(driver, "#edit-recipient").await?;
-    wait_for(driver, "#recipient-form").await?;
-    type_into(driver, "#phone", phone).await?;
-    click(driver, "#save").await?;
-    wait_for_text(driver, "#recipient-phone", "the new phone number", |t| t.contains(phone)).await?;
-    Ok(())
 }
 
 /// The waiting-changes page, by the status bar's link, as a user gets there.

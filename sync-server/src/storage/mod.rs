@@ -17,6 +17,12 @@
 //! - **Durable before the reply.** [`WriteTx::commit`] returns only once the transaction is on
 //!   disk (SQLite: WAL with `synchronous = FULL`; PostgreSQL: `synchronous_commit = on`).
 //! - **A dropped write transaction rolls back.**
+//! - **Savepoints undo part of a write transaction.** [`WriteTx::rollback_to_savepoint`] takes
+//!   back everything since [`WriteTx::savepoint`] (rows and sequence numbers alike: the next
+//!   [`WriteTx::append_log`] hands out the first number again) and leaves the transaction usable.
+//!   The server commits several pushes in one write transaction (group commit,
+//!   `group_commit.rs`), each inside a savepoint, so a push that fails is undone alone and the
+//!   group's one durable commit still precedes every reply.
 //! - **Read transactions see one consistent snapshot** (SQLite WAL readers; PostgreSQL
 //!   `REPEATABLE READ`), so a pull page and the log head it reports agree.
 //! - Reads inside a write transaction see that transaction's own writes: a push checks each change
@@ -136,6 +142,9 @@ pub struct TokenRecord {
     /// A refresh token that was exchanged, or any token revoked after a replay.
     pub used: bool,
 }
+
+/// A token, and when its device was revoked if it was ([`ReadTx::token_with_revocation`]).
+pub type TokenWithRevocation = (TokenRecord, Option<DateTime<Utc>>);
 
 /// The answer given to one pushed change, kept so a resend gets the same answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -283,6 +292,14 @@ pub trait ReadTx {
     fn credentials(&self, username: &str) -> Result<Option<Credentials>, StorageError>;
     fn device(&self, id: Id) -> Result<Option<DeviceRecord>, StorageError>;
     fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StorageError>;
+    /// The token with this hash, and when its device was revoked if it was: what authenticating
+    /// every request reads ([`ReadTx::token`], then [`ReadTx::device_revoked_at`]; one round
+    /// trip on PostgreSQL).
+    fn token_with_revocation(&self, hash: &str) -> Result<Option<TokenWithRevocation>, StorageError> {
+        let Some(token) = self.token(hash)? else { return Ok(None) };
+        let revoked_at = self.device_revoked_at(token.device_id)?;
+        Ok(Some((token, revoked_at)))
+    }
     /// Whether this refresh token was exchanged for a new session (as opposed to revoked).
     fn token_exchanged(&self, hash: &str) -> Result<bool, StorageError>;
     /// The refresh tokens issued in exchange for the refresh token `parent` (hash), each with
@@ -384,9 +401,20 @@ pub trait WriteTx: ReadTx {
     /// Marks the device revoked (keeping the first time it was).
     fn revoke_device(&mut self, device_id: Id, at: DateTime<Utc>) -> Result<(), StorageError>;
 
-    /// Makes everything durable; returns once it is on disk.
     /// Appends one entry to the administrators' audit log (its `seq` is assigned here).
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError>;
+
+    /// Marks a point inside the transaction (group commit: one per push of the group). Marks do
+    /// not nest: each is ended by [`WriteTx::release_savepoint`] or
+    /// [`WriteTx::rollback_to_savepoint`] before the next is made.
+    fn savepoint(&mut self) -> Result<(), StorageError>;
+    /// Undoes every write since the last mark, sequence numbers handed out included, and ends
+    /// the mark; the transaction goes on (also after a failed statement).
+    fn rollback_to_savepoint(&mut self) -> Result<(), StorageError>;
+    /// Keeps the writes since the last mark as part of the transaction, and ends the mark.
+    fn release_savepoint(&mut self) -> Result<(), StorageError>;
+
+    /// Makes everything durable; returns once it is on disk.
     fn commit(self: Box<Self>) -> Result<(), StorageError>;
 }
 

@@ -11,7 +11,10 @@
 //! - read transactions are `REPEATABLE READ READ ONLY`: one snapshot, so a pull page and the log
 //!   head it reports agree;
 //! - commits are durable (`synchronous_commit = on` on every connection, whatever the cluster's
-//!   default), and a transaction dropped unfinished rolls back.
+//!   default), and a transaction dropped unfinished rolls back;
+//! - a writer's round trips are what every other writer waits for, so a write transaction keeps
+//!   the entities it read or wrote (`PgTx::entities`), and an entity with its station rows, or
+//!   a log entry with its number and audience, is written in one statement.
 //!
 //! The storage trait is synchronous, so the async client (`tokio-postgres`) is driven by a small
 //! runtime this storage owns, and each call waits for its answer by parking the calling thread:
@@ -45,7 +48,8 @@ pub use tokio_postgres::Config as PgConfig;
 
 use super::{
     Audience, AuditEntry, ConflictEntry, Credentials, DeviceRecord, EntityRecord, HandedOverRecord, LogScope, Reach,
-    ReadTx, RejectedChange, StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind, TokenRecord, WriteTx,
+    ReadTx, RejectedChange, StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind, TokenRecord,
+    TokenWithRevocation, WriteTx,
 };
 
 /// Numbered migrations, applied in order; `schema_version` holds how many ran. One for each of
@@ -352,7 +356,14 @@ impl PostgresStorage {
             self.release(None);
             return Err(backend(e));
         }
-        Ok(PgTx { storage: self, conn: RefCell::new(Some(conn)), write, finished: false, _gate: gate })
+        Ok(PgTx {
+            storage: self,
+            conn: RefCell::new(Some(conn)),
+            write,
+            finished: false,
+            _gate: gate,
+            entities: RefCell::new(HashMap::new()),
+        })
     }
 }
 
@@ -418,6 +429,13 @@ struct PgTx<'a> {
     finished: bool,
     /// Held by a write transaction until it is dropped, after its connection is given back.
     _gate: Option<WriteTurn<'a>>,
+    /// A write transaction's entities as it read or wrote them (`None`: absent), so a push's
+    /// rules and `Batch::apply`, which look up the same station, village, user and recipient
+    /// many times, pay one round trip for each. Right while the transaction lives: writers hold
+    /// the `log_head` lock, so nothing else changes an entity meanwhile, and this transaction
+    /// changes them only through `put_entity`, which keeps the cache, and savepoints, whose
+    /// rollback empties it.
+    entities: RefCell<HashMap<(i64, Id), Option<EntityRecord>>>,
 }
 
 impl Drop for PgTx<'_> {
@@ -553,18 +571,25 @@ impl PgTx<'_> {
 
 impl ReadTx for PgTx<'_> {
     fn entity(&self, kind: EntityKind, id: Id) -> Result<Option<EntityRecord>, StorageError> {
-        let Some(row) = self.row(
+        let key = (kind_ord(kind), id);
+        if let Some(known) = self.entities.borrow().get(&key) {
+            return Ok(known.clone());
+        }
+        let record = match self.row(
             "SELECT state, case_worker_id, supervised FROM entities WHERE kind_ord = $1 AND id = $2",
-            &[&kind_ord(kind), &id.to_string()],
-        )?
-        else {
-            return Ok(None);
+            &[&key.0, &id.to_string()],
+        )? {
+            None => None,
+            Some(row) => Some(EntityRecord {
+                state: from_json("entity state", col::<&str>(&row, 0)?)?,
+                case_worker_id: col::<Option<&str>>(&row, 1)?.map(parse_id).transpose()?,
+                supervised: col::<bool>(&row, 2)?,
+            }),
         };
-        Ok(Some(EntityRecord {
-            state: from_json("entity state", col::<&str>(&row, 0)?)?,
-            case_worker_id: col::<Option<&str>>(&row, 1)?.map(parse_id).transpose()?,
-            supervised: col::<bool>(&row, 2)?,
-        }))
+        if self.write {
+            self.entities.borrow_mut().insert(key, record.clone());
+        }
+        Ok(record)
     }
 
     fn case_records(&self, case_id: Id) -> Result<Vec<EntityState>, StorageError> {
@@ -660,6 +685,27 @@ impl ReadTx for PgTx<'_> {
             expires_at: parse_time(col(&row, 3)?)?,
             used: col(&row, 4)?,
         }))
+    }
+
+    fn token_with_revocation(&self, hash: &str) -> Result<Option<TokenWithRevocation>, StorageError> {
+        let Some(row) = self.row(
+            "SELECT t.kind, t.user_id, t.device_id, t.expires_at, t.used, r.revoked_at FROM tokens t \
+             LEFT JOIN device_revocations r ON r.device_id = t.device_id WHERE t.hash = $1",
+            &[&hash],
+        )?
+        else {
+            return Ok(None);
+        };
+        let token = TokenRecord {
+            hash: hash.to_owned(),
+            kind: token_kind(col(&row, 0)?)?,
+            user_id: parse_id(col(&row, 1)?)?,
+            device_id: parse_id(col(&row, 2)?)?,
+            expires_at: parse_time(col(&row, 3)?)?,
+            used: col(&row, 4)?,
+        };
+        let revoked_at = col::<Option<&str>>(&row, 5)?.map(parse_time).transpose()?;
+        Ok(Some((token, revoked_at)))
     }
 
     fn token_exchanged(&self, hash: &str) -> Result<bool, StorageError> {
@@ -893,12 +939,12 @@ impl WriteTx for PgTx<'_> {
         let ord = kind_ord(state.kind);
         let id = state.id.to_string();
         let case_id = if state.kind.is_case_record() { state.get_id(field::CASE_ID) } else { None };
+        let stations: Vec<String> = state.station_ids().iter().map(Id::to_string).collect();
+        // One round trip (a push's writes are paid for in round trips while every other writer
+        // waits): the entity, and its station rows made what `stations` says. The rows deleted
+        // and the rows upserted are disjoint, so one statement's snapshot serves both.
         self.exec(
-            "INSERT INTO entities (kind_ord, id, kind, area, state, case_id, recipient_id, case_worker_id, supervised) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (kind_ord, id) DO UPDATE SET kind = excluded.kind, area = excluded.area, \
-             state = excluded.state, case_id = excluded.case_id, recipient_id = excluded.recipient_id, \
-             case_worker_id = excluded.case_worker_id, supervised = excluded.supervised",
+            "WITH gone AS (DELETE FROM entity_stations WHERE kind_ord = $1::bigint AND id = $2::text                AND NOT (station_id = ANY($10::text[]))),              held AS (INSERT INTO entity_stations (station_id, kind_ord, id, supervised)                SELECT DISTINCT s, $1::bigint, $2::text, $9::boolean FROM unnest($10::text[]) AS s                ON CONFLICT (station_id, kind_ord, id) DO UPDATE SET supervised = excluded.supervised)              INSERT INTO entities (kind_ord, id, kind, area, state, case_id, recipient_id, case_worker_id, supervised)              VALUES ($1::bigint, $2::text, $3, $4, $5, $6, $7, $8, $9::boolean)              ON CONFLICT (kind_ord, id) DO UPDATE SET kind = excluded.kind, area = excluded.area,              state = excluded.state, case_id = excluded.case_id, recipient_id = excluded.recipient_id,              case_worker_id = excluded.case_worker_id, supervised = excluded.supervised",
             &[
                 &ord,
                 &id,
@@ -909,15 +955,10 @@ impl WriteTx for PgTx<'_> {
                 &opt_id(state.get_id(field::RECIPIENT_ID)),
                 &opt_id(record.case_worker_id),
                 &record.supervised,
+                &stations,
             ],
         )?;
-        self.exec("DELETE FROM entity_stations WHERE kind_ord = $1 AND id = $2", &[&ord, &id])?;
-        for station in state.station_ids() {
-            self.exec(
-                "INSERT INTO entity_stations (station_id, kind_ord, id, supervised) VALUES ($1, $2, $3, $4)",
-                &[&station.to_string(), &ord, &id, &record.supervised],
-            )?;
-        }
+        self.entities.borrow_mut().insert((ord, state.id), Some(record.clone()));
         Ok(())
     }
 
@@ -945,31 +986,34 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn append_log(&mut self, item: &Incoming, audience: &[Audience], at: DateTime<Utc>) -> Result<u64, StorageError> {
+        let (kind, entity_id, change_id) = incoming_subject(item);
+        let stations: Vec<Option<String>> = audience.iter().map(|a| opt_id(a.station_id)).collect();
+        let workers: Vec<Option<String>> = audience.iter().map(|a| opt_id(a.case_worker_id)).collect();
+        let targets: Vec<Option<String>> = audience.iter().map(|a| opt_id(a.target_user_id)).collect();
+        let organisation: Vec<bool> = audience.iter().map(|a| a.organisation).collect();
+        let supervision: Vec<i64> = audience.iter().map(|a| a.supervision.code()).collect();
         // The counter's row is locked since this transaction began (`write`), so the number is
-        // ours and no later number can commit before this transaction does.
+        // ours and no later number can commit before this transaction does. One round trip: the
+        // number, the entry and its audience rows (their foreign key is checked at the end of
+        // the statement, when the entry is there).
         let row = self
-            .row("UPDATE log_head SET seq = seq + 1 RETURNING seq", &[])?
+            .row(
+                "WITH head AS (UPDATE log_head SET seq = seq + 1 RETURNING seq),                  entry AS (INSERT INTO log (seq, kind, entity_id, change_id, item, committed_at)                    SELECT seq, $1::text, $2::text, $3::text, $4::text, $5::text FROM head RETURNING seq),                  audience AS (INSERT INTO log_audience                    (seq, station_id, case_worker_id, target_user_id, organisation, supervision)                    SELECT entry.seq, a.station_id, a.case_worker_id, a.target_user_id, a.organisation, a.supervision                    FROM entry, unnest($6::text[], $7::text[], $8::text[], $9::boolean[], $10::bigint[])                      AS a (station_id, case_worker_id, target_user_id, organisation, supervision))                  SELECT seq FROM entry",
+                &[
+                    &kind.as_str(),
+                    &entity_id.to_string(),
+                    &opt_id(change_id),
+                    &to_json(item)?,
+                    &at.to_rfc3339(),
+                    &stations,
+                    &workers,
+                    &targets,
+                    &organisation,
+                    &supervision,
+                ],
+            )?
             .ok_or_else(|| corrupt("log_head", "the counter row is missing"))?;
         let seq: i64 = col(&row, 0)?;
-        let (kind, entity_id, change_id) = incoming_subject(item);
-        self.exec(
-            "INSERT INTO log (seq, kind, entity_id, change_id, item, committed_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&seq, &kind.as_str(), &entity_id.to_string(), &opt_id(change_id), &to_json(item)?, &at.to_rfc3339()],
-        )?;
-        for a in audience {
-            self.exec(
-                "INSERT INTO log_audience (seq, station_id, case_worker_id, target_user_id, organisation, supervision) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    &seq,
-                    &opt_id(a.station_id),
-                    &opt_id(a.case_worker_id),
-                    &opt_id(a.target_user_id),
-                    &a.organisation,
-                    &a.supervision.code(),
-                ],
-            )?;
-        }
         u64::try_from(seq).map_err(|e| corrupt("log seq", e))
     }
 
@@ -1180,6 +1224,26 @@ impl WriteTx for PgTx<'_> {
             "INSERT INTO admin_audit (at, os_user, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
             &[&entry.at.to_rfc3339(), &entry.os_user, &entry.actor, &entry.action, &entry.target, &entry.detail],
         )?;
+        Ok(())
+    }
+
+    fn savepoint(&mut self) -> Result<(), StorageError> {
+        self.with(|c| c.batch("SAVEPOINT push"))?.map_err(backend)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<(), StorageError> {
+        // What was read or written since the savepoint may be undone: read it again.
+        self.entities.get_mut().clear();
+        self.with(|c| c.batch("ROLLBACK TO SAVEPOINT push"))?.map_err(backend)
+    }
+
+    fn release_savepoint(&mut self) -> Result<(), StorageError> {
+        // Nothing to send, which saves a round trip per push: the writes since the mark are
+        // part of the transaction either way, and the next `SAVEPOINT push` nests a new mark of
+        // the same name, which is the one `ROLLBACK TO SAVEPOINT push` goes back to (the most
+        // recent of that name). The open marks end at commit. (Each push that writes holds a
+        // subtransaction id; `group_commit::MAX_GROUP_JOBS` keeps them under PostgreSQL's 64
+        // cached per transaction.)
         Ok(())
     }
 

@@ -1287,6 +1287,19 @@ impl WriteTx for SqliteWrite<'_> {
         Ok(())
     }
 
+    fn savepoint(&mut self) -> Result<(), StorageError> {
+        self.conn.execute_batch("SAVEPOINT push").map_err(backend)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<(), StorageError> {
+        // ROLLBACK TO keeps the savepoint open; RELEASE ends it, so marks never pile up.
+        self.conn.execute_batch("ROLLBACK TO push; RELEASE push").map_err(backend)
+    }
+
+    fn release_savepoint(&mut self) -> Result<(), StorageError> {
+        self.conn.execute_batch("RELEASE push").map_err(backend)
+    }
+
     fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
         self.conn.execute_batch("COMMIT").map_err(backend)?;
         self.finished = true;

@@ -212,6 +212,24 @@ mod tests {
         }
     }
 
+    /// Job 0, submitted on a thread of its own, leading a group that runs once `released`
+    /// receives; returns when it leads (with nothing else queued).
+    fn lead_until_released<'scope>(
+        s: &'scope std::thread::Scope<'scope, '_>,
+        queue: &'scope GroupQueue<u32, u32>,
+        groups: &'scope Mutex<Vec<Vec<u32>>>,
+        released: std::sync::mpsc::Receiver<()>,
+    ) -> std::thread::ScopedJoinHandle<'scope, Result<u32, Lost>> {
+        let first = s.spawn(move || {
+            queue.submit(0, 1, in_a_minute(), |jobs| {
+                released.recv_timeout(Duration::from_secs(30)).expect("released");
+                times_ten(groups)(jobs)
+            })
+        });
+        until("the first job leads", || queue.lock().leading && waiting(queue) == 0);
+        first
+    }
+
     #[test]
     fn jobs_queued_behind_a_running_group_run_together_in_bounded_groups_each_with_its_own_answer() {
         let queue = GroupQueue::<u32, u32>::default();
@@ -220,13 +238,7 @@ mod tests {
         let followers = MAX_GROUP_JOBS as u32 + 8;
         std::thread::scope(|s| {
             let (queue, groups) = (&queue, &groups);
-            let first = s.spawn(move || {
-                queue.submit(0, 1, in_a_minute(), |jobs| {
-                    released.recv_timeout(Duration::from_secs(30)).expect("released");
-                    times_ten(groups)(jobs)
-                })
-            });
-            until("the first job leads", || queue.lock().leading && waiting(queue) == 0);
+            let first = lead_until_released(s, queue, groups, released);
             let mut others = Vec::new();
             for job in 1..=followers {
                 others.push((job, s.spawn(move || queue.submit(job, 1, in_a_minute(), times_ten(groups)))));
@@ -252,13 +264,7 @@ mod tests {
         let (release, released) = channel::<()>();
         std::thread::scope(|s| {
             let (queue, groups) = (&queue, &groups);
-            s.spawn(move || {
-                queue.submit(0, 1, in_a_minute(), |jobs| {
-                    released.recv_timeout(Duration::from_secs(30)).expect("released");
-                    times_ten(groups)(jobs)
-                })
-            });
-            until("the first job leads", || queue.lock().leading && waiting(queue) == 0);
+            lead_until_released(s, queue, groups, released);
             for job in 1..=3 {
                 s.spawn(move || queue.submit(job, MAX_GROUP_WEIGHT / 2 + 1, in_a_minute(), times_ten(groups)));
                 until("the job is queued", || waiting(queue) == job as usize);
@@ -275,13 +281,7 @@ mod tests {
         let (release, released) = channel::<()>();
         std::thread::scope(|s| {
             let (queue, groups) = (&queue, &groups);
-            let first = s.spawn(move || {
-                queue.submit(0, 1, in_a_minute(), |jobs| {
-                    released.recv_timeout(Duration::from_secs(30)).expect("released");
-                    times_ten(groups)(jobs)
-                })
-            });
-            until("the first job leads", || queue.lock().leading && waiting(queue) == 0);
+            let first = lead_until_released(s, queue, groups, released);
             // Whichever of these leads the next group panics in it.
             let doomed: Vec<_> = (1..=3)
                 .map(|job| {
@@ -313,13 +313,7 @@ mod tests {
         let (release, released) = channel::<()>();
         std::thread::scope(|s| {
             let (queue, groups) = (&queue, &groups);
-            let first = s.spawn(move || {
-                queue.submit(0, 1, in_a_minute(), |jobs| {
-                    released.recv_timeout(Duration::from_secs(30)).expect("released");
-                    times_ten(groups)(jobs)
-                })
-            });
-            until("the first job leads", || queue.lock().leading && waiting(queue) == 0);
+            let first = lead_until_released(s, queue, groups, released);
             let late = queue.submit(1, 1, Instant::now() + Duration::from_millis(50), times_ten(groups));
             assert_eq!(late, Err(Lost::TimedOut { queued: true }));
             assert_eq!(waiting(queue), 0, "the job left the queue");

@@ -520,6 +520,18 @@ fn handed_over_record(row: &Row) -> Result<HandedOverRecord, StorageError> {
     })
 }
 
+/// A token from a row whose first five columns are `kind, user_id, device_id, expires_at, used`.
+fn token_record(hash: &str, row: &Row) -> Result<TokenRecord, StorageError> {
+    Ok(TokenRecord {
+        hash: hash.to_owned(),
+        kind: token_kind(col(row, 0)?)?,
+        user_id: parse_id(col(row, 1)?)?,
+        device_id: parse_id(col(row, 2)?)?,
+        expires_at: parse_time(col(row, 3)?)?,
+        used: col(row, 4)?,
+    })
+}
+
 fn token_kind(kind: &str) -> Result<TokenKind, StorageError> {
     match kind {
         "access" => Ok(TokenKind::Access),
@@ -677,14 +689,7 @@ impl ReadTx for PgTx<'_> {
         else {
             return Ok(None);
         };
-        Ok(Some(TokenRecord {
-            hash: hash.to_owned(),
-            kind: token_kind(col(&row, 0)?)?,
-            user_id: parse_id(col(&row, 1)?)?,
-            device_id: parse_id(col(&row, 2)?)?,
-            expires_at: parse_time(col(&row, 3)?)?,
-            used: col(&row, 4)?,
-        }))
+        token_record(hash, &row).map(Some)
     }
 
     fn token_with_revocation(&self, hash: &str) -> Result<Option<TokenWithRevocation>, StorageError> {
@@ -696,14 +701,7 @@ impl ReadTx for PgTx<'_> {
         else {
             return Ok(None);
         };
-        let token = TokenRecord {
-            hash: hash.to_owned(),
-            kind: token_kind(col(&row, 0)?)?,
-            user_id: parse_id(col(&row, 1)?)?,
-            device_id: parse_id(col(&row, 2)?)?,
-            expires_at: parse_time(col(&row, 3)?)?,
-            used: col(&row, 4)?,
-        };
+        let token = token_record(hash, &row)?;
         let revoked_at = col::<Option<&str>>(&row, 5)?.map(parse_time).transpose()?;
         Ok(Some((token, revoked_at)))
     }

@@ -155,13 +155,13 @@ fn push_in_savepoint(
     batch.tx.savepoint()?;
     let mark = batch.mark();
     let pushed = authenticate_push(batch.read(), &job.bearer, batch.now)
-        .and_then(|token| process_push(server, batch, token.user_id, token.device_id, job.request));
-    match &pushed {
-        Ok(_) => batch.tx.release_savepoint()?,
-        Err(_) => {
-            batch.tx.rollback_to_savepoint()?;
-            batch.restore(mark);
-        }
+        .and_then(|token| process_push(server, batch, token.user_id, token.device_id, job.request))
+        // A backend may report a failed write only here (PostgreSQL reads the answers of the
+        // writes it sent ahead at the release): it is this push's failure.
+        .and_then(|pushed| batch.tx.release_savepoint().map(|()| pushed).map_err(ApiError::from));
+    if pushed.is_err() {
+        batch.tx.rollback_to_savepoint()?;
+        batch.restore(mark);
     }
     Ok(pushed)
 }

@@ -286,3 +286,37 @@ fn migrating_to_supervisor_sized_sync_marks_what_waits_for_the_supervisors() {
         assert_eq!(replica.checksum(station.station_id), station.checksum);
     }
 }
+
+/// A write that fails is reported before its transaction could seem committed, whenever the
+/// backend hears of it (SQLite at once; PostgreSQL, which sends writes ahead of their answers,
+/// at the next statement that waits, or at the commit), and nothing of the transaction stays.
+#[test]
+fn a_failed_write_fails_its_transaction_and_nothing_of_it_stays() {
+    use sync_server::storage::{DeviceRecord, StoredAnswer};
+    let storage = test_support::backend::open_test_storage();
+    let device = DeviceRecord {
+        id: uuid::Uuid::now_v7(),
+        user_id: uuid::Uuid::now_v7(),
+        name: "laptop".into(),
+        next_seq: 1,
+        registered_at: chrono::Utc::now(),
+        clock_skewed: false,
+        last_skew_ms: None,
+    };
+    let answer = StoredAnswer { change_id: uuid::Uuid::now_v7(), outcome: PushOutcome::Gap { expected: 1 } };
+    let mut tx = storage.write().expect("write");
+    tx.put_device(&device).expect("device");
+    tx.put_push_answer(device.id, 1, &answer).expect("the first answer");
+    // The same (device, sequence number) again: refused by the table's primary key.
+    let failed = match tx.put_push_answer(device.id, 1, &answer) {
+        Err(_) => {
+            drop(tx);
+            true
+        }
+        Ok(()) => tx.commit().is_err(),
+    };
+    assert!(failed, "the failed write is reported");
+    let read = storage.read().expect("read");
+    assert_eq!(read.device(device.id).expect("read"), None, "nothing of the transaction stays");
+    assert_eq!(read.push_answer(device.id, 1).expect("read"), None);
+}

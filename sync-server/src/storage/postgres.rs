@@ -195,11 +195,23 @@ fn wait<F: Future>(future: F) -> F::Output {
 
 /// One connection, with the statements it prepared.
 struct Conn {
-    client: Client,
+    /// Shared with the writes sent ahead of their answers ([`PgTx::send`]).
+    client: Arc<Client>,
     statements: HashMap<String, Statement>,
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// A parameter a write sent ahead keeps until it is encoded.
+type Owned = Box<dyn ToSql + Sync + Send>;
+
+/// A write sent ahead of its answer ([`PgTx::send`]).
+type Sent = std::pin::Pin<Box<dyn Future<Output = Result<(), tokio_postgres::Error>> + Send>>;
+
+/// Owned parameters, for [`PgTx::send`].
+macro_rules! owned {
+    ($($param:expr),* $(,)?) => { vec![$(Box::new($param) as Owned),*] };
+}
 
 impl Conn {
     fn statement(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
@@ -285,7 +297,7 @@ impl PostgresStorage {
         let client = wait(connecting)
             .map_err(|e| StorageError::Backend(format!("connecting to the database: {e}")))?
             .map_err(backend)?;
-        let mut conn = Conn { client, statements: HashMap::new() };
+        let mut conn = Conn { client: Arc::new(client), statements: HashMap::new() };
         let mut setup = format!("SET synchronous_commit TO on; SET lock_timeout TO '{LOCK_TIMEOUT}';");
         if let Some(schema) = &self.options.schema {
             // Quoted: a plain name may still be a keyword (`user`).
@@ -363,6 +375,7 @@ impl PostgresStorage {
             finished: false,
             _gate: gate,
             entities: RefCell::new(HashMap::new()),
+            sent: RefCell::new(Vec::new()),
         })
     }
 }
@@ -436,6 +449,8 @@ struct PgTx<'a> {
     /// changes them only through `put_entity`, which keeps the cache, and savepoints, whose
     /// rollback empties it.
     entities: RefCell<HashMap<(i64, Id), Option<EntityRecord>>>,
+    /// Writes sent whose answers are not yet read ([`PgTx::send`]).
+    sent: RefCell<Vec<Sent>>,
 }
 
 impl Drop for PgTx<'_> {
@@ -550,13 +565,73 @@ fn incoming_subject(item: &Incoming) -> (EntityKind, Id, Option<Id>) {
 }
 
 impl PgTx<'_> {
+    /// Runs a statement and waits for its answer, once the writes sent before it are answered
+    /// (a failed one fails this too: the transaction is aborted).
     fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, tokio_postgres::Error>,
+    ) -> Result<Result<T, tokio_postgres::Error>, StorageError> {
+        self.settle()?;
+        self.with_conn(f)
+    }
+
+    fn with_conn<T>(
         &self,
         f: impl FnOnce(&mut Conn) -> Result<T, tokio_postgres::Error>,
     ) -> Result<Result<T, tokio_postgres::Error>, StorageError> {
         let mut conn = self.conn.borrow_mut();
         let conn = conn.as_mut().ok_or_else(|| StorageError::Backend("the transaction has ended".into()))?;
         Ok(f(conn))
+    }
+
+    /// Sends a write whose answer says nothing the caller needs, without waiting for it: the
+    /// request goes out now (a first poll encodes and queues it on the connection, in order
+    /// with every statement before and after it), and its answer is read at the next statement
+    /// that waits, at a savepoint's release, or at commit ([`PgTx::settle`]). A push's writes
+    /// then cost one round trip together instead of one each, while every other writer waits
+    /// for this one. A write that fails aborts the transaction; the failure is reported there,
+    /// never lost: `COMMIT` of an aborted transaction would roll back without an error, so
+    /// commit settles first.
+    fn send(&self, sql: &'static str, params: Vec<Owned>) -> Result<(), StorageError> {
+        let sent = self
+            .with_conn(|conn| {
+                let statement = conn.statement(sql)?;
+                let client = Arc::clone(&conn.client);
+                Ok(Box::pin(async move {
+                    client.execute_raw(&statement, params.iter().map(|p| &**p as &(dyn ToSql + Sync))).await.map(drop)
+                }) as Sent)
+            })?
+            .map_err(backend)?;
+        self.keep_sent(sent)
+    }
+
+    /// [`PgTx::send`] for a statement without parameters (a savepoint), by the simple protocol.
+    fn send_simple(&self, sql: &'static str) -> Result<(), StorageError> {
+        let client = self.with_conn(|conn| Ok(Arc::clone(&conn.client)))?.map_err(backend)?;
+        self.keep_sent(Box::pin(async move { client.batch_execute(sql).await }))
+    }
+
+    fn keep_sent(&self, mut sent: Sent) -> Result<(), StorageError> {
+        let mut context = Context::from_waker(Waker::noop());
+        match sent.as_mut().poll(&mut context) {
+            Poll::Ready(result) => result.map_err(backend),
+            Poll::Pending => {
+                self.sent.borrow_mut().push(sent);
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads the answers of the writes sent ([`PgTx::send`]); the first failure, if any.
+    fn settle(&self) -> Result<(), StorageError> {
+        let sent = std::mem::take(&mut *self.sent.borrow_mut());
+        let mut failure = None;
+        for write in sent {
+            if let Err(e) = wait(write) {
+                failure.get_or_insert(e);
+            }
+        }
+        failure.map_or(Ok(()), |e| Err(backend(e)))
     }
 
     fn rows(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StorageError> {
@@ -941,19 +1016,19 @@ impl WriteTx for PgTx<'_> {
         // One round trip (a push's writes are paid for in round trips while every other writer
         // waits): the entity, and its station rows made what `stations` says. The rows deleted
         // and the rows upserted are disjoint, so one statement's snapshot serves both.
-        self.exec(
+        self.send(
             "WITH gone AS (DELETE FROM entity_stations WHERE kind_ord = $1::bigint AND id = $2::text                AND NOT (station_id = ANY($10::text[]))),              held AS (INSERT INTO entity_stations (station_id, kind_ord, id, supervised)                SELECT DISTINCT s, $1::bigint, $2::text, $9::boolean FROM unnest($10::text[]) AS s                ON CONFLICT (station_id, kind_ord, id) DO UPDATE SET supervised = excluded.supervised)              INSERT INTO entities (kind_ord, id, kind, area, state, case_id, recipient_id, case_worker_id, supervised)              VALUES ($1::bigint, $2::text, $3, $4, $5, $6, $7, $8, $9::boolean)              ON CONFLICT (kind_ord, id) DO UPDATE SET kind = excluded.kind, area = excluded.area,              state = excluded.state, case_id = excluded.case_id, recipient_id = excluded.recipient_id,              case_worker_id = excluded.case_worker_id, supervised = excluded.supervised",
-            &[
-                &ord,
-                &id,
-                &state.kind.as_str(),
-                &area_code(state.kind),
-                &to_json(state)?,
-                &opt_id(case_id),
-                &opt_id(state.get_id(field::RECIPIENT_ID)),
-                &opt_id(record.case_worker_id),
-                &record.supervised,
-                &stations,
+            owned![
+                ord,
+                id,
+                state.kind.as_str(),
+                area_code(state.kind),
+                to_json(state)?,
+                opt_id(case_id),
+                opt_id(state.get_id(field::RECIPIENT_ID)),
+                opt_id(record.case_worker_id),
+                record.supervised,
+                stations,
             ],
         )?;
         self.entities.borrow_mut().insert((ord, state.id), Some(record.clone()));
@@ -965,17 +1040,17 @@ impl WriteTx for PgTx<'_> {
         for op in ops {
             match op {
                 ConflictOp::Lost(lost) => {
-                    self.exec(
+                    self.send(
                         "INSERT INTO conflicts (entity_id, field, hlc, lost) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (entity_id, field, hlc) DO NOTHING",
-                        &[&entity, &lost.field, &lost.clock.hlc.to_string(), &to_json(lost)?],
+                        owned![entity.clone(), lost.field.clone(), lost.clock.hlc.to_string(), to_json(lost)?],
                     )?;
                 }
                 ConflictOp::Seen { field, hlc } => {
-                    self.exec(
+                    self.send(
                         "INSERT INTO conflicts (entity_id, field, hlc, lost) VALUES ($1, $2, $3, NULL) \
                          ON CONFLICT (entity_id, field, hlc) DO UPDATE SET lost = NULL",
-                        &[&entity, field, &hlc.to_string()],
+                        owned![entity.clone(), field.clone(), hlc.to_string()],
                     )?;
                 }
             }
@@ -1017,10 +1092,10 @@ impl WriteTx for PgTx<'_> {
 
     fn xor_accumulator(&mut self, station_id: Id, case_worker_id: Option<Id>, value: u64) -> Result<(), StorageError> {
         let worker = case_worker_id.map(|w| w.to_string()).unwrap_or_default();
-        self.exec(
+        self.send(
             "INSERT INTO checksums (station_id, worker_id, acc) VALUES ($1, $2, $3) \
              ON CONFLICT (station_id, worker_id) DO UPDATE SET acc = checksums.acc # excluded.acc",
-            &[&station_id.to_string(), &worker, &(value as i64)],
+            owned![station_id.to_string(), worker, value as i64],
         )?;
         Ok(())
     }
@@ -1051,20 +1126,20 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn put_device(&mut self, d: &DeviceRecord) -> Result<(), StorageError> {
-        self.exec(
+        self.send(
             "INSERT INTO devices (id, user_id, name, next_seq, registered_at, clock_skewed, last_skew_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, \
              next_seq = excluded.next_seq, registered_at = excluded.registered_at, \
              clock_skewed = excluded.clock_skewed, last_skew_ms = excluded.last_skew_ms",
-            &[
-                &d.id.to_string(),
-                &d.user_id.to_string(),
-                &d.name,
-                &(d.next_seq as i64),
-                &d.registered_at.to_rfc3339(),
-                &d.clock_skewed,
-                &d.last_skew_ms,
+            owned![
+                d.id.to_string(),
+                d.user_id.to_string(),
+                d.name.clone(),
+                d.next_seq as i64,
+                d.registered_at.to_rfc3339(),
+                d.clock_skewed,
+                d.last_skew_ms,
             ],
         )?;
         Ok(())
@@ -1125,29 +1200,29 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn put_push_answer(&mut self, device_id: Id, device_seq: u64, answer: &StoredAnswer) -> Result<(), StorageError> {
-        self.exec(
+        self.send(
             "INSERT INTO push_answers (device_id, device_seq, change_id, outcome) VALUES ($1, $2, $3, $4)",
-            &[&device_id.to_string(), &(device_seq as i64), &answer.change_id.to_string(), &to_json(&answer.outcome)?],
+            owned![device_id.to_string(), device_seq as i64, answer.change_id.to_string(), to_json(&answer.outcome)?],
         )?;
         Ok(())
     }
 
     fn put_rejected_change(&mut self, r: &RejectedChange) -> Result<(), StorageError> {
-        self.exec(
+        self.send(
             "INSERT INTO rejected_changes \
              (device_id, device_seq, change_id, author_id, change, rejection, rejected_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (device_id, device_seq) DO UPDATE SET change_id = excluded.change_id, \
              author_id = excluded.author_id, change = excluded.change, rejection = excluded.rejection, \
              rejected_at = excluded.rejected_at",
-            &[
-                &r.device_id.to_string(),
-                &(r.device_seq as i64),
-                &r.change.change_id.to_string(),
-                &r.change.author_id.to_string(),
-                &to_json(&r.change)?,
-                &to_json(&r.rejection)?,
-                &r.rejected_at.to_rfc3339(),
+            owned![
+                r.device_id.to_string(),
+                r.device_seq as i64,
+                r.change.change_id.to_string(),
+                r.change.author_id.to_string(),
+                to_json(&r.change)?,
+                to_json(&r.rejection)?,
+                r.rejected_at.to_rfc3339(),
             ],
         )?;
         Ok(())
@@ -1193,18 +1268,18 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn put_hlc_translation(&mut self, device_id: Id, original: Hlc, effective: Hlc) -> Result<(), StorageError> {
-        self.exec(
+        self.send(
             "INSERT INTO hlc_translations (device_id, original, effective) VALUES ($1, $2, $3) \
              ON CONFLICT (device_id, original) DO UPDATE SET effective = excluded.effective",
-            &[&device_id.to_string(), &original.to_string(), &effective.to_string()],
+            owned![device_id.to_string(), original.to_string(), effective.to_string()],
         )?;
         Ok(())
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
-        self.exec(
+        self.send(
             "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            &[&key, &value],
+            owned![key.to_owned(), value.to_owned()],
         )?;
         Ok(())
     }
@@ -1226,13 +1301,15 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn savepoint(&mut self) -> Result<(), StorageError> {
-        self.with(|c| c.batch("SAVEPOINT push"))?.map_err(backend)
+        self.send_simple("SAVEPOINT push")
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StorageError> {
-        // What was read or written since the savepoint may be undone: read it again.
+        // What was read or written since the savepoint may be undone: read it again. The
+        // writes sent since are answered first; their failure is what is being undone.
         self.entities.get_mut().clear();
-        self.with(|c| c.batch("ROLLBACK TO SAVEPOINT push"))?.map_err(backend)
+        let _undone = self.settle();
+        self.with_conn(|c| c.batch("ROLLBACK TO SAVEPOINT push"))?.map_err(backend)
     }
 
     fn release_savepoint(&mut self) -> Result<(), StorageError> {
@@ -1241,12 +1318,15 @@ impl WriteTx for PgTx<'_> {
         // the same name, which is the one `ROLLBACK TO SAVEPOINT push` goes back to (the most
         // recent of that name). The open marks end at commit. (Each push that writes holds a
         // subtransaction id; `group_commit::MAX_GROUP_JOBS` keeps them under PostgreSQL's 64
-        // cached per transaction.)
-        Ok(())
+        // cached per transaction.) The writes sent since the mark are answered here, so a
+        // failed one is this push's failure, rolled back with it, not the next push's.
+        self.settle()
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
         debug_assert!(self.write, "only a write transaction is committed");
+        // `with` reads the answers of the writes sent first: `COMMIT` of a transaction a failed
+        // write aborted would answer `ROLLBACK`, not an error.
         self.with(|c| c.batch("COMMIT"))?.map_err(backend)?;
         self.finished = true;
         Ok(())

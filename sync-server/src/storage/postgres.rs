@@ -13,8 +13,10 @@
 //! - commits are durable (`synchronous_commit = on` on every connection, whatever the cluster's
 //!   default), and a transaction dropped unfinished rolls back;
 //! - a writer's round trips are what every other writer waits for, so a write transaction keeps
-//!   the entities it read or wrote (`PgTx::entities`), and an entity with its station rows, or
-//!   a log entry with its number and audience, is written in one statement.
+//!   the entities it read or wrote (`PgTx::entities`); an entity with its station rows, or a log
+//!   entry with its number and audience, is written in one statement; and writes whose answer
+//!   the caller does not need go out without waiting for it (`PgTx::send`), their answers read
+//!   together at the next statement that waits, at a savepoint's release, or before `COMMIT`.
 //!
 //! The storage trait is synchronous, so the async client (`tokio-postgres`) is driven by a small
 //! runtime this storage owns, and each call waits for its answer by parking the calling thread:

@@ -293,6 +293,7 @@ fn migrating_to_supervisor_sized_sync_marks_what_waits_for_the_supervisors() {
 #[test]
 fn a_failed_write_fails_its_transaction_and_nothing_of_it_stays() {
     use sync_server::storage::{DeviceRecord, StoredAnswer};
+    let _deadline = shegong_tests::deadline(std::time::Duration::from_secs(120));
     let storage = test_support::backend::open_test_storage();
     let device = DeviceRecord {
         id: uuid::Uuid::now_v7(),

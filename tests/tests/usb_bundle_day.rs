@@ -8,7 +8,8 @@
 //! it from syncing by network while the server is up for the station's relay.
 //!
 //! Everything is done on the waiting-changes page (`#/waiting`) by typing a path and pressing
-//! Enter. Screenshots under `<target>/e2e/`: `usb-bundle-NN-what.png`.
+//! Enter. Screenshots under `<target>/e2e/`: `worker-usb-bundle-NN-what.png` (the village
+//! laptop) and `deputy-usb-bundle-NN-what.png` (the station laptop).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -131,7 +132,7 @@ async fn a_village_laptops_visit_reaches_the_server_by_usb_stick_and_the_return_
     submit_path(&village, "export", &shown(stick.path())).await?;
     wait_for_text(&village, "#bundle-result", "the bundle written", |t| t.contains("已导出同步包（1 条修改）")).await?;
     wait_for_text(&village, "#sync-online", "offline", |t| t.contains("离线")).await?;
-    screenshot(&village, "usb-bundle-01-exported-offline").await?;
+    screenshot(&village, "worker-usb-bundle-01-exported-offline").await?;
     let exported = bundles_in(stick.path())?;
     let [bundle] = exported.as_slice() else {
         return Err(format!("one bundle on the stick, not {exported:?}").into());
@@ -159,7 +160,7 @@ async fn a_village_laptops_visit_reaches_the_server_by_usb_stick_and_the_return_
     ));
     assert!(relayed.contains(&shown(&return_bundle)), "the result names the return bundle: {relayed}");
     assert!(return_bundle.is_file(), "the return bundle beside the bundle on the stick");
-    screenshot(&station, "usb-bundle-02-relayed-at-the-station").await?;
+    screenshot(&station, "deputy-usb-bundle-02-relayed-at-the-station").await?;
     station.quit().await?;
     // The server holds the village's work; the station laptop only carried it.
     assert_eq!(phone_on_server(&server, edited_in_the_village)?.as_deref(), Some(VILLAGE_PHONE));
@@ -178,7 +179,7 @@ async fn a_village_laptops_visit_reaches_the_server_by_usb_stick_and_the_return_
     pending_is(&village, 0).await?;
     wait_for(&village, "#waiting-empty").await?;
     wait_for_text(&village, "#sync-online", "still offline", |t| t.contains("离线")).await?;
-    screenshot(&village, "usb-bundle-03-return-imported").await?;
+    screenshot(&village, "worker-usb-bundle-03-return-imported").await?;
 
     // Imported again: refused, saying why, and nothing changes.
     submit_path(&village, "import", &shown(&return_bundle)).await?;
@@ -186,11 +187,11 @@ async fn a_village_laptops_visit_reaches_the_server_by_usb_stick_and_the_return_
     wait_gone(&village, "#bundle-result").await?;
     assert_eq!(value_of(&village, "#bundle-import-path").await?, shown(&return_bundle), "the typed path stays");
     pending_is(&village, 0).await?;
-    screenshot(&village, "usb-bundle-04-imported-twice-refused").await?;
+    screenshot(&village, "worker-usb-bundle-04-imported-twice-refused").await?;
     click(&village, "#lang-toggle").await?;
     wait_for_text(&village, "#error-bundle-import", "the refusal in English", |t| t.contains("imported already"))
         .await?;
-    screenshot(&village, "usb-bundle-05-refusal-in-english").await?;
+    screenshot(&village, "worker-usb-bundle-05-refusal-in-english").await?;
 
     // The return bundle also carried the station's change to this laptop.
     go_to(&village, &format!("#/recipients/{edited_at_the_station}")).await?;
@@ -238,7 +239,7 @@ async fn an_altered_bundle_is_refused_in_the_app_with_its_reason_and_the_typed_p
     let invalid = wait_for(&station, "#bundle-relay-path").await?.attr("aria-invalid").await?;
     assert_eq!(invalid.as_deref(), Some("true"), "the box is marked as the one at fault");
     assert!(station.find_all(By::Css("#bundle-result")).await?.is_empty(), "nothing was relayed");
-    screenshot(&station, "usb-bundle-11-altered-bundle-refused-at-the-station").await?;
+    screenshot(&station, "deputy-usb-bundle-11-altered-bundle-refused-at-the-station").await?;
     click(&station, "#lang-toggle").await?;
     wait_for_text(&station, "#error-bundle-relay", "why it was refused, in English", |t| {
         t.starts_with("The bundle was altered")
@@ -267,7 +268,7 @@ async fn an_altered_bundle_is_refused_in_the_app_with_its_reason_and_the_typed_p
     assert_eq!(value_of(&village, "#bundle-import-path").await?, shown(&altered_return), "the typed path stays");
     pending_is(&village, 1).await?;
     wait_for(&village, "#waiting-list tbody tr").await?;
-    screenshot(&village, "usb-bundle-12-altered-return-refused-in-the-village").await?;
+    screenshot(&village, "worker-usb-bundle-12-altered-return-refused-in-the-village").await?;
     click(&village, "#lang-toggle").await?;
     wait_for_text(&village, "#error-bundle-import", "why it was refused, in English", |t| t.contains("altered"))
         .await?;

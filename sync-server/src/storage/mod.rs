@@ -43,6 +43,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+mod values;
 
 use std::collections::BTreeMap;
 

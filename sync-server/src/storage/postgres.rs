@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use domain::change::{Change, Incoming};
-use domain::entity::{Area, EntityKind, EntityState};
+use domain::entity::{EntityKind, EntityState};
 use domain::hlc::Hlc;
 use domain::merge::{ConflictOp, LostValue};
 use domain::rules::RejectionInfo;
@@ -48,6 +48,10 @@ use tokio_postgres::{Client, NoTls, Row, Statement};
 
 pub use tokio_postgres::Config as PgConfig;
 
+use super::values::{
+    area_code, corrupt, from_json, hand_over_state_text, incoming_subject, kind_ord, opt_id, parse_hand_over_state,
+    parse_id, parse_time, to_json,
+};
 use super::{
     Audience, AuditEntry, ConflictEntry, Credentials, DeviceRecord, EntityRecord, HandedOverRecord, LogScope, Reach,
     ReadTx, RejectedChange, StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind, TokenRecord,
@@ -166,10 +170,6 @@ fn backend(e: tokio_postgres::Error) -> StorageError {
         Some(db) => StorageError::Backend(format!("{} ({})", db.message(), db.code().code())),
         None => StorageError::Backend(e.to_string()),
     }
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
-    StorageError::Corrupt(format!("{what}: {e}"))
 }
 
 /// Runs `future` to completion on this thread, parking it while the future waits. The client's
@@ -465,59 +465,9 @@ impl Drop for PgTx<'_> {
     }
 }
 
-fn kind_ord(kind: EntityKind) -> i64 {
-    EntityKind::ALL.iter().position(|k| *k == kind).unwrap_or(usize::MAX) as i64
-}
-
-fn area_code(kind: EntityKind) -> i64 {
-    match kind.area() {
-        Area::Organisation => 0,
-        Area::Roster => 1,
-        Area::Case => 2,
-        Area::Workforce => 3,
-    }
-}
-
-fn parse_id(text: &str) -> Result<Id, StorageError> {
-    Id::try_parse(text).map_err(|e| corrupt("id", e))
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|e| corrupt("time", e))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StorageError> {
-    serde_json::from_str(text).map_err(|e| corrupt(what, e))
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StorageError> {
-    serde_json::to_string(value).map_err(|e| StorageError::Backend(format!("cannot encode: {e}")))
-}
-
-fn opt_id(id: Option<Id>) -> Option<String> {
-    id.map(|i| i.to_string())
-}
-
 /// Column `i` of `row`, as `T`; a value of another type is corrupt data, not a panic.
 fn col<'r, T: tokio_postgres::types::FromSql<'r>>(row: &'r Row, i: usize) -> Result<T, StorageError> {
     row.try_get(i).map_err(|e| corrupt("column", e))
-}
-
-fn hand_over_state_text(state: HandOverState) -> &'static str {
-    match state {
-        HandOverState::Offered => "offered",
-        HandOverState::TakenOver => "taken_over",
-        HandOverState::Dismissed => "dismissed",
-    }
-}
-
-fn parse_hand_over_state(text: &str) -> Result<HandOverState, StorageError> {
-    match text {
-        "offered" => Ok(HandOverState::Offered),
-        "taken_over" => Ok(HandOverState::TakenOver),
-        "dismissed" => Ok(HandOverState::Dismissed),
-        other => Err(StorageError::Corrupt(format!("hand-over state {other:?}"))),
-    }
 }
 
 const HANDED_OVER_COLUMNS: &str =
@@ -555,14 +505,6 @@ fn token_kind(kind: &str) -> Result<TokenKind, StorageError> {
         "refresh" => Ok(TokenKind::Refresh),
         "handover" => Ok(TokenKind::Handover),
         other => Err(corrupt("token kind", other)),
-    }
-}
-
-fn incoming_subject(item: &Incoming) -> (EntityKind, Id, Option<Id>) {
-    match item {
-        Incoming::Change(change) => (change.entity, change.entity_id, Some(change.change_id)),
-        Incoming::Snapshot(state) => (state.kind, state.id, None),
-        Incoming::Evict { entity, entity_id, .. } => (*entity, *entity_id, None),
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::change::{Change, Incoming};
-use domain::entity::{Area, EntityKind, EntityState};
+use domain::entity::{EntityKind, EntityState};
 use domain::hlc::Hlc;
 use domain::merge::{ConflictOp, LostValue};
 use domain::rules::RejectionInfo;
@@ -18,6 +18,10 @@ use protocol::{HandOverState, PushOutcome};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
 
+use super::values::{
+    area_code, corrupt, from_json, hand_over_state_text, incoming_subject, kind_ord, opt_id, parse_hand_over_state,
+    parse_id, parse_time, to_json,
+};
 use super::{
     Audience, AuditEntry, ConflictEntry, Credentials, DeviceRecord, EntityRecord, HandedOverRecord, LogScope, Reach,
     ReadTx, RejectedChange, StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind, TokenRecord, WriteTx,
@@ -61,10 +65,6 @@ impl std::fmt::Debug for SqliteStorage {
 
 fn backend(e: rusqlite::Error) -> StorageError {
     StorageError::Backend(e.to_string())
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
-    StorageError::Corrupt(format!("{what}: {e}"))
 }
 
 impl SqliteStorage {
@@ -249,58 +249,8 @@ impl Drop for SqliteWrite<'_> {
     }
 }
 
-fn kind_ord(kind: EntityKind) -> i64 {
-    EntityKind::ALL.iter().position(|k| *k == kind).unwrap_or(usize::MAX) as i64
-}
-
 fn kind_name(kind: EntityKind) -> &'static str {
     kind.as_str()
-}
-
-fn area_code(kind: EntityKind) -> i64 {
-    match kind.area() {
-        Area::Organisation => 0,
-        Area::Roster => 1,
-        Area::Case => 2,
-        Area::Workforce => 3,
-    }
-}
-
-fn parse_id(text: &str) -> Result<Id, StorageError> {
-    Id::try_parse(text).map_err(|e| corrupt("id", e))
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|e| corrupt("time", e))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StorageError> {
-    serde_json::from_str(text).map_err(|e| corrupt(what, e))
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StorageError> {
-    serde_json::to_string(value).map_err(|e| StorageError::Backend(format!("cannot encode: {e}")))
-}
-
-fn opt_id(id: Option<Id>) -> Option<String> {
-    id.map(|i| i.to_string())
-}
-
-fn hand_over_state_text(state: HandOverState) -> &'static str {
-    match state {
-        HandOverState::Offered => "offered",
-        HandOverState::TakenOver => "taken_over",
-        HandOverState::Dismissed => "dismissed",
-    }
-}
-
-fn parse_hand_over_state(text: &str) -> Result<HandOverState, StorageError> {
-    match text {
-        "offered" => Ok(HandOverState::Offered),
-        "taken_over" => Ok(HandOverState::TakenOver),
-        "dismissed" => Ok(HandOverState::Dismissed),
-        other => Err(StorageError::Corrupt(format!("hand-over state {other:?}"))),
-    }
 }
 
 const HANDED_OVER_COLUMNS: &str =
@@ -899,14 +849,6 @@ impl SqliteWrite<'_> {
 
 impl_read_tx!(SqliteRead);
 impl_read_tx!(SqliteWrite);
-
-fn incoming_subject(item: &Incoming) -> (EntityKind, Id, Option<Id>) {
-    match item {
-        Incoming::Change(change) => (change.entity, change.entity_id, Some(change.change_id)),
-        Incoming::Snapshot(state) => (state.kind, state.id, None),
-        Incoming::Evict { entity, entity_id, .. } => (*entity, *entity_id, None),
-    }
-}
 
 impl WriteTx for SqliteWrite<'_> {
     fn put_entity(&mut self, record: &EntityRecord) -> Result<(), StorageError> {

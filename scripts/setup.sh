@@ -10,11 +10,11 @@ cd "$(dirname "$0")/.."
 # wasm-opt (scripts/build-ui.sh). poppler-utils: the report tests read exported PDFs back
 # (pdftotext) and render their first page (pdftoppm). postgresql: the sync suite runs again on a
 # real PostgreSQL (scripts/with-postgres.sh starts a throwaway one; the package's own cluster is
-# not used).
+# not used). squashfs-tools: mksquashfs packs the AppImage's AppDir (scripts/package.sh).
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential curl wget file pkg-config libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver fonts-wqy-microhei poppler-utils
-  postgresql
+  postgresql squashfs-tools
 )
 # The Rust toolchain used when none is installed (the workspace needs 1.90 or newer).
 RUST_TOOLCHAIN=1.95.0

@@ -74,7 +74,8 @@ step "tests (UI logic, on the host)" 900 cargo test -p ui --lib
 # The installable packages (tests/tests/packages.rs): scripts/package.sh --debug packages the build
 # above (a few seconds, and the two cargo tools setup.sh pinned), then both .deb are installed with
 # apt, the server is run as its systemd unit would run it, the installed app signs in against it,
-# and both are purged with nothing left. It changes this machine's packages, so it needs root.
+# and both are purged with nothing left; the AppImage of the same build is extracted and run as
+# the app. It changes this machine's packages, so it needs root.
 if [ "$(id -u)" -eq 0 ]; then
   step "packages (build, install, run, purge)" 1500 \
     cargo test --workspace --exclude ui --test packages -- --ignored --nocapture

@@ -6,10 +6,16 @@
 //! signs in against that server and shows the roster; then both packages are purged and nothing
 //! of them is left: files, configuration, state, service user, processes, the port.
 //!
-//! The last test needs root and changes the machine's packages, so it is ignored in the ordinary
-//! test run; scripts/test.sh runs it in a step of its own:
+//! The same build's AppImage (`shegong_<version>_<arch>.AppImage`, crates/appimage-runtime with
+//! the AppDir appended) is extracted with `--appimage-extract`, and started itself as the
+//! application under WebDriver, signing in against a sync server; its extraction lands in the
+//! app's temporary cache directory and goes with it.
+//!
+//! These two tests need the packages built, and the first needs root and changes the machine's
+//! packages, so they are ignored in the ordinary test run; scripts/test.sh runs them in a step of
+//! its own (they share one build and run one at a time):
 //! `cargo test --workspace --exclude ui --test packages -- --ignored --nocapture`.
-//! Its screenshot is `<target>/e2e/ops-packages-01.png`.
+//! Their screenshots are `<target>/e2e/ops-packages-01.png` and `ops-appimage-01.png`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -21,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use shegong_tests::screens::sign_in;
 use shegong_tests::webdriver::{screenshot, wait_for, wait_for_text};
-use shegong_tests::{ChildGuard, DesktopApp, deadline, free_port, workspace_root};
+use shegong_tests::{ChildGuard, DEMO_PASSWORD, DesktopApp, SyncServer, deadline, free_port, workspace_root};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -80,21 +86,9 @@ async fn both_packages_install_run_together_and_purge_without_a_trace() -> TestR
         }
     }
 
-    // Built from the test command's own build.
-    let started = Instant::now();
-    let status = Command::new("timeout")
-        .args(["--kill-after=30", "1200"])
-        .arg(workspace_root().join("scripts/package.sh"))
-        .arg("--debug")
-        .current_dir(workspace_root())
-        .status()?;
-    if !status.success() {
-        return Err(format!("scripts/package.sh --debug failed: {status}").into());
-    }
-    eprintln!("packages built in {} s", started.elapsed().as_secs());
-    let packages_dir = shegong_tests::target_dir()?.join("packages");
-    let app_deb = package_file(&packages_dir, APP_PACKAGE)?;
-    let server_deb = package_file(&packages_dir, SERVER_PACKAGE)?;
+    let (_packages, packages_dir) = built_packages().await?;
+    let app_deb = package_file(&packages_dir, APP_PACKAGE, ".deb")?;
+    let server_deb = package_file(&packages_dir, SERVER_PACKAGE, ".deb")?;
 
     // Installed the way an administrator does, with apt resolving the dependencies.
     let mut installation = Installation { purged: false };
@@ -197,6 +191,99 @@ async fn both_packages_install_run_together_and_purge_without_a_trace() -> TestR
     assert!(left.is_empty(), "no process of the packages is left: {left:?}");
     assert!(TcpListener::bind(("127.0.0.1", port)).is_ok(), "port {port} is free again");
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the packages built: scripts/test.sh runs it in its packages step"]
+async fn the_appimage_holds_the_app_and_runs_it_from_a_cache_it_leaves_with_the_home() -> TestResult {
+    let _deadline = deadline(Duration::from_secs(1400));
+    let (_packages, packages_dir) = built_packages().await?;
+    let appimage = package_file(&packages_dir, APP_PACKAGE, ".AppImage")?;
+    let built_app = std::fs::read(shegong_tests::binary("shegong")?)?;
+
+    // Extracted as with the official runtime, from a directory and a home of its own.
+    let work = tempfile::tempdir()?;
+    let home = work.path().join("home");
+    std::fs::create_dir(&home)?;
+    run(
+        Command::new(&appimage)
+            .arg("--appimage-extract")
+            .current_dir(work.path())
+            .env("HOME", &home)
+            .env("XDG_CACHE_HOME", home.join(".cache")),
+        300,
+    )?;
+    let root = work.path().join("squashfs-root");
+    assert_ne!(std::fs::metadata(root.join("AppRun"))?.mode() & 0o111, 0, "AppRun is executable");
+    assert!(
+        std::fs::read(root.join("usr/bin/shegong"))? == built_app,
+        "usr/bin/shegong is the built app, byte for byte"
+    );
+    assert_ne!(std::fs::metadata(root.join("usr/bin/shegong"))?.mode() & 0o111, 0, "the app is executable");
+    let entry = std::fs::read_to_string(root.join("shegong.desktop"))?;
+    assert!(entry.lines().any(|l| l == "Name[zh_CN]=社工"), "the desktop entry at the root:\n{entry}");
+    assert!(entry.lines().any(|l| l == "Exec=shegong"), "the desktop entry at the root:\n{entry}");
+    let icon = std::fs::read(root.join(".DirIcon"))?;
+    assert!(icon.starts_with(b"\x89PNG\r\n\x1a\n"), ".DirIcon leads to the PNG icon");
+    assert!(!home.join(".cache").exists(), "extracting uses no cache");
+    drop(work);
+
+    // The image itself as the application, against a sync server.
+    let server = SyncServer::start_with_demo_data()?;
+    let app = DesktopApp::start_application(appimage.clone(), server.url())?;
+    let cache = app
+        .dirs()
+        .env()
+        .into_iter()
+        .find_map(|(name, path)| (name == "XDG_CACHE_HOME").then_some(path))
+        .ok_or("the app's XDG_CACHE_HOME")?
+        .join("shegong-appimage");
+    let driver = app.launch().await?;
+    sign_in(&driver, "shegong1", DEMO_PASSWORD, "#roster-title").await?;
+    wait_for_text(&driver, "#sync-online", "online", |t| t.contains("在线")).await?;
+    let extracted: Vec<PathBuf> = std::fs::read_dir(&cache)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    let [extracted] = extracted.as_slice() else {
+        return Err(format!("one extraction in {}, no temporary one: {extracted:?}", cache.display()).into());
+    };
+    let cached_app = extracted.join("usr/bin/shegong");
+    assert!(std::fs::read(&cached_app)? == built_app, "the cache holds the built app");
+    let running = processes_running(std::slice::from_ref(&cached_app))?;
+    assert_eq!(running.len(), 1, "the app runs from the image's extraction: {running:?}");
+    screenshot(&driver, "ops-appimage-01").await?;
+    driver.quit().await?;
+    drop(app);
+    assert!(!cache.exists(), "the extraction went with the app's temporary cache directory");
+    let started = Instant::now();
+    while !processes_running(std::slice::from_ref(&cached_app))?.is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the app from the AppImage is gone after quitting");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(())
+}
+
+/// The packages, built once for this test binary by `scripts/package.sh --debug` from the test
+/// command's own build. Each test that uses them holds this while it runs, so they run one at a
+/// time: each starts the app, and the first changes the machine's packages.
+static PACKAGES: tokio::sync::Mutex<Option<PathBuf>> = tokio::sync::Mutex::const_new(None);
+
+async fn built_packages() -> TestResult<(tokio::sync::MutexGuard<'static, Option<PathBuf>>, PathBuf)> {
+    let mut built = PACKAGES.lock().await;
+    if built.is_none() {
+        let started = Instant::now();
+        let status = Command::new("timeout")
+            .args(["--kill-after=30", "1200"])
+            .arg(workspace_root().join("scripts/package.sh"))
+            .arg("--debug")
+            .current_dir(workspace_root())
+            .status()?;
+        if !status.success() {
+            return Err(format!("scripts/package.sh --debug failed: {status}").into());
+        }
+        eprintln!("packages built in {} s", started.elapsed().as_secs());
+        *built = Some(shegong_tests::target_dir()?.join("packages"));
+    }
+    let dir = built.clone().ok_or("the packages directory")?;
+    Ok((built, dir))
 }
 
 /// A systemd unit's `[Service]` section, as far as starting it by hand needs.
@@ -422,17 +509,18 @@ fn package_files(package: &str) -> TestResult<Vec<PathBuf>> {
     Ok(listing.lines().filter(|l| l.starts_with('/') && *l != "/.").map(PathBuf::from).collect())
 }
 
-/// The `.deb` of `package` that scripts/package.sh wrote (`<package>_<version>_<arch>.deb`).
-fn package_file(dir: &Path, package: &str) -> TestResult<PathBuf> {
+/// The file of `package` that scripts/package.sh wrote (`<package>_<version>_<arch><suffix>`,
+/// `suffix` `.deb` or `.AppImage`).
+fn package_file(dir: &Path, package: &str, suffix: &str) -> TestResult<PathBuf> {
     let prefix = format!("{package}_");
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if name.starts_with(&prefix) && name.ends_with(".deb") {
+        if name.starts_with(&prefix) && name.ends_with(suffix) {
             return Ok(path);
         }
     }
-    Err(format!("no {prefix}*.deb in {}", dir.display()).into())
+    Err(format!("no {prefix}*{suffix} in {}", dir.display()).into())
 }
 
 fn id_of(flag: &str, user: &str) -> TestResult<u32> {

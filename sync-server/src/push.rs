@@ -231,6 +231,10 @@ fn process_push(
     }
 
     let actor = actor_of(batch.read(), user_id)?;
+    // The answers the new changes may already have (sent under another device id), in one look.
+    let new_ids: Vec<domain::Id> =
+        request.changes.iter().filter(|c| c.device_seq >= device.next_seq).map(|c| c.change_id).collect();
+    let mut answered = batch.read().answers_by_change_id(&new_ids)?;
     let latest_date = batch.now.date_naive() + Duration::days(server.settings().future_date_slack_days);
     let mut results = Vec::with_capacity(request.changes.len());
     // Which answers this push decided (a resend's stored answer is not counted twice).
@@ -262,7 +266,7 @@ fn process_push(
         } else if gap || device_seq > device.next_seq {
             gap = true;
             PushOutcome::Gap { expected: device.next_seq }
-        } else if let Some(earlier) = answered_elsewhere(batch.read(), user_id, change_id)? {
+        } else if let Some(earlier) = answered_elsewhere(batch.read(), user_id, answered.get(&change_id))? {
             // The same change sent again under another device id of the same user (a cloned
             // laptop, or one that became a new device after going back in time): it keeps the
             // answer it had and is never applied or logged twice.
@@ -272,7 +276,10 @@ fn process_push(
             earlier
         } else {
             let outcome = process(server, batch, &actor, &mut device, change, latest_date)?;
-            batch.tx.put_push_answer(device.id, device_seq, &StoredAnswer { change_id, outcome: outcome.clone() })?;
+            let answer = StoredAnswer { change_id, outcome: outcome.clone() };
+            batch.tx.put_push_answer(device.id, device_seq, &answer)?;
+            // The same change id again later in this push is a resend of this one.
+            answered.insert(change_id, (device.id, answer));
             device.next_seq += 1;
             decided.push(results.len());
             outcome
@@ -289,16 +296,17 @@ fn process_push(
     })
 }
 
-/// The answer a change id already had from another device of `user`, if any. Only the same
-/// user's answers count: another user's would tell what is outside this one's scope.
+/// The answer a change id already had (`earlier`, with the device it was sent under), if it
+/// came from a device of `user`. Only the same user's answers count: another user's would tell
+/// what is outside this one's scope.
 fn answered_elsewhere(
     read: &dyn crate::storage::ReadTx,
     user: domain::Id,
-    change_id: domain::Id,
+    earlier: Option<&(domain::Id, StoredAnswer)>,
 ) -> Result<Option<PushOutcome>, crate::storage::StorageError> {
-    let Some((device_id, answer)) = read.answer_by_change_id(change_id)? else { return Ok(None) };
-    let same_user = read.device(device_id)?.is_some_and(|d| d.user_id == user);
-    Ok(same_user.then_some(answer.outcome))
+    let Some((device_id, answer)) = earlier else { return Ok(None) };
+    let same_user = read.device(*device_id)?.is_some_and(|d| d.user_id == user);
+    Ok(same_user.then(|| answer.outcome.clone()))
 }
 
 /// Checks and applies one change, the next expected of its device.

@@ -202,6 +202,37 @@ fn rolling_back_to_a_savepoint_undoes_the_writes_and_the_numbers_since_and_the_t
     let page = read.log_page(&LogScope { user_id: reader, reach: Reach::Nothing }, head, 10).expect("page");
     let items: Vec<(u64, Incoming)> = page.into_iter().map(|e| (e.server_seq, e.item)).collect();
     assert_eq!(items, [(head + 1, kept), (head + 2, again), (head + 3, last)]);
+    assert_eq!(read.log_head().expect("head"), head + 3, "the head is the last number committed");
+}
+
+#[test]
+fn the_numbers_of_a_write_given_up_are_handed_out_again_and_the_next_commit_continues_after_its_own() {
+    let _deadline = shegong_tests::deadline(Duration::from_secs(120));
+    let storage = test_support::backend::open_test_storage();
+    let audience = [Audience {
+        station_id: None,
+        case_worker_id: None,
+        target_user_id: Some(uuid::Uuid::now_v7()),
+        organisation: false,
+        supervision: Supervision::No,
+    }];
+    let evict =
+        || Incoming::Evict { entity: EntityKind::Recipient, entity_id: uuid::Uuid::now_v7(), reassigned_to: None };
+    let head = storage.read().expect("read").log_head().expect("head");
+
+    let mut given_up = storage.write().expect("write");
+    assert_eq!(given_up.append_log(&evict(), &audience, Utc::now()).expect("appended"), head + 1);
+    assert_eq!(given_up.append_log(&evict(), &audience, Utc::now()).expect("appended"), head + 2);
+    drop(given_up);
+    assert_eq!(storage.read().expect("read").log_head().expect("head"), head, "nothing of it was logged");
+
+    let mut tx = storage.write().expect("write");
+    assert_eq!(tx.append_log(&evict(), &audience, Utc::now()).expect("appended"), head + 1, "its numbers are free");
+    tx.commit().expect("committed");
+    let mut next = storage.write().expect("write");
+    assert_eq!(next.append_log(&evict(), &audience, Utc::now()).expect("appended"), head + 2, "after the last commit");
+    next.commit().expect("committed");
+    assert_eq!(storage.read().expect("read").log_head().expect("head"), head + 2);
 }
 
 #[test]

@@ -321,3 +321,41 @@ fn a_failed_write_fails_its_transaction_and_nothing_of_it_stays() {
     assert_eq!(read.device(device.id).expect("read"), None, "nothing of the transaction stays");
     assert_eq!(read.push_answer(device.id, 1).expect("read"), None);
 }
+
+/// A push looks up the answers of all its changes at once; an answer of thousands of rows (far
+/// more than one read of the socket) arrives whole, within the deadline, on every backend.
+#[test]
+fn the_answers_of_thousands_of_changes_are_looked_up_together() {
+    use sync_server::storage::{DeviceRecord, StoredAnswer};
+    let _deadline = shegong_tests::deadline(std::time::Duration::from_secs(120));
+    const CHANGES: u64 = 5_000;
+    let storage = test_support::backend::open_test_storage();
+    let device = DeviceRecord {
+        id: uuid::Uuid::now_v7(),
+        user_id: uuid::Uuid::now_v7(),
+        name: "laptop".into(),
+        next_seq: CHANGES + 1,
+        registered_at: chrono::Utc::now(),
+        clock_skewed: false,
+        last_skew_ms: None,
+    };
+    let answers: Vec<StoredAnswer> = (1..=CHANGES)
+        .map(|seq| StoredAnswer { change_id: uuid::Uuid::now_v7(), outcome: PushOutcome::Gap { expected: seq } })
+        .collect();
+    let mut tx = storage.write().expect("write");
+    tx.put_device(&device).expect("device");
+    for (seq, answer) in (1..).zip(&answers) {
+        tx.put_push_answer(device.id, seq, answer).expect("answer");
+    }
+    tx.commit().expect("committed");
+
+    let never_sent = uuid::Uuid::now_v7();
+    let mut asked: Vec<_> = answers.iter().map(|a| a.change_id).collect();
+    asked.push(never_sent);
+    let found = storage.read().expect("read").answers_by_change_id(&asked).expect("looked up");
+    assert_eq!(found.len(), answers.len(), "every answered change, and not the one never sent");
+    assert!(!found.contains_key(&never_sent));
+    for answer in &answers {
+        assert_eq!(found.get(&answer.change_id), Some(&(device.id, answer.clone())));
+    }
+}

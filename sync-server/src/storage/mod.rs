@@ -45,7 +45,7 @@ pub mod postgres;
 pub mod sqlite;
 mod values;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use domain::Id;
@@ -312,6 +312,17 @@ pub trait ReadTx {
     fn push_answer(&self, device_id: Id, device_seq: u64) -> Result<Option<StoredAnswer>, StorageError>;
     /// The answer already given to a change id, under whichever device sent it, with that device.
     fn answer_by_change_id(&self, change_id: Id) -> Result<Option<(Id, StoredAnswer)>, StorageError>;
+    /// [`ReadTx::answer_by_change_id`] for each of `change_ids`, those answered only: a push
+    /// looks up all its changes, which a backend with round trips reads in one query.
+    fn answers_by_change_id(&self, change_ids: &[Id]) -> Result<HashMap<Id, (Id, StoredAnswer)>, StorageError> {
+        let mut answered = HashMap::new();
+        for &change_id in change_ids {
+            if let Some(answer) = self.answer_by_change_id(change_id)? {
+                answered.insert(change_id, answer);
+            }
+        }
+        Ok(answered)
+    }
     fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError>;
     /// The handed-over change with this id, whatever its state.
     fn handed_over(&self, change_id: Id) -> Result<Option<HandedOverRecord>, StorageError>;

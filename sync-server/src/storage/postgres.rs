@@ -2,10 +2,11 @@
 //! "postgres"`). It keeps the contract of [`super`] the way the module's documentation says:
 //!
 //! - every write transaction locks the one row of `log_head` first (`SELECT ... FOR UPDATE`) and
-//!   holds it to commit, and [`WriteTx::append_log`] takes the next number from that row
-//!   (`UPDATE log_head SET seq = seq + 1 RETURNING seq`): writers run one at a time, as SQLite's
-//!   single writer does, so they commit in sequence order and a reader's snapshot always holds a
-//!   prefix of the log: no change commits late behind a cursor already handed out;
+//!   holds it to commit; [`WriteTx::append_log`] hands out the numbers after the head read there,
+//!   and the last one is written back to that row just before `COMMIT`: writers run one at a
+//!   time, as SQLite's single writer does, so they commit in sequence order and a reader's
+//!   snapshot always holds a prefix of the log: no change commits late behind a cursor already
+//!   handed out;
 //! - write transactions run at `READ COMMITTED`: holding the lock, each statement sees everything
 //!   committed before it, and nothing else commits meanwhile;
 //! - read transactions are `REPEATABLE READ READ ONLY`: one snapshot, so a pull page and the log
@@ -18,10 +19,11 @@
 //!   the caller does not need go out without waiting for it (`PgTx::send`), their answers read
 //!   together at the next statement that waits, at a savepoint's release, or before `COMMIT`.
 //!
-//! The storage trait is synchronous, so the async client (`tokio-postgres`) is driven by a small
-//! runtime this storage owns, and each call waits for its answer by parking the calling thread:
-//! that works from any thread, a plain one, a `spawn_blocking` one, or even a test's async one.
-//! Connections come from a bounded pool (`max_connections`), opened as needed and kept.
+//! The storage trait is synchronous, so the async client (`tokio-postgres`) is driven by the
+//! thread that waits for an answer, with a non-blocking socket and `poll(2)` (`socket.rs`): no
+//! runtime and no thread hand-over per round trip, and it works from any thread, a plain one, a
+//! `spawn_blocking` one, or even a test's async one. Connections come from a bounded pool
+//! (`max_connections`), opened as needed and kept.
 //!
 //! The migrations in `postgres/migrations/` mirror SQLite's, one for one; the version reached is
 //! kept in `schema_version`. Everything lives in the configured schema (`schema`), or in the
@@ -31,7 +33,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -44,9 +46,12 @@ use domain::{Id, Labelled, field};
 use protocol::{HandOverState, PushOutcome};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls, Row, Statement};
+use tokio_postgres::{Row, Statement};
 
 pub use tokio_postgres::Config as PgConfig;
+
+mod socket;
+use socket::{DriveError, Driven};
 
 use super::values::{
     area_code, corrupt, from_json, hand_over_state_text, incoming_subject, kind_ord, opt_id, parse_hand_over_state,
@@ -119,8 +124,6 @@ pub fn is_plain_schema_name(name: &str) -> bool {
 
 pub struct PostgresStorage {
     options: PostgresOptions,
-    /// Drives the connections; `None` only while dropping.
-    runtime: Option<tokio::runtime::Runtime>,
     pool: Mutex<PoolState>,
     freed: Condvar,
     /// Whether one of this process's writers holds its turn: they go one at a time, before they
@@ -156,50 +159,55 @@ impl std::fmt::Debug for PostgresStorage {
 impl Drop for PostgresStorage {
     fn drop(&mut self) {
         self.pool.get_mut().unwrap_or_else(|p| p.into_inner()).idle.clear();
-        // Not a blocking shutdown: the last reference may go inside an async task (a router
-        // dropped by its runtime), where waiting for another runtime would panic.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
+    }
+}
+
+/// A statement's failure: the database's answer, or the connection's.
+#[derive(Debug)]
+enum PgError {
+    Db(tokio_postgres::Error),
+    Connection(DriveError),
+}
+
+impl From<tokio_postgres::Error> for PgError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        PgError::Db(e)
+    }
+}
+
+impl From<DriveError> for PgError {
+    fn from(e: DriveError) -> Self {
+        PgError::Connection(e)
+    }
+}
+
+impl PgError {
+    fn code(&self) -> Option<&SqlState> {
+        match self {
+            PgError::Db(e) => e.code(),
+            PgError::Connection(_) => None,
         }
     }
 }
 
-fn backend(e: tokio_postgres::Error) -> StorageError {
-    match e.as_db_error() {
-        // The code and message only: a detail may quote the row's values.
-        Some(db) => StorageError::Backend(format!("{} ({})", db.message(), db.code().code())),
-        None => StorageError::Backend(e.to_string()),
-    }
-}
-
-/// Runs `future` to completion on this thread, parking it while the future waits. The client's
-/// futures only exchange messages with their connection, which the storage's runtime drives.
-fn wait<F: Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut context = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        match future.as_mut().poll(&mut context) {
-            Poll::Ready(output) => return output,
-            Poll::Pending => std::thread::park(),
-        }
+fn backend(e: impl Into<PgError>) -> StorageError {
+    match e.into() {
+        PgError::Db(e) => match e.as_db_error() {
+            // The code and message only: a detail may quote the row's values.
+            Some(db) => StorageError::Backend(format!("{} ({})", db.message(), db.code().code())),
+            None => StorageError::Backend(e.to_string()),
+        },
+        PgError::Connection(e) => StorageError::Backend(e.to_string()),
     }
 }
 
 /// One connection, with the statements it prepared.
 struct Conn {
-    /// Shared with the writes sent ahead of their answers ([`PgTx::send`]).
-    client: Arc<Client>,
+    /// Its client is shared with the writes sent ahead of their answers ([`PgTx::send`]).
+    driven: Driven,
     statements: HashMap<String, Statement>,
+    /// Requests queued whose answers are not yet read ([`Conn::send`]), in order.
+    sent: Vec<Sent>,
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -216,11 +224,60 @@ macro_rules! owned {
 }
 
 impl Conn {
-    fn statement(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+    /// Waits for `future`, a request of this connection's client, driving the connection. The
+    /// request is queued behind the ones sent ahead ([`Conn::send`]) before their answers are
+    /// read, so they all go out together and cost one round trip. A request sent ahead that
+    /// failed fails this wait: it aborted the transaction, and this request with it.
+    fn wait<T>(&mut self, future: impl Future<Output = Result<T, tokio_postgres::Error>>) -> Result<T, PgError> {
+        let mut future = std::pin::pin!(future);
+        let mut context = Context::from_waker(Waker::noop());
+        let first = future.as_mut().poll(&mut context);
+        let failure = self.settle();
+        let output = match first {
+            Poll::Ready(output) => output,
+            Poll::Pending => self.driven.wait(future)?,
+        };
+        failure?;
+        Ok(output?)
+    }
+
+    /// Queues a request whose answer is read later ([`Conn::settle`], or the next wait): its
+    /// first poll encodes it onto the connection, in order with every request before and after.
+    fn send(&mut self, mut request: Sent) -> Result<(), PgError> {
+        let mut context = Context::from_waker(Waker::noop());
+        match request.as_mut().poll(&mut context) {
+            Poll::Ready(result) => Ok(result?),
+            Poll::Pending => {
+                self.sent.push(request);
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads the answers of the requests sent ahead; the first failure, if any.
+    fn settle(&mut self) -> Result<(), PgError> {
+        let mut failure = None;
+        for request in std::mem::take(&mut self.sent) {
+            if let Err(e) = self.driven.wait(request).map_err(PgError::from).and_then(|r| Ok(r?)) {
+                failure.get_or_insert(e);
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Writes the requests sent ahead to the socket without waiting for their answers (read at
+    /// the connection's next wait): a read transaction's `ROLLBACK` ends it on the server now,
+    /// not when the pooled connection is next used.
+    fn flush(&mut self) {
+        self.driven.flush();
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement, PgError> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = wait(self.client.prepare(sql))?;
+        let client = Arc::clone(&self.driven.client);
+        let statement = self.wait(client.prepare(sql))?;
         if self.statements.len() >= STATEMENT_CACHE {
             self.statements.clear();
         }
@@ -228,18 +285,21 @@ impl Conn {
         Ok(statement)
     }
 
-    fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, tokio_postgres::Error> {
+    fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, PgError> {
         let statement = self.statement(sql)?;
-        wait(self.client.query(&statement, params))
+        let client = Arc::clone(&self.driven.client);
+        self.wait(client.query(&statement, params))
     }
 
-    fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, tokio_postgres::Error> {
+    fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, PgError> {
         let statement = self.statement(sql)?;
-        wait(self.client.execute(&statement, params))
+        let client = Arc::clone(&self.driven.client);
+        self.wait(client.execute(&statement, params))
     }
 
-    fn batch(&mut self, sql: &str) -> Result<(), tokio_postgres::Error> {
-        wait(self.client.batch_execute(sql))
+    fn batch(&mut self, sql: &str) -> Result<(), PgError> {
+        let client = Arc::clone(&self.driven.client);
+        self.wait(client.batch_execute(sql))
     }
 }
 
@@ -257,15 +317,8 @@ impl PostgresStorage {
             options.config.connect_timeout(Duration::from_secs(10));
         }
         options.max_connections = options.max_connections.max(1);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("shegong-postgres")
-            .enable_all()
-            .build()
-            .map_err(|e| StorageError::Backend(format!("cannot start the database runtime: {e}")))?;
         let storage = Self {
             options,
-            runtime: Some(runtime),
             pool: Mutex::new(PoolState { idle: Vec::new(), open: 0 }),
             freed: Condvar::new(),
             writing: Mutex::new(false),
@@ -284,22 +337,9 @@ impl PostgresStorage {
     }
 
     fn connect(&self) -> Result<Conn, StorageError> {
-        let runtime =
-            self.runtime.as_ref().ok_or_else(|| StorageError::Backend("the database runtime has stopped".into()))?;
-        let config = self.options.config.clone();
-        let connecting = runtime.spawn(async move {
-            let (client, connection) = config.connect(NoTls).await?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::warn!(error = %e, "a database connection ended");
-                }
-            });
-            Ok::<_, tokio_postgres::Error>(client)
-        });
-        let client = wait(connecting)
-            .map_err(|e| StorageError::Backend(format!("connecting to the database: {e}")))?
-            .map_err(backend)?;
-        let mut conn = Conn { client: Arc::new(client), statements: HashMap::new() };
+        let driven = Driven::connect(&self.options.config)
+            .map_err(|e| StorageError::Backend(format!("connecting to the database: {e}")))?;
+        let mut conn = Conn { driven, statements: HashMap::new(), sent: Vec::new() };
         let mut setup = format!("SET synchronous_commit TO on; SET lock_timeout TO '{LOCK_TIMEOUT}';");
         if let Some(schema) = &self.options.schema {
             // Quoted: a plain name may still be a keyword (`user`).
@@ -336,7 +376,7 @@ impl PostgresStorage {
     /// Gives a connection back (`None`: it was lost or is unusable, and is closed).
     fn release(&self, conn: Option<Conn>) {
         let mut pool = self.lock_pool();
-        match conn.filter(|c| !c.client.is_closed()) {
+        match conn.filter(|c| !c.driven.is_closed()) {
             Some(conn) => pool.idle.push(conn),
             None => pool.open = pool.open.saturating_sub(1),
         }
@@ -363,10 +403,12 @@ impl PostgresStorage {
         Ok(WriteTurn(self))
     }
 
-    fn begin(&self, sql: &str, write: bool) -> Result<PgTx<'_>, StorageError> {
+    /// A transaction whose `BEGIN` goes out with its first statement.
+    fn begin(&self, sql: &'static str, write: bool) -> Result<PgTx<'_>, StorageError> {
         let gate = if write { Some(self.write_turn()?) } else { None };
         let mut conn = self.acquire()?;
-        if let Err(e) = conn.batch(sql) {
+        let client = Arc::clone(&conn.driven.client);
+        if let Err(e) = conn.send(Box::pin(async move { client.batch_execute(sql).await })) {
             self.release(None);
             return Err(backend(e));
         }
@@ -377,7 +419,8 @@ impl PostgresStorage {
             finished: false,
             _gate: gate,
             entities: RefCell::new(HashMap::new()),
-            sent: RefCell::new(Vec::new()),
+            devices: RefCell::new(HashMap::new()),
+            log: None,
         })
     }
 }
@@ -395,7 +438,7 @@ fn migrate(conn: &mut Conn, schema: Option<&str>) -> Result<(), StorageError> {
              INSERT INTO schema_version (one, version) VALUES (TRUE, 0) ON CONFLICT (one) DO NOTHING;",
         )?;
         let found: i64 = conn.query("SELECT version FROM schema_version", &[])?.first().map_or(0, |r| r.get(0));
-        Ok::<i64, tokio_postgres::Error>(found)
+        Ok::<i64, PgError>(found)
     })();
     let found = match result {
         Ok(found) => found,
@@ -429,9 +472,13 @@ impl Storage for PostgresStorage {
     }
 
     fn write(&self) -> Result<Box<dyn WriteTx + '_>, StorageError> {
-        let tx = self.begin("BEGIN ISOLATION LEVEL READ COMMITTED", true)?;
+        let mut tx = self.begin("BEGIN ISOLATION LEVEL READ COMMITTED", true)?;
         // The counter's row lock, first: from here to commit no other writer runs.
-        tx.rows("SELECT seq FROM log_head FOR UPDATE", &[])?;
+        let row = tx
+            .row("SELECT seq FROM log_head FOR UPDATE", &[])?
+            .ok_or_else(|| corrupt("log_head", "the counter row is missing"))?;
+        let head = col::<i64>(&row, 0)?;
+        tx.log = Some(LogNumbers { locked: head, head, at_savepoint: head });
         Ok(Box::new(tx))
     }
 }
@@ -444,22 +491,52 @@ struct PgTx<'a> {
     finished: bool,
     /// Held by a write transaction until it is dropped, after its connection is given back.
     _gate: Option<WriteTurn<'a>>,
-    /// A write transaction's entities as it read or wrote them (`None`: absent), so a push's
-    /// rules and `Batch::apply`, which look up the same station, village, user and recipient
-    /// many times, pay one round trip for each. Right while the transaction lives: writers hold
-    /// the `log_head` lock, so nothing else changes an entity meanwhile, and this transaction
-    /// changes them only through `put_entity`, which keeps the cache, and savepoints, whose
-    /// rollback empties it.
+    /// The entities this transaction read or wrote (`None`: absent), so a push's rules and
+    /// `Batch::apply`, which look up the same station, village, user and recipient many times,
+    /// or a request's sign-in check and scope, which both read the user, pay one round trip for
+    /// each. Right while the transaction lives: a read sees one snapshot; writers hold the
+    /// `log_head` lock, so nothing else changes an entity meanwhile, and a writer changes them
+    /// only through `put_entity`, which keeps the cache, and savepoints, whose rollback empties
+    /// it.
     entities: RefCell<HashMap<(i64, Id), Option<EntityRecord>>>,
-    /// Writes sent whose answers are not yet read ([`PgTx::send`]).
-    sent: RefCell<Vec<Sent>>,
+    /// The devices read or written, the same way: a token is read with its device, which the
+    /// push then reads.
+    devices: RefCell<HashMap<Id, Option<DeviceRecord>>>,
+    /// A write transaction's log numbers (`None` for a read).
+    log: Option<LogNumbers>,
+}
+
+/// The log numbers a write transaction hands out itself: it holds the lock on `log_head` from
+/// its first statement, so the numbers after the head it read there are its own, and its log
+/// entries can be sent ahead without waiting for a number. The head is written back before
+/// `COMMIT`, in the same round trip.
+#[derive(Debug, Clone, Copy)]
+struct LogNumbers {
+    /// The head when the lock was taken.
+    locked: i64,
+    /// The last number handed out.
+    head: i64,
+    /// `head` when the current savepoint was set, which its rollback goes back to.
+    at_savepoint: i64,
 }
 
 impl Drop for PgTx<'_> {
     fn drop(&mut self) {
+        let write = self.write;
         let conn = self.conn.get_mut().take().and_then(|mut conn| {
-            // A read has nothing to keep; an unfinished write is abandoned.
-            if self.finished || conn.batch("ROLLBACK").is_ok() { Some(conn) } else { None }
+            if self.finished {
+                return Some(conn);
+            }
+            if write {
+                // An unfinished write is abandoned, and waited for: its locks go with it.
+                return conn.batch("ROLLBACK").is_ok().then_some(conn);
+            }
+            // A read has nothing to keep: its end goes out now, its answer is read at the
+            // connection's next use.
+            let client = Arc::clone(&conn.driven.client);
+            conn.send(Box::pin(async move { client.batch_execute("ROLLBACK").await })).ok()?;
+            conn.flush();
+            Some(conn)
         });
         self.storage.release(conn);
     }
@@ -487,6 +564,29 @@ fn handed_over_record(row: &Row) -> Result<HandedOverRecord, StorageError> {
     })
 }
 
+/// An entity from a row whose columns from `first` on are `state, case_worker_id, supervised`.
+fn entity_record(row: &Row, first: usize) -> Result<EntityRecord, StorageError> {
+    Ok(EntityRecord {
+        state: from_json("entity state", col::<&str>(row, first)?)?,
+        case_worker_id: col::<Option<&str>>(row, first + 1)?.map(parse_id).transpose()?,
+        supervised: col::<bool>(row, first + 2)?,
+    })
+}
+
+/// The device `id` from a row whose columns from `first` on are `user_id, name, next_seq,
+/// registered_at, clock_skewed, last_skew_ms`.
+fn device_record(id: Id, row: &Row, first: usize) -> Result<DeviceRecord, StorageError> {
+    Ok(DeviceRecord {
+        id,
+        user_id: parse_id(col(row, first)?)?,
+        name: col(row, first + 1)?,
+        next_seq: u64::try_from(col::<i64>(row, first + 2)?).map_err(|e| corrupt("next_seq", e))?,
+        registered_at: parse_time(col(row, first + 3)?)?,
+        clock_skewed: col(row, first + 4)?,
+        last_skew_ms: col(row, first + 5)?,
+    })
+}
+
 /// A token from a row whose first five columns are `kind, user_id, device_id, expires_at, used`.
 fn token_record(hash: &str, row: &Row) -> Result<TokenRecord, StorageError> {
     Ok(TokenRecord {
@@ -509,73 +609,52 @@ fn token_kind(kind: &str) -> Result<TokenKind, StorageError> {
 }
 
 impl PgTx<'_> {
-    /// Runs a statement and waits for its answer, once the writes sent before it are answered
+    /// Runs a statement and waits for its answer, and for those of the writes sent before it
     /// (a failed one fails this too: the transaction is aborted).
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Conn) -> Result<T, tokio_postgres::Error>,
-    ) -> Result<Result<T, tokio_postgres::Error>, StorageError> {
-        self.settle()?;
+    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, PgError>) -> Result<Result<T, PgError>, StorageError> {
         self.with_conn(f)
     }
 
     fn with_conn<T>(
         &self,
-        f: impl FnOnce(&mut Conn) -> Result<T, tokio_postgres::Error>,
-    ) -> Result<Result<T, tokio_postgres::Error>, StorageError> {
+        f: impl FnOnce(&mut Conn) -> Result<T, PgError>,
+    ) -> Result<Result<T, PgError>, StorageError> {
         let mut conn = self.conn.borrow_mut();
         let conn = conn.as_mut().ok_or_else(|| StorageError::Backend("the transaction has ended".into()))?;
         Ok(f(conn))
     }
 
     /// Sends a write whose answer says nothing the caller needs, without waiting for it: the
-    /// request goes out now (a first poll encodes and queues it on the connection, in order
-    /// with every statement before and after it), and its answer is read at the next statement
-    /// that waits, at a savepoint's release, or at commit ([`PgTx::settle`]). A push's writes
+    /// request is queued on the connection now (a first poll encodes it, in order with every
+    /// statement before and after it), goes out with the next statement that waits, and its
+    /// answer is read there, at a savepoint's release, or at commit ([`PgTx::settle`]). A push's writes
     /// then cost one round trip together instead of one each, while every other writer waits
     /// for this one. A write that fails aborts the transaction; the failure is reported there,
     /// never lost: `COMMIT` of an aborted transaction would roll back without an error, so
     /// commit settles first.
     fn send(&self, sql: &'static str, params: Vec<Owned>) -> Result<(), StorageError> {
-        let sent = self
-            .with_conn(|conn| {
-                let statement = conn.statement(sql)?;
-                let client = Arc::clone(&conn.client);
-                Ok(Box::pin(async move {
-                    client.execute_raw(&statement, params.iter().map(|p| &**p as &(dyn ToSql + Sync))).await.map(drop)
-                }) as Sent)
-            })?
-            .map_err(backend)?;
-        self.keep_sent(sent)
+        self.with_conn(|conn| {
+            let statement = conn.statement(sql)?;
+            let client = Arc::clone(&conn.driven.client);
+            conn.send(Box::pin(async move {
+                client.execute_raw(&statement, params.iter().map(|p| &**p as &(dyn ToSql + Sync))).await.map(drop)
+            }))
+        })?
+        .map_err(backend)
     }
 
     /// [`PgTx::send`] for a statement without parameters (a savepoint), by the simple protocol.
     fn send_simple(&self, sql: &'static str) -> Result<(), StorageError> {
-        let client = self.with_conn(|conn| Ok(Arc::clone(&conn.client)))?.map_err(backend)?;
-        self.keep_sent(Box::pin(async move { client.batch_execute(sql).await }))
-    }
-
-    fn keep_sent(&self, mut sent: Sent) -> Result<(), StorageError> {
-        let mut context = Context::from_waker(Waker::noop());
-        match sent.as_mut().poll(&mut context) {
-            Poll::Ready(result) => result.map_err(backend),
-            Poll::Pending => {
-                self.sent.borrow_mut().push(sent);
-                Ok(())
-            }
-        }
+        self.with_conn(|conn| {
+            let client = Arc::clone(&conn.driven.client);
+            conn.send(Box::pin(async move { client.batch_execute(sql).await }))
+        })?
+        .map_err(backend)
     }
 
     /// Reads the answers of the writes sent ([`PgTx::send`]); the first failure, if any.
     fn settle(&self) -> Result<(), StorageError> {
-        let sent = std::mem::take(&mut *self.sent.borrow_mut());
-        let mut failure = None;
-        for write in sent {
-            if let Err(e) = wait(write) {
-                failure.get_or_insert(e);
-            }
-        }
-        failure.map_or(Ok(()), |e| Err(backend(e)))
+        self.with_conn(Conn::settle)?.map_err(backend)
     }
 
     fn rows(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StorageError> {
@@ -606,20 +685,14 @@ impl ReadTx for PgTx<'_> {
         if let Some(known) = self.entities.borrow().get(&key) {
             return Ok(known.clone());
         }
-        let record = match self.row(
-            "SELECT state, case_worker_id, supervised FROM entities WHERE kind_ord = $1 AND id = $2",
-            &[&key.0, &id.to_string()],
-        )? {
-            None => None,
-            Some(row) => Some(EntityRecord {
-                state: from_json("entity state", col::<&str>(&row, 0)?)?,
-                case_worker_id: col::<Option<&str>>(&row, 1)?.map(parse_id).transpose()?,
-                supervised: col::<bool>(&row, 2)?,
-            }),
-        };
-        if self.write {
-            self.entities.borrow_mut().insert(key, record.clone());
-        }
+        let record = self
+            .row(
+                "SELECT state, case_worker_id, supervised FROM entities WHERE kind_ord = $1 AND id = $2",
+                &[&key.0, &id.to_string()],
+            )?
+            .map(|row| entity_record(&row, 0))
+            .transpose()?;
+        self.entities.borrow_mut().insert(key, record.clone());
         Ok(record)
     }
 
@@ -684,22 +757,16 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn device(&self, id: Id) -> Result<Option<DeviceRecord>, StorageError> {
-        let Some(row) = self.row(
+        if let Some(known) = self.devices.borrow().get(&id) {
+            return Ok(known.clone());
+        }
+        let row = self.row(
             "SELECT user_id, name, next_seq, registered_at, clock_skewed, last_skew_ms FROM devices WHERE id = $1",
             &[&id.to_string()],
-        )?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(DeviceRecord {
-            id,
-            user_id: parse_id(col(&row, 0)?)?,
-            name: col(&row, 1)?,
-            next_seq: u64::try_from(col::<i64>(&row, 2)?).map_err(|e| corrupt("next_seq", e))?,
-            registered_at: parse_time(col(&row, 3)?)?,
-            clock_skewed: col(&row, 4)?,
-            last_skew_ms: col(&row, 5)?,
-        }))
+        )?;
+        let device = row.map(|row| device_record(id, &row, 0)).transpose()?;
+        self.devices.borrow_mut().insert(id, device.clone());
+        Ok(device)
     }
 
     fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StorageError> {
@@ -712,16 +779,32 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn token_with_revocation(&self, hash: &str) -> Result<Option<TokenWithRevocation>, StorageError> {
+        // With its device and its user, which every request reads next (`devices`, `entities`).
+        let user_kind = kind_ord(EntityKind::User);
         let Some(row) = self.row(
-            "SELECT t.kind, t.user_id, t.device_id, t.expires_at, t.used, r.revoked_at FROM tokens t \
-             LEFT JOIN device_revocations r ON r.device_id = t.device_id WHERE t.hash = $1",
-            &[&hash],
+            "SELECT t.kind, t.user_id, t.device_id, t.expires_at, t.used, r.revoked_at, \
+               d.user_id, d.name, d.next_seq, d.registered_at, d.clock_skewed, d.last_skew_ms, \
+               u.state, u.case_worker_id, u.supervised FROM tokens t \
+             LEFT JOIN device_revocations r ON r.device_id = t.device_id \
+             LEFT JOIN devices d ON d.id = t.device_id \
+             LEFT JOIN entities u ON u.kind_ord = $2 AND u.id = t.user_id WHERE t.hash = $1",
+            &[&hash, &user_kind],
         )?
         else {
             return Ok(None);
         };
         let token = token_record(hash, &row)?;
         let revoked_at = col::<Option<&str>>(&row, 5)?.map(parse_time).transpose()?;
+        let device = match col::<Option<&str>>(&row, 6)? {
+            Some(_) => Some(device_record(token.device_id, &row, 6)?),
+            None => None,
+        };
+        self.devices.borrow_mut().insert(token.device_id, device);
+        let user = match col::<Option<&str>>(&row, 12)? {
+            Some(_) => Some(entity_record(&row, 12)?),
+            None => None,
+        };
+        self.entities.borrow_mut().insert((user_kind, token.user_id), user);
         Ok(Some((token, revoked_at)))
     }
 
@@ -774,6 +857,24 @@ impl ReadTx for PgTx<'_> {
             parse_id(col(&row, 0)?)?,
             StoredAnswer { change_id, outcome: from_json::<PushOutcome>("answer", col(&row, 1)?)? },
         )))
+    }
+
+    fn answers_by_change_id(&self, change_ids: &[Id]) -> Result<HashMap<Id, (Id, StoredAnswer)>, StorageError> {
+        if change_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<String> = change_ids.iter().map(Id::to_string).collect();
+        let rows = self.rows(
+            "SELECT DISTINCT ON (change_id) change_id, device_id, outcome FROM push_answers WHERE change_id = ANY($1)",
+            &[&ids],
+        )?;
+        let mut answered = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let change_id = parse_id(col(&row, 0)?)?;
+            let outcome = from_json::<PushOutcome>("answer", col(&row, 2)?)?;
+            answered.insert(change_id, (parse_id(col(&row, 1)?)?, StoredAnswer { change_id, outcome }));
+        }
+        Ok(answered)
     }
 
     fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError> {
@@ -1009,28 +1110,33 @@ impl WriteTx for PgTx<'_> {
         let targets: Vec<Option<String>> = audience.iter().map(|a| opt_id(a.target_user_id)).collect();
         let organisation: Vec<bool> = audience.iter().map(|a| a.organisation).collect();
         let supervision: Vec<i64> = audience.iter().map(|a| a.supervision.code()).collect();
-        // The counter's row is locked since this transaction began (`write`), so the number is
-        // ours and no later number can commit before this transaction does. One round trip: the
-        // number, the entry and its audience rows (their foreign key is checked at the end of
-        // the statement, when the entry is there).
-        let row = self
-            .row(
-                "WITH head AS (UPDATE log_head SET seq = seq + 1 RETURNING seq),                  entry AS (INSERT INTO log (seq, kind, entity_id, change_id, item, committed_at)                    SELECT seq, $1::text, $2::text, $3::text, $4::text, $5::text FROM head RETURNING seq),                  audience AS (INSERT INTO log_audience                    (seq, station_id, case_worker_id, target_user_id, organisation, supervision)                    SELECT entry.seq, a.station_id, a.case_worker_id, a.target_user_id, a.organisation, a.supervision                    FROM entry, unnest($6::text[], $7::text[], $8::text[], $9::boolean[], $10::bigint[])                      AS a (station_id, case_worker_id, target_user_id, organisation, supervision))                  SELECT seq FROM entry",
-                &[
-                    &kind.as_str(),
-                    &entity_id.to_string(),
-                    &opt_id(change_id),
-                    &to_json(item)?,
-                    &at.to_rfc3339(),
-                    &stations,
-                    &workers,
-                    &targets,
-                    &organisation,
-                    &supervision,
-                ],
-            )?
-            .ok_or_else(|| corrupt("log_head", "the counter row is missing"))?;
-        let seq: i64 = col(&row, 0)?;
+        let log = self.log.as_mut().ok_or_else(|| StorageError::Backend("a log entry outside a write".into()))?;
+        log.head += 1;
+        let seq = log.head;
+        // The number is ours (`LogNumbers`) and no later number can commit before this
+        // transaction does. The entry and its audience rows in one statement (their foreign key
+        // is checked at the end of the statement, when the entry is there), sent ahead.
+        self.send(
+            "WITH entry AS (INSERT INTO log (seq, kind, entity_id, change_id, item, committed_at) \
+               VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text) RETURNING seq) \
+             INSERT INTO log_audience (seq, station_id, case_worker_id, target_user_id, organisation, supervision) \
+             SELECT entry.seq, a.station_id, a.case_worker_id, a.target_user_id, a.organisation, a.supervision \
+             FROM entry, unnest($7::text[], $8::text[], $9::text[], $10::boolean[], $11::bigint[]) \
+               AS a (station_id, case_worker_id, target_user_id, organisation, supervision)",
+            owned![
+                seq,
+                kind.as_str().to_owned(),
+                entity_id.to_string(),
+                opt_id(change_id),
+                to_json(item)?,
+                at.to_rfc3339(),
+                stations,
+                workers,
+                targets,
+                organisation,
+                supervision,
+            ],
+        )?;
         u64::try_from(seq).map_err(|e| corrupt("log seq", e))
     }
 
@@ -1070,6 +1176,7 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn put_device(&mut self, d: &DeviceRecord) -> Result<(), StorageError> {
+        self.devices.get_mut().insert(d.id, Some(d.clone()));
         self.send(
             "INSERT INTO devices (id, user_id, name, next_seq, registered_at, clock_skewed, last_skew_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -1245,6 +1352,9 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn savepoint(&mut self) -> Result<(), StorageError> {
+        if let Some(log) = self.log.as_mut() {
+            log.at_savepoint = log.head;
+        }
         self.send_simple("SAVEPOINT push")
     }
 
@@ -1252,6 +1362,10 @@ impl WriteTx for PgTx<'_> {
         // What was read or written since the savepoint may be undone: read it again. The
         // writes sent since are answered first; their failure is what is being undone.
         self.entities.get_mut().clear();
+        self.devices.get_mut().clear();
+        if let Some(log) = self.log.as_mut() {
+            log.head = log.at_savepoint;
+        }
         let _undone = self.settle();
         self.with_conn(|c| c.batch("ROLLBACK TO SAVEPOINT push"))?.map_err(backend)
     }
@@ -1269,6 +1383,9 @@ impl WriteTx for PgTx<'_> {
 
     fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
         debug_assert!(self.write, "only a write transaction is committed");
+        if let Some(log) = self.log.filter(|log| log.head != log.locked) {
+            self.send("UPDATE log_head SET seq = $1", owned![log.head])?;
+        }
         // `with` reads the answers of the writes sent first: `COMMIT` of a transaction a failed
         // write aborted would answer `ROLLBACK`, not an error.
         self.with(|c| c.batch("COMMIT"))?.map_err(backend)?;

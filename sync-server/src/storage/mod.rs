@@ -144,6 +144,17 @@ pub struct TokenRecord {
     pub used: bool,
 }
 
+/// What [`ReadTx::read_ahead`] reads.
+#[derive(Debug, Clone, Default)]
+pub struct ReadAhead {
+    /// Tokens by hash, with their devices and users ([`ReadTx::token_with_revocation`]).
+    pub token_hashes: Vec<String>,
+    /// The entities the changes are about.
+    pub entities: Vec<(EntityKind, Id)>,
+    /// The change ids whose earlier answers are looked up ([`ReadTx::answers_by_change_id`]).
+    pub change_ids: Vec<Id>,
+}
+
 /// A token, and when its device was revoked if it was ([`ReadTx::token_with_revocation`]).
 pub type TokenWithRevocation = (TokenRecord, Option<DateTime<Utc>>);
 
@@ -312,6 +323,12 @@ pub trait ReadTx {
     fn push_answer(&self, device_id: Id, device_seq: u64) -> Result<Option<StoredAnswer>, StorageError>;
     /// The answer already given to a change id, under whichever device sent it, with that device.
     fn answer_by_change_id(&self, change_id: Id) -> Result<Option<(Id, StoredAnswer)>, StorageError>;
+    /// Reads at once what a group of pushes will look up one by one (`push.rs`): a backend
+    /// whose every lookup is a round trip, while every other writer waits, keeps it for the
+    /// transaction. Nothing else changes: SQLite, which reads in process, does nothing here.
+    fn read_ahead(&self, _wanted: &ReadAhead) -> Result<(), StorageError> {
+        Ok(())
+    }
     /// [`ReadTx::answer_by_change_id`] for each of `change_ids`, those answered only: a push
     /// looks up all its changes, which a backend with round trips reads in one query.
     fn answers_by_change_id(&self, change_ids: &[Id]) -> Result<HashMap<Id, (Id, StoredAnswer)>, StorageError> {

@@ -59,8 +59,8 @@ use super::values::{
 };
 use super::{
     Audience, AuditEntry, ConflictEntry, Credentials, DeviceRecord, EntityRecord, HandedOverRecord, LogScope, Reach,
-    ReadTx, RejectedChange, StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind, TokenRecord,
-    TokenWithRevocation, WriteTx,
+    ReadAhead, ReadTx, RejectedChange, StationAccumulators, Storage, StorageError, StoredAnswer, TokenKind,
+    TokenRecord, TokenWithRevocation, WriteTx,
 };
 
 /// Numbered migrations, applied in order; `schema_version` holds how many ran. One for each of
@@ -420,6 +420,8 @@ impl PostgresStorage {
             _gate: gate,
             entities: RefCell::new(HashMap::new()),
             devices: RefCell::new(HashMap::new()),
+            tokens: RefCell::new(HashMap::new()),
+            answers: RefCell::new(HashMap::new()),
             log: None,
         })
     }
@@ -502,6 +504,10 @@ struct PgTx<'a> {
     /// The devices read or written, the same way: a token is read with its device, which the
     /// push then reads.
     devices: RefCell<HashMap<Id, Option<DeviceRecord>>>,
+    /// Tokens read (by hash), the same way; a write of any token or revocation forgets them.
+    tokens: RefCell<HashMap<String, Option<TokenWithRevocation>>>,
+    /// The earlier answers of change ids read or written (`None`: none yet), the same way.
+    answers: RefCell<HashMap<Id, Option<(Id, StoredAnswer)>>>,
     /// A write transaction's log numbers (`None` for a read).
     log: Option<LogNumbers>,
 }
@@ -562,6 +568,68 @@ fn handed_over_record(row: &Row) -> Result<HandedOverRecord, StorageError> {
         decided_by: col::<Option<&str>>(row, 7)?.map(parse_id).transpose()?,
         decided_at: col::<Option<&str>>(row, 8)?.map(parse_time).transpose()?,
     })
+}
+
+impl PgTx<'_> {
+    /// Reads these tokens, each with its device and its user, into the transaction's caches.
+    fn read_tokens(&self, hashes: &[String]) -> Result<(), StorageError> {
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        let user_kind = kind_ord(EntityKind::User);
+        let rows = self.rows(
+            "SELECT t.kind, t.user_id, t.device_id, t.expires_at, t.used, r.revoked_at, \
+               d.user_id, d.name, d.next_seq, d.registered_at, d.clock_skewed, d.last_skew_ms, \
+               u.state, u.case_worker_id, u.supervised, t.hash FROM tokens t \
+             LEFT JOIN device_revocations r ON r.device_id = t.device_id \
+             LEFT JOIN devices d ON d.id = t.device_id \
+             LEFT JOIN entities u ON u.kind_ord = $2 AND u.id = t.user_id WHERE t.hash = ANY($1)",
+            &[&hashes, &user_kind],
+        )?;
+        // Unknown unless found.
+        self.tokens.borrow_mut().extend(hashes.iter().map(|hash| (hash.clone(), None)));
+        for row in rows {
+            let token = token_record(col(&row, 15)?, &row)?;
+            let revoked_at = col::<Option<&str>>(&row, 5)?.map(parse_time).transpose()?;
+            let device = match col::<Option<&str>>(&row, 6)? {
+                Some(_) => Some(device_record(token.device_id, &row, 6)?),
+                None => None,
+            };
+            let user = match col::<Option<&str>>(&row, 12)? {
+                Some(_) => Some(entity_record(&row, 12)?),
+                None => None,
+            };
+            self.devices.borrow_mut().insert(token.device_id, device);
+            self.entities.borrow_mut().insert((user_kind, token.user_id), user);
+            self.tokens.borrow_mut().insert(token.hash.clone(), Some((token, revoked_at)));
+        }
+        Ok(())
+    }
+
+    /// Reads the earlier answers of these change ids into the transaction's cache.
+    fn read_answers(&self, change_ids: &[Id]) -> Result<(), StorageError> {
+        if change_ids.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = change_ids.iter().map(Id::to_string).collect();
+        let rows = self.rows(
+            "SELECT DISTINCT ON (change_id) change_id, device_id, outcome FROM push_answers WHERE change_id = ANY($1)",
+            &[&ids],
+        )?;
+        let mut answers = self.answers.borrow_mut();
+        answers.extend(change_ids.iter().map(|id| (*id, None)));
+        for row in rows {
+            let change_id = parse_id(col(&row, 0)?)?;
+            let outcome = from_json::<PushOutcome>("answer", col(&row, 2)?)?;
+            answers.insert(change_id, Some((parse_id(col(&row, 1)?)?, StoredAnswer { change_id, outcome })));
+        }
+        Ok(())
+    }
+
+    /// A write of a token or a revocation: the tokens read before may have changed.
+    fn forget_tokens(&mut self) {
+        self.tokens.get_mut().clear();
+    }
 }
 
 /// An entity from a row whose columns from `first` on are `state, case_worker_id, supervised`.
@@ -779,33 +847,11 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn token_with_revocation(&self, hash: &str) -> Result<Option<TokenWithRevocation>, StorageError> {
-        // With its device and its user, which every request reads next (`devices`, `entities`).
-        let user_kind = kind_ord(EntityKind::User);
-        let Some(row) = self.row(
-            "SELECT t.kind, t.user_id, t.device_id, t.expires_at, t.used, r.revoked_at, \
-               d.user_id, d.name, d.next_seq, d.registered_at, d.clock_skewed, d.last_skew_ms, \
-               u.state, u.case_worker_id, u.supervised FROM tokens t \
-             LEFT JOIN device_revocations r ON r.device_id = t.device_id \
-             LEFT JOIN devices d ON d.id = t.device_id \
-             LEFT JOIN entities u ON u.kind_ord = $2 AND u.id = t.user_id WHERE t.hash = $1",
-            &[&hash, &user_kind],
-        )?
-        else {
-            return Ok(None);
-        };
-        let token = token_record(hash, &row)?;
-        let revoked_at = col::<Option<&str>>(&row, 5)?.map(parse_time).transpose()?;
-        let device = match col::<Option<&str>>(&row, 6)? {
-            Some(_) => Some(device_record(token.device_id, &row, 6)?),
-            None => None,
-        };
-        self.devices.borrow_mut().insert(token.device_id, device);
-        let user = match col::<Option<&str>>(&row, 12)? {
-            Some(_) => Some(entity_record(&row, 12)?),
-            None => None,
-        };
-        self.entities.borrow_mut().insert((user_kind, token.user_id), user);
-        Ok(Some((token, revoked_at)))
+        if let Some(known) = self.tokens.borrow().get(hash) {
+            return Ok(known.clone());
+        }
+        self.read_tokens(&[hash.to_owned()])?;
+        Ok(self.tokens.borrow().get(hash).cloned().flatten())
     }
 
     fn token_exchanged(&self, hash: &str) -> Result<bool, StorageError> {
@@ -860,21 +906,41 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn answers_by_change_id(&self, change_ids: &[Id]) -> Result<HashMap<Id, (Id, StoredAnswer)>, StorageError> {
-        if change_ids.is_empty() {
-            return Ok(HashMap::new());
+        let unknown: Vec<Id> =
+            change_ids.iter().filter(|id| !self.answers.borrow().contains_key(id)).copied().collect();
+        self.read_answers(&unknown)?;
+        let answers = self.answers.borrow();
+        Ok(change_ids.iter().filter_map(|id| Some((*id, answers.get(id)?.clone()?))).collect())
+    }
+
+    fn read_ahead(&self, wanted: &ReadAhead) -> Result<(), StorageError> {
+        let tokens: Vec<String> =
+            wanted.token_hashes.iter().filter(|h| !self.tokens.borrow().contains_key(*h)).cloned().collect();
+        self.read_tokens(&tokens)?;
+        let entities: Vec<(i64, Id)> = wanted
+            .entities
+            .iter()
+            .map(|(kind, id)| (kind_ord(*kind), *id))
+            .filter(|key| !self.entities.borrow().contains_key(key))
+            .collect();
+        if !entities.is_empty() {
+            let kinds: Vec<i64> = entities.iter().map(|(kind, _)| *kind).collect();
+            let ids: Vec<String> = entities.iter().map(|(_, id)| id.to_string()).collect();
+            let rows = self.rows(
+                "SELECT e.kind_ord, e.id, e.state, e.case_worker_id, e.supervised FROM entities e \
+                 JOIN unnest($1::bigint[], $2::text[]) AS w (kind_ord, id) ON e.kind_ord = w.kind_ord AND e.id = w.id",
+                &[&kinds, &ids],
+            )?;
+            let mut known = self.entities.borrow_mut();
+            // Absent unless found.
+            known.extend(entities.iter().map(|key| (*key, None)));
+            for row in rows {
+                known.insert((col(&row, 0)?, parse_id(col(&row, 1)?)?), Some(entity_record(&row, 2)?));
+            }
         }
-        let ids: Vec<String> = change_ids.iter().map(Id::to_string).collect();
-        let rows = self.rows(
-            "SELECT DISTINCT ON (change_id) change_id, device_id, outcome FROM push_answers WHERE change_id = ANY($1)",
-            &[&ids],
-        )?;
-        let mut answered = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let change_id = parse_id(col(&row, 0)?)?;
-            let outcome = from_json::<PushOutcome>("answer", col(&row, 2)?)?;
-            answered.insert(change_id, (parse_id(col(&row, 1)?)?, StoredAnswer { change_id, outcome }));
-        }
-        Ok(answered)
+        let unknown: Vec<Id> =
+            wanted.change_ids.iter().filter(|id| !self.answers.borrow().contains_key(id)).copied().collect();
+        self.read_answers(&unknown)
     }
 
     fn rejected_change(&self, device_id: Id, device_seq: u64) -> Result<Option<RejectedChange>, StorageError> {
@@ -1197,6 +1263,7 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn put_token(&mut self, t: &TokenRecord) -> Result<(), StorageError> {
+        self.forget_tokens();
         let kind = match t.kind {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
@@ -1210,21 +1277,25 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn mark_token_used(&mut self, hash: &str) -> Result<(), StorageError> {
+        self.forget_tokens();
         self.exec("UPDATE tokens SET used = TRUE WHERE hash = $1", &[&hash])?;
         Ok(())
     }
 
     fn mark_token_exchanged(&mut self, hash: &str) -> Result<(), StorageError> {
+        self.forget_tokens();
         self.exec("UPDATE tokens SET used = TRUE, exchanged = TRUE WHERE hash = $1", &[&hash])?;
         Ok(())
     }
 
     fn set_token_parent(&mut self, hash: &str, parent: &str) -> Result<(), StorageError> {
+        self.forget_tokens();
         self.exec("UPDATE tokens SET parent = $2 WHERE hash = $1", &[&hash, &parent])?;
         Ok(())
     }
 
     fn revoke_token_children(&mut self, parent: &str) -> Result<(), StorageError> {
+        self.forget_tokens();
         self.exec(
             "UPDATE tokens SET used = TRUE \
              WHERE parent = $1 OR parent IN (SELECT hash FROM tokens WHERE parent = $1 AND kind = 'refresh')",
@@ -1243,6 +1314,7 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn revoke_tokens(&mut self, user_id: Id, device_id: Option<Id>) -> Result<(), StorageError> {
+        self.forget_tokens();
         self.exec(
             "UPDATE tokens SET used = TRUE WHERE user_id = $1 AND ($2::text IS NULL OR device_id = $2::text)",
             &[&user_id.to_string(), &opt_id(device_id)],
@@ -1251,6 +1323,11 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn put_push_answer(&mut self, device_id: Id, device_seq: u64, answer: &StoredAnswer) -> Result<(), StorageError> {
+        // A change id known to have no answer has this one now; one known to have an answer
+        // keeps it, as the table's lookup may (`DISTINCT ON` takes any); an unknown stays unknown.
+        if let Some(known @ None) = self.answers.get_mut().get_mut(&answer.change_id) {
+            *known = Some((device_id, answer.clone()));
+        }
         self.send(
             "INSERT INTO push_answers (device_id, device_seq, change_id, outcome) VALUES ($1, $2, $3, $4)",
             owned![device_id.to_string(), device_seq as i64, answer.change_id.to_string(), to_json(&answer.outcome)?],
@@ -1336,6 +1413,7 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn revoke_device(&mut self, device_id: Id, at: DateTime<Utc>) -> Result<(), StorageError> {
+        self.forget_tokens();
         self.exec(
             "INSERT INTO device_revocations (device_id, revoked_at) VALUES ($1, $2) ON CONFLICT (device_id) DO NOTHING",
             &[&device_id.to_string(), &at.to_rfc3339()],
@@ -1363,6 +1441,8 @@ impl WriteTx for PgTx<'_> {
         // writes sent since are answered first; their failure is what is being undone.
         self.entities.get_mut().clear();
         self.devices.get_mut().clear();
+        self.tokens.get_mut().clear();
+        self.answers.get_mut().clear();
         if let Some(log) = self.log.as_mut() {
             log.head = log.at_savepoint;
         }

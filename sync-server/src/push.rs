@@ -68,8 +68,9 @@ pub(crate) fn push(
     check_client_schema(client_schema)?;
     // Too large is answered before the token is looked at, as before.
     check_push_size(&request)?;
-    // A first look without the write lock, so requests with bad tokens never queue behind it.
-    authenticate_push(&*server.storage().read()?, bearer, server.now())?;
+    // A first look without the write lock, so requests with bad tokens never queue behind it
+    // (one lookup: `authenticate_push` reads the token alone).
+    authenticate_push(&*server.storage().read_one()?, bearer, server.now())?;
     let deadline = Instant::now() + server.settings().request_timeout;
     let weight = request.changes.len();
     let job = PushJob { bearer: bearer.to_owned(), request, span: tracing::Span::current() };

@@ -283,6 +283,12 @@ pub trait Storage: Send + Sync {
     fn read(&self) -> Result<Box<dyn ReadTx + '_>, StorageError>;
     /// The one write transaction; waits for others to finish.
     fn write(&self) -> Result<Box<dyn WriteTx + '_>, StorageError>;
+    /// A read of one statement, a snapshot of its own, for a single lookup (a push's first
+    /// look at its token): a backend with round trips runs it outside a transaction, without
+    /// `BEGIN` and `ROLLBACK`. More than one lookup on it need not agree with each other.
+    fn read_one(&self) -> Result<Box<dyn ReadTx + '_>, StorageError> {
+        self.read()
+    }
 }
 
 /// Reads, inside a read or a write transaction.

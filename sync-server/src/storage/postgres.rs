@@ -422,6 +422,7 @@ impl PostgresStorage {
             devices: RefCell::new(HashMap::new()),
             tokens: RefCell::new(HashMap::new()),
             answers: RefCell::new(HashMap::new()),
+            meta: RefCell::new(None),
             log: None,
         })
     }
@@ -473,6 +474,23 @@ impl Storage for PostgresStorage {
         Ok(Box::new(self.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false)?))
     }
 
+    fn read_one(&self) -> Result<Box<dyn ReadTx + '_>, StorageError> {
+        // No transaction to end: its one statement runs on its own.
+        Ok(Box::new(PgTx {
+            storage: self,
+            conn: RefCell::new(Some(self.acquire()?)),
+            write: false,
+            finished: true,
+            _gate: None,
+            entities: RefCell::new(HashMap::new()),
+            devices: RefCell::new(HashMap::new()),
+            tokens: RefCell::new(HashMap::new()),
+            answers: RefCell::new(HashMap::new()),
+            meta: RefCell::new(None),
+            log: None,
+        }))
+    }
+
     fn write(&self) -> Result<Box<dyn WriteTx + '_>, StorageError> {
         let mut tx = self.begin("BEGIN ISOLATION LEVEL READ COMMITTED", true)?;
         // The counter's row lock, first: from here to commit no other writer runs.
@@ -508,6 +526,9 @@ struct PgTx<'a> {
     tokens: RefCell<HashMap<String, Option<TokenWithRevocation>>>,
     /// The earlier answers of change ids read or written (`None`: none yet), the same way.
     answers: RefCell<HashMap<Id, Option<(Id, StoredAnswer)>>>,
+    /// The `meta` table, a handful of rows read whole with the first `meta` or `log_head`
+    /// (`None`: not yet), and kept as the transaction writes it.
+    meta: RefCell<Option<HashMap<String, String>>>,
     /// A write transaction's log numbers (`None` for a read).
     log: Option<LogNumbers>,
 }
@@ -1007,7 +1028,18 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn log_head(&self) -> Result<u64, StorageError> {
-        self.count("SELECT COALESCE(MAX(seq), 0) FROM log")
+        // With the `meta` table, which a pull and the checksums read next (the generation).
+        let row = self
+            .row(
+                "SELECT COALESCE((SELECT MAX(seq) FROM log), 0), \
+                   ARRAY(SELECT key FROM meta ORDER BY key), ARRAY(SELECT value FROM meta ORDER BY key)",
+                &[],
+            )?
+            .ok_or_else(|| corrupt("log head", "no row"))?;
+        let keys: Vec<String> = col(&row, 1)?;
+        let values: Vec<String> = col(&row, 2)?;
+        *self.meta.borrow_mut() = Some(keys.into_iter().zip(values).collect());
+        u64::try_from(col::<i64>(&row, 0)?).map_err(|e| corrupt("log head", e))
     }
 
     fn log_page_json(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StorageError> {
@@ -1090,8 +1122,10 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
-        let row = self.row("SELECT value FROM meta WHERE key = $1", &[&key])?;
-        row.map(|r| col(&r, 0)).transpose()
+        if self.meta.borrow().is_none() {
+            self.log_head()?;
+        }
+        Ok(self.meta.borrow().as_ref().and_then(|meta| meta.get(key).cloned()))
     }
 
     fn entities_of_kind(&self, kind: EntityKind) -> Result<Vec<EntityState>, StorageError> {
@@ -1405,6 +1439,9 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
+        if let Some(meta) = self.meta.get_mut() {
+            meta.insert(key.to_owned(), value.to_owned());
+        }
         self.send(
             "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             owned![key.to_owned(), value.to_owned()],
@@ -1443,6 +1480,7 @@ impl WriteTx for PgTx<'_> {
         self.devices.get_mut().clear();
         self.tokens.get_mut().clear();
         self.answers.get_mut().clear();
+        *self.meta.get_mut() = None;
         if let Some(log) = self.log.as_mut() {
             log.head = log.at_savepoint;
         }

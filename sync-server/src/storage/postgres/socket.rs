@@ -330,3 +330,99 @@ fn ready(stream: &Stream, write_blocked: &AtomicBool, timeout: Option<Duration>)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufReader, BufWriter};
+    use std::net::TcpListener;
+
+    /// A server that speaks just enough of PostgreSQL's protocol: it signs anyone in, and
+    /// answers every simple query with `rows` rows of one text column, all written at once.
+    fn fake_server(rows: usize) -> (u16, std::thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("its address").port();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("the client connects");
+            let mut reader = BufReader::new(stream.try_clone().expect("a second handle"));
+            let mut writer = BufWriter::new(stream);
+            let mut length = [0u8; 4];
+            reader.read_exact(&mut length).expect("the startup message");
+            let mut startup = vec![0u8; u32::from_be_bytes(length) as usize - 4];
+            reader.read_exact(&mut startup).expect("its body");
+            // AuthenticationOk, then ReadyForQuery (idle).
+            writer.write_all(b"R\0\0\0\x08\0\0\0\0Z\0\0\0\x05I").expect("signed in");
+            writer.flush().expect("sent");
+            let answer = answer_of(rows);
+            loop {
+                let mut tag = [0u8; 1];
+                if reader.read_exact(&mut tag).is_err() {
+                    return;
+                }
+                reader.read_exact(&mut length).expect("a message's length");
+                let mut body = vec![0u8; u32::from_be_bytes(length) as usize - 4];
+                reader.read_exact(&mut body).expect("its body");
+                match &tag {
+                    b"Q" => {
+                        writer.write_all(&answer).expect("the answer");
+                        writer.flush().expect("sent");
+                    }
+                    b"X" => return,
+                    _ => {}
+                }
+            }
+        });
+        (port, server)
+    }
+
+    /// RowDescription (one text column), `rows` DataRows, CommandComplete, ReadyForQuery.
+    fn answer_of(rows: usize) -> Vec<u8> {
+        fn message(out: &mut Vec<u8>, tag: u8, body: &[u8]) {
+            out.push(tag);
+            out.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+            out.extend_from_slice(body);
+        }
+        let mut out = Vec::new();
+        let mut description = 1u16.to_be_bytes().to_vec();
+        description.extend_from_slice(b"value\0");
+        description.extend_from_slice(&0u32.to_be_bytes()); // table
+        description.extend_from_slice(&0u16.to_be_bytes()); // column
+        description.extend_from_slice(&25u32.to_be_bytes()); // text
+        description.extend_from_slice(&(-1i16).to_be_bytes());
+        description.extend_from_slice(&(-1i32).to_be_bytes());
+        description.extend_from_slice(&0u16.to_be_bytes());
+        message(&mut out, b'T', &description);
+        let value = "社工站入户走访记录".repeat(4);
+        for _ in 0..rows {
+            let mut row = 1u16.to_be_bytes().to_vec();
+            row.extend_from_slice(&(value.len() as u32).to_be_bytes());
+            row.extend_from_slice(value.as_bytes());
+            message(&mut out, b'D', &row);
+        }
+        message(&mut out, b'C', format!("SELECT {rows}\0").as_bytes());
+        message(&mut out, b'Z', b"I");
+        out
+    }
+
+    /// An answer far larger than the connection hands to a request at a time: the connection
+    /// reads all of it off the socket while the request's channel is full, and the waiting
+    /// thread must take the rest from the connection without waiting for the socket, which
+    /// has nothing more to say.
+    #[test]
+    fn a_large_answer_already_read_off_the_socket_is_taken_whole_every_time() {
+        let _deadline = shegong_tests::deadline(Duration::from_secs(120));
+        const ROWS: usize = 20_000;
+        let (port, server) = fake_server(ROWS);
+        let mut config = Config::new();
+        config.host("127.0.0.1").port(port).user("shegong");
+        let mut driven = Driven::connect(&config).expect("signed in to the fake server");
+        for _ in 0..20 {
+            let client = Arc::clone(&driven.client);
+            let answer = driven.wait(client.simple_query("rows")).expect("driven").expect("answered");
+            let rows = answer.iter().filter(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_))).count();
+            assert_eq!(rows, ROWS);
+        }
+        drop(driven);
+        server.join().expect("the fake server ends when the client goes");
+    }
+}

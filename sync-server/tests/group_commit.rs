@@ -16,7 +16,7 @@ use common::*;
 use domain::change::{Change, Incoming};
 use domain::entity::EntityKind;
 use protocol::{PushOutcome, PushResponse, codes};
-use sync_server::storage::{Audience, LogScope, Reach, Storage, Supervision};
+use sync_server::storage::{LogScope, Reach, Storage};
 use test_support::backend::TestDatabase;
 
 /// A world on a database a reader reaches while a writer holds its transaction (a SQLite file,
@@ -171,13 +171,7 @@ fn rolling_back_to_a_savepoint_undoes_the_writes_and_the_numbers_since_and_the_t
     let _deadline = shegong_tests::deadline(Duration::from_secs(120));
     let storage = test_support::backend::open_test_storage();
     let reader = uuid::Uuid::now_v7();
-    let audience = [Audience {
-        station_id: None,
-        case_worker_id: None,
-        target_user_id: Some(reader),
-        organisation: false,
-        supervision: Supervision::No,
-    }];
+    let audience = [audience_of(reader)];
     let evict =
         || Incoming::Evict { entity: EntityKind::Recipient, entity_id: uuid::Uuid::now_v7(), reassigned_to: None };
     let (kept, undone, again, last) = (evict(), evict(), evict(), evict());
@@ -209,13 +203,7 @@ fn rolling_back_to_a_savepoint_undoes_the_writes_and_the_numbers_since_and_the_t
 fn the_numbers_of_a_write_given_up_are_handed_out_again_and_the_next_commit_continues_after_its_own() {
     let _deadline = shegong_tests::deadline(Duration::from_secs(120));
     let storage = test_support::backend::open_test_storage();
-    let audience = [Audience {
-        station_id: None,
-        case_worker_id: None,
-        target_user_id: Some(uuid::Uuid::now_v7()),
-        organisation: false,
-        supervision: Supervision::No,
-    }];
+    let audience = [audience_of(uuid::Uuid::now_v7())];
     let evict =
         || Incoming::Evict { entity: EntityKind::Recipient, entity_id: uuid::Uuid::now_v7(), reassigned_to: None };
     let head = storage.read().expect("read").log_head().expect("head");

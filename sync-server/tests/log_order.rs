@@ -4,13 +4,16 @@
 //! On PostgreSQL the writers hold connections of their own and really run side by side. (The
 //! same through the server, devices pushing while another pulls: `pull.rs`.)
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
+use common::audience_of;
 use domain::change::Incoming;
 use domain::entity::EntityKind;
-use sync_server::storage::{Audience, LogScope, Reach, Supervision};
+use sync_server::storage::{LogScope, Reach};
 use test_support::backend::open_test_storage;
 
 const WRITERS: usize = 8;
@@ -21,13 +24,7 @@ fn a_reader_paging_the_log_while_many_writers_commit_never_skips_an_entry() {
     let _deadline = shegong_tests::deadline(Duration::from_secs(240));
     let storage = open_test_storage();
     let reader = uuid::Uuid::now_v7();
-    let audience = [Audience {
-        station_id: None,
-        case_worker_id: None,
-        target_user_id: Some(reader),
-        organisation: false,
-        supervision: Supervision::No,
-    }];
+    let audience = [audience_of(reader)];
     let scope = LogScope { user_id: reader, reach: Reach::Nothing };
     let total = WRITERS * ENTRIES_EACH;
     let finished = AtomicUsize::new(0);

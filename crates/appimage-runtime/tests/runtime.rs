@@ -6,7 +6,7 @@
 use std::io::{Cursor, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use appimage_runtime::{CACHE_DIR_NAME, MAGIC, MAGIC_OFFSET};
@@ -97,16 +97,29 @@ impl Sandbox {
             .env("PATH", "/usr/bin:/bin")
             .env("HOME", self.home())
             .env("XDG_CACHE_HOME", self.cache());
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         // Another test's fork may still hold the image open for writing a moment (ETXTBSY).
         let started = Instant::now();
-        loop {
-            match command.output() {
+        let mut child = loop {
+            match command.spawn() {
                 Err(error) if error.raw_os_error() == Some(26) && started.elapsed() < Duration::from_secs(10) => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
-                other => return Ok(other?),
+                other => break other?,
             }
+        };
+        // A deadline: an image that never ends fails its test instead of hanging the run. (Its
+        // output is a few lines: the pipes never fill while it runs.)
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while child.try_wait()?.is_none() {
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{} {args:?} still ran after 60 s", image.display()).into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
+        Ok(child.wait_with_output()?)
     }
 
     /// Everything in the cache directory (names only).

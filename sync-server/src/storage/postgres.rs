@@ -265,13 +265,6 @@ impl Conn {
         failure.map_or(Ok(()), Err)
     }
 
-    /// Writes the requests sent ahead to the socket without waiting for their answers (read at
-    /// the connection's next wait): a read transaction's `ROLLBACK` ends it on the server now,
-    /// not when the pooled connection is next used.
-    fn flush(&mut self) {
-        self.driven.flush();
-    }
-
     fn statement(&mut self, sql: &str) -> Result<Statement, PgError> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
@@ -412,19 +405,7 @@ impl PostgresStorage {
             self.release(None);
             return Err(backend(e));
         }
-        Ok(PgTx {
-            storage: self,
-            conn: RefCell::new(Some(conn)),
-            write,
-            finished: false,
-            _gate: gate,
-            entities: RefCell::new(HashMap::new()),
-            devices: RefCell::new(HashMap::new()),
-            tokens: RefCell::new(HashMap::new()),
-            answers: RefCell::new(HashMap::new()),
-            meta: RefCell::new(None),
-            log: None,
-        })
+        Ok(PgTx::new(self, conn, write, false, gate))
     }
 }
 
@@ -476,19 +457,7 @@ impl Storage for PostgresStorage {
 
     fn read_one(&self) -> Result<Box<dyn ReadTx + '_>, StorageError> {
         // No transaction to end: its one statement runs on its own.
-        Ok(Box::new(PgTx {
-            storage: self,
-            conn: RefCell::new(Some(self.acquire()?)),
-            write: false,
-            finished: true,
-            _gate: None,
-            entities: RefCell::new(HashMap::new()),
-            devices: RefCell::new(HashMap::new()),
-            tokens: RefCell::new(HashMap::new()),
-            answers: RefCell::new(HashMap::new()),
-            meta: RefCell::new(None),
-            log: None,
-        }))
+        Ok(Box::new(PgTx::new(self, self.acquire()?, false, true, None)))
     }
 
     fn write(&self) -> Result<Box<dyn WriteTx + '_>, StorageError> {
@@ -547,6 +516,26 @@ struct LogNumbers {
     at_savepoint: i64,
 }
 
+impl<'a> PgTx<'a> {
+    /// A transaction on `conn` that has read nothing yet; `finished` when there is nothing to
+    /// end (a statement on its own).
+    fn new(storage: &'a PostgresStorage, conn: Conn, write: bool, finished: bool, gate: Option<WriteTurn<'a>>) -> Self {
+        PgTx {
+            storage,
+            conn: RefCell::new(Some(conn)),
+            write,
+            finished,
+            _gate: gate,
+            entities: RefCell::new(HashMap::new()),
+            devices: RefCell::new(HashMap::new()),
+            tokens: RefCell::new(HashMap::new()),
+            answers: RefCell::new(HashMap::new()),
+            meta: RefCell::new(None),
+            log: None,
+        }
+    }
+}
+
 impl Drop for PgTx<'_> {
     fn drop(&mut self) {
         let write = self.write;
@@ -562,7 +551,7 @@ impl Drop for PgTx<'_> {
             // connection's next use.
             let client = Arc::clone(&conn.driven.client);
             conn.send(Box::pin(async move { client.batch_execute("ROLLBACK").await })).ok()?;
-            conn.flush();
+            conn.driven.flush();
             Some(conn)
         });
         self.storage.release(conn);
@@ -698,16 +687,10 @@ fn token_kind(kind: &str) -> Result<TokenKind, StorageError> {
 }
 
 impl PgTx<'_> {
-    /// Runs a statement and waits for its answer, and for those of the writes sent before it
-    /// (a failed one fails this too: the transaction is aborted).
+    /// Runs `f` on the transaction's connection. A statement it waits for is answered after
+    /// the writes sent before it ([`Conn::wait`]): a failed one fails it too (the transaction
+    /// is aborted).
     fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, PgError>) -> Result<Result<T, PgError>, StorageError> {
-        self.with_conn(f)
-    }
-
-    fn with_conn<T>(
-        &self,
-        f: impl FnOnce(&mut Conn) -> Result<T, PgError>,
-    ) -> Result<Result<T, PgError>, StorageError> {
         let mut conn = self.conn.borrow_mut();
         let conn = conn.as_mut().ok_or_else(|| StorageError::Backend("the transaction has ended".into()))?;
         Ok(f(conn))
@@ -722,7 +705,7 @@ impl PgTx<'_> {
     /// never lost: `COMMIT` of an aborted transaction would roll back without an error, so
     /// commit settles first.
     fn send(&self, sql: &'static str, params: Vec<Owned>) -> Result<(), StorageError> {
-        self.with_conn(|conn| {
+        self.with(|conn| {
             let statement = conn.statement(sql)?;
             let client = Arc::clone(&conn.driven.client);
             conn.send(Box::pin(async move {
@@ -734,7 +717,7 @@ impl PgTx<'_> {
 
     /// [`PgTx::send`] for a statement without parameters (a savepoint), by the simple protocol.
     fn send_simple(&self, sql: &'static str) -> Result<(), StorageError> {
-        self.with_conn(|conn| {
+        self.with(|conn| {
             let client = Arc::clone(&conn.driven.client);
             conn.send(Box::pin(async move { client.batch_execute(sql).await }))
         })?
@@ -743,7 +726,7 @@ impl PgTx<'_> {
 
     /// Reads the answers of the writes sent ([`PgTx::send`]); the first failure, if any.
     fn settle(&self) -> Result<(), StorageError> {
-        self.with_conn(Conn::settle)?.map_err(backend)
+        self.with(Conn::settle)?.map_err(backend)
     }
 
     fn rows(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StorageError> {
@@ -1485,7 +1468,7 @@ impl WriteTx for PgTx<'_> {
             log.head = log.at_savepoint;
         }
         let _undone = self.settle();
-        self.with_conn(|c| c.batch("ROLLBACK TO SAVEPOINT push"))?.map_err(backend)
+        self.with(|c| c.batch("ROLLBACK TO SAVEPOINT push"))?.map_err(backend)
     }
 
     fn release_savepoint(&mut self) -> Result<(), StorageError> {

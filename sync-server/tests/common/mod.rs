@@ -356,3 +356,14 @@ pub async fn serve_on_loopback(server: Server) -> (String, tokio::sync::oneshot:
     });
     (url_rx.await.expect("the server reports its address"), stop_tx)
 }
+
+/// A log entry's audience of one user alone.
+pub fn audience_of(user: Id) -> sync_server::storage::Audience {
+    sync_server::storage::Audience {
+        station_id: None,
+        case_worker_id: None,
+        target_user_id: Some(user),
+        organisation: false,
+        supervision: sync_server::storage::Supervision::No,
+    }
+}

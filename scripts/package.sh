@@ -3,8 +3,8 @@
 #   shegong_<version>_<arch>.deb       the desktop app, by Tauri's bundler (`cargo tauri bundle`)
 #   shegong-sync_<version>_<arch>.deb  the sync server with its systemd unit and default
 #                                      configuration, by cargo-deb (sync-server/packaging/)
-#   shegong_<version>_<arch>.AppImage  the desktop app's .deb contents as an AppDir, squashed
-#                                      (mksquashfs) and appended to crates/appimage-runtime
+#   shegong_<version>_<arch>.AppImage  the desktop app as one file, by Tauri's bundler
+#                                      (`--bundles appimage`), its linuxdeploy and runtime ours
 # Both are built optimised by default. With --debug they package the debug build that
 # scripts/test.sh makes (the same cargo command, so nothing is compiled again after it), which is
 # what the packages test installs.
@@ -74,39 +74,31 @@ for deb in "$OUT"/*.deb; do
   echo "package: $deb ($(du -h "$deb" | cut -f1), installed $(dpkg-deb -f "$deb" Installed-Size) KiB)"
 done
 
-# The AppImage, without Tauri's bundler (which downloads linuxdeploy and the AppImage runtime from
-# GitHub): the app's .deb unpacked as the AppDir (usr/bin/shegong, its desktop entry and icon),
-# the entry and the icon at its root as the AppImage specification asks, an AppRun that starts
-# the binary; squashed with Debian's mksquashfs (gzip: the one decompressor the runtime has) and
-# appended to our runtime (crates/appimage-runtime), which extracts it into a cache and runs
-# AppRun. Like the .deb, it uses the system's WebKitGTK 4.1 and GTK 3.
+# The AppImage, made by Tauri's bundler as well, without its downloads: it looks for linuxdeploy
+# and the AppDir's AppRun in its tools directory ($XDG_CACHE_HOME/tauri) and downloads them from
+# GitHub only when they are missing. This build fills a tools directory of its own first:
+# linuxdeploy's name (this tauri-cli's bundler's, pinned in setup.sh) is crates/appimage-runtime's
+# appimage-pack, which squashes the AppDir the bundler laid out with Debian's mksquashfs (gzip:
+# the one decompressor the runtime has) behind our runtime; AppRun is crates/appimage-runtime's;
+# the optional AppImage plugin is there so that it is not fetched either. Like the .deb, the image
+# uses the system's WebKitGTK 4.1 and GTK 3.
 app_deb=$(ls "$OUT"/shegong_*.deb)
-appdir="$TARGET_DIR/$profile/bundle/appimage/shegong.AppDir"
-mkdir -p "$appdir"
-dpkg-deb -x "$app_deb" "$appdir"
-desktop=$(ls "$appdir"/usr/share/applications/*.desktop)
-cp "$desktop" "$appdir/shegong.desktop"
-icon=$(sed -n 's/^Icon=//p' "$desktop")
-cp "$appdir/usr/share/icons/hicolor/256x256/apps/$icon.png" "$appdir/$icon.png"
-ln -s "$icon.png" "$appdir/.DirIcon"
-cat >"$appdir/AppRun" <<'APPRUN'
-#!/bin/sh
-# Started by the AppImage runtime with APPDIR set (see crates/appimage-runtime); exec keeps the
-# process the runtime was, which WebDriver and desktops follow.
-exec "$APPDIR/usr/bin/shegong" "$@"
-APPRUN
-chmod 755 "$appdir/AppRun"
-appimage="$OUT/shegong_$(dpkg-deb -f "$app_deb" Version)_$(dpkg-deb -f "$app_deb" Architecture).AppImage"
-squashfs="$TARGET_DIR/$profile/bundle/appimage/shegong.squashfs"
-mksquashfs "$appdir" "$squashfs" -root-owned -noappend -no-xattrs -comp gzip -no-progress >/dev/null
+tools_home="$(realpath "$TARGET_DIR/$profile")/appimage-tools"
+tools="$tools_home/tauri"
+rm -rf "$tools_home"
+mkdir -p "$tools"
+cp "$TARGET_DIR/$profile/appimage-pack" "$tools/linuxdeploy-07333c6-x86_64.AppImage"
+cp "$TARGET_DIR/$profile/appimage-pack" "$tools/linuxdeploy-plugin-appimage.AppImage"
+cp crates/appimage-runtime/AppRun "$tools/AppRun-x86_64"
 # Stripped (a copy): the runtime's symbols are of no use to anyone running the app.
-strip --strip-all -o "$appimage" "$TARGET_DIR/$profile/appimage-runtime"
-runtime_size=$(stat -c %s "$appimage")
-# The AppImage type-2 magic in the ELF identification's padding (bytes 8-10), which loaders ignore.
-printf 'AI\002' | dd of="$appimage" bs=1 seek=8 conv=notrunc status=none
-cat "$squashfs" >>"$appimage"
-chmod 755 "$appimage"
-rm -rf "$TARGET_DIR/$profile/bundle/appimage"
+strip --strip-all -o "$tools/runtime" "$TARGET_DIR/$profile/appimage-runtime"
+(cd src-tauri && XDG_CACHE_HOME="$tools_home" SHEGONG_APPIMAGE_RUNTIME="$tools/runtime" \
+  cargo tauri bundle "${tauri_profile[@]}" --bundles appimage --no-binary-patching)
+runtime_size=$(stat -c %s "$tools/runtime")
+built=("$TARGET_DIR/$profile/bundle/appimage/"*.AppImage)
+appimage="$OUT/shegong_$(dpkg-deb -f "$app_deb" Version)_$(dpkg-deb -f "$app_deb" Architecture).AppImage"
+cp "${built[0]}" "$appimage"
+rm -rf "$tools_home" "$TARGET_DIR/$profile/bundle/appimage"
 if [ "$("$appimage" --appimage-offset)" != "$runtime_size" ]; then
   echo "package: $appimage: the runtime does not find the squashfs it was given" >&2
   exit 1

@@ -20,7 +20,8 @@ APT_PACKAGES=(
 RUST_TOOLCHAIN=1.95.0
 # Pinned tool versions. wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock.
 TAURI_DRIVER_VERSION=2.1.0
-# The packagers (scripts/package.sh): Tauri's bundler for the app's .deb, cargo-deb for the server's.
+# The packagers (scripts/package.sh): Tauri's bundler for the app's .deb and AppImage, cargo-deb for
+# the server's. package.sh names its linuxdeploy stand-in as this version's bundler looks for it.
 TAURI_CLI_VERSION=2.12.4
 CARGO_DEB_VERSION=3.8.0
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' Cargo.lock)

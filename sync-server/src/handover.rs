@@ -109,7 +109,9 @@ fn item(tx: &dyn ReadTx, record: HandedOverRecord) -> Result<HandedOverItem, Sto
 
 /// `GET /v1/handed-over`: the offered changes of the caller's stations they may decide on.
 pub(crate) fn offered(server: &Server, bearer: &str) -> Result<HandedOverResponse, ApiError> {
-    let tx = server.storage().read()?;
+    // Lookups that need not agree with each other: each item is offered as its case stands when
+    // it is read, and a decision checks again in its own write transaction.
+    let tx = server.storage().read_one()?;
     let token = authenticate(&*tx, bearer, server.now())?;
     let actor = actor_of(&*tx, token.user_id)?;
     let mut items = Vec::new();

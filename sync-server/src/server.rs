@@ -605,7 +605,8 @@ impl Server {
 
     fn pull_page(&self, bearer: &str, client_schema: u32, query: PullQuery) -> Result<RawPage, ApiError> {
         check_client_schema(client_schema)?;
-        let tx = self.storage().read()?;
+        // The token on its own, then the head and the page in one snapshot (`page_for`).
+        let tx = self.storage().read_one()?;
         let token = authenticate(&*tx, bearer, self.now())?;
         self.page_for(&*tx, token.user_id, token.device_id, query)
     }
@@ -624,9 +625,8 @@ impl Server {
         let actor = actor_of(tx, user_id)?;
         let scope = crate::storage::LogScope { user_id: actor.user_id, reach: reach_of(&actor) };
         // Head and page from one snapshot: nothing committed in between can be skipped.
-        let head = tx.log_head()?;
+        let (head, mut entries) = tx.log_head_and_page_json(&scope, query.after, limit + 1)?;
         self.metrics().pull_lag(head, query.after);
-        let mut entries = tx.log_page_json(&scope, query.after, limit + 1)?;
         let has_more = entries.len() > limit as usize;
         entries.truncate(limit as usize);
         let next_cursor = match (has_more, entries.last()) {
@@ -641,10 +641,9 @@ impl Server {
 
     /// Per station in the user's scope, the checksum of what the user's devices should hold.
     pub fn checksum(&self, bearer: &str) -> Result<ChecksumResponse, ApiError> {
-        let tx = self.storage().read()?;
+        let tx = self.storage().read_one()?;
         let token = authenticate(&*tx, bearer, self.now())?;
         let actor = actor_of(&*tx, token.user_id)?;
-        let as_of = tx.log_head()?;
         let mut stations = Vec::new();
         let reach = reach_of(&actor);
         let scope = match &reach {
@@ -652,23 +651,35 @@ impl Server {
             Reach::Nothing => Some(Vec::new()),
             Reach::Organisation => None,
         };
-        if let Reach::Supervision { stations: ids } = &reach {
-            for station_id in ids {
-                let checksum = crate::scope::supervision_checksum(&*tx, *station_id, &reach)?;
-                stations.push(StationChecksum { station_id: *station_id, checksum: format!("{checksum:016x}") });
+        let (as_of, generation) = match &reach {
+            // The head and the accumulators from one snapshot, in one call.
+            Reach::Stations { stations: ids, own_cases_of } => {
+                let (as_of, accumulators) = tx.log_head_and_accumulators(ids)?;
+                for (station_id, acc) in ids.iter().zip(accumulators) {
+                    let cases = match own_cases_of {
+                        Some(worker) => acc.cases.get(worker).copied().unwrap_or(0),
+                        None => acc.cases.values().fold(0, |a, v| a ^ v),
+                    };
+                    stations.push(StationChecksum {
+                        station_id: *station_id,
+                        checksum: format!("{:016x}", acc.roster ^ cases),
+                    });
+                }
+                (as_of, tx.meta(META_GENERATION)?)
             }
-        }
-        if let Reach::Stations { stations: ids, own_cases_of } = reach {
-            for station_id in ids {
-                let acc = tx.accumulators(station_id)?;
-                let cases = match own_cases_of {
-                    Some(worker) => acc.cases.get(&worker).copied().unwrap_or(0),
-                    None => acc.cases.values().fold(0, |a, v| a ^ v),
-                };
-                stations.push(StationChecksum { station_id, checksum: format!("{:016x}", acc.roster ^ cases) });
+            // Many reads that must agree with the head: a transaction of their own.
+            Reach::Supervision { stations: ids } => {
+                let tx = self.storage().read()?;
+                let as_of = tx.log_head()?;
+                for station_id in ids {
+                    let checksum = crate::scope::supervision_checksum(&*tx, *station_id, &reach)?;
+                    stations.push(StationChecksum { station_id: *station_id, checksum: format!("{checksum:016x}") });
+                }
+                (as_of, tx.meta(META_GENERATION)?)
             }
-        }
-        Ok(ChecksumResponse { as_of, stations, scope, generation: tx.meta(META_GENERATION)? })
+            Reach::Nothing | Reach::Organisation => (tx.log_head()?, tx.meta(META_GENERATION)?),
+        };
+        Ok(ChecksumResponse { as_of, stations, scope, generation })
     }
 
     /// The current state of one station as this user may see it, paged by (kind, id).

@@ -163,6 +163,46 @@ async fn a_pull_page_travels_compressed_when_the_client_accepts_zstd() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_answer_travels_plain_even_when_the_client_accepts_zstd() {
+    let _deadline = shegong_tests::deadline(Duration::from_secs(120));
+    let world = World::new();
+    let worker = world.login("wa");
+    let (url, stop) = start(&world).await;
+    let client = raw_client();
+
+    // Nothing more to pull: the page after the head is a few dozen bytes.
+    let (_, first) = pull_as(&client, &url, worker.token(), "identity").await;
+    let head = serde_json::from_slice::<PullResponse>(&first).expect("a pull page").head;
+    let response = client
+        .get(format!("{url}{}", paths::PULL))
+        .bearer_auth(worker.token())
+        .header(SCHEMA_HEADER, domain::SCHEMA_VERSION.to_string())
+        .header(ACCEPT_ENCODING, "gzip, zstd")
+        .query(&protocol::PullQuery { after: head, limit: Some(100) })
+        .send()
+        .await
+        .expect("pull sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let coding = response.headers().get(CONTENT_ENCODING).cloned();
+    let body = response.bytes().await.expect("pull body");
+    assert_eq!(coding, None, "{} bytes went compressed", body.len());
+    assert!(body.len() < usize::from(sync_server::http::MIN_COMPRESSED_ANSWER), "{} bytes", body.len());
+    let page: PullResponse = serde_json::from_slice(&body).expect("a plain pull page");
+    assert!(page.entries.is_empty());
+    let response = client
+        .get(format!("{url}{}", paths::CHECKSUM))
+        .bearer_auth(worker.token())
+        .header(SCHEMA_HEADER, domain::SCHEMA_VERSION.to_string())
+        .header(ACCEPT_ENCODING, "zstd")
+        .send()
+        .await
+        .expect("checksums asked for");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers().get(CONTENT_ENCODING), None, "the checksums go plain");
+    let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pull_page_travels_gzip_when_the_client_accepts_only_gzip() {
     let _deadline = shegong_tests::deadline(Duration::from_secs(120));
     let world = World::new();

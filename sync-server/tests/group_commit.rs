@@ -200,6 +200,38 @@ fn rolling_back_to_a_savepoint_undoes_the_writes_and_the_numbers_since_and_the_t
 }
 
 #[test]
+fn checksum_accumulators_fold_across_savepoints_and_a_rollback_undoes_only_its_own() {
+    let _deadline = shegong_tests::deadline(Duration::from_secs(120));
+    let storage = test_support::backend::open_test_storage();
+    let (station, worker) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+
+    let mut tx = storage.write().expect("write");
+    tx.savepoint().expect("savepoint");
+    tx.xor_accumulator(station, None, 0b0011).expect("roster");
+    tx.xor_accumulator(station, Some(worker), 0b1000).expect("cases");
+    tx.release_savepoint().expect("released");
+    tx.savepoint().expect("savepoint");
+    tx.xor_accumulator(station, None, 0b0101).expect("roster");
+    // Read inside the savepoint: what is kept so far is written first and seen.
+    let seen = tx.accumulators(station).expect("accumulators");
+    assert_eq!((seen.roster, seen.cases.get(&worker).copied()), (0b0110, Some(0b1000)));
+    tx.xor_accumulator(station, Some(worker), 0b0100).expect("cases");
+    tx.rollback_to_savepoint().expect("rolled back");
+    tx.savepoint().expect("savepoint");
+    tx.xor_accumulator(station, None, 0b0100).expect("roster");
+    tx.xor_accumulator(station, None, u64::MAX).expect("all 64 bits");
+    tx.release_savepoint().expect("released");
+    tx.commit().expect("committed");
+
+    let read = storage.read().expect("read");
+    let (_, stations) = read.log_head_and_accumulators(&[station]).expect("accumulators");
+    let [after] = stations.as_slice() else { panic!("one station: {stations:?}") };
+    assert_eq!(after.roster, 0b0011 ^ 0b0100 ^ u64::MAX, "the rolled-back push's changes are undone, the rest kept");
+    assert_eq!(after.cases.get(&worker).copied(), Some(0b1000));
+    assert_eq!(read.accumulators(station).expect("accumulators"), *after);
+}
+
+#[test]
 fn the_numbers_of_a_write_given_up_are_handed_out_again_and_the_next_commit_continues_after_its_own() {
     let _deadline = shegong_tests::deadline(Duration::from_secs(120));
     let storage = test_support::backend::open_test_storage();

@@ -6,8 +6,8 @@
 //! signs in against that server and shows the roster; then both packages are purged and nothing
 //! of them is left: files, configuration, state, service user, processes, the port.
 //!
-//! The same build's AppImage (`shegong_<version>_<arch>.AppImage`, crates/appimage-runtime with
-//! the AppDir appended) is extracted with `--appimage-extract`, and started itself as the
+//! The same build's AppImage (`shegong_<version>_<arch>.AppImage`, by Tauri's bundler with
+//! crates/appimage-runtime's linuxdeploy stand-in: the runtime with the AppDir appended) is extracted with `--appimage-extract`, and started itself as the
 //! application under WebDriver, signing in against a sync server; its extraction lands in the
 //! app's temporary cache directory and goes with it.
 //!
@@ -220,7 +220,18 @@ async fn the_appimage_holds_the_app_and_runs_it_from_a_cache_it_leaves_with_the_
         "usr/bin/shegong is the built app, byte for byte"
     );
     assert_ne!(std::fs::metadata(root.join("usr/bin/shegong"))?.mode() & 0o111, 0, "the app is executable");
-    let entry = std::fs::read_to_string(root.join("shegong.desktop"))?;
+    // The bundler names the root's desktop entry (a link into usr/share/applications) after the
+    // product.
+    let entries: Vec<PathBuf> = std::fs::read_dir(&root)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "desktop"))
+        .collect();
+    let [entry] = entries.as_slice() else {
+        return Err(format!("one desktop entry at the AppDir's root: {entries:?}").into());
+    };
+    let entry = std::fs::read_to_string(entry)?;
     assert!(entry.lines().any(|l| l == "Name[zh_CN]=社工"), "the desktop entry at the root:\n{entry}");
     assert!(entry.lines().any(|l| l == "Exec=shegong"), "the desktop entry at the root:\n{entry}");
     let icon = std::fs::read(root.join(".DirIcon"))?;

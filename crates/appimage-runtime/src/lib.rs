@@ -16,8 +16,10 @@ use std::path::{Component, Path, PathBuf};
 
 use backhand::{FilesystemReader, InnerNode};
 
+pub mod pack;
+
 /// The AppImage type-2 magic, at bytes 8..11 of the image (the ELF identification's padding,
-/// which the loader ignores): scripts/package.sh writes it into its copy of this program.
+/// which the loader ignores): [`pack`] writes it into its copy of this program.
 pub const MAGIC: [u8; 3] = *b"AI\x02";
 pub const MAGIC_OFFSET: usize = 8;
 

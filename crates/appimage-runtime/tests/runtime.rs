@@ -89,6 +89,11 @@ impl Sandbox {
     }
 
     fn run(&self, image: &Path, args: &[&str]) -> TestResult<Output> {
+        self.run_with(image, args, &[])
+    }
+
+    /// Runs `program` in the working directory with a clean environment and `extra` in it.
+    fn run_with(&self, image: &Path, args: &[&str], extra: &[(&str, &Path)]) -> TestResult<Output> {
         let mut command = Command::new(image);
         command
             .args(args)
@@ -96,7 +101,8 @@ impl Sandbox {
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("HOME", self.home())
-            .env("XDG_CACHE_HOME", self.cache());
+            .env("XDG_CACHE_HOME", self.cache())
+            .envs(extra.iter().copied());
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         // Another test's fork may still hold the image open for writing a moment (ETXTBSY).
         let started = Instant::now();
@@ -174,6 +180,65 @@ fn the_image_runs_its_app_run_from_the_cache_with_the_arguments_and_the_appimage
     assert!(second.status.success(), "{}", stderr(&second));
     assert_eq!(value(&stdout(&second), "APPDIR"), Some(appdir.to_str().ok_or("utf-8")?));
     assert!(marker.exists(), "the cached directory was reused, not extracted again");
+    Ok(())
+}
+
+#[test]
+fn appimage_pack_squashes_the_bundlers_app_dir_behind_the_runtime_into_an_image_that_runs() -> TestResult {
+    let sandbox = Sandbox::new()?;
+    // The AppDir as Tauri's bundler lays it out before it runs linuxdeploy (here: appimage-pack).
+    let app_dir = sandbox.dir.path().join("Shegong.AppDir");
+    std::fs::create_dir_all(app_dir.join("usr/bin"))?;
+    std::fs::create_dir_all(app_dir.join("usr/share/applications"))?;
+    let executable = |path: PathBuf, text: &str| -> TestResult {
+        std::fs::write(&path, text)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        Ok(())
+    };
+    executable(app_dir.join("AppRun"), APP_RUN)?;
+    executable(app_dir.join("usr/bin/tool"), TOOL)?;
+    std::fs::write(app_dir.join("usr/share/applications/Shegong.desktop"), "[Desktop Entry]\nName=Shegong\n")?;
+    std::os::unix::fs::symlink("usr/share/applications/Shegong.desktop", app_dir.join("Shegong.desktop"))?;
+    std::os::unix::fs::symlink("Shegong.desktop", app_dir.join(".DirIcon"))?;
+    let image = sandbox.dir.path().join("Shegong_0.1.0_amd64.AppImage");
+    let pack = Path::new(env!("CARGO_BIN_EXE_appimage-pack"));
+    let runtime = Path::new(env!("CARGO_BIN_EXE_appimage-runtime"));
+    let args = [
+        "--appimage-extract-and-run",
+        "--verbosity",
+        "1",
+        "--appdir",
+        app_dir.to_str().ok_or("utf-8")?,
+        "--plugin",
+        "gtk",
+        "--output",
+        "appimage",
+    ];
+
+    // Without the runtime it says what is missing, and writes nothing.
+    let refused = sandbox.run_with(pack, &args, &[("OUTPUT", &image)])?;
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("SHEGONG_APPIMAGE_RUNTIME"), "{}", stderr(&refused));
+    assert!(!image.exists());
+
+    let packed = sandbox.run_with(pack, &args, &[("OUTPUT", &image), ("SHEGONG_APPIMAGE_RUNTIME", runtime)])?;
+    assert!(packed.status.success(), "{}", stderr(&packed));
+    let bytes = std::fs::read(&image)?;
+    assert_eq!(bytes.get(MAGIC_OFFSET..MAGIC_OFFSET + 3), Some(&MAGIC[..]));
+    let runtime_len = std::fs::metadata(runtime)?.len();
+    let offset = sandbox.run(&image, &["--appimage-offset"])?;
+    assert_eq!(stdout(&offset).trim(), runtime_len.to_string(), "{}", stderr(&offset));
+    assert_eq!(bytes.get(runtime_len as usize..runtime_len as usize + 4), Some(&b"hsqs"[..]), "the squashfs follows");
+    let ran = sandbox.run(&image, &["an argument"])?;
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    assert!(stdout(&ran).contains("tool ran"), "{}", stdout(&ran));
+    assert!(stdout(&ran).contains("arg=an argument"), "{}", stdout(&ran));
+    let leftovers: Vec<_> = std::fs::read_dir(sandbox.dir.path())?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".AppImage."))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary file is left: {leftovers:?}");
     Ok(())
 }
 

@@ -283,9 +283,11 @@ pub trait Storage: Send + Sync {
     fn read(&self) -> Result<Box<dyn ReadTx + '_>, StorageError>;
     /// The one write transaction; waits for others to finish.
     fn write(&self) -> Result<Box<dyn WriteTx + '_>, StorageError>;
-    /// A read of one statement, a snapshot of its own, for a single lookup (a push's first
-    /// look at its token): a backend with round trips runs it outside a transaction, without
-    /// `BEGIN` and `ROLLBACK`. More than one lookup on it need not agree with each other.
+    /// Reads of one statement each, each a snapshot of its own: a backend with round trips runs
+    /// them outside a transaction, without `BEGIN` and `ROLLBACK`. For a request whose lookups
+    /// need not agree with each other (a push's first look at its token, the handed-over
+    /// changes) or agree within one call (a pull's token, then its head and page together:
+    /// [`ReadTx::log_head_and_page_json`]).
     fn read_one(&self) -> Result<Box<dyn ReadTx + '_>, StorageError> {
         self.read()
     }
@@ -378,7 +380,23 @@ pub trait ReadTx {
             })
             .collect()
     }
+    /// The log head and the page after `after`, from one snapshot (what a pull answers): on a
+    /// [`Storage::read_one`] too, where a backend with round trips reads both in one statement.
+    fn log_head_and_page_json(
+        &self,
+        scope: &LogScope,
+        after: u64,
+        limit: u32,
+    ) -> Result<(u64, Vec<(u64, String)>), StorageError> {
+        Ok((self.log_head()?, self.log_page_json(scope, after, limit)?))
+    }
     fn accumulators(&self, station_id: Id) -> Result<StationAccumulators, StorageError>;
+    /// The log head and these stations' accumulators, from one snapshot (what the checksums
+    /// answer), as [`ReadTx::log_head_and_page_json`].
+    fn log_head_and_accumulators(&self, stations: &[Id]) -> Result<(u64, Vec<StationAccumulators>), StorageError> {
+        let head = self.log_head()?;
+        Ok((head, stations.iter().map(|s| self.accumulators(*s)).collect::<Result<_, _>>()?))
+    }
     /// When an administrator revoked this device, if they did.
     fn device_revoked_at(&self, device_id: Id) -> Result<Option<DateTime<Utc>>, StorageError>;
     fn meta(&self, key: &str) -> Result<Option<String>, StorageError>;

@@ -333,7 +333,13 @@ impl PostgresStorage {
         let driven = Driven::connect(&self.options.config)
             .map_err(|e| StorageError::Backend(format!("connecting to the database: {e}")))?;
         let mut conn = Conn { driven, statements: HashMap::new(), sent: Vec::new() };
-        let mut setup = format!("SET synchronous_commit TO on; SET lock_timeout TO '{LOCK_TIMEOUT}';");
+        // Generic plans only: every statement here is a lookup by key or a range of an index,
+        // written to have one good plan whatever its parameters; left to choose, PostgreSQL
+        // plans a statement with an array parameter (`unnest($1)`) anew at every execution, and
+        // under load that planning cost more than all the queries it planned.
+        let mut setup = format!(
+            "SET synchronous_commit TO on; SET lock_timeout TO '{LOCK_TIMEOUT}'; SET plan_cache_mode TO force_generic_plan;"
+        );
         if let Some(schema) = &self.options.schema {
             // Quoted: a plain name may still be a keyword (`user`).
             setup.push_str(&format!(" SET search_path TO \"{schema}\";"));
@@ -500,6 +506,11 @@ struct PgTx<'a> {
     meta: RefCell<Option<HashMap<String, String>>>,
     /// A write transaction's log numbers (`None` for a read).
     log: Option<LogNumbers>,
+    /// Checksum accumulator changes not yet written, in order (see [`PgTx::write_xors`]).
+    xors: RefCell<Vec<(Id, Option<Id>, u64)>>,
+    /// How many of `xors` were there when the current savepoint was set (0 once they are
+    /// written: what was written since the savepoint, its rollback undoes in the database).
+    xors_at_savepoint: std::cell::Cell<usize>,
 }
 
 /// The log numbers a write transaction hands out itself: it holds the lock on `log_head` from
@@ -532,6 +543,8 @@ impl<'a> PgTx<'a> {
             answers: RefCell::new(HashMap::new()),
             meta: RefCell::new(None),
             log: None,
+            xors: RefCell::new(Vec::new()),
+            xors_at_savepoint: std::cell::Cell::new(0),
         }
     }
 }
@@ -587,15 +600,36 @@ impl PgTx<'_> {
             return Ok(());
         }
         let user_kind = kind_ord(EntityKind::User);
-        let rows = self.rows(
-            "SELECT t.kind, t.user_id, t.device_id, t.expires_at, t.used, r.revoked_at, \
+        // Each row looked up by its key: one token (every request) by its hash, whose one row
+        // the planner knows; several (a group's pushes) each by `LATERAL ... LIMIT 1`, a lookup
+        // per hash, never flattened into a join. A plan cached while a table was small (a new
+        // server, a bulk enrolment not yet analysed) would otherwise keep scanning it whole as
+        // it grows.
+        const COLUMNS: &str = "SELECT t.kind, t.user_id, t.device_id, t.expires_at, t.used, r.revoked_at, \
                d.user_id, d.name, d.next_seq, d.registered_at, d.clock_skewed, d.last_skew_ms, \
-               u.state, u.case_worker_id, u.supervised, t.hash FROM tokens t \
-             LEFT JOIN device_revocations r ON r.device_id = t.device_id \
-             LEFT JOIN devices d ON d.id = t.device_id \
-             LEFT JOIN entities u ON u.kind_ord = $2 AND u.id = t.user_id WHERE t.hash = ANY($1)",
-            &[&hashes, &user_kind],
-        )?;
+               u.state, u.case_worker_id, u.supervised, t.hash";
+        let rows = match hashes {
+            [hash] => self.rows(
+                &format!(
+                    "{COLUMNS} FROM tokens t LEFT JOIN device_revocations r ON r.device_id = t.device_id \
+                     LEFT JOIN devices d ON d.id = t.device_id \
+                     LEFT JOIN entities u ON u.kind_ord = $2 AND u.id = t.user_id WHERE t.hash = $1"
+                ),
+                &[hash, &user_kind],
+            )?,
+            _ => self.rows(
+                &format!(
+                    "{COLUMNS} FROM unnest($1::text[]) AS w (hash) \
+                     JOIN LATERAL (SELECT * FROM tokens WHERE hash = w.hash LIMIT 1) t ON TRUE \
+                     LEFT JOIN LATERAL (SELECT revoked_at FROM device_revocations WHERE device_id = t.device_id \
+                       LIMIT 1) r ON TRUE \
+                     LEFT JOIN LATERAL (SELECT * FROM devices WHERE id = t.device_id LIMIT 1) d ON TRUE \
+                     LEFT JOIN LATERAL (SELECT * FROM entities WHERE kind_ord = $2 AND id = t.user_id LIMIT 1) u \
+                       ON TRUE"
+                ),
+                &[&hashes, &user_kind],
+            )?,
+        };
         // Unknown unless found.
         self.tokens.borrow_mut().extend(hashes.iter().map(|hash| (hash.clone(), None)));
         for row in rows {
@@ -622,8 +656,12 @@ impl PgTx<'_> {
             return Ok(());
         }
         let ids: Vec<String> = change_ids.iter().map(Id::to_string).collect();
+        // One lookup per id, whatever the statistics say (see `read_tokens`): planned as a sort
+        // for `DISTINCT ON` while the table was small, this read the whole index as it grew.
         let rows = self.rows(
-            "SELECT DISTINCT ON (change_id) change_id, device_id, outcome FROM push_answers WHERE change_id = ANY($1)",
+            "SELECT w.change_id, a.device_id, a.outcome FROM unnest($1::text[]) AS w (change_id) \
+             JOIN LATERAL (SELECT device_id, outcome FROM push_answers p WHERE p.change_id = w.change_id LIMIT 1) a \
+               ON TRUE",
             &[&ids],
         )?;
         let mut answers = self.answers.borrow_mut();
@@ -634,6 +672,21 @@ impl PgTx<'_> {
             answers.insert(change_id, Some((parse_id(col(&row, 1)?)?, StoredAnswer { change_id, outcome })));
         }
         Ok(())
+    }
+
+    /// The head from a row whose columns from 1 on are `head, _, meta keys, meta values`; keeps
+    /// the `meta` table it read with it.
+    fn keep_meta(&self, row: &Row) -> Result<u64, StorageError> {
+        self.keep_meta_at(row, 3)
+    }
+
+    /// [`PgTx::keep_meta`] with the keys and values in columns `keys` and `keys + 1`.
+    fn keep_meta_at(&self, row: &Row, keys: usize) -> Result<u64, StorageError> {
+        let head = u64::try_from(col::<i64>(row, 1)?).map_err(|e| corrupt("log head", e))?;
+        let names: Vec<String> = col(row, keys)?;
+        let values: Vec<String> = col(row, keys + 1)?;
+        *self.meta.borrow_mut() = Some(names.into_iter().zip(values).collect());
+        Ok(head)
     }
 
     /// A write of a token or a revocation: the tokens read before may have changed.
@@ -675,6 +728,73 @@ fn token_record(hash: &str, row: &Row) -> Result<TokenRecord, StorageError> {
         expires_at: parse_time(col(row, 3)?)?,
         used: col(row, 4)?,
     })
+}
+
+/// The log page's condition on `l.seq` for this scope, with the texts it binds after `$1`
+/// (after), `$2` (the user) and `$3` (the limit). As SQLite's: one branch per way an entry can
+/// reach this user, each an ordered range of one index cut at the page size, so a page reads
+/// about a page of audience rows.
+fn page_query(scope: &LogScope) -> (String, Vec<String>) {
+    let mut texts: Vec<String> = Vec::new();
+    let mut branches = vec!["a.target_user_id = $2".to_owned()];
+    match &scope.reach {
+        Reach::Nothing => {}
+        Reach::Organisation => branches.push("a.organisation AND a.target_user_id IS NULL".to_owned()),
+        Reach::Stations { stations, own_cases_of } => {
+            let own = match own_cases_of {
+                Some(worker) => {
+                    texts.push(worker.to_string());
+                    format!(" AND (a.case_worker_id IS NULL OR a.case_worker_id = ${})", 3 + texts.len())
+                }
+                None => String::new(),
+            };
+            for station in stations {
+                texts.push(station.to_string());
+                branches.push(format!(
+                    "a.station_id = ${} AND a.target_user_id IS NULL AND a.supervision < 2{own}",
+                    3 + texts.len()
+                ));
+            }
+        }
+        Reach::Supervision { stations } => {
+            for station in stations {
+                texts.push(station.to_string());
+                branches.push(format!(
+                    "a.station_id = ${} AND a.target_user_id IS NULL AND a.supervision >= 1",
+                    3 + texts.len()
+                ));
+            }
+        }
+    }
+    let union = branches
+        .iter()
+        .map(|b| format!("(SELECT a.seq FROM log_audience a WHERE {b} AND a.seq > $1 ORDER BY a.seq LIMIT $3)"))
+        .collect::<Vec<_>>()
+        .join(" UNION ");
+    (format!("l.seq IN (SELECT u.seq FROM ({union}) u ORDER BY u.seq LIMIT $3)"), texts)
+}
+
+/// A log entry from a row whose columns are `seq, item`.
+fn page_entry(row: &Row) -> Result<(u64, String), StorageError> {
+    page_entry_at(row, 0)
+}
+
+/// A log entry from a row whose columns from `first` on are `seq, item`.
+fn page_entry_at(row: &Row, first: usize) -> Result<(u64, String), StorageError> {
+    let seq = u64::try_from(col::<i64>(row, first)?).map_err(|e| corrupt("log seq", e))?;
+    Ok((seq, col(row, first + 1)?))
+}
+
+/// Adds a `checksums` row (`worker_id` '' is the roster) to a station's accumulators.
+fn accumulate(out: &mut StationAccumulators, worker: &str, acc: i64) -> Result<(), StorageError> {
+    // The u64 fold is kept as its bits in a BIGINT.
+    let acc = acc as u64;
+    if worker.is_empty() {
+        out.roster = acc;
+    } else {
+        out.cases.insert(parse_id(worker)?, acc);
+    }
+    Ok(())
 }
 
 fn token_kind(kind: &str) -> Result<TokenKind, StorageError> {
@@ -722,6 +842,35 @@ impl PgTx<'_> {
             conn.send(Box::pin(async move { client.batch_execute(sql).await }))
         })?
         .map_err(backend)
+    }
+
+    /// Writes the checksum accumulator changes kept so far, in one statement sent ahead: a
+    /// push changes three or so, each a statement of its own that every other writer would wait
+    /// for. XOR is commutative, so they are folded per row first (one statement may not change a
+    /// row twice). Before commit, and before the accumulators are read in this transaction.
+    fn write_xors(&self) -> Result<(), StorageError> {
+        let pending = std::mem::take(&mut *self.xors.borrow_mut());
+        if pending.is_empty() {
+            return Ok(());
+        }
+        self.xors_at_savepoint.set(0);
+        let mut folded: HashMap<(Id, Option<Id>), u64> = HashMap::new();
+        for (station, worker, value) in pending {
+            *folded.entry((station, worker)).or_default() ^= value;
+        }
+        let (mut stations, mut workers, mut values) = (Vec::new(), Vec::new(), Vec::new());
+        for ((station, worker), value) in folded {
+            stations.push(station.to_string());
+            workers.push(worker.map(|w| w.to_string()).unwrap_or_default());
+            // The u64 fold is kept as its bits in a BIGINT.
+            values.push(value as i64);
+        }
+        self.send(
+            "INSERT INTO checksums (station_id, worker_id, acc) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) \
+             ON CONFLICT (station_id, worker_id) DO UPDATE SET acc = checksums.acc # excluded.acc",
+            owned![stations, workers, values],
+        )
     }
 
     /// Reads the answers of the writes sent ([`PgTx::send`]); the first failure, if any.
@@ -930,9 +1079,11 @@ impl ReadTx for PgTx<'_> {
         if !entities.is_empty() {
             let kinds: Vec<i64> = entities.iter().map(|(kind, _)| *kind).collect();
             let ids: Vec<String> = entities.iter().map(|(_, id)| id.to_string()).collect();
+            // One lookup per key (see `read_tokens`).
             let rows = self.rows(
-                "SELECT e.kind_ord, e.id, e.state, e.case_worker_id, e.supervised FROM entities e \
-                 JOIN unnest($1::bigint[], $2::text[]) AS w (kind_ord, id) ON e.kind_ord = w.kind_ord AND e.id = w.id",
+                "SELECT w.kind_ord, w.id, e.state, e.case_worker_id, e.supervised \
+                 FROM unnest($1::bigint[], $2::text[]) AS w (kind_ord, id) \
+                 JOIN LATERAL (SELECT * FROM entities WHERE kind_ord = w.kind_ord AND id = w.id LIMIT 1) e ON TRUE",
                 &[&kinds, &ids],
             )?;
             let mut known = self.entities.borrow_mut();
@@ -1014,88 +1165,77 @@ impl ReadTx for PgTx<'_> {
         // With the `meta` table, which a pull and the checksums read next (the generation).
         let row = self
             .row(
-                "SELECT COALESCE((SELECT MAX(seq) FROM log), 0), \
+                "SELECT 0, COALESCE((SELECT MAX(seq) FROM log), 0), NULL::text, \
                    ARRAY(SELECT key FROM meta ORDER BY key), ARRAY(SELECT value FROM meta ORDER BY key)",
                 &[],
             )?
             .ok_or_else(|| corrupt("log head", "no row"))?;
-        let keys: Vec<String> = col(&row, 1)?;
-        let values: Vec<String> = col(&row, 2)?;
-        *self.meta.borrow_mut() = Some(keys.into_iter().zip(values).collect());
-        u64::try_from(col::<i64>(&row, 0)?).map_err(|e| corrupt("log head", e))
+        self.keep_meta(&row)
     }
 
     fn log_page_json(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StorageError> {
-        let after = after as i64;
-        let user = scope.user_id.to_string();
-        let limit = i64::from(limit);
-        let mut texts: Vec<String> = Vec::new();
-        // As SQLite's: one branch per way an entry can reach this user, each an ordered range of
-        // one index cut at the page size, so a page reads about a page of audience rows.
-        let mut branches = vec!["a.target_user_id = $2".to_owned()];
-        match &scope.reach {
-            Reach::Nothing => {}
-            Reach::Organisation => branches.push("a.organisation AND a.target_user_id IS NULL".to_owned()),
-            Reach::Stations { stations, own_cases_of } => {
-                let own = match own_cases_of {
-                    Some(worker) => {
-                        texts.push(worker.to_string());
-                        format!(" AND (a.case_worker_id IS NULL OR a.case_worker_id = ${})", 3 + texts.len())
-                    }
-                    None => String::new(),
-                };
-                for station in stations {
-                    texts.push(station.to_string());
-                    branches.push(format!(
-                        "a.station_id = ${} AND a.target_user_id IS NULL AND a.supervision < 2{own}",
-                        3 + texts.len()
-                    ));
-                }
-            }
-            Reach::Supervision { stations } => {
-                for station in stations {
-                    texts.push(station.to_string());
-                    branches.push(format!(
-                        "a.station_id = ${} AND a.target_user_id IS NULL AND a.supervision >= 1",
-                        3 + texts.len()
-                    ));
-                }
-            }
-        }
-        let union = branches
-            .iter()
-            .map(|b| format!("(SELECT a.seq FROM log_audience a WHERE {b} AND a.seq > $1 ORDER BY a.seq LIMIT $3)"))
-            .collect::<Vec<_>>()
-            .join(" UNION ");
+        let (after, user, limit) = (after as i64, scope.user_id.to_string(), i64::from(limit));
+        let (page, texts) = page_query(scope);
+        let sql = format!("SELECT l.seq, l.item FROM log l WHERE {page} ORDER BY l.seq");
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&after, &user, &limit];
+        params.extend(texts.iter().map(|t| t as &(dyn ToSql + Sync)));
+        self.rows(&sql, &params)?.iter().map(page_entry).collect()
+    }
+
+    fn log_head_and_page_json(
+        &self,
+        scope: &LogScope,
+        after: u64,
+        limit: u32,
+    ) -> Result<(u64, Vec<(u64, String)>), StorageError> {
+        let (after, user, limit) = (after as i64, scope.user_id.to_string(), i64::from(limit));
+        let (page, texts) = page_query(scope);
+        // One statement, one snapshot: the first row is the head with the `meta` table, the
+        // page follows.
         let sql = format!(
-            "SELECT l.seq, l.item FROM log l \
-             WHERE l.seq IN (SELECT u.seq FROM ({union}) u ORDER BY u.seq LIMIT $3) ORDER BY l.seq"
+            "SELECT 0 AS part, COALESCE((SELECT MAX(seq) FROM log), 0) AS seq, NULL::text AS item, \
+               ARRAY(SELECT key FROM meta ORDER BY key) AS keys, ARRAY(SELECT value FROM meta ORDER BY key) AS vals \
+             UNION ALL SELECT 1, l.seq, l.item, NULL, NULL FROM log l WHERE {page} ORDER BY part, seq"
         );
         let mut params: Vec<&(dyn ToSql + Sync)> = vec![&after, &user, &limit];
         params.extend(texts.iter().map(|t| t as &(dyn ToSql + Sync)));
-        self.rows(&sql, &params)?
-            .iter()
-            .map(|row| {
-                let seq = u64::try_from(col::<i64>(row, 0)?).map_err(|e| corrupt("log seq", e))?;
-                Ok((seq, col(row, 1)?))
-            })
-            .collect()
+        let rows = self.rows(&sql, &params)?;
+        let (first, page) = rows.split_first().ok_or_else(|| corrupt("log head", "no row"))?;
+        let head = self.keep_meta(first)?;
+        Ok((head, page.iter().map(|row| page_entry_at(row, 1)).collect::<Result<_, _>>()?))
     }
 
     fn accumulators(&self, station_id: Id) -> Result<StationAccumulators, StorageError> {
+        self.write_xors()?;
         let rows =
             self.rows("SELECT worker_id, acc FROM checksums WHERE station_id = $1", &[&station_id.to_string()])?;
         let mut out = StationAccumulators::default();
         for row in rows {
-            let worker: &str = col(&row, 0)?;
-            let acc = col::<i64>(&row, 1)? as u64;
-            if worker.is_empty() {
-                out.roster = acc;
-            } else {
-                out.cases.insert(parse_id(worker)?, acc);
-            }
+            accumulate(&mut out, col(&row, 0)?, col::<i64>(&row, 1)?)?;
         }
         Ok(out)
+    }
+
+    fn log_head_and_accumulators(&self, stations: &[Id]) -> Result<(u64, Vec<StationAccumulators>), StorageError> {
+        self.write_xors()?;
+        let ids: Vec<String> = stations.iter().map(Id::to_string).collect();
+        // One statement, one snapshot, as `log_head_and_page_json`.
+        let rows = self.rows(
+            "SELECT 0 AS part, COALESCE((SELECT MAX(seq) FROM log), 0), NULL::text AS station_id, NULL::text, \
+               NULL::bigint, ARRAY(SELECT key FROM meta ORDER BY key), ARRAY(SELECT value FROM meta ORDER BY key) \
+             UNION ALL SELECT 1, 0, station_id, worker_id, acc, NULL, NULL FROM checksums \
+               WHERE station_id = ANY($1::text[]) ORDER BY part, station_id",
+            &[&ids],
+        )?;
+        let (first, found) = rows.split_first().ok_or_else(|| corrupt("log head", "no row"))?;
+        let head = self.keep_meta_at(first, 5)?;
+        let mut out: Vec<StationAccumulators> = stations.iter().map(|_| StationAccumulators::default()).collect();
+        for row in found {
+            let station = parse_id(col(row, 2)?)?;
+            let Some(i) = stations.iter().position(|s| *s == station) else { continue };
+            accumulate(&mut out[i], col(row, 3)?, col::<i64>(row, 4)?)?;
+        }
+        Ok((head, out))
     }
 
     fn device_revoked_at(&self, device_id: Id) -> Result<Option<DateTime<Utc>>, StorageError> {
@@ -1224,12 +1364,8 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn xor_accumulator(&mut self, station_id: Id, case_worker_id: Option<Id>, value: u64) -> Result<(), StorageError> {
-        let worker = case_worker_id.map(|w| w.to_string()).unwrap_or_default();
-        self.send(
-            "INSERT INTO checksums (station_id, worker_id, acc) VALUES ($1, $2, $3) \
-             ON CONFLICT (station_id, worker_id) DO UPDATE SET acc = checksums.acc # excluded.acc",
-            owned![station_id.to_string(), worker, value as i64],
-        )?;
+        // Kept until commit (or a read of the accumulators): see `write_xors`.
+        self.xors.get_mut().push((station_id, case_worker_id, value));
         Ok(())
     }
 
@@ -1453,6 +1589,7 @@ impl WriteTx for PgTx<'_> {
         if let Some(log) = self.log.as_mut() {
             log.at_savepoint = log.head;
         }
+        self.xors_at_savepoint.set(self.xors.get_mut().len());
         self.send_simple("SAVEPOINT push")
     }
 
@@ -1467,6 +1604,8 @@ impl WriteTx for PgTx<'_> {
         if let Some(log) = self.log.as_mut() {
             log.head = log.at_savepoint;
         }
+        let at_savepoint = self.xors_at_savepoint.get();
+        self.xors.get_mut().truncate(at_savepoint);
         let _undone = self.settle();
         self.with(|c| c.batch("ROLLBACK TO SAVEPOINT push"))?.map_err(backend)
     }
@@ -1484,6 +1623,7 @@ impl WriteTx for PgTx<'_> {
 
     fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
         debug_assert!(self.write, "only a write transaction is committed");
+        self.write_xors()?;
         if let Some(log) = self.log.filter(|log| log.head != log.locked) {
             self.send("UPDATE log_head SET seq = $1", owned![log.head])?;
         }

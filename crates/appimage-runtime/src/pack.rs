@@ -210,7 +210,8 @@ mod tests {
 
     #[test]
     fn what_it_cannot_do_is_refused_naming_the_argument() {
-        let parse = |args: &[&str]| parse_pack_arguments(os(args), env("/o"), env("/r")).expect_err("refused").to_string();
+        let parse =
+            |args: &[&str]| parse_pack_arguments(os(args), env("/o"), env("/r")).expect_err("refused").to_string();
         assert!(parse(&["--appdir", "d", "--output", "deb"]).contains("deb"));
         assert!(parse(&["--appdir", "d", "--plugin", "qt", "--output", "appimage"]).contains("qt"));
         assert!(parse(&["--appdir", "d", "--deploy-deps-only", "x"]).contains("--deploy-deps-only"));

@@ -338,7 +338,8 @@ impl PostgresStorage {
         // plans a statement with an array parameter (`unnest($1)`) anew at every execution, and
         // under load that planning cost more than all the queries it planned.
         let mut setup = format!(
-            "SET synchronous_commit TO on; SET lock_timeout TO '{LOCK_TIMEOUT}'; SET plan_cache_mode TO force_generic_plan;"
+            "SET synchronous_commit TO on; SET lock_timeout TO '{LOCK_TIMEOUT}'; \
+             SET plan_cache_mode TO force_generic_plan;"
         );
         if let Some(schema) = &self.options.schema {
             // Quoted: a plain name may still be a keyword (`user`).
@@ -506,11 +507,60 @@ struct PgTx<'a> {
     meta: RefCell<Option<HashMap<String, String>>>,
     /// A write transaction's log numbers (`None` for a read).
     log: Option<LogNumbers>,
-    /// Checksum accumulator changes not yet written, in order (see [`PgTx::write_xors`]).
-    xors: RefCell<Vec<(Id, Option<Id>, u64)>>,
-    /// How many of `xors` were there when the current savepoint was set (0 once they are
-    /// written: what was written since the savepoint, its rollback undoes in the database).
-    xors_at_savepoint: std::cell::Cell<usize>,
+    /// Devices, push answers and checksum accumulator changes not yet written (see
+    /// [`PgTx::write_rows`] and [`PgTx::write_xors`]).
+    kept_devices: RefCell<Kept<DeviceRecord>>,
+    kept_answers: RefCell<Kept<(Id, u64, StoredAnswer)>>,
+    kept_xors: RefCell<Kept<(Id, Option<Id>, u64)>>,
+}
+
+/// Writes a transaction keeps to send later, together, in one statement, and the savepoint's
+/// view of them: [`WriteTx::rollback_to_savepoint`] drops those kept since the savepoint, and
+/// takes back into the queue those from before it that went out since (their statement came
+/// after the savepoint, so the database undoes them with the rest).
+struct Kept<T> {
+    queue: Vec<T>,
+    /// How many of `queue` were there when the savepoint was set.
+    at_savepoint: usize,
+    /// Kept before the savepoint and written since.
+    written_since: Vec<T>,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept { queue: Vec::new(), at_savepoint: 0, written_since: Vec::new() }
+    }
+}
+
+impl<T: Clone> Kept<T> {
+    fn push(&mut self, item: T) {
+        self.queue.push(item);
+    }
+
+    /// Everything kept, to be written now.
+    fn take(&mut self) -> Vec<T> {
+        let queue = std::mem::take(&mut self.queue);
+        self.written_since.extend_from_slice(&queue[..self.at_savepoint.min(queue.len())]);
+        self.at_savepoint = 0;
+        queue
+    }
+
+    fn savepoint(&mut self) {
+        self.written_since.clear();
+        self.at_savepoint = self.queue.len();
+    }
+
+    fn release_savepoint(&mut self) {
+        self.written_since.clear();
+    }
+
+    fn rollback_to_savepoint(&mut self) {
+        self.queue.truncate(self.at_savepoint);
+        let mut queue = std::mem::take(&mut self.written_since);
+        queue.append(&mut self.queue);
+        self.at_savepoint = queue.len();
+        self.queue = queue;
+    }
 }
 
 /// The log numbers a write transaction hands out itself: it holds the lock on `log_head` from
@@ -543,8 +593,9 @@ impl<'a> PgTx<'a> {
             answers: RefCell::new(HashMap::new()),
             meta: RefCell::new(None),
             log: None,
-            xors: RefCell::new(Vec::new()),
-            xors_at_savepoint: std::cell::Cell::new(0),
+            kept_devices: RefCell::new(Kept::default()),
+            kept_answers: RefCell::new(Kept::default()),
+            kept_xors: RefCell::new(Kept::default()),
         }
     }
 }
@@ -599,6 +650,8 @@ impl PgTx<'_> {
         if hashes.is_empty() {
             return Ok(());
         }
+        // They are read with their devices.
+        self.write_rows()?;
         let user_kind = kind_ord(EntityKind::User);
         // Each row looked up by its key: one token (every request) by its hash, whose one row
         // the planner knows; several (a group's pushes) each by `LATERAL ... LIMIT 1`, a lookup
@@ -655,6 +708,7 @@ impl PgTx<'_> {
         if change_ids.is_empty() {
             return Ok(());
         }
+        self.write_rows()?;
         let ids: Vec<String> = change_ids.iter().map(Id::to_string).collect();
         // One lookup per id, whatever the statistics say (see `read_tokens`): planned as a sort
         // for `DISTINCT ON` while the table was small, this read the whole index as it grew.
@@ -844,16 +898,60 @@ impl PgTx<'_> {
         .map_err(backend)
     }
 
+    /// Writes the devices and push answers kept so far ([`WriteTx::put_device`],
+    /// [`WriteTx::put_push_answer`]) in one statement sent ahead, instead of one each: at the
+    /// end of a push (its savepoint's release, so a failure is still that push's), at commit,
+    /// and before those tables are read.
+    fn write_rows(&self) -> Result<(), StorageError> {
+        if self.kept_devices.borrow().queue.is_empty() && self.kept_answers.borrow().queue.is_empty() {
+            return Ok(());
+        }
+        let (all_devices, answers) = (self.kept_devices.borrow_mut().take(), self.kept_answers.borrow_mut().take());
+        // One statement may not change a row twice: a device's last record is the one.
+        let mut latest: HashMap<Id, usize> = HashMap::new();
+        for (i, d) in all_devices.iter().enumerate() {
+            latest.insert(d.id, i);
+        }
+        let devices: Vec<&DeviceRecord> =
+            all_devices.iter().enumerate().filter(|(i, d)| latest.get(&d.id) == Some(i)).map(|(_, d)| d).collect();
+        let mut outcomes = Vec::with_capacity(answers.len());
+        for (_, _, answer) in &answers {
+            outcomes.push(to_json(&answer.outcome)?);
+        }
+        self.send(
+            "WITH answers AS (INSERT INTO push_answers (device_id, device_seq, change_id, outcome) \
+               SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])) \
+             INSERT INTO devices (id, user_id, name, next_seq, registered_at, clock_skewed, last_skew_ms) \
+             SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::boolean[], \
+               $11::bigint[]) \
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, \
+             next_seq = excluded.next_seq, registered_at = excluded.registered_at, \
+             clock_skewed = excluded.clock_skewed, last_skew_ms = excluded.last_skew_ms",
+            owned![
+                answers.iter().map(|(device, _, _)| device.to_string()).collect::<Vec<_>>(),
+                answers.iter().map(|(_, seq, _)| *seq as i64).collect::<Vec<_>>(),
+                answers.iter().map(|(_, _, a)| a.change_id.to_string()).collect::<Vec<_>>(),
+                outcomes,
+                devices.iter().map(|d| d.id.to_string()).collect::<Vec<_>>(),
+                devices.iter().map(|d| d.user_id.to_string()).collect::<Vec<_>>(),
+                devices.iter().map(|d| d.name.clone()).collect::<Vec<_>>(),
+                devices.iter().map(|d| d.next_seq as i64).collect::<Vec<_>>(),
+                devices.iter().map(|d| d.registered_at.to_rfc3339()).collect::<Vec<_>>(),
+                devices.iter().map(|d| d.clock_skewed).collect::<Vec<_>>(),
+                devices.iter().map(|d| d.last_skew_ms).collect::<Vec<_>>(),
+            ],
+        )
+    }
+
     /// Writes the checksum accumulator changes kept so far, in one statement sent ahead: a
     /// push changes three or so, each a statement of its own that every other writer would wait
     /// for. XOR is commutative, so they are folded per row first (one statement may not change a
     /// row twice). Before commit, and before the accumulators are read in this transaction.
     fn write_xors(&self) -> Result<(), StorageError> {
-        let pending = std::mem::take(&mut *self.xors.borrow_mut());
+        let pending = self.kept_xors.borrow_mut().take();
         if pending.is_empty() {
             return Ok(());
         }
-        self.xors_at_savepoint.set(0);
         let mut folded: HashMap<(Id, Option<Id>), u64> = HashMap::new();
         for (station, worker, value) in pending {
             *folded.entry((station, worker)).or_default() ^= value;
@@ -981,6 +1079,7 @@ impl ReadTx for PgTx<'_> {
         if let Some(known) = self.devices.borrow().get(&id) {
             return Ok(known.clone());
         }
+        self.write_rows()?;
         let row = self.row(
             "SELECT user_id, name, next_seq, registered_at, clock_skewed, last_skew_ms FROM devices WHERE id = $1",
             &[&id.to_string()],
@@ -1031,6 +1130,7 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn push_answer(&self, device_id: Id, device_seq: u64) -> Result<Option<StoredAnswer>, StorageError> {
+        self.write_rows()?;
         let Some(row) = self.row(
             "SELECT change_id, outcome FROM push_answers WHERE device_id = $1 AND device_seq = $2",
             &[&device_id.to_string(), &(device_seq as i64)],
@@ -1045,6 +1145,7 @@ impl ReadTx for PgTx<'_> {
     }
 
     fn answer_by_change_id(&self, change_id: Id) -> Result<Option<(Id, StoredAnswer)>, StorageError> {
+        self.write_rows()?;
         let Some(row) = self.row(
             "SELECT device_id, outcome FROM push_answers WHERE change_id = $1 LIMIT 1",
             &[&change_id.to_string()],
@@ -1219,14 +1320,29 @@ impl ReadTx for PgTx<'_> {
     fn log_head_and_accumulators(&self, stations: &[Id]) -> Result<(u64, Vec<StationAccumulators>), StorageError> {
         self.write_xors()?;
         let ids: Vec<String> = stations.iter().map(Id::to_string).collect();
-        // One statement, one snapshot, as `log_head_and_page_json`.
-        let rows = self.rows(
-            "SELECT 0 AS part, COALESCE((SELECT MAX(seq) FROM log), 0), NULL::text AS station_id, NULL::text, \
-               NULL::bigint, ARRAY(SELECT key FROM meta ORDER BY key), ARRAY(SELECT value FROM meta ORDER BY key) \
-             UNION ALL SELECT 1, 0, station_id, worker_id, acc, NULL, NULL FROM checksums \
-               WHERE station_id = ANY($1::text[]) ORDER BY part, station_id",
-            &[&ids],
-        )?;
+        // One statement, one snapshot, as `log_head_and_page_json`. The rows of each station by
+        // its key, as `read_tokens` (`= ANY($1)` was planned as a scan of the whole table).
+        const HEAD: &str = "SELECT 0 AS part, COALESCE((SELECT MAX(seq) FROM log), 0), NULL::text AS station_id, \
+               NULL::text, NULL::bigint, ARRAY(SELECT key FROM meta ORDER BY key), \
+               ARRAY(SELECT value FROM meta ORDER BY key) UNION ALL";
+        let rows = match ids.as_slice() {
+            [one] => self.rows(
+                &format!(
+                    "{HEAD} SELECT 1, 0, station_id, worker_id, acc, NULL, NULL FROM checksums WHERE station_id = $1 \
+                     ORDER BY part, station_id"
+                ),
+                &[one],
+            )?,
+            _ => self.rows(
+                &format!(
+                    "{HEAD} SELECT 1, 0, c.station_id, c.worker_id, c.acc, NULL, NULL \
+                     FROM unnest($1::text[]) AS w (station_id) \
+                     JOIN LATERAL (SELECT * FROM checksums WHERE station_id = w.station_id OFFSET 0) c ON TRUE \
+                     ORDER BY part, station_id"
+                ),
+                &[&ids],
+            )?,
+        };
         let (first, found) = rows.split_first().ok_or_else(|| corrupt("log head", "no row"))?;
         let head = self.keep_meta_at(first, 5)?;
         let mut out: Vec<StationAccumulators> = stations.iter().map(|_| StationAccumulators::default()).collect();
@@ -1365,7 +1481,7 @@ impl WriteTx for PgTx<'_> {
 
     fn xor_accumulator(&mut self, station_id: Id, case_worker_id: Option<Id>, value: u64) -> Result<(), StorageError> {
         // Kept until commit (or a read of the accumulators): see `write_xors`.
-        self.xors.get_mut().push((station_id, case_worker_id, value));
+        self.kept_xors.get_mut().push((station_id, case_worker_id, value));
         Ok(())
     }
 
@@ -1396,22 +1512,7 @@ impl WriteTx for PgTx<'_> {
 
     fn put_device(&mut self, d: &DeviceRecord) -> Result<(), StorageError> {
         self.devices.get_mut().insert(d.id, Some(d.clone()));
-        self.send(
-            "INSERT INTO devices (id, user_id, name, next_seq, registered_at, clock_skewed, last_skew_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, \
-             next_seq = excluded.next_seq, registered_at = excluded.registered_at, \
-             clock_skewed = excluded.clock_skewed, last_skew_ms = excluded.last_skew_ms",
-            owned![
-                d.id.to_string(),
-                d.user_id.to_string(),
-                d.name.clone(),
-                d.next_seq as i64,
-                d.registered_at.to_rfc3339(),
-                d.clock_skewed,
-                d.last_skew_ms,
-            ],
-        )?;
+        self.kept_devices.get_mut().push(d.clone());
         Ok(())
     }
 
@@ -1481,10 +1582,7 @@ impl WriteTx for PgTx<'_> {
         if let Some(known @ None) = self.answers.get_mut().get_mut(&answer.change_id) {
             *known = Some((device_id, answer.clone()));
         }
-        self.send(
-            "INSERT INTO push_answers (device_id, device_seq, change_id, outcome) VALUES ($1, $2, $3, $4)",
-            owned![device_id.to_string(), device_seq as i64, answer.change_id.to_string(), to_json(&answer.outcome)?],
-        )?;
+        self.kept_answers.get_mut().push((device_id, device_seq, answer.clone()));
         Ok(())
     }
 
@@ -1589,7 +1687,9 @@ impl WriteTx for PgTx<'_> {
         if let Some(log) = self.log.as_mut() {
             log.at_savepoint = log.head;
         }
-        self.xors_at_savepoint.set(self.xors.get_mut().len());
+        self.kept_devices.get_mut().savepoint();
+        self.kept_answers.get_mut().savepoint();
+        self.kept_xors.get_mut().savepoint();
         self.send_simple("SAVEPOINT push")
     }
 
@@ -1604,8 +1704,9 @@ impl WriteTx for PgTx<'_> {
         if let Some(log) = self.log.as_mut() {
             log.head = log.at_savepoint;
         }
-        let at_savepoint = self.xors_at_savepoint.get();
-        self.xors.get_mut().truncate(at_savepoint);
+        self.kept_devices.get_mut().rollback_to_savepoint();
+        self.kept_answers.get_mut().rollback_to_savepoint();
+        self.kept_xors.get_mut().rollback_to_savepoint();
         let _undone = self.settle();
         self.with(|c| c.batch("ROLLBACK TO SAVEPOINT push"))?.map_err(backend)
     }
@@ -1616,13 +1717,18 @@ impl WriteTx for PgTx<'_> {
         // the same name, which is the one `ROLLBACK TO SAVEPOINT push` goes back to (the most
         // recent of that name). The open marks end at commit. (Each push that writes holds a
         // subtransaction id; `group_commit::MAX_GROUP_JOBS` keeps them under PostgreSQL's 64
-        // cached per transaction.) The writes sent since the mark are answered here, so a
-        // failed one is this push's failure, rolled back with it, not the next push's.
+        // cached per transaction.) The writes kept and sent since the mark are answered here,
+        // so a failed one is this push's failure, rolled back with it, not the next push's.
+        self.write_rows()?;
+        self.kept_devices.get_mut().release_savepoint();
+        self.kept_answers.get_mut().release_savepoint();
+        self.kept_xors.get_mut().release_savepoint();
         self.settle()
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
         debug_assert!(self.write, "only a write transaction is committed");
+        self.write_rows()?;
         self.write_xors()?;
         if let Some(log) = self.log.filter(|log| log.head != log.locked) {
             self.send("UPDATE log_head SET seq = $1", owned![log.head])?;
@@ -1639,6 +1745,29 @@ impl WriteTx for PgTx<'_> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn kept_writes_follow_the_savepoints_even_when_written_in_between() {
+        let mut kept = Kept::default();
+        kept.push(1);
+        kept.savepoint();
+        kept.push(2);
+        // Written inside the savepoint (a read of the table): 1 went out after the savepoint.
+        assert_eq!(kept.take(), [1, 2]);
+        kept.push(3);
+        kept.rollback_to_savepoint();
+        assert_eq!(kept.queue, [1], "2 and 3 are undone, 1 is to be written again");
+        kept.savepoint();
+        kept.push(4);
+        kept.release_savepoint();
+        kept.savepoint();
+        assert_eq!(kept.take(), [1, 4]);
+        kept.release_savepoint();
+        kept.savepoint();
+        kept.push(5);
+        kept.rollback_to_savepoint();
+        assert!(kept.queue.is_empty(), "what was written before this savepoint stays written");
+    }
 
     #[test]
     fn schema_names_are_plain_identifiers() {

@@ -9,6 +9,7 @@
 
 use chrono::{Duration, NaiveDate};
 use domain::change::Change;
+use domain::entity::{EntityKind, FieldType};
 use domain::hlc::{Hlc, HlcError, check_incoming};
 use domain::policy::Actor;
 use domain::rules::{CheckError, Rejection, RejectionInfo, check_change};
@@ -133,7 +134,7 @@ fn push_group(server: &Server, jobs: Vec<PushJob>) -> Vec<Result<Pushed, ApiErro
     // each for the whole group instead of one per push, while every other writer waits.
     let wanted = ReadAhead {
         token_hashes: jobs.iter().map(|job| token_hash(&job.bearer)).collect(),
-        entities: jobs.iter().flat_map(|job| &job.request.changes).map(|c| (c.entity, c.entity_id)).collect(),
+        entities: jobs.iter().flat_map(|job| &job.request.changes).flat_map(entities_looked_up).collect(),
         change_ids: jobs.iter().flat_map(|job| &job.request.changes).map(|c| c.change_id).collect(),
     };
     if let Err(e) = batch.read().read_ahead(&wanted) {
@@ -154,6 +155,17 @@ fn push_group(server: &Server, jobs: Vec<PushJob>) -> Vec<Result<Pushed, ApiErro
         }
         Err(e) => all_fail(e.into()),
     }
+}
+
+/// The entities a change's rules look up: its own, and those its fields refer to (a new
+/// recipient's station and village, a visit's recipient).
+fn entities_looked_up(change: &Change) -> impl Iterator<Item = (EntityKind, domain::Id)> + '_ {
+    let spec = change.entity.spec();
+    let referred = change.fields.iter().filter_map(move |(name, write)| match spec.field(name)?.ty {
+        FieldType::Ref(kind) => Some((kind, write.value.as_str()?.parse().ok()?)),
+        _ => None,
+    });
+    std::iter::once((change.entity, change.entity_id)).chain(referred)
 }
 
 /// One push of a group, inside its savepoint; `Err` only when the savepoint itself fails (the

@@ -667,8 +667,10 @@ impl Server {
                 }
                 (as_of, tx.meta(META_GENERATION)?)
             }
-            // Many reads that must agree with the head: a transaction of their own.
+            // Many reads that must agree with the head: a transaction of their own (the first
+            // one ended first: SQLite in memory has one connection).
             Reach::Supervision { stations: ids } => {
+                drop(tx);
                 let tx = self.storage().read()?;
                 let as_of = tx.log_head()?;
                 for station_id in ids {

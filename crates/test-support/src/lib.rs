@@ -13,6 +13,7 @@ pub mod backend;
 pub mod bench;
 pub mod clock;
 pub mod county;
+pub mod deadline;
 pub mod id_number;
 #[cfg(feature = "server")]
 pub mod loopback;

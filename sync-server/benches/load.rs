@@ -156,6 +156,25 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// Drops a PostgreSQL run's schema once its figures are taken: left behind, its tables are
+    /// what autovacuum works on during the next run, on the same two cores. (SQLite's files go
+    /// with the run's temporary directory.)
+    fn clean_up(&self, runtime: &tokio::runtime::Runtime, tag: &str) {
+        let Backend::Postgres { url } = self else { return };
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("connected");
+            let connection = tokio::spawn(connection);
+            client
+                .batch_execute(&format!("DROP SCHEMA \"load_{tag}\" CASCADE"))
+                .await
+                .expect("the run's schema dropped");
+            drop(client);
+            let _ = connection.await;
+        });
+    }
+}
+
 fn toml_string(text: &str) -> String {
     serde_json::Value::from(text).to_string()
 }
@@ -460,6 +479,8 @@ fn run(runtime: &tokio::runtime::Runtime, backend: &Backend, devices: usize, tag
     outcome.seed_time = seed_time;
     outcome.fsyncs_per_s = fsyncs_per_s;
     outcome.peak_rss_mb = server.peak_rss_mb();
+    drop(server);
+    backend.clean_up(runtime, &tag);
     outcome
 }
 

@@ -551,7 +551,9 @@ impl<T: Clone> Kept<T> {
     }
 
     fn release_savepoint(&mut self) {
+        // Everything kept belongs to the transaction now: a later write needs no copy of it.
         self.written_since.clear();
+        self.at_savepoint = 0;
     }
 
     fn rollback_to_savepoint(&mut self) {
@@ -728,15 +730,10 @@ impl PgTx<'_> {
         Ok(())
     }
 
-    /// The head from a row whose columns from 1 on are `head, _, meta keys, meta values`; keeps
-    /// the `meta` table it read with it.
-    fn keep_meta(&self, row: &Row) -> Result<u64, StorageError> {
-        self.keep_meta_at(row, 3)
-    }
-
-    /// [`PgTx::keep_meta`] with the keys and values in columns `keys` and `keys + 1`.
-    fn keep_meta_at(&self, row: &Row, keys: usize) -> Result<u64, StorageError> {
-        let head = u64::try_from(col::<i64>(row, 1)?).map_err(|e| corrupt("log head", e))?;
+    /// The log head in column `head` of `row`; keeps the `meta` table read with it, its keys and
+    /// values in columns `keys` and `keys + 1`.
+    fn keep_meta(&self, row: &Row, head: usize, keys: usize) -> Result<u64, StorageError> {
+        let head = u64::try_from(col::<i64>(row, head)?).map_err(|e| corrupt("log head", e))?;
         let names: Vec<String> = col(row, keys)?;
         let values: Vec<String> = col(row, keys + 1)?;
         *self.meta.borrow_mut() = Some(names.into_iter().zip(values).collect());
@@ -828,13 +825,8 @@ fn page_query(scope: &LogScope) -> (String, Vec<String>) {
     (format!("l.seq IN (SELECT u.seq FROM ({union}) u ORDER BY u.seq LIMIT $3)"), texts)
 }
 
-/// A log entry from a row whose columns are `seq, item`.
-fn page_entry(row: &Row) -> Result<(u64, String), StorageError> {
-    page_entry_at(row, 0)
-}
-
 /// A log entry from a row whose columns from `first` on are `seq, item`.
-fn page_entry_at(row: &Row, first: usize) -> Result<(u64, String), StorageError> {
+fn page_entry(row: &Row, first: usize) -> Result<(u64, String), StorageError> {
     let seq = u64::try_from(col::<i64>(row, first)?).map_err(|e| corrupt("log seq", e))?;
     Ok((seq, col(row, first + 1)?))
 }
@@ -1266,12 +1258,12 @@ impl ReadTx for PgTx<'_> {
         // With the `meta` table, which a pull and the checksums read next (the generation).
         let row = self
             .row(
-                "SELECT 0, COALESCE((SELECT MAX(seq) FROM log), 0), NULL::text, \
+                "SELECT COALESCE((SELECT MAX(seq) FROM log), 0), \
                    ARRAY(SELECT key FROM meta ORDER BY key), ARRAY(SELECT value FROM meta ORDER BY key)",
                 &[],
             )?
             .ok_or_else(|| corrupt("log head", "no row"))?;
-        self.keep_meta(&row)
+        self.keep_meta(&row, 0, 1)
     }
 
     fn log_page_json(&self, scope: &LogScope, after: u64, limit: u32) -> Result<Vec<(u64, String)>, StorageError> {
@@ -1280,7 +1272,7 @@ impl ReadTx for PgTx<'_> {
         let sql = format!("SELECT l.seq, l.item FROM log l WHERE {page} ORDER BY l.seq");
         let mut params: Vec<&(dyn ToSql + Sync)> = vec![&after, &user, &limit];
         params.extend(texts.iter().map(|t| t as &(dyn ToSql + Sync)));
-        self.rows(&sql, &params)?.iter().map(page_entry).collect()
+        self.rows(&sql, &params)?.iter().map(|row| page_entry(row, 0)).collect()
     }
 
     fn log_head_and_page_json(
@@ -1302,8 +1294,8 @@ impl ReadTx for PgTx<'_> {
         params.extend(texts.iter().map(|t| t as &(dyn ToSql + Sync)));
         let rows = self.rows(&sql, &params)?;
         let (first, page) = rows.split_first().ok_or_else(|| corrupt("log head", "no row"))?;
-        let head = self.keep_meta(first)?;
-        Ok((head, page.iter().map(|row| page_entry_at(row, 1)).collect::<Result<_, _>>()?))
+        let head = self.keep_meta(first, 1, 3)?;
+        Ok((head, page.iter().map(|row| page_entry(row, 1)).collect::<Result<_, _>>()?))
     }
 
     fn accumulators(&self, station_id: Id) -> Result<StationAccumulators, StorageError> {
@@ -1344,7 +1336,7 @@ impl ReadTx for PgTx<'_> {
             )?,
         };
         let (first, found) = rows.split_first().ok_or_else(|| corrupt("log head", "no row"))?;
-        let head = self.keep_meta_at(first, 5)?;
+        let head = self.keep_meta(first, 1, 5)?;
         let mut out: Vec<StationAccumulators> = stations.iter().map(|_| StationAccumulators::default()).collect();
         for row in found {
             let station = parse_id(col(row, 2)?)?;

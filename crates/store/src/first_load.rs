@@ -9,18 +9,17 @@
 //!
 //! The invariant that keeps this safe: the indexes are dropped and created again **inside the
 //! pull's one transaction**. Every commit therefore holds the full schema; a crash or an error
-//! before the commit rolls the drop back with everything else. Indexes the apply path itself
-//! searches by are kept ([`KEPT`]); anything that may search by others (an eviction deletes a
-//! case's records by case) puts them back first ([`DeferredIndexes::restore`]).
+//! before the commit rolls the drop back with everything else. The apply path searches by none
+//! of them meanwhile: a recipient's latest visit, otherwise looked up by `visits_by_recipient`,
+//! is computed for every recipient once the indexes are back (`LatestVisits::end_first_load`).
+//! Anything that must search (an eviction deletes a case's records by case) puts them back first
+//! ([`DeferredIndexes::restore`]).
 
 use domain::Labelled;
 use domain::entity::EntityKind;
 use rusqlite::Connection;
 
 use crate::StoreError;
-
-/// Indexes the apply of a pulled create reads: a new recipient looks for visits that came first.
-const KEPT: &[&str] = &["visits_by_recipient"];
 
 /// The secondary indexes dropped for a first load, with the SQL that creates them again.
 #[derive(Debug, Default)]
@@ -30,7 +29,7 @@ pub(crate) struct DeferredIndexes {
 
 impl DeferredIndexes {
     /// In an empty store (no entity of any kind), drops the entity tables' non-unique secondary
-    /// indexes but [`KEPT`], and returns them to restore; otherwise drops nothing. Runs inside the
+    /// indexes, and returns them to restore; otherwise drops nothing. Runs inside the
     /// pull's transaction.
     pub(crate) fn defer_if_empty(tx: &Connection) -> Result<DeferredIndexes, StoreError> {
         let tables: Vec<&str> = EntityKind::ALL.iter().map(|k| k.spec().table).collect();
@@ -52,7 +51,7 @@ impl DeferredIndexes {
             for row in rows {
                 let (name, table, sql) = row?;
                 let unique = sql.trim_start().to_ascii_uppercase().starts_with("CREATE UNIQUE");
-                if tables.contains(&table.as_str()) && !unique && !KEPT.contains(&name.as_str()) {
+                if tables.contains(&table.as_str()) && !unique {
                     indexes.push((name, sql));
                 }
             }

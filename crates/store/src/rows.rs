@@ -345,7 +345,7 @@ pub(crate) fn insert_new_row(conn: &Connection, row: &NewRow, latest: &mut Lates
     }
     drop(stmt);
     match (row.kind, &row.visit) {
-        (EntityKind::Recipient, _) => refresh_new_recipient(conn, row.id)?,
+        (EntityKind::Recipient, _) => refresh_new_recipient(conn, row.id, latest)?,
         (EntityKind::Visit, Some((recipient, visit))) => latest.note_new(*recipient, visit.clone()),
         _ => {}
     }
@@ -353,8 +353,11 @@ pub(crate) fn insert_new_row(conn: &Connection, row: &NewRow, latest: &mut Lates
 }
 
 /// A recipient's latest-visit columns start out empty; they only need computing when its
-/// visits came first (a new recipient usually has none yet).
-fn refresh_new_recipient(conn: &Connection, recipient: Id) -> Result<(), StoreError> {
+/// visits came first (a new recipient usually has none yet), and not yet in a first load.
+fn refresh_new_recipient(conn: &Connection, recipient: Id, latest: &LatestVisits) -> Result<(), StoreError> {
+    if latest.first_load {
+        return Ok(());
+    }
     let has_visits: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM visits WHERE recipient_id = ?1)")?
         .query_row(params![recipient.to_string()], |r| r.get(0))?;
@@ -494,9 +497,10 @@ fn derive(
     match (state.kind, before) {
         // A recipient's latest-visit columns are not among those written: an existing row keeps
         // them, and a new one gets them computed.
-        (EntityKind::Recipient, None) => refresh_new_recipient(conn, state.id)?,
+        (EntityKind::Recipient, None) => refresh_new_recipient(conn, state.id, latest)?,
         (EntityKind::Recipient, Some(_)) => {}
         (EntityKind::Visit, None) => latest.note(state),
+        (EntityKind::Visit, Some(_)) if latest.first_load => {}
         (EntityKind::Visit, Some(before)) => {
             let summarized = |s: &EntityState| {
                 (
@@ -531,9 +535,14 @@ fn derive(
 /// recipient) updates each recipient once. Adding a visit only ever moves a recipient's latest
 /// visit forward, so the updates may wait until the end of the transaction; anything that can
 /// move it back (a visit removed or changed) flushes first.
+///
+/// In a first load (see `first_load`) nothing is noted or looked up: every recipient's latest
+/// visit is computed once from the rows at its end ([`LatestVisits::end_first_load`]), and
+/// `visits_by_recipient` waits to be built with the other indexes.
 #[derive(Default)]
 pub(crate) struct LatestVisits {
     by_recipient: HashMap<Id, NewVisit>,
+    first_load: bool,
 }
 
 #[derive(Clone)]
@@ -573,6 +582,20 @@ impl NewVisit {
 }
 
 impl LatestVisits {
+    /// For a first load (`true`) or any other write.
+    pub fn new(first_load: bool) -> LatestVisits {
+        LatestVisits { by_recipient: HashMap::new(), first_load }
+    }
+
+    /// After a first load's indexes are back: every recipient's latest visit from the rows, and
+    /// from then on noted visit by visit.
+    pub fn end_first_load(&mut self, conn: &Connection) -> Result<(), StoreError> {
+        if std::mem::take(&mut self.first_load) {
+            refresh_all_visit_summaries(conn)?;
+        }
+        Ok(())
+    }
+
     pub fn note(&mut self, visit: &EntityState) {
         if let Some((recipient, new)) = NewVisit::of(visit) {
             self.note_new(recipient, new);
@@ -580,6 +603,9 @@ impl LatestVisits {
     }
 
     fn note_new(&mut self, recipient: Id, new: NewVisit) {
+        if self.first_load {
+            return;
+        }
         match self.by_recipient.entry(recipient) {
             Entry::Vacant(slot) => {
                 slot.insert(new);

@@ -385,9 +385,9 @@ impl Store {
         let now = Utc::now();
         Ok(PullBatch {
             tx,
+            latest: rows::LatestVisits::new(deferred.pending()),
             deferred,
             device,
-            latest: rows::LatestVisits::default(),
             now,
             now_millis: u64::try_from(now.timestamp_millis()).unwrap_or(0),
             entries: 0,
@@ -679,6 +679,7 @@ impl PullBatch<'_> {
                     // An eviction searches by case and by recipient: with the indexes.
                     if self.deferred.pending() {
                         self.deferred.restore(tx)?;
+                        latest.end_first_load(tx)?;
                     }
                     // A removed visit can move a latest visit back: what is noted goes in first.
                     latest.flush(tx)?;
@@ -701,8 +702,9 @@ impl PullBatch<'_> {
 
     /// Keeps every page applied, with the cursor after the last one, in one commit.
     pub fn commit(mut self) -> Result<(), StoreError> {
-        self.latest.flush(&self.tx)?;
         self.deferred.restore(&self.tx)?;
+        self.latest.end_first_load(&self.tx)?;
+        self.latest.flush(&self.tx)?;
         if let Some(cursor) = self.cursor {
             set_cursor(&self.tx, cursor)?;
         }

@@ -109,3 +109,51 @@ fn the_database_runs_in_wal_mode_with_foreign_keys_on() {
     // "Durability on the device").
     assert_eq!((mode.as_str(), fks, sync), ("wal", 1, 2));
 }
+
+fn pragma(conn: &Connection, name: &str) -> String {
+    conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, rusqlite::types::Value>(0))
+        .map(|v| match v {
+            rusqlite::types::Value::Text(t) => t,
+            rusqlite::types::Value::Integer(i) => i.to_string(),
+            other => format!("{other:?}"),
+        })
+        .expect("pragma")
+}
+
+#[test]
+fn a_new_store_uses_sixteen_kib_pages_authenticated_with_hmac_sha256() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Store::open_with_key(&dir.path().join("new.db"), &DbKey::random()).expect("open");
+    let conn = store.connection();
+    assert_eq!(pragma(conn, "page_size"), "16384");
+    assert_eq!(pragma(conn, "cipher_hmac_algorithm"), "HMAC_SHA256");
+}
+
+#[test]
+fn a_store_made_in_the_earlier_cipher_format_opens_keeps_its_data_and_its_format() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("shegong1.db");
+    let key = DbKey::random();
+    {
+        // As builds before store format 2 made a file: SQLCipher 4's defaults.
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\"; PRAGMA journal_mode = WAL;", hex::encode(key.0)))
+            .expect("key");
+        conn.execute_batch("CREATE TABLE made_before (note TEXT); INSERT INTO made_before VALUES ('kept');")
+            .expect("write");
+    }
+    let recipient;
+    {
+        let store = Store::open_with_key(&path, &key).expect("the earlier format opens");
+        assert_eq!(pragma(store.connection(), "page_size"), "4096", "the file keeps its format");
+        let mut w = World::with_store(store);
+        recipient = w.add_zhang_san();
+    }
+    let store = Store::open_with_key(&path, &key).expect("and opens again");
+    let note: String = store.connection().query_row("SELECT note FROM made_before", [], |r| r.get(0)).expect("note");
+    assert_eq!(note, "kept");
+    let state = store.entity(EntityKind::Recipient, recipient).expect("read").expect("there");
+    assert_eq!(state.get_str(field::recipient::NAME), Some("张三"));
+    drop(store);
+    assert!(matches!(Store::open_with_key(&path, &DbKey::random()), Err(StoreError::WrongKey)));
+}

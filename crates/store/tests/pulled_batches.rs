@@ -252,6 +252,20 @@ fn a_recipient_whose_visits_arrive_first_gets_its_latest_visit_when_it_arrives()
 }
 
 #[test]
+fn a_first_pull_whose_visits_come_before_their_recipients_gives_each_its_latest_visit_at_the_commit() {
+    let mut w = World::new();
+    let changes = some_work(&mut w);
+    let mut other = Store::open_in_memory().expect("store");
+    // Visits before anything else, the recipients' edit after them, all in one first pull.
+    let mut order: Vec<Change> = changes.iter().filter(|c| c.entity == EntityKind::Visit).cloned().collect();
+    order.extend(changes.iter().filter(|c| c.entity != EntityKind::Visit).cloned());
+    other.apply_pulled(&batch(&[entries(&order, 1)]), order.len() as u64).expect("first pull");
+    let latest = latest_visits(&other);
+    assert_eq!(latest, latest_visits(&w.store));
+    assert!(latest.iter().all(|r| r.1.is_some()), "{latest:?}");
+}
+
+#[test]
 fn an_edit_writes_only_what_changed_and_keeps_the_search_columns_in_step() {
     let mut w = World::new();
     let changes = some_work(&mut w);

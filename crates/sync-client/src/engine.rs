@@ -515,6 +515,7 @@ impl<T: Transport> Engine<T> {
                 on_progress(PullProgress { cursor: next, head: page.head.max(next), pulled: report.pulled as u64 });
                 if !page.has_more {
                     batch.commit()?;
+                    pages.recycle(fetched);
                     return Ok(());
                 }
                 if batch.entries() >= self.pull_batch {
@@ -534,7 +535,8 @@ impl<T: Transport> Engine<T> {
                     pages.put_back(next, following);
                     break;
                 }
-                (fetched, cursor) = (following, next);
+                pages.recycle(std::mem::replace(&mut fetched, following));
+                cursor = next;
             }
             batch.commit()?;
         }

@@ -419,7 +419,8 @@ impl HttpPageFetcher {
 fn decode_page(body: &[u8]) -> Result<PullResponse, TransportError> {
     let unreadable = |e: &dyn std::fmt::Display| TransportError::Offline(format!("reply cut or unreadable: {e}"));
     let text = std::str::from_utf8(body).map_err(|e| unreadable(&e))?;
-    let page = serde_json::from_str::<protocol::PullPage>(text).map_err(|e| unreadable(&e))?;
+    // `from_json` itself: `PullPage`'s `Deserialize` reads the text once more as a raw value.
+    let page = protocol::PullPage::from_json(text).map_err(|e| unreadable(&e))?;
     Ok(lenient(page))
 }
 

@@ -96,6 +96,14 @@ fn some_work(w: &mut World) -> Vec<Change> {
     w.store.pending_changes(1000).expect("outbox")
 }
 
+/// The visits among `changes` first, then the rest, each in the order recorded.
+fn visits_first(changes: &[Change]) -> Vec<Change> {
+    let (mut order, rest): (Vec<Change>, Vec<Change>) =
+        changes.iter().cloned().partition(|c| c.entity == EntityKind::Visit);
+    order.extend(rest);
+    order
+}
+
 #[test]
 fn a_batch_of_pages_ends_where_the_same_pages_applied_one_by_one_end() {
     let mut w = World::new();
@@ -242,8 +250,7 @@ fn a_recipient_whose_visits_arrive_first_gets_its_latest_visit_when_it_arrives()
     let changes = some_work(&mut w);
     let mut other = Store::open_in_memory().expect("store");
     // Visits before anything else (as a snapshot repair might deliver them).
-    let mut order: Vec<Change> = changes.iter().filter(|c| c.entity == EntityKind::Visit).cloned().collect();
-    order.extend(changes.iter().filter(|c| c.entity != EntityKind::Visit).cloned());
+    let order = visits_first(&changes);
     let (first, second) = order.split_at(3);
     other.apply_pulled(&batch(&[entries(first, 1)]), 3).expect("visits");
     other.apply_pulled(&batch(&[entries(second, 4)]), order.len() as u64).expect("the rest");
@@ -257,8 +264,7 @@ fn a_first_pull_whose_visits_come_before_their_recipients_gives_each_its_latest_
     let changes = some_work(&mut w);
     let mut other = Store::open_in_memory().expect("store");
     // Visits before anything else, the recipients' edit after them, all in one first pull.
-    let mut order: Vec<Change> = changes.iter().filter(|c| c.entity == EntityKind::Visit).cloned().collect();
-    order.extend(changes.iter().filter(|c| c.entity != EntityKind::Visit).cloned());
+    let order = visits_first(&changes);
     other.apply_pulled(&batch(&[entries(&order, 1)]), order.len() as u64).expect("first pull");
     let latest = latest_visits(&other);
     assert_eq!(latest, latest_visits(&w.store));

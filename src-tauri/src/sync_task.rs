@@ -123,6 +123,7 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
         s.pull_progress = None;
     });
     let mut refreshed = None;
+    let mut tidy_after = None;
     let saver = session_saver(path.clone(), key.clone(), server_url.clone(), Some(started_with));
     let result = HttpTransport::new(&server_url, session).map_err(SyncError::from).and_then(|transport| {
         let transport = transport.with_session_saver(saver);
@@ -134,14 +135,7 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
             });
         });
         refreshed = engine.transport().take_refreshed_session();
-        // A round that pulled (a first pull: the whole station) is the large change after which
-        // SQLite advises `PRAGMA optimize`; usually it finds nothing to do.
-        let report = engine.last_report();
-        if (report.pulled > 0 || !report.repaired.is_empty())
-            && let Err(e) = store.optimize()
-        {
-            tracing::warn!(error = %e, "could not refresh the planner's statistics after sync");
-        }
+        tidy_after = Some(engine.last_report().clone());
         result
     });
     let now = Utc::now();
@@ -179,6 +173,11 @@ pub fn run_round(inner: &Inner) -> Result<SyncReport, RoundError> {
     }
     drop(guard);
     update_status(inner, |s| s.syncing = false);
+    // The screens know: now the upkeep the round left out (the log copied into the file, and
+    // after a pull the planner's statistics), on the round's connection, still held.
+    if let (Some(report), Some((_, _, store))) = (tidy_after, connection.0.as_mut()) {
+        sync_client::tidy_after_round(store, &report);
+    }
     result.map_err(RoundError::Sync)
 }
 

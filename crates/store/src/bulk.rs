@@ -9,6 +9,9 @@ use rusqlite::TransactionBehavior;
 use crate::rows;
 use crate::{DeviceState, Store, StoreError};
 
+/// SQLite's default autocheckpoint mark, in pages of the write-ahead log.
+const AUTOCHECKPOINT_PAGES: i64 = 1000;
+
 impl Store {
     /// Writes `entities` as they are, in one transaction: no rule checks, no outbox entries, no
     /// conflicts. The clocks are observed so later local stamps order after them. For loading
@@ -39,6 +42,16 @@ impl Store {
     pub fn checkpoint(&mut self, truncate: bool) -> Result<(), StoreError> {
         let mode = if truncate { "TRUNCATE" } else { "PASSIVE" };
         self.conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Whether a commit that leaves the write-ahead log over 1000 pages goes on to copy it into
+    /// the database file itself (SQLite's autocheckpoint; on when a store opens). A sync round
+    /// turns it off while it runs, so the person does not wait for a first pull's copy: the
+    /// round's caller checkpoints once the screens are told (the sync client's
+    /// `tidy_after_round`). Turning it back on checkpoints nothing by itself.
+    pub fn set_checkpoint_on_commit(&mut self, on: bool) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", if on { AUTOCHECKPOINT_PAGES } else { 0 })?;
         Ok(())
     }
 

@@ -75,6 +75,31 @@ impl SyncReport {
     }
 }
 
+/// The upkeep after a round that changed data, run by whoever ran the round once the person has
+/// been told (the desktop app's sync task, after the status bar and the screens): a round's
+/// commits leave it out ([`Store::set_checkpoint_on_commit`]), so a first pull's data is on
+/// screen without waiting for it.
+///
+/// Copies the write-ahead log into the database file (`PRAGMA wal_checkpoint(PASSIVE)`: never
+/// waits for, nor holds up, the app's own connection; the next write cuts the log back to
+/// [`store::WAL_SIZE_LIMIT_BYTES`]), so a power cut later finds little to replay and the log
+/// does not grow across rounds. After a round that pulled (a large change), refreshes the
+/// planner's statistics ([`Store::optimize`]). A failure is logged, not returned: the data is
+/// safe either way, and the next round tries again.
+pub fn tidy_after_round(store: &mut Store, report: &SyncReport) {
+    if !report.changed_data() {
+        return;
+    }
+    if let Err(e) = store.checkpoint(false) {
+        tracing::warn!(error = %e, "could not checkpoint the local database after sync");
+    }
+    if (report.pulled > 0 || !report.repaired.is_empty())
+        && let Err(e) = store.optimize()
+    {
+        tracing::warn!(error = %e, "could not refresh the planner's statistics after sync");
+    }
+}
+
 /// Progress of a long pull, for the UI.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullProgress {
@@ -193,24 +218,26 @@ impl<T: Transport> Engine<T> {
     ///
     /// A push that fails (offline, a timeout, a server error) never keeps the pull from
     /// running: the round pulls, then answers with the push's error ([`SyncReport::push_failed`]
-    /// in [`Engine::last_report`] says so too). A round that changed data ends with a (passive)
-    /// checkpoint of the local database's write-ahead log.
+    /// in [`Engine::last_report`] says so too). What the round wrote is committed and on disk
+    /// when it returns; copying the write-ahead log into the database file is left to
+    /// [`tidy_after_round`], once the person has been told.
     pub fn sync_once(
         &mut self,
         store: &mut Store,
         mut on_progress: impl FnMut(PullProgress),
     ) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
-        let result = self.round(store, &mut report, &mut on_progress);
+        // No commit of the round copies the log into the file (a first pull's would, while the
+        // person waits): `tidy_after_round` does, after.
+        let mut result = store.set_checkpoint_on_commit(false).map_err(SyncError::from);
+        if result.is_ok() {
+            result = self.round(store, &mut report, &mut on_progress);
+        }
         // A small step of its own after a round that went through: handed-over changes.
         let result = result.and_then(|()| self.exchange_handed_over(store));
         let result = self.heed_access(store, &mut report, result);
-        // PASSIVE: never waits for (or holds up) the app's own connection; the log is cut back
-        // to its size limit by the next write once it has been copied.
-        if report.changed_data()
-            && let Err(e) = store.checkpoint(false)
-        {
-            tracing::warn!(error = %e, "could not checkpoint the local database after sync");
+        if let Err(e) = store.set_checkpoint_on_commit(true) {
+            tracing::warn!(error = %e, "could not let the local database checkpoint on commit again");
         }
         self.last_report = report.clone();
         result.map(|()| report)
@@ -539,6 +566,11 @@ impl<T: Transport> Engine<T> {
                 cursor = next;
             }
             batch.commit()?;
+            // More batches follow: the log is copied into the file between them, as SQLite
+            // would at the commit, so a county's first pull keeps it near one batch.
+            if let Err(e) = store.checkpoint(false) {
+                tracing::warn!(error = %e, "could not checkpoint the local database between pulled batches");
+            }
         }
     }
 

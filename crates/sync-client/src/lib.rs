@@ -18,7 +18,7 @@ mod transport;
 
 pub use backoff::Backoff;
 pub use bundle::{ExportedBundle, ImportedBundle, export_outbox, import_return};
-pub use engine::{Engine, PULL_BATCH_ENTRIES, PullProgress, SyncReport};
+pub use engine::{Engine, PULL_BATCH_ENTRIES, PullProgress, SyncReport, tidy_after_round};
 pub use http::{HttpTransport, SIGN_IN_CONNECT_TIMEOUT, SessionSaver, login, login_promptly, logout, warm_up};
 pub use pages::{Downloaded, PageFetcher};
 pub use server_url::{

@@ -367,7 +367,7 @@ fn a_server_failing_on_everything_sets_aside_at_most_one_change_and_the_round_st
 }
 
 #[test]
-fn a_round_that_pulled_data_checkpoints_it_into_the_database_file() {
+fn the_rows_a_round_pulled_reach_the_database_file_once_the_round_is_tidied_after() {
     let station = Station::new();
     let mut mine = station.device("wa", "mine");
     let mut other = station.device("wb", "other");
@@ -380,7 +380,13 @@ fn a_round_that_pulled_data_checkpoints_it_into_the_database_file() {
     let before = bytes(&mine);
     let report = mine.sync().expect("round");
     assert_eq!(report.pulled, 40);
-    assert_ne!(bytes(&mine), before, "the pulled rows are in the database file, not only in its log");
-    let level: i64 = mine.store.connection().query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("pragma");
-    assert_eq!(level, 2, "every commit is synced to disk (FULL)");
+    assert_eq!(bytes(&mine), before, "the round's rows are in the log: the person does not wait for the copy");
+    let pragma = |d: &Device, name: &str| -> i64 {
+        d.store.connection().query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).expect("pragma")
+    };
+    assert_eq!(pragma(&mine, "synchronous"), 2, "every commit is synced to disk (FULL) all the same");
+    assert_eq!(pragma(&mine, "wal_autocheckpoint"), 1000, "the app's own writes checkpoint as before");
+
+    sync_client::tidy_after_round(&mut mine.store, &report);
+    assert_ne!(bytes(&mine), before, "tidied after, the pulled rows are in the database file");
 }

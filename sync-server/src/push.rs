@@ -123,13 +123,31 @@ impl Pushed {
 /// answered with its error; the others are committed together, once, before any is answered.
 /// If the transaction itself cannot be opened, kept or committed, nothing was acknowledged and
 /// every push of the group gets the error.
+///
+/// On a backend that sends writes ahead of their answers (PostgreSQL), the group is first run
+/// without reading them at each push's end ([`crate::storage::WriteTx::defer_write_failures`]), which saves a
+/// round trip per push while every other writer waits. A failure is then no longer one push's:
+/// if anything fails (a push, a write, the commit), nothing of that run is kept and the group
+/// runs again, each push's writes answered at its end, so a failure is its own push's alone.
 fn push_group(server: &Server, jobs: Vec<PushJob>) -> Vec<Result<Pushed, ApiError>> {
+    let (answers, deferred) = run_group(server, &jobs, jobs.len() > 1);
+    if deferred && answers.iter().any(Result::is_err) {
+        tracing::debug!(pushes = jobs.len(), "a group failed with its writes' failures deferred; running it again");
+        return run_group(server, &jobs, false).0;
+    }
+    answers
+}
+
+/// [`push_group`]'s one run, with the writes' failures deferred if `defer` and the backend can;
+/// returns the answers and whether they were.
+fn run_group(server: &Server, jobs: &[PushJob], defer: bool) -> (Vec<Result<Pushed, ApiError>>, bool) {
     let count = jobs.len();
     let all_fail = |error: ApiError| (0..count).map(|_| Err(error.clone())).collect();
     let mut batch = match Batch::begin(server.storage().as_ref(), server.now()) {
         Ok(batch) => batch,
-        Err(e) => return all_fail(e.into()),
+        Err(e) => return (all_fail(e.into()), false),
     };
+    let deferred = defer && batch.tx.defer_write_failures();
     // What the group's pushes will look up one by one, read at once: on PostgreSQL a round trip
     // each for the whole group instead of one per push, while every other writer waits.
     let wanted = ReadAhead {
@@ -138,22 +156,22 @@ fn push_group(server: &Server, jobs: Vec<PushJob>) -> Vec<Result<Pushed, ApiErro
         change_ids: jobs.iter().flat_map(|job| &job.request.changes).map(|c| c.change_id).collect(),
     };
     if let Err(e) = batch.read().read_ahead(&wanted) {
-        return all_fail(e.into());
+        return (all_fail(e.into()), deferred);
     }
     let mut answers = Vec::with_capacity(count);
     for job in jobs {
         match push_in_savepoint(server, &mut batch, job) {
             Ok(answer) => answers.push(answer),
-            Err(e) => return all_fail(e.into()),
+            Err(e) => return (all_fail(e.into()), deferred),
         }
     }
     // Durable before the reply: the answers above are promises.
     match batch.finish() {
         Ok(()) => {
-            tracing::debug!(pushes = count, "a group of pushes committed");
-            answers
+            tracing::debug!(pushes = count, deferred, "a group of pushes committed");
+            (answers, deferred)
         }
-        Err(e) => all_fail(e.into()),
+        Err(e) => (all_fail(e.into()), deferred),
     }
 }
 
@@ -173,13 +191,13 @@ fn entities_looked_up(change: &Change) -> impl Iterator<Item = (EntityKind, doma
 fn push_in_savepoint(
     server: &Server,
     batch: &mut Batch<'_>,
-    job: PushJob,
+    job: &PushJob,
 ) -> Result<Result<Pushed, ApiError>, StorageError> {
     let _span = job.span.enter();
     batch.tx.savepoint()?;
     let mark = batch.mark();
     let pushed = authenticate_push(batch.read(), &job.bearer, batch.now)
-        .and_then(|token| process_push(server, batch, token.user_id, token.device_id, job.request))
+        .and_then(|token| process_push(server, batch, token.user_id, token.device_id, job.request.clone()))
         // A backend may report a failed write only here (PostgreSQL reads the answers of the
         // writes it sent ahead at the release): it is this push's failure.
         .and_then(|pushed| batch.tx.release_savepoint().map(|()| pushed).map_err(ApiError::from));

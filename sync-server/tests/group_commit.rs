@@ -16,7 +16,7 @@ use common::*;
 use domain::change::{Change, Incoming};
 use domain::entity::EntityKind;
 use protocol::{PushOutcome, PushResponse, codes};
-use sync_server::storage::{LogScope, Reach, Storage};
+use sync_server::storage::{LogScope, Reach, Storage, StoredAnswer};
 use test_support::backend::TestDatabase;
 
 /// A world on a database a reader reaches while a writer holds its transaction (a SQLite file,
@@ -197,6 +197,43 @@ fn rolling_back_to_a_savepoint_undoes_the_writes_and_the_numbers_since_and_the_t
     let items: Vec<(u64, Incoming)> = page.into_iter().map(|e| (e.server_seq, e.item)).collect();
     assert_eq!(items, [(head + 1, kept), (head + 2, again), (head + 3, last)]);
     assert_eq!(read.log_head().expect("head"), head + 3, "the head is the last number committed");
+}
+
+#[test]
+fn a_write_that_fails_keeps_nothing_of_its_savepoint_and_with_failures_deferred_nothing_of_its_transaction() {
+    let _deadline = shegong_tests::deadline(Duration::from_secs(120));
+    let storage = test_support::backend::open_test_storage();
+    let device = uuid::Uuid::now_v7();
+    let answer = || StoredAnswer { change_id: uuid::Uuid::now_v7(), outcome: PushOutcome::Gap { expected: 1 } };
+
+    let mut tx = storage.write().expect("write");
+    // PostgreSQL does; SQLite writes at once, so a failure is always found at its statement.
+    let deferred = tx.defer_write_failures();
+    assert_eq!(deferred, test_support::backend::is_postgres());
+    tx.savepoint().expect("savepoint");
+    tx.put_push_answer(device, 1, &answer()).expect("an answer");
+    tx.release_savepoint().expect("released");
+    tx.savepoint().expect("savepoint");
+    tx.put_push_answer(device, 2, &answer()).expect("an answer");
+    // The same device and number again: the table's key refuses it, on either backend.
+    let found = tx.put_push_answer(device, 1, &answer()).and_then(|()| tx.release_savepoint());
+    if deferred {
+        assert!(found.is_ok(), "not read yet: {found:?}");
+        // The next statement that waits reads the failure (the transaction is aborted). A
+        // caller that goes on regardless is refused the commit all the same: PostgreSQL would
+        // answer its `COMMIT` with a rollback, not an error.
+        assert!(tx.meta("group_commit_test").is_err(), "the statement after the failure fails too");
+        assert!(tx.commit().is_err(), "the failure is found at the commit at the latest");
+        let read = storage.read().expect("read");
+        assert_eq!(read.push_answer(device, 1).expect("answer"), None, "nothing of the transaction is kept");
+    } else {
+        assert!(found.is_err(), "found at its statement");
+        tx.rollback_to_savepoint().expect("rolled back");
+        tx.commit().expect("committed");
+        let read = storage.read().expect("read");
+        assert!(read.push_answer(device, 1).expect("answer").is_some(), "the first savepoint's write is kept");
+        assert_eq!(read.push_answer(device, 2).expect("answer"), None, "the second's is not");
+    }
 }
 
 #[test]

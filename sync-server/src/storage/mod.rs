@@ -467,6 +467,16 @@ pub trait WriteTx: ReadTx {
     /// Keeps the writes since the last mark as part of the transaction, and ends the mark.
     fn release_savepoint(&mut self) -> Result<(), StorageError>;
 
+    /// Asks a backend that sends writes ahead of their answers (PostgreSQL) not to wait for
+    /// them at each [`WriteTx::release_savepoint`]: a round trip saved per mark. A write that
+    /// failed is then no longer one mark's failure: it fails whatever statement comes next,
+    /// and [`WriteTx::commit`] whatever happens in between, so nothing of the transaction is
+    /// kept. For a caller that can run all of its work again, marks waited for. Returns
+    /// whether the backend does so; one that writes at once (SQLite) does not.
+    fn defer_write_failures(&mut self) -> bool {
+        false
+    }
+
     /// Makes everything durable; returns once it is on disk.
     fn commit(self: Box<Self>) -> Result<(), StorageError>;
 }

@@ -29,7 +29,7 @@
 //! kept in `schema_version`. Everything lives in the configured schema (`schema`), or in the
 //! connection's default (`public`); the tests give each test a schema of its own.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -512,6 +512,13 @@ struct PgTx<'a> {
     kept_devices: RefCell<Kept<DeviceRecord>>,
     kept_answers: RefCell<Kept<(Id, u64, StoredAnswer)>>,
     kept_xors: RefCell<Kept<(Id, Option<Id>, u64)>>,
+    /// Whether a savepoint's release leaves the answers of the writes sent ahead unread
+    /// ([`WriteTx::defer_write_failures`]).
+    deferred: bool,
+    /// A statement failed, and no rollback to a savepoint has undone it since (with failures
+    /// deferred, none can: the failure may be an earlier savepoint's). PostgreSQL answers
+    /// `COMMIT` of an aborted transaction with a rollback, not an error: commit refuses first.
+    failed: Cell<bool>,
 }
 
 /// Writes a transaction keeps to send later, together, in one statement, and the savepoint's
@@ -598,6 +605,8 @@ impl<'a> PgTx<'a> {
             kept_devices: RefCell::new(Kept::default()),
             kept_answers: RefCell::new(Kept::default()),
             kept_xors: RefCell::new(Kept::default()),
+            deferred: false,
+            failed: Cell::new(false),
         }
     }
 }
@@ -859,7 +868,11 @@ impl PgTx<'_> {
     fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, PgError>) -> Result<Result<T, PgError>, StorageError> {
         let mut conn = self.conn.borrow_mut();
         let conn = conn.as_mut().ok_or_else(|| StorageError::Backend("the transaction has ended".into()))?;
-        Ok(f(conn))
+        let result = f(conn);
+        if result.is_err() {
+            self.failed.set(true);
+        }
+        Ok(result)
     }
 
     /// Sends a write whose answer says nothing the caller needs, without waiting for it: the
@@ -1700,7 +1713,13 @@ impl WriteTx for PgTx<'_> {
         self.kept_answers.get_mut().rollback_to_savepoint();
         self.kept_xors.get_mut().rollback_to_savepoint();
         let _undone = self.settle();
-        self.with(|c| c.batch("ROLLBACK TO SAVEPOINT push"))?.map_err(backend)
+        self.with(|c| c.batch("ROLLBACK TO SAVEPOINT push"))?.map_err(backend)?;
+        if !self.deferred {
+            // Every write before the savepoint was answered at its release: what failed came
+            // after it, and is undone.
+            self.failed.set(false);
+        }
+        Ok(())
     }
 
     fn release_savepoint(&mut self) -> Result<(), StorageError> {
@@ -1715,7 +1734,16 @@ impl WriteTx for PgTx<'_> {
         self.kept_devices.get_mut().release_savepoint();
         self.kept_answers.get_mut().release_savepoint();
         self.kept_xors.get_mut().release_savepoint();
+        if self.deferred {
+            // Read with the next statement that waits, or at commit.
+            return Ok(());
+        }
         self.settle()
+    }
+
+    fn defer_write_failures(&mut self) -> bool {
+        self.deferred = true;
+        true
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
@@ -1725,8 +1753,14 @@ impl WriteTx for PgTx<'_> {
         if let Some(log) = self.log.filter(|log| log.head != log.locked) {
             self.send("UPDATE log_head SET seq = $1", owned![log.head])?;
         }
-        // `with` reads the answers of the writes sent first: `COMMIT` of a transaction a failed
+        // The answers of the writes sent ahead, read now: `COMMIT` of a transaction a failed
         // write aborted would answer `ROLLBACK`, not an error.
+        self.settle()?;
+        if self.failed.get() {
+            return Err(StorageError::Backend(
+                "a statement of this transaction failed and was not rolled back; nothing of it is kept".into(),
+            ));
+        }
         self.with(|c| c.batch("COMMIT"))?.map_err(backend)?;
         self.finished = true;
         Ok(())

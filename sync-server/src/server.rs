@@ -225,6 +225,11 @@ impl Server {
         if username.len() > MAX_USERNAME_BYTES {
             return Err(malformed("用户名过长", format!("the username is longer than {MAX_USERNAME_BYTES} bytes")));
         }
+        // No username holds one; and PostgreSQL's text cannot hold a NUL, so looking one up
+        // there would fail where SQLite answers: both answer this instead.
+        if username.chars().any(char::is_control) {
+            return Err(malformed("用户名含有控制字符", "the username contains control characters"));
+        }
         if request.password.len() > MAX_PASSWORD_BYTES {
             return Err(malformed("密码过长", format!("the password is longer than {MAX_PASSWORD_BYTES} bytes")));
         }
@@ -756,7 +761,8 @@ pub(crate) fn register_device(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let name: String = name.trim().chars().take(100).collect();
+    // A label to show: control characters go (PostgreSQL's text cannot hold a NUL at all).
+    let name: String = name.chars().filter(|c| !c.is_control()).collect::<String>().trim().chars().take(100).collect();
     tx.put_device(&DeviceRecord {
         id,
         user_id,

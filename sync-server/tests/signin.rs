@@ -78,6 +78,20 @@ fn a_right_password_resets_the_count_and_is_never_throttled() {
 }
 
 #[test]
+fn control_characters_in_a_sign_in_get_the_same_answer_on_either_backend() {
+    let world = World::new();
+    // A NUL: PostgreSQL's text cannot hold one, SQLite's can; the answers must not tell them apart.
+    let odd = world.server.login(request("wa\u{0}", PASSWORD)).expect_err("no username holds one");
+    assert_eq!(odd.code, codes::MALFORMED);
+    assert!(odd.message_en.contains("username"), "the field is named: {}", odd.message_en);
+    let mut named = request("wa", PASSWORD);
+    named.device_name = " 笔记本\u{0}\u{7}电脑\n".into();
+    let session = world.server.login(named).expect("signed in");
+    let device = world.server.storage().read().expect("read").device(session.device_id).expect("device");
+    assert_eq!(device.map(|d| d.name).as_deref(), Some("笔记本电脑"), "the name is kept without them");
+}
+
+#[test]
 fn an_overlong_password_is_refused_before_any_hashing() {
     let world = World::new();
     let long = "密".repeat(sync_server::MAX_PASSWORD_BYTES);

@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0020_supervision_training_work_time", include_str!("../migrations/0020_supervision_training_work_time.sql")),
     ("0021_redundant_station_indexes", include_str!("../migrations/0021_redundant_station_indexes.sql")),
     ("0022_place_active", include_str!("../migrations/0022_place_active.sql")),
+    ("0023_visit_corrections_by_station", include_str!("../migrations/0023_visit_corrections_by_station.sql")),
 ];
 
 /// The schema version this build writes and understands.

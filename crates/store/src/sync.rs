@@ -639,6 +639,7 @@ impl PullBatch<'_> {
     ) -> Result<ApplyReport, StoreError> {
         let (tx, latest, now) = (&self.tx, &mut self.latest, self.now);
         let mut report = ApplyReport::default();
+        let mut inserts = rows::NewRowInserts::new(tx);
         crate::recovery::raise_past_own(&mut self.device, entries);
         for ((server_seq, incoming), (valid, row)) in entries.iter().zip(ready) {
             if self.fail_after == Some(self.entries) {
@@ -660,7 +661,7 @@ impl PullBatch<'_> {
                     // Most creates (all of a first pull's) are of entities not held here:
                     // inserted straight away, without looking for the row first.
                     if let Some(row) = row
-                        && rows::insert_new_row(tx, row, latest)?
+                        && inserts.insert(row, latest)?
                     {
                         report.applied += 1;
                         continue;

@@ -584,10 +584,7 @@ fn ready(entries: &[(u64, Incoming)]) -> Ready {
                 return (false, None);
             }
             let row = match incoming {
-                Incoming::Change(change) if change.op == Op::Create => merge::merge(None, change).and_then(|merged| {
-                    let mut state = strip_nulls(merged.state);
-                    rows::NewRow::of(state.kind, state.id, state.created, &mut state.fields)
-                }),
+                Incoming::Change(change) => rows::NewRow::of_create(change),
                 _ => None,
             };
             (true, row)

@@ -35,6 +35,10 @@
 //!   peak RSS (`VmHWM` of its process); changes
 //!   accepted and refused (0 refused: every change is valid); failed requests; the share of the
 //!   planned rounds done within the time limit.
+//! - **Repeats.** Each N is run three times on each backend (`SHEGONG_LOAD_REPEATS`; once in a
+//!   scaled-down run), the backends taking turns, and each backend's figures are those of its
+//!   median run (by round trips per second), the three rates printed in words: this VM's disk
+//!   now and then stalls every fsync for seconds, and one such spell must not decide a figure.
 //! - **Backends**: `SHEGONG_LOAD_BACKENDS` (default `sqlite`; `sqlite,postgres` adds PostgreSQL
 //!   at `SHEGONG_TEST_POSTGRES_URL`, a server the benchmark may fill, a new schema for each run,
 //!   chosen by the server's configuration `[database] backend = "postgres"`;
@@ -114,6 +118,13 @@ fn device_counts() -> Vec<usize> {
         }
         Err(_) => DEVICE_COUNTS.to_vec(),
     }
+}
+
+/// How many times each backend runs each N (`SHEGONG_LOAD_REPEATS`): three at full scale, once
+/// in a scaled-down smoke run.
+fn repeats() -> usize {
+    let default = if scale() < 1.0 { 1 } else { 3 };
+    std::env::var("SHEGONG_LOAD_REPEATS").ok().and_then(|s| s.parse().ok()).filter(|n| *n > 0).unwrap_or(default)
 }
 
 fn concurrency() -> usize {
@@ -215,15 +226,34 @@ fn main() {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("client runtime");
     // Names each run's PostgreSQL schema: the server may keep an earlier run's.
     let run_tag = Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let repeats = repeats();
     for (step, full) in device_counts().into_iter().enumerate() {
         let devices = scaled(full as f64);
+        // The backends take turns, `repeats` times, so a slow spell of the machine (its disk
+        // stalling every fsync for seconds, which this VM does now and then) falls on one run
+        // of one backend, not on every run of it; each backend's figures are its median run's.
+        let mut outcomes: Vec<Vec<Outcome>> = backends.iter().map(|_| Vec::new()).collect();
+        for repeat in 0..repeats {
+            for (backend, runs) in backends.iter().zip(&mut outcomes) {
+                let tag = format!("{run_tag}-{step}-{repeat}");
+                runs.push(run(&runtime, backend, devices, &tag));
+            }
+        }
         let mut sqlite_rate = None;
-        for backend in &backends {
-            let tag = format!("{run_tag}-{step}");
-            let outcome = run(&runtime, backend, devices, &tag);
-            report(backend, devices, full, &outcome, sqlite_rate);
+        for (backend, mut runs) in backends.iter().zip(outcomes) {
+            let rates: Vec<String> = runs.iter().map(|o| format!("{:.0}", o.round_trips_per_s())).collect();
+            runs.sort_by(|a, b| a.round_trips_per_s().total_cmp(&b.round_trips_per_s()));
+            let median = runs.swap_remove(runs.len() / 2);
+            if repeats > 1 {
+                println!(
+                    "load: {} {devices} devices: round trips per second of the {repeats} runs, in turn with the other backends: {}; the median run's figures follow",
+                    backend.name(),
+                    rates.join(", ")
+                );
+            }
+            report(backend, devices, full, &median, sqlite_rate);
             if matches!(backend, Backend::Sqlite) {
-                sqlite_rate = Some(outcome.round_trips_per_s());
+                sqlite_rate = Some(median.round_trips_per_s());
             }
         }
     }

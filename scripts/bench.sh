@@ -12,8 +12,8 @@
 #   binary on loopback, on SQLite and, when it is installed, on a throwaway PostgreSQL
 #   (scripts/with-postgres.sh; SHEGONG_LOAD_BACKENDS chooses) (sync-server/benches/load.rs;
 #   each N three times per backend, the backends in turn, figures from the median run: about
-#   11 minutes with both backends).
-# About 25 minutes in all once everything is built.
+#   4 minutes with both backends).
+# About 20 minutes in all once everything is built.
 # Every figure is one JSON line, {"bench","name","value","unit","baseline","ratio","target","met"};
 # the run's lines are collected in target/bench/latest.jsonl (and a copy named by the time of
 # the run), each benchmark's output beside them, and a summary table is printed. Exits non-zero

@@ -763,6 +763,7 @@ pub(crate) fn register_device(
 ) -> Result<(), ApiError> {
     // A label to show: control characters go (PostgreSQL's text cannot hold a NUL at all).
     let name: String = name.chars().filter(|c| !c.is_control()).collect::<String>().trim().chars().take(100).collect();
+    let name = name.trim_end().to_owned();
     tx.put_device(&DeviceRecord {
         id,
         user_id,

@@ -91,6 +91,54 @@ fn control_characters_in_a_sign_in_get_the_same_answer_on_either_backend() {
     assert_eq!(device.map(|d| d.name).as_deref(), Some("笔记本电脑"), "the name is kept without them");
 }
 
+/// Any Unicode (full-width digits, emoji, combining marks, spaces) with a control character
+/// inside it: refused as malformed before any look-up, never a panic or a storage failure. (At
+/// either end, whitespace controls, a pasted line's newline, are trimmed first.) One world for
+/// every case: a refused name never reaches the storage or the lockout.
+#[test]
+fn any_username_holding_a_control_character_is_malformed() {
+    let world = World::new();
+    let names = (
+        "[0-9０-９😀é\u{301}a-z ]{0,20}[a-z０-９😀]",
+        "[\u{0}-\u{1f}\u{7f}-\u{9f}]",
+        "[a-z０-９😀][0-9０-９😀é\u{301}a-z ]{0,20}",
+    );
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::prelude::ProptestConfig::with_cases(500));
+    let checked = runner.run(&names, |(before, control, after)| {
+        let refused =
+            world.server.login(request(&format!("{before}{control}{after}"), PASSWORD)).expect_err("malformed");
+        proptest::prop_assert_eq!(refused.code, codes::MALFORMED);
+        proptest::prop_assert!(refused.message_en.contains("username"));
+        Ok(())
+    });
+    if let Err(e) = checked {
+        panic!("{e}");
+    }
+}
+
+/// Any device name, huge ones too: the sign-in goes through and the name is kept as a label,
+/// without control characters, trimmed, at most 100 characters.
+#[test]
+fn any_device_name_is_kept_as_a_clean_label() {
+    let world = World::new();
+    let names = ("[0-9０-９😀é\u{301}a-z\u{0}\t\n\u{7f} ]{0,40}", 1usize..200);
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::prelude::ProptestConfig::with_cases(64));
+    let checked = runner.run(&names, |(junk, times)| {
+        let mut named = request("wa", PASSWORD);
+        named.device_name = junk.repeat(times);
+        let session = world.server.login(named).expect("signed in");
+        let device = world.server.storage().read().expect("read").device(session.device_id).expect("device");
+        let name = device.map(|d| d.name).unwrap_or_default();
+        proptest::prop_assert!(!name.chars().any(char::is_control), "{:?}", name);
+        proptest::prop_assert!(name.chars().count() <= 100);
+        proptest::prop_assert_eq!(name.trim(), name.as_str());
+        Ok(())
+    });
+    if let Err(e) = checked {
+        panic!("{e}");
+    }
+}
+
 #[test]
 fn an_overlong_password_is_refused_before_any_hashing() {
     let world = World::new();

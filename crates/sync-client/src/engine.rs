@@ -229,10 +229,10 @@ impl<T: Transport> Engine<T> {
         let mut report = SyncReport::default();
         // No commit of the round copies the log into the file (a first pull's would, while the
         // person waits): `tidy_after_round` does, after.
-        let mut result = store.set_checkpoint_on_commit(false).map_err(SyncError::from);
-        if result.is_ok() {
-            result = self.round(store, &mut report, &mut on_progress);
-        }
+        let result = store
+            .set_checkpoint_on_commit(false)
+            .map_err(SyncError::from)
+            .and_then(|()| self.round(store, &mut report, &mut on_progress));
         // A small step of its own after a round that went through: handed-over changes.
         let result = result.and_then(|()| self.exchange_handed_over(store));
         let result = self.heed_access(store, &mut report, result);
